@@ -1,0 +1,68 @@
+# Two commands on a fresh Debian 12 machine: `make up` (serve the demo city) and `make test`.
+# Both install what is missing and reuse what is there.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+STATE       ?= $(CURDIR)/.local
+VENV        ?= $(CURDIR)/.venv
+PY          := $(VENV)/bin/python
+HOST        ?= 127.0.0.1
+PORT        ?= 8000
+LOCAL_PG_PORT    ?= 54329
+LOCAL_REDIS_PORT ?= 63799
+DEMO_SCALE  ?= demo
+
+# A server given from outside wins; otherwise the project-local ones started by scripts/services.sh.
+export DATABASE_URL      ?= postgres://postgres@127.0.0.1:$(LOCAL_PG_PORT)/gridcity
+export CELERY_BROKER_URL ?= redis://127.0.0.1:$(LOCAL_REDIS_PORT)/0
+export REDIS_URL         ?= $(CELERY_BROKER_URL)
+export GRIDCITY_STATE    := $(STATE)
+export LOCAL_PG_PORT LOCAL_REDIS_PORT
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: help up test down deps venv services migrate demo accounts clean-state bench
+
+help:
+	@echo "make up    - install what is missing, load the demo city, serve http://$(HOST):$(PORT)/"
+	@echo "make test  - install what is missing and run the whole test suite"
+	@echo "make down  - stop what make up started"
+
+deps:
+	@scripts/install-deps.sh
+
+$(VENV)/.installed: pyproject.toml
+	@test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[test]'
+	@touch $@
+
+venv: deps $(VENV)/.installed
+
+services: deps
+	@scripts/services.sh start
+
+migrate: venv services
+	$(PY) manage.py migrate --noinput -v 0
+	$(PY) manage.py seed_classes
+
+demo: migrate
+	$(PY) manage.py load_demo_city --scale $(DEMO_SCALE) --if-empty
+
+accounts: migrate
+	GRIDCITY_ENV=development $(PY) manage.py create_demo_accounts
+
+up: demo accounts
+	$(PY) manage.py collectstatic --noinput -v 0
+	@scripts/services.sh worker-start
+	@echo "Serving the demo city at http://$(HOST):$(PORT)/  (accounts: see README.md; stop with make down)"
+	GRIDCITY_ENV=development $(VENV)/bin/gunicorn gis_core.wsgi:application \
+	  --bind $(HOST):$(PORT) --workers 3 --pid $(STATE)/gunicorn.pid --access-logfile -
+
+test: venv services
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+bench: venv services
+	$(PY) -m bench $(BENCH_ARGS)
+
+down:
+	@scripts/services.sh stop

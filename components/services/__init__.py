@@ -1,0 +1,9 @@
+"""The one write path for components: REST, admin, imports and tasks all call these."""
+from .components import (  # noqa: F401
+    change_state,
+    create_component,
+    retire_component,
+    transfer_ownership,
+    update_component,
+)
+from ..validation import ServiceError  # noqa: F401

@@ -1,0 +1,167 @@
+import datetime as dt
+
+import pghistory
+from django.conf import settings
+from django.contrib.gis.geos import GEOSGeometry
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from ..ids import allocate_ids, reserve_up_to, split_id
+from ..models import Component, ComponentState, Organisation, OwnershipTransfer
+from ..signals import components_changed
+from ..validation import ServiceError, component_errors
+
+EDITABLE_FIELDS = {
+    "component_class", "name", "geom", "street_code", "community_code", "grid_code", "location_desc",
+    "department", "owner", "maintainer", "state", "census_date", "change_date", "data_source", "note",
+    "attributes",
+}
+
+
+def _user_id(user):
+    return user.pk if user is not None and getattr(user, "is_authenticated", False) else None
+
+
+def _announce(components):
+    codes = [c.code for c in components]
+    extents = [c.geom.extent for c in components if c.geom is not None]
+    bbox = None
+    if extents:
+        bbox = (min(e[0] for e in extents), min(e[1] for e in extents), max(e[2] for e in extents), max(e[3] for e in extents))
+    transaction.on_commit(lambda: components_changed.send(sender=Component, codes=codes, bbox=bbox))
+
+
+def _as_geos(geom):
+    if geom is None or isinstance(geom, GEOSGeometry):
+        if geom is not None and geom.srid is None:
+            geom.srid = 4490
+        return geom
+    return GEOSGeometry(memoryview(geom.wkb), srid=4490)  # shapely
+
+
+def _save(component: Component) -> None:
+    try:
+        with transaction.atomic():
+            component.save()
+    except IntegrityError as exc:
+        if "component_code" in str(exc) or "components_component_code" in str(exc):
+            raise ServiceError({"code": f"ID {component.code} is already registered"}) from exc
+        raise ServiceError({"non_field_errors": "the change breaks a database rule"}) from exc
+
+
+@transaction.atomic
+def create_component(*, user=None, code: str | None = None, admin_code: str | None = None, **fields) -> Component:
+    unknown = fields.keys() - EDITABLE_FIELDS
+    if unknown:
+        raise ServiceError({name: "unknown field" for name in unknown})
+    fields["geom"] = _as_geos(fields.get("geom"))
+    fields.setdefault("state", ComponentState.objects.filter(code="intact").first())
+    fields.setdefault("attributes", {})
+    admin_code = admin_code or settings.GRIDCITY_ADMIN_CODE
+    errors = component_errors({**fields, "code": code, "admin_code": admin_code})
+    if errors:
+        raise ServiceError(errors)
+    cls = fields["component_class"]
+    if code:
+        if Component.objects.filter(code=code).exists():
+            raise ServiceError({"code": f"ID {code} is already registered"})
+        _, _, serial = split_id(code, len(cls.code))
+        reserve_up_to({(admin_code, cls.pk): serial})
+    else:
+        code = allocate_ids(admin_code, cls, 1)[0]
+    fields.setdefault("census_date", timezone.localdate())
+    component = Component(code=code, admin_code=admin_code, **fields)
+    with pghistory.context(user=_user_id(user), action="create"):
+        _save(component)
+    _announce([component])
+    return component
+
+
+@transaction.atomic
+def update_component(component: Component, *, user=None, action: str = "update", **changes) -> Component:
+    unknown = changes.keys() - EDITABLE_FIELDS
+    if unknown:
+        raise ServiceError({name: "unknown field" for name in unknown})
+    component = Component.objects.select_for_update().get(pk=component.pk)
+    if component.retired:
+        raise ServiceError({"code": f"component {component.code} is retired and cannot be changed"})
+    if "geom" in changes:
+        changes["geom"] = _as_geos(changes["geom"])
+    if "component_class" in changes and changes["component_class"] != component.component_class:
+        raise ServiceError({"component_class": "the class is part of the ID: retire this component and register a new one"})
+    changed = {k: v for k, v in changes.items() if getattr(component, k) != v}
+    if not changed:
+        return component
+    for name, value in changed.items():
+        setattr(component, name, value)
+    if "change_date" not in changes:
+        component.change_date = timezone.localdate()
+    errors = component_errors({f.name: getattr(component, f.name) for f in component._meta.fields
+                               if f.name in EDITABLE_FIELDS | {"admin_code"}}, check_code=False)
+    if errors:
+        raise ServiceError(errors)
+    with pghistory.context(user=_user_id(user), action=action):
+        _save(component)
+    _announce([component])
+    return component
+
+
+def change_state(component: Component, state: ComponentState | str, *, user=None, note: str = "") -> Component:
+    if isinstance(state, str):
+        state = ComponentState.objects.filter(code=state).first()
+        if state is None:
+            raise ServiceError({"state": "unknown state"})
+    changes = {"state": state}
+    if note:
+        changes["note"] = note
+    return update_component(component, user=user, action="change_state", **changes)
+
+
+@transaction.atomic
+def transfer_ownership(
+    components, *, role: str, to_org: Organisation, effective_date: dt.date | None = None, reason: str = "", user=None
+) -> list[OwnershipTransfer]:
+    """Moves the department, owner or maintainer of one or many components, dated and recorded."""
+    if role not in OwnershipTransfer.Role.values:
+        raise ServiceError({"role": f"must be one of {', '.join(OwnershipTransfer.Role.values)}"})
+    effective_date = effective_date or timezone.localdate()
+    locked = list(Component.objects.select_for_update().filter(pk__in=[c.pk for c in components]).order_by("pk"))
+    if not locked:
+        raise ServiceError({"components": "no components given"})
+    retired = [c.code for c in locked if c.retired]
+    if retired:
+        raise ServiceError({"components": f"retired components cannot be transferred: {', '.join(retired[:10])}"})
+    transfers = []
+    with pghistory.context(user=_user_id(user), action="transfer", reason=reason, effective_date=str(effective_date)):
+        for component in locked:
+            current = getattr(component, role)
+            if current == to_org:
+                continue
+            transfers.append(OwnershipTransfer(
+                component=component, role=role, from_org=current, to_org=to_org,
+                effective_date=effective_date, reason=reason, recorded_by=user if _user_id(user) else None,
+            ))
+            setattr(component, role, to_org)
+            component.change_date = effective_date
+            component.save(update_fields=[role, "change_date", "updated_at"])
+        OwnershipTransfer.objects.bulk_create(transfers)
+    _announce([t.component for t in transfers])
+    return transfers
+
+
+@transaction.atomic
+def retire_component(component: Component, *, reason: str, at=None, user=None) -> Component:
+    """Retires (注销) a component. Its ID is never handed out again: the serial counter only grows."""
+    if not reason or not reason.strip():
+        raise ServiceError({"reason": "a reason is required to retire a component"})
+    component = Component.objects.select_for_update().get(pk=component.pk)
+    if component.retired:
+        raise ServiceError({"code": f"component {component.code} is already retired"})
+    component.retired = True
+    component.retired_at = at or timezone.now()
+    component.retired_reason = reason.strip()[:200]
+    component.change_date = timezone.localdate(component.retired_at)
+    with pghistory.context(user=_user_id(user), action="retire"):
+        component.save()
+    _announce([component])
+    return component

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class GisCoreConfig(AppConfig):
+    name = "gis_core"
+    verbose_name = "GIS core"

@@ -1,0 +1,161 @@
+"""Settings from the environment (12-factor). Nothing secret lives in the repository."""
+import os
+import secrets
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+STATE_DIR = Path(os.environ.get("GRIDCITY_STATE", BASE_DIR / ".local"))
+
+# development | test | production. Production is the default so that forgetting to set it is safe.
+ENVIRONMENT = os.environ.get("GRIDCITY_ENV", "production")
+DEBUG = os.environ.get("DJANGO_DEBUG", "0") == "1" and ENVIRONMENT != "production"
+
+
+def _secret_key() -> str:
+    key = os.environ.get("DJANGO_SECRET_KEY")
+    if key:
+        return key
+    if ENVIRONMENT == "production":
+        raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set in production")
+    # Development: a random key kept beside the local services, never in the repository.
+    path = STATE_DIR / "secret_key"
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(50)
+        path.write_text(key)
+        return key
+
+
+SECRET_KEY = _secret_key()
+ALLOWED_HOSTS = [h for h in os.environ.get("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h]
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.gis",
+    "rest_framework",
+    "rest_framework_gis",
+    "drf_spectacular",
+    "pgtrigger",
+    "pghistory",
+    "pghistory.admin",
+    "gis_core.apps.GisCoreConfig",
+    "components",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "pghistory.middleware.HistoryMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "gis_core.urls"
+WSGI_APPLICATION = "gis_core.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ]
+        },
+    }
+]
+
+DATABASE_URL = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:54329/gridcity")
+DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=600, conn_health_checks=True)}
+DATABASES["default"]["ENGINE"] = "django.contrib.gis.db.backends.postgis"
+# No request may keep the database busy for long, whatever it asks for.
+DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
+    f"-c statement_timeout={int(os.environ.get('GRIDCITY_STATEMENT_TIMEOUT_MS', '30000'))}"
+)
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "redis://127.0.0.1:63799/0")
+CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND", CELERY_BROKER_URL)
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_TRACK_STARTED = True
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+REDIS_URL = os.environ.get("REDIS_URL", CELERY_BROKER_URL)
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+
+LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+TIME_ZONE = "Asia/Shanghai"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = Path(os.environ.get("GRIDCITY_STATIC_ROOT", STATE_DIR / "static"))
+MEDIA_URL = "/media/"
+MEDIA_ROOT = Path(os.environ.get("GRIDCITY_MEDIA_ROOT", STATE_DIR / "media"))
+FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = 50 * 1024 * 1024
+
+# The public address printed in QR codes on asset labels.
+PUBLIC_BASE_URL = os.environ.get("GRIDCITY_PUBLIC_URL", "http://127.0.0.1:8000")
+
+REST_FRAMEWORK = {
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.SessionAuthentication",
+        "rest_framework.authentication.BasicAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PAGINATION_CLASS": "components.api.pagination.FeaturePagination",
+    "PAGE_SIZE": 100,
+    "EXCEPTION_HANDLER": "gis_core.api_errors.exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "GridCity component registry API",
+    "DESCRIPTION": "城市部件登记与网格化管理 API: components, organisations, ownership queries, imports.",
+    "VERSION": "0.1.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+}
+
+# The district the registry serves: imports outside it are refused. Defaults: 370812 兖州区.
+GRIDCITY_ADMIN_CODE = os.environ.get("GRIDCITY_ADMIN_CODE", "370812")
+GRIDCITY_DISTRICT_BBOX = tuple(
+    float(v) for v in os.environ.get("GRIDCITY_DISTRICT_BBOX", "116.55,35.38,117.05,35.75").split(",")
+)
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("GRIDCITY_LOG_LEVEL", "WARNING")},
+}
+
+if ENVIRONMENT == "production":
+    SESSION_COOKIE_SECURE = os.environ.get("GRIDCITY_INSECURE_COOKIES") != "1"
+    CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+
+# Debian 12 ships GDAL 3.6. Untrusted CRS text never reaches GDAL here: the edge parses CRS
+# with gis_core.crs (pyproj) and hands GeoDjango only integer SRIDs.
+SILENCED_SYSTEM_CHECKS = ["gis.W001"]

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the project needs, only those that are missing.
+set -euo pipefail
+packages=(
+  python3 python3-venv python3-dev build-essential
+  postgresql-15 postgresql-15-postgis-3 postgresql-client-15
+  gdal-bin libgdal-dev libgeos-dev libproj-dev
+  redis-server
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+echo "Installing Debian packages: ${missing[*]}"
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -q
+# The Debian postgresql package would create and start a system cluster on 5432; we run our own.
+$sudo mkdir -p /etc/postgresql-common
+grep -qs '^create_main_cluster' /etc/postgresql-common/createcluster.conf \
+  || echo 'create_main_cluster = false' | $sudo tee -a /etc/postgresql-common/createcluster.conf >/dev/null
+$sudo apt-get install -y -q --no-install-recommends "${missing[@]}"

@@ -1,0 +1,32 @@
+import pytest
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """The test database is migrated by pytest-django; reference data is seeded once on top."""
+    from fixtures.seed import seed_reference_data
+
+    with django_db_blocker.unblock():
+        seed_reference_data()
+
+
+@pytest.fixture(autouse=True)
+def _reference_data(request):
+    """Transactional tests end with a flush that empties every table: seed again when that happened."""
+    if request.node.get_closest_marker("django_db") is None:
+        yield
+        return
+    from components.models import ComponentState
+    from fixtures.seed import seed_reference_data
+
+    request.getfixturevalue("django_db_blocker")
+    if not ComponentState.objects.exists():
+        seed_reference_data()
+    yield
+
+
+@pytest.fixture
+def user_factory(db):
+    from tests.factories import make_user
+
+    return make_user
