@@ -7,3 +7,4 @@ from .components import (  # noqa: F401
     update_component,
 )
 from ..validation import ServiceError  # noqa: F401
+from .organisations import upsert_organisation  # noqa: F401,E402

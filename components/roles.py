@@ -1,0 +1,59 @@
+"""The five roles, as Django groups. What each may do is decided here and nowhere else."""
+DISPATCHER = "dispatcher"
+MAINTENANCE_UNIT = "maintenance_unit"
+GIS_EDITOR = "gis_editor"
+GRID_WORKER = "grid_worker"
+ADMINISTRATOR = "administrator"
+ALL = [DISPATCHER, MAINTENANCE_UNIT, GIS_EDITOR, GRID_WORKER, ADMINISTRATOR]
+LABELS = {
+    DISPATCHER: "调度员 dispatcher",
+    MAINTENANCE_UNIT: "养护/权属单位 maintenance unit",
+    GIS_EDITOR: "GIS 编辑 GIS editor",
+    GRID_WORKER: "网格员 grid worker",
+    ADMINISTRATOR: "管理员 administrator",
+}
+
+
+def roles_of(user) -> set[str]:
+    if user is None or not user.is_authenticated:
+        return set()
+    cached = getattr(user, "_gridcity_roles", None)
+    if cached is None:
+        cached = set(user.groups.values_list("name", flat=True))
+        if user.is_superuser:
+            cached.add(ADMINISTRATOR)
+        user._gridcity_roles = cached
+    return cached
+
+
+def organisation_of(user):
+    profile = getattr(user, "profile", None) if user is not None and user.is_authenticated else None
+    return profile.organisation if profile is not None else None
+
+
+def is_unit_only(user) -> bool:
+    """A maintenance-unit account that holds no wider role: it sees only its organisation's components."""
+    roles = roles_of(user)
+    return MAINTENANCE_UNIT in roles and not roles & {DISPATCHER, GIS_EDITOR, GRID_WORKER, ADMINISTRATOR}
+
+
+def can_register(user) -> bool:
+    """Create components, transfer ownership, retire."""
+    return bool(roles_of(user) & {GIS_EDITOR, ADMINISTRATOR})
+
+
+def can_edit(user) -> bool:
+    """Update components (a maintenance unit: only its own, which the selector enforces)."""
+    return bool(roles_of(user) & {GIS_EDITOR, ADMINISTRATOR, MAINTENANCE_UNIT})
+
+
+def can_change_state(user) -> bool:
+    return bool(roles_of(user) & {GIS_EDITOR, ADMINISTRATOR, MAINTENANCE_UNIT, GRID_WORKER})
+
+
+def can_import(user) -> bool:
+    return bool(roles_of(user) & {GIS_EDITOR, ADMINISTRATOR})
+
+
+def can_read(user) -> bool:
+    return bool(roles_of(user))
