@@ -1,1 +1,26 @@
-urlpatterns = []
+from django.urls import include, path
+
+from . import views
+
+urlpatterns = [
+    path("components/", views.ComponentList.as_view(), name="component-list"),
+    path("components/within/", views.ComponentWithin.as_view(), name="component-within"),
+    path("components/transfer/", views.ComponentTransfer.as_view(), name="component-transfer"),
+    path("components/<str:code>/", views.ComponentDetail.as_view(), name="component-detail"),
+    path("components/<str:code>/ownership/", views.ComponentOwnership.as_view(), name="component-ownership"),
+    path("components/<str:code>/state/", views.ComponentStateChange.as_view(), name="component-state"),
+    path("components/<str:code>/retire/", views.ComponentRetire.as_view(), name="component-retire"),
+    path("components/<str:code>/history/", views.ComponentHistory.as_view(), name="component-history"),
+    path("organisations/", views.OrganisationList.as_view(), name="organisation-list"),
+    path("organisations/<str:uscc>/", views.OrganisationDetail.as_view(), name="organisation-detail"),
+    path("organisations/<str:uscc>/summary/", views.OrganisationSummary.as_view(), name="organisation-summary"),
+    path("organisations/<str:uscc>/components/", views.OrganisationComponents.as_view(), name="organisation-components"),
+    path("classes/", views.ClassList.as_view(), name="class-list"),
+    path("states/", views.StateList.as_view(), name="state-list"),
+]
+
+try:  # the import/export endpoints live beside the importer
+    from .imports import urlpatterns as _imports
+except ImportError:  # pragma: no cover - until the importer lands
+    _imports = []
+urlpatterns += [path("", include(_imports))] if _imports else []

@@ -1,0 +1,259 @@
+"""Thin REST views: parse, call a selector or a service, serialise."""
+from django.db.models import Prefetch
+from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import generics, status
+from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from .. import roles, selectors, services
+from ..models import ClassMapping, Component, ComponentClass, ComponentState, Organisation
+from .filters import parse_component_filters
+from .permissions import CanChangeState, CanEdit, CanRead, IsAdministrator, ReadOrRegister
+from .serializers import (
+    ComponentClassSerializer, ComponentSerializer, ComponentStateSerializer, ComponentWriteSerializer,
+    OrganisationSerializer, OwnershipSerializer, RetireSerializer, StateChangeSerializer, TransferRecordSerializer,
+    TransferSerializer,
+)
+
+FILTER_PARAMS = [
+    OpenApiParameter("class", str, description="class codes, comma-separated (e.g. 0118,0101)"),
+    OpenApiParameter("major", str, description="major class codes, comma-separated"),
+    OpenApiParameter("state", str, description="state codes (intact, damaged, lost, abandoned, removed)"),
+    OpenApiParameter("owner", str, description="owner USCC"),
+    OpenApiParameter("maintainer", str, description="maintenance unit USCC"),
+    OpenApiParameter("department", str, description="department in charge USCC"),
+    OpenApiParameter("unit", str, description="USCC of an organisation in any role"),
+    OpenApiParameter("admin_code", str), OpenApiParameter("street_code", str),
+    OpenApiParameter("community_code", str), OpenApiParameter("grid_code", str),
+    OpenApiParameter("census_from", OpenApiTypes.DATE), OpenApiParameter("census_to", OpenApiTypes.DATE),
+    OpenApiParameter("changed_from", OpenApiTypes.DATE), OpenApiParameter("changed_to", OpenApiTypes.DATE),
+    OpenApiParameter("retired", str, enum=["false", "true", "any"], description="default false"),
+    OpenApiParameter("bbox", str, description="minlon,minlat,maxlon,maxlat (EPSG:4490)"),
+    OpenApiParameter("near", str, description="lon,lat: components within `radius` metres, nearest first"),
+    OpenApiParameter("radius", float, description="metres, default 50, at most 5000"),
+    OpenApiParameter("within", str, description="GeoJSON or WKT polygon"),
+]
+
+
+def _write_fields(data: dict) -> dict:
+    return {k: v for k, v in data.items() if k != "code"}
+
+
+class ComponentList(generics.GenericAPIView):
+    """Components as a GeoJSON FeatureCollection, paged and filtered; POST registers a new one."""
+
+    permission_classes = [ReadOrRegister]
+    serializer_class = ComponentSerializer
+
+    def get_queryset(self):
+        filters = parse_component_filters(self.request.query_params)
+        return selectors.filter_components(selectors.visible_components(self.request.user), filters)
+
+    @extend_schema(parameters=FILTER_PARAMS, operation_id="components_list")
+    def get(self, request):
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(ComponentSerializer(page, many=True).data)
+
+    @extend_schema(request=ComponentWriteSerializer, responses={201: ComponentSerializer})
+    def post(self, request):
+        s = ComponentWriteSerializer(data=request.data)
+        s.is_valid(raise_exception=True)
+        component = services.create_component(user=request.user, code=s.validated_data.get("code"),
+                                              **_write_fields(s.validated_data))
+        component = selectors.get_component(request.user, component.code)
+        return Response(ComponentSerializer(component).data, status=status.HTTP_201_CREATED)
+
+
+class ComponentWithin(generics.GenericAPIView):
+    """Components inside a polygon given in the body (for polygons too long for a URL)."""
+
+    permission_classes = [CanRead]
+    serializer_class = ComponentSerializer
+
+    @extend_schema(request={"application/json": {"type": "object", "properties": {"geometry": {"type": "object"}}}},
+                   parameters=FILTER_PARAMS)
+    def post(self, request):
+        geometry = request.data.get("geometry") if isinstance(request.data, dict) else None
+        if not geometry:
+            return Response({"message": "geometry: required (a GeoJSON Polygon)", "field": "geometry",
+                             "errors": [{"field": "geometry", "message": "required"}]}, status=400)
+        filters = parse_component_filters(request.query_params, body_geometry=geometry)
+        qs = selectors.filter_components(selectors.visible_components(request.user), filters)
+        page = self.paginate_queryset(qs)
+        return self.get_paginated_response(ComponentSerializer(page, many=True).data)
+
+
+class ComponentDetail(APIView):
+    permission_classes = [CanEdit]
+
+    @extend_schema(responses=ComponentSerializer)
+    def get(self, request, code):
+        return Response(ComponentSerializer(selectors.get_component(request.user, code)).data)
+
+    @extend_schema(request=ComponentWriteSerializer, responses=ComponentSerializer)
+    def patch(self, request, code):
+        component = selectors.get_component(request.user, code)
+        s = ComponentWriteSerializer(data=request.data, partial=True)
+        s.is_valid(raise_exception=True)
+        if "code" in s.validated_data and s.validated_data["code"] != code:
+            return Response({"message": "code: an ID cannot be changed", "field": "code",
+                             "errors": [{"field": "code", "message": "an ID cannot be changed"}]}, status=400)
+        services.update_component(component, user=request.user, **_write_fields(s.validated_data))
+        return Response(ComponentSerializer(selectors.get_component(request.user, code)).data)
+
+
+class ComponentOwnership(APIView):
+    """Who is in charge of, owns and maintains this component."""
+
+    permission_classes = [CanEdit]
+
+    @extend_schema(responses=OwnershipSerializer)
+    def get(self, request, code):
+        return Response(OwnershipSerializer(selectors.get_component(request.user, code)).data)
+
+
+class ComponentStateChange(APIView):
+    permission_classes = [CanChangeState]
+
+    @extend_schema(request=StateChangeSerializer, responses=ComponentSerializer)
+    def post(self, request, code):
+        component = selectors.get_component(request.user, code)
+        s = StateChangeSerializer(data=request.data)
+        s.is_valid(raise_exception=True)
+        services.change_state(component, s.validated_data["state"], user=request.user, note=s.validated_data["note"])
+        return Response(ComponentSerializer(selectors.get_component(request.user, code)).data)
+
+
+class ComponentRetire(APIView):
+    permission_classes = [ReadOrRegister]
+
+    @extend_schema(request=RetireSerializer, responses=ComponentSerializer)
+    def post(self, request, code):
+        component = selectors.get_component(request.user, code)
+        s = RetireSerializer(data=request.data)
+        s.is_valid(raise_exception=True)
+        services.retire_component(component, reason=s.validated_data["reason"], at=s.validated_data.get("at"),
+                                  user=request.user)
+        return Response(ComponentSerializer(selectors.get_component(request.user, code)).data)
+
+
+class ComponentHistory(APIView):
+    """Every change of a component: who, when, what, old and new values."""
+
+    permission_classes = [CanEdit]
+
+    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    def get(self, request, code):
+        from ..history import component_history
+
+        component = selectors.get_component(request.user, code)
+        return Response({"code": code, "history": component_history(component)})
+
+
+class ComponentTransfer(APIView):
+    """Moves the department, owner or maintainer of one or many components, dated and recorded."""
+
+    permission_classes = [ReadOrRegister]
+
+    @extend_schema(request=TransferSerializer, responses=TransferRecordSerializer(many=True))
+    def post(self, request):
+        s = TransferSerializer(data=request.data)
+        s.is_valid(raise_exception=True)
+        codes = list(dict.fromkeys(s.validated_data["codes"]))
+        components = list(selectors.visible_components(request.user).filter(code__in=codes))
+        missing = sorted(set(codes) - {c.code for c in components})
+        if missing:
+            return Response({"message": f"codes: unknown components {', '.join(missing[:10])}", "field": "codes",
+                             "errors": [{"field": "codes", "message": f"unknown component {m}"} for m in missing]},
+                            status=400)
+        transfers = services.transfer_ownership(
+            components, role=s.validated_data["role"], to_org=s.validated_data["to"],
+            effective_date=s.validated_data.get("effective_date"), reason=s.validated_data["reason"], user=request.user)
+        return Response({"transferred": len(transfers), "transfers": TransferRecordSerializer(transfers, many=True).data})
+
+
+class OrganisationList(generics.ListCreateAPIView):
+    permission_classes = [IsAdministrator]
+    serializer_class = OrganisationSerializer
+    pagination_class = None
+    queryset = Organisation.objects.all()
+
+    def perform_create(self, serializer):
+        serializer.instance = services.upsert_organisation(**serializer.validated_data)
+
+
+class OrganisationDetail(generics.RetrieveAPIView):
+    permission_classes = [IsAdministrator]
+    serializer_class = OrganisationSerializer
+    queryset = Organisation.objects.all()
+    lookup_field = "uscc"
+
+
+def _organisation_for(request, uscc) -> Organisation:
+    org = get_object_or_404(Organisation, uscc=uscc)
+    if roles.is_unit_only(request.user) and roles.organisation_of(request.user) != org:
+        raise PermissionDenied("a maintenance unit sees only its own organisation")
+    return org
+
+
+class OrganisationSummary(APIView):
+    """Counts per class and state of everything an organisation owns, maintains or is in charge of."""
+
+    permission_classes = [CanEdit]
+
+    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    def get(self, request, uscc):
+        org = _organisation_for(request, uscc)
+        return Response({"organisation": OrganisationSerializer(org).data, **selectors.unit_summary(request.user, org)})
+
+
+class OrganisationComponents(generics.GenericAPIView):
+    """The components an organisation owns (role=owner), maintains (maintainer), is in charge of
+    (department) or any of these (role=any, the default)."""
+
+    permission_classes = [CanEdit]
+    serializer_class = ComponentSerializer
+
+    @extend_schema(parameters=[OpenApiParameter("role", str, enum=["any", "owner", "maintainer", "department"])] + FILTER_PARAMS)
+    def get(self, request, uscc):
+        org = _organisation_for(request, uscc)
+        role = request.query_params.get("role", "any")
+        if role not in ("any", "owner", "maintainer", "department"):
+            return Response({"message": "role: must be any, owner, maintainer or department", "field": "role",
+                             "errors": [{"field": "role", "message": "must be any, owner, maintainer or department"}]},
+                            status=400)
+        filters = parse_component_filters(request.query_params)
+        filters["unit" if role == "any" else role] = org.uscc
+        qs = selectors.filter_components(selectors.visible_components(request.user), filters)
+        page = self.paginate_queryset(qs)
+        return self.get_paginated_response(ComponentSerializer(page, many=True).data)
+
+
+class ClassList(generics.ListAPIView):
+    permission_classes = []
+    authentication_classes = []
+    serializer_class = ComponentClassSerializer
+    pagination_class = None
+
+    @extend_schema(parameters=[OpenApiParameter("scheme", str, enum=["gbt30428", "gbt47678", "local"])])
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        qs = ComponentClass.objects.select_related("scheme").prefetch_related(
+            Prefetch("mapped_to", queryset=ClassMapping.objects.select_related("target")))
+        scheme = self.request.query_params.get("scheme")
+        if scheme:
+            qs = qs.filter(scheme__code=scheme)
+        return qs
+
+
+class StateList(generics.ListAPIView):
+    permission_classes = []
+    authentication_classes = []
+    serializer_class = ComponentStateSerializer
+    pagination_class = None
+    queryset = ComponentState.objects.all()

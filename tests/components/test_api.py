@@ -1,0 +1,202 @@
+import pytest
+from django.contrib.gis.geos import Point
+from rest_framework.test import APIClient
+
+from components import roles
+from components.models import Component, ComponentClass
+from gis_core.crs import wgs84_to_gcj02
+from tests.factories import ComponentFactory, OrganisationFactory, make_user
+
+pytestmark = pytest.mark.django_db
+
+
+def client_for(role, organisation=None, name=None):
+    user = make_user(name or f"u_{role}", role, organisation=organisation)
+    c = APIClient()
+    c.force_authenticate(user)
+    return c
+
+
+@pytest.fixture
+def dispatcher():
+    return client_for(roles.DISPATCHER)
+
+
+@pytest.fixture
+def editor():
+    return client_for(roles.GIS_EDITOR)
+
+
+def test_component_is_a_geojson_feature_with_its_id(dispatcher):
+    c = ComponentFactory(name="建设路路灯1")
+    r = dispatcher.get(f"/api/components/{c.code}/")
+    assert r.status_code == 200
+    body = r.json()
+    assert body["type"] == "Feature" and body["id"] == c.code
+    assert body["geometry"]["type"] == "Point"
+    assert body["properties"]["class_code"] == "0118"
+    assert body["properties"]["owner"]["uscc"] == c.owner.uscc
+
+
+def test_ownership_by_id(dispatcher):
+    c = ComponentFactory()
+    r = dispatcher.get(f"/api/components/{c.code}/ownership/")
+    assert r.status_code == 200
+    assert r.json()["owner"]["name"] == c.owner.name
+    assert r.json()["maintainer"]["uscc"] == c.maintainer.uscc
+    assert dispatcher.get("/api/components/3708120118999999/ownership/").status_code == 404
+
+
+def test_nearest_first_with_distances_in_metres(dispatcher):
+    origin = (116.83, 35.55)
+    # ~11 m, ~22 m and ~110 m north of the origin (1e-4 degree of latitude is about 11.1 m).
+    near = ComponentFactory(geom=Point(origin[0], origin[1] + 0.0001, srid=4490))
+    mid = ComponentFactory(geom=Point(origin[0], origin[1] + 0.0002, srid=4490))
+    ComponentFactory(geom=Point(origin[0], origin[1] + 0.001, srid=4490))
+    r = dispatcher.get("/api/components/", {"near": f"{origin[0]},{origin[1]}", "radius": 50})
+    assert r.status_code == 200
+    feats = r.json()["features"]
+    assert [f["id"] for f in feats] == [near.code, mid.code]
+    assert 10.5 < feats[0]["properties"]["distance_m"] < 11.6
+    assert 21.5 < feats[1]["properties"]["distance_m"] < 23
+
+
+def test_bbox_polygon_and_area_filters(dispatcher):
+    inside = ComponentFactory(geom=Point(116.831, 35.551, srid=4490), street_code="370812001")
+    ComponentFactory(geom=Point(116.90, 35.60, srid=4490))
+    r = dispatcher.get("/api/components/", {"bbox": "116.83,35.55,116.832,35.552"})
+    assert [f["id"] for f in r.json()["features"]] == [inside.code]
+    poly = {"type": "Polygon", "coordinates": [[[116.83, 35.55], [116.832, 35.55], [116.832, 35.552], [116.83, 35.55]]]}
+    r = dispatcher.post("/api/components/within/", {"geometry": poly}, format="json")
+    assert [f["id"] for f in r.json()["features"]] == [inside.code]
+    r = dispatcher.get("/api/components/", {"street_code": "370812001"})
+    assert [f["id"] for f in r.json()["features"]] == [inside.code]
+
+
+def test_unit_summary_counts_per_class_and_state(dispatcher):
+    org = OrganisationFactory()
+    ComponentFactory.create_batch(3, owner=org)
+    tree = ComponentFactory(owner=org, component_class=ComponentClass.objects.get(code="0402"))
+    from components.services import change_state
+    change_state(tree, "damaged")
+    r = dispatcher.get(f"/api/organisations/{org.uscc}/summary/")
+    assert r.status_code == 200
+    owner = r.json()["owner"]
+    assert owner["total"] == 4
+    by_class = {c["class_code"]: c for c in owner["classes"]}
+    assert by_class["0118"]["states"] == {"intact": 3}
+    assert by_class["0402"]["states"] == {"damaged": 1}
+    r = dispatcher.get(f"/api/organisations/{org.uscc}/components/", {"role": "owner", "class": "0402"})
+    assert [f["id"] for f in r.json()["features"]] == [tree.code]
+
+
+def test_maintenance_unit_sees_and_edits_only_its_own():
+    mine_org, other_org = OrganisationFactory(), OrganisationFactory()
+    mine = ComponentFactory(maintainer=mine_org)
+    other = ComponentFactory()
+    unit = client_for(roles.MAINTENANCE_UNIT, organisation=mine_org)
+    assert [f["id"] for f in unit.get("/api/components/").json()["features"]] == [mine.code]
+    assert unit.get(f"/api/components/{other.code}/").status_code == 404
+    assert unit.patch(f"/api/components/{mine.code}/", {"note": "已巡检"}, format="json").status_code == 200
+    assert unit.patch(f"/api/components/{other.code}/", {"note": "x"}, format="json").status_code == 404
+    assert unit.get(f"/api/organisations/{other_org.uscc}/summary/").status_code == 403
+    assert unit.post("/api/components/", {}, format="json").status_code == 403
+
+
+def test_anonymous_and_roleless_users_see_nothing():
+    ComponentFactory()
+    assert APIClient().get("/api/components/").status_code in (401, 403)
+    c = APIClient()
+    c.force_authenticate(make_user("nobody"))
+    assert c.get("/api/components/").status_code == 403
+
+
+def test_create_in_gcj02_stores_cgcs2000(editor):
+    owner = OrganisationFactory()
+    lon, lat = 116.83, 35.55
+    glon, glat = wgs84_to_gcj02(lon, lat)
+    body = {"class_code": "0118", "geometry": {"type": "Point", "coordinates": [float(glon), float(glat)]},
+            "crs": "GCJ02", "owner": owner.uscc, "attributes": {"lamp_type": "LED", "power_w": 120}}
+    r = editor.post("/api/components/", body, format="json")
+    assert r.status_code == 201, r.json()
+    c = Component.objects.get(code=r.json()["id"])
+    assert abs(c.geom.x - lon) < 1e-6 and abs(c.geom.y - lat) < 1e-6
+    assert r.json()["id"].startswith("3708120118")
+
+
+@pytest.mark.parametrize("patch,field", [
+    ({"geometry": {"type": "Point", "coordinates": [120.0, 30.0]}}, "geom"),
+    ({"geometry": {"type": "Polygon", "coordinates": [[[116.83, 35.55], [116.84, 35.56], [116.84, 35.55], [116.83, 35.56], [116.83, 35.55]]]}}, "geom"),
+    ({"class_code": "9999"}, "class_code"),
+    ({"owner": "91370812MA0000000X"}, "owner"),
+    ({"crs": "EPSG:3857"}, "crs"),
+    ({"code": "12345"}, "code"),
+    ({"attributes": {"power_w": "lots"}}, "attributes.power_w"),
+    ({"attributes": {"colour": "red"}}, "attributes.colour"),
+])
+def test_bad_create_names_the_field_and_writes_nothing(editor, patch, field):
+    body = {"class_code": "0118", "geometry": {"type": "Point", "coordinates": [116.83, 35.55]}, **patch}
+    before = Component.objects.count()
+    r = editor.post("/api/components/", body, format="json")
+    assert r.status_code == 400, r.json()
+    assert r.json()["field"] == field, r.json()
+    assert r.json()["message"]
+    assert Component.objects.count() == before
+
+
+@pytest.mark.parametrize("params,field", [
+    ({"near": "abc"}, "near"), ({"near": "116.8,35.5", "radius": "99999"}, "radius"),
+    ({"bbox": "1,2,3"}, "bbox"), ({"state": "intact;drop table"}, "state"), ({"owner": "x"}, "owner"),
+    ({"census_from": "2024-13-01"}, "census_from"), ({"retired": "maybe"}, "retired"),
+])
+def test_bad_filters_are_400_naming_the_parameter(dispatcher, params, field):
+    r = dispatcher.get("/api/components/", params)
+    assert r.status_code == 400
+    assert r.json()["field"] == field
+
+
+def test_transfer_many_is_dated_and_in_history(editor):
+    new_owner = OrganisationFactory(name="兖州区城市管理局路灯管理所")
+    comps = ComponentFactory.create_batch(3)
+    r = editor.post("/api/components/transfer/", {"codes": [c.code for c in comps], "role": "owner",
+                                                  "to": new_owner.uscc, "effective_date": "2026-01-01",
+                                                  "reason": "移交"}, format="json")
+    assert r.status_code == 200, r.json()
+    assert r.json()["transferred"] == 3
+    for c in comps:
+        c.refresh_from_db()
+        assert c.owner == new_owner and str(c.change_date) == "2026-01-01"
+    history = editor.get(f"/api/components/{comps[0].code}/history/").json()["history"]
+    assert history[0]["action"] == "transfer"
+    assert "owner" in history[0]["changes"]
+
+
+def test_state_change_and_retire(editor):
+    c = ComponentFactory()
+    worker = client_for(roles.GRID_WORKER)
+    assert worker.post(f"/api/components/{c.code}/state/", {"state": "damaged", "note": "灯罩破损"}, format="json").status_code == 200
+    assert worker.post(f"/api/components/{c.code}/retire/", {"reason": "x"}, format="json").status_code == 403
+    r = editor.post(f"/api/components/{c.code}/retire/", {"reason": "道路改造拆除"}, format="json")
+    assert r.status_code == 200 and r.json()["properties"]["retired"] is True
+    assert c.code not in [f["id"] for f in editor.get("/api/components/").json()["features"]]
+    assert c.code in [f["id"] for f in editor.get("/api/components/", {"retired": "true"}).json()["features"]]
+    r = editor.patch(f"/api/components/{c.code}/", {"note": "x"}, format="json")
+    assert r.status_code == 400 and "retired" in r.json()["message"]
+
+
+def test_openapi_schema_and_docs(client):
+    assert client.get("/api/schema/").status_code == 200
+    assert client.get("/api/docs/").status_code == 200
+
+
+def test_classes_and_states_are_public(client):
+    classes = client.get("/api/classes/").json()
+    by_code = {c["code"]: c for c in classes}
+    assert by_code["0118"]["maps_to"] == ["01037"]
+    assert len([c for c in classes if c["scheme"] == "gbt30428"]) == 85
+    assert {s["code"] for s in client.get("/api/states/").json()} >= {"intact", "damaged", "lost", "abandoned", "removed"}
+
+
+def test_healthz(client):
+    r = client.get("/healthz")
+    assert r.status_code == 200 and r.json()["checks"]["database"]["ok"] and r.json()["checks"]["broker"]["ok"]
