@@ -28,6 +28,11 @@ as_pg() {
 
 pg_start() {
   local bin; bin="$(pg_bindir)"
+  if pg_isready -q -h 127.0.0.1 -p "$pg_port" && ! as_pg "$bin/pg_ctl" -D "$pgdata" status >/dev/null 2>&1; then
+    # Another checkout's local cluster already serves this port: use it rather than fail to bind.
+    echo "Using the PostgreSQL server already on 127.0.0.1:$pg_port"
+    pg_ensure_db; return
+  fi
   mkdir -p "$state/pg"
   [ "$(id -u)" -eq 0 ] && chown postgres:postgres "$state/pg"
   if [ ! -s "$pgdata/PG_VERSION" ]; then
@@ -51,6 +56,10 @@ CONF
   if ! as_pg "$bin/pg_ctl" -D "$pgdata" status >/dev/null 2>&1; then
     as_pg "$bin/pg_ctl" -D "$pgdata" -l "$state/pg/server.log" -w -t 60 start >/dev/null
   fi
+  pg_ensure_db
+}
+
+pg_ensure_db() {
   local db; db="$(python3 -c 'import sys,urllib.parse as u; print(u.urlparse(sys.argv[1]).path.lstrip("/"))' "$DATABASE_URL")"
   if ! psql -h 127.0.0.1 -p "$pg_port" -U postgres -tAc "select 1 from pg_database where datname='$db'" | grep -q 1; then
     psql -h 127.0.0.1 -p "$pg_port" -U postgres -q -c "create database \"$db\""
