@@ -10,6 +10,7 @@ urlpatterns = [
     path("components/<str:code>/ownership/", views.ComponentOwnership.as_view(), name="component-ownership"),
     path("components/<str:code>/state/", views.ComponentStateChange.as_view(), name="component-state"),
     path("components/<str:code>/retire/", views.ComponentRetire.as_view(), name="component-retire"),
+    path("components/<str:code>/photos/", views.ComponentPhotos.as_view(), name="component-photos"),
     path("components/<str:code>/history/", views.ComponentHistory.as_view(), name="component-history"),
     path("organisations/", views.OrganisationList.as_view(), name="organisation-list"),
     path("organisations/<str:uscc>/", views.OrganisationDetail.as_view(), name="organisation-detail"),

@@ -153,6 +153,31 @@ class ComponentHistory(APIView):
         return Response({"code": code, "history": component_history(component)})
 
 
+class ComponentPhotos(APIView):
+    """Photos of a component: GET lists them, POST (multipart: image, caption, taken_at) adds one."""
+
+    permission_classes = [CanChangeState]
+
+    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    def get(self, request, code):
+        component = selectors.get_component(request.user, code)
+        return Response([_photo(p) for p in component.photos.order_by("-uploaded_at")])
+
+    @extend_schema(request={"multipart/form-data": {"type": "object", "properties": {
+        "image": {"type": "string", "format": "binary"}, "caption": {"type": "string"}}}},
+        responses={201: OpenApiTypes.OBJECT})
+    def post(self, request, code):
+        component = selectors.get_component(request.user, code)
+        photo = services.add_photo(component, request.FILES.get("image"), caption=request.data.get("caption", ""),
+                                   user=request.user)
+        return Response(_photo(photo), status=status.HTTP_201_CREATED)
+
+
+def _photo(photo) -> dict:
+    return {"id": photo.pk, "url": photo.image.url, "caption": photo.caption, "taken_at": photo.taken_at,
+            "uploaded_at": photo.uploaded_at}
+
+
 class ComponentTransfer(APIView):
     """Moves the department, owner or maintainer of one or many components, dated and recorded."""
 

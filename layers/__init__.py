@@ -1,0 +1,1 @@
+"""Map layers and their catalogue (grids, patrols, incidents, cameras, OGC services): next issues."""

@@ -1,0 +1,1 @@
+"""Vector and raster tiles and their cache: next issues."""
