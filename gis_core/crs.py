@@ -89,10 +89,16 @@ def gcj02_to_bd09(lon, lat):
 
 
 def bd09_to_gcj02(lon, lat):
-    x, y = np.asarray(lon, float) - 0.0065, np.asarray(lat, float) - 0.006
+    lon, lat = np.asarray(lon, float), np.asarray(lat, float)
+    x, y = lon - 0.0065, lat - 0.006
     z = np.sqrt(x * x + y * y) - 0.00002 * np.sin(y * _X_PI)
     theta = np.arctan2(y, x) - 0.000003 * np.cos(x * _X_PI)
-    return z * np.cos(theta), z * np.sin(theta)
+    glon, glat = z * np.cos(theta), z * np.sin(theta)
+    # The usual closed form is off by a few centimetres; refine against the forward formula.
+    for _ in range(4):
+        blon, blat = gcj02_to_bd09(glon, glat)
+        glon, glat = glon - (blon - lon), glat - (blat - lat)
+    return glon, glat
 
 
 def to_storage_xy(x, y, crs: int | str):

@@ -100,6 +100,9 @@ CELERY_TASK_TRACK_STARTED = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 REDIS_URL = os.environ.get("REDIS_URL", CELERY_BROKER_URL)
 
+# The first backend refuses the published demo passwords in production (components.auth).
+AUTHENTICATION_BACKENDS = ["components.auth.DemoPasswordGuardBackend"]
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
@@ -113,6 +116,9 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(os.environ.get("GRIDCITY_STATIC_ROOT", STATE_DIR / "static"))
+# Browser libraries from npm (package.json; `npm ci` copies the files its postinstall names here):
+# OpenLayers for the admin map widget, served by us, never from a CDN.
+STATICFILES_DIRS = [BASE_DIR / "node_modules" / ".gridcity-static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("GRIDCITY_MEDIA_ROOT", STATE_DIR / "media"))
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
