@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "pghistory.admin",
     "gis_core.apps.GisCoreConfig",
     "components",
+    "layers",
 ]
 
 MIDDLEWARE = [
@@ -155,6 +156,9 @@ GRIDCITY_ADMIN_CODE = os.environ.get("GRIDCITY_ADMIN_CODE", "370812")
 GRIDCITY_DISTRICT_BBOX = tuple(
     float(v) for v in os.environ.get("GRIDCITY_DISTRICT_BBOX", "116.55,35.38,117.05,35.75").split(",")
 )
+
+# Grid codes: "cjt213" (14-digit base grids) or "gbt47678" (15-digit, GB/T 47678.3).
+GRIDCITY_GRID_CODE_STANDARD = os.environ.get("GRIDCITY_GRID_CODE_STANDARD", "cjt213")
 
 LOGGING = {
     "version": 1,

@@ -18,9 +18,10 @@ def _reference_data(request):
         return
     from components.models import ComponentState
     from fixtures.seed import seed_reference_data
+    from layers.models import GridLevel
 
     request.getfixturevalue("django_db_blocker")
-    if not ComponentState.objects.exists():
+    if not ComponentState.objects.exists() or not GridLevel.objects.exists():
         seed_reference_data()
     yield
 

@@ -1,0 +1,124 @@
+"""The one write path for grids. Every edit makes a new version; the database checks topology."""
+from contextlib import contextmanager
+
+import shapely
+from django.contrib.gis.geos import GEOSGeometry, MultiPolygon
+from django.db import DatabaseError, connection, transaction
+from django.utils import timezone
+from shapely.validation import explain_validity
+
+from components.validation import ServiceError, to_shapely
+
+from .models import Grid, GridLevel
+
+TOPOLOGY_STATES = {"GR001": "overlap", "GR002": "outside_parent", "GR003": "children_outside"}
+
+
+def _as_multipolygon(geom) -> GEOSGeometry:
+    if not isinstance(geom, GEOSGeometry):
+        geom = GEOSGeometry(memoryview(shapely.to_wkb(geom)), srid=4490)
+    if geom.srid is None:
+        geom.srid = 4490
+    if geom.geom_type == "Polygon":
+        geom = MultiPolygon(geom, srid=geom.srid)
+    if geom.geom_type != "MultiPolygon":
+        raise ServiceError({"geom": f"a grid is a polygon, not a {geom.geom_type}"})
+    return geom
+
+
+def geometry_problem(geom) -> str | None:
+    shp = to_shapely(geom)
+    if shp.is_empty:
+        return "geometry is empty"
+    if not shapely.is_valid(shp):
+        return f"geometry is invalid: {explain_validity(shp)}"
+    return None
+
+
+@contextmanager
+def topology_errors():
+    """Turns the database's topology refusals into a ServiceError naming the grids and the place."""
+    try:
+        yield
+    except DatabaseError as exc:
+        cause = exc.__cause__
+        if getattr(cause, "sqlstate", None) in TOPOLOGY_STATES:
+            raise ServiceError({"geom": cause.diag.message_primary}) from exc
+        raise
+
+
+def check_topology_now():
+    """Runs the pending deferred topology checks now, then defers again: a multi-edit transaction
+    (a WFS-T with several operations) calls this once, after its last edit."""
+    with topology_errors(), connection.cursor() as cur:
+        cur.execute("SET CONSTRAINTS grid_topology IMMEDIATE")
+        cur.execute("SET CONSTRAINTS grid_topology DEFERRED")
+
+
+def _validate(code: str, level: GridLevel, parent_code: str, geom) -> None:
+    errors = {}
+    if not code.isdigit() or len(code) != level.code_length:
+        errors["code"] = f"a {level.name} code has {level.code_length} digits"
+    elif parent_code and not code.startswith(parent_code):
+        errors["code"] = f"must extend the parent's code {parent_code}"
+    if level.level > 1:
+        parent = Grid.objects.filter(code=parent_code, valid_to__isnull=True).select_related("level").first()
+        if parent is None:
+            errors["parent_code"] = f"no current grid {parent_code or '(empty)'}"
+        elif parent.level.level != level.level - 1:
+            errors["parent_code"] = f"parent is a {parent.level.name}, expected level {level.level - 1}"
+    reason = geometry_problem(geom)
+    if reason:
+        errors["geom"] = reason
+    if errors:
+        raise ServiceError(errors)
+
+
+@transaction.atomic
+def create_grid(*, code: str, name: str, level: int | GridLevel, geom, parent_code: str = "", check: bool = True,
+                **extra) -> Grid:
+    level = level if isinstance(level, GridLevel) else GridLevel.objects.get(level=level)
+    geom = _as_multipolygon(geom)
+    _validate(code, level, parent_code, geom)
+    if Grid.objects.filter(code=code, valid_to__isnull=True).exists():
+        raise ServiceError({"code": f"grid {code} exists"})
+    with topology_errors():
+        grid = Grid.objects.create(code=code, name=name, level=level, parent_code=parent_code, geom=geom,
+                                   valid_from=timezone.now(), **extra)
+    if check:
+        check_topology_now()
+    grid.refresh_from_db()
+    return grid
+
+
+@transaction.atomic
+def update_grid(code: str, *, at=None, check: bool = True, **changes) -> Grid:
+    """Closes the current version and opens a new one with the changes."""
+    current = Grid.objects.select_for_update().filter(code=code, valid_to__isnull=True).first()
+    if current is None:
+        raise ServiceError({"code": f"no current grid {code}"})
+    allowed = {"name", "geom", "organisation", "population", "households"}
+    unknown = changes.keys() - allowed
+    if unknown:
+        raise ServiceError({k: "cannot be changed" for k in unknown})
+    if "geom" in changes:
+        changes["geom"] = _as_multipolygon(changes["geom"])
+        reason = geometry_problem(changes["geom"])
+        if reason:
+            raise ServiceError({"geom": reason})
+    at = at or timezone.now()
+    current.valid_to = at
+    current.save(update_fields=["valid_to"])
+    fields = {f.name: getattr(current, f.name) for f in Grid._meta.concrete_fields if f.name not in ("id", "area_m2")}
+    fields.update(changes, valid_from=at, valid_to=None, version=current.version + 1)
+    with topology_errors():
+        grid = Grid.objects.create(**fields)
+    if check:
+        check_topology_now()
+    grid.refresh_from_db()
+    return grid
+
+
+def grid_as_of(code: str, when) -> Grid | None:
+    return (Grid.objects.filter(code=code, valid_from__lte=when)
+            .exclude(valid_to__lte=when).order_by("-version").first())

@@ -1,0 +1,1 @@
+from .grids.models import Grid, GridLevel, GridStaff  # noqa: F401
