@@ -36,7 +36,12 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install -q -e '.[test]'
 	@touch $@
 
-venv: deps $(VENV)/.installed
+# Browser libraries (OpenLayers for the admin map) from npm, pinned by package-lock.json; never a CDN.
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+venv: deps $(VENV)/.installed node_modules/.installed
 
 services: deps
 	@scripts/services.sh start

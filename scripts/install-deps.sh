@@ -6,6 +6,7 @@ packages=(
   postgresql-15 postgresql-15-postgis-3 postgresql-client-15
   gdal-bin libgdal-dev libgeos-dev libproj-dev
   redis-server
+  nodejs npm
 )
 missing=()
 for p in "${packages[@]}"; do
