@@ -1,0 +1,152 @@
+"""POST /api/imports/, GET /api/imports/{id}/, GET /api/exports/?format=geojson|csv|gpkg
+
+Included by components/api/urls.py under /api/."""
+import json
+import os
+import tempfile
+import uuid
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+from django.http import FileResponse
+from django.urls import path
+from rest_framework import status
+from rest_framework.negotiation import DefaultContentNegotiation
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.permissions import BasePermission
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from .. import roles
+from ..exporting import CONTENT_TYPES, FORMATS, export_components
+from ..importing.models import ImportJob
+from ..selectors import visible_components
+
+_UPLOAD_SUFFIXES = {".gpkg", ".zip", ".geojson", ".json", ".csv", ".txt", ".tsv"}
+
+
+class CanImport(BasePermission):
+    def has_permission(self, request, view):
+        return roles.can_import(request.user)
+
+
+class CanRead(BasePermission):
+    def has_permission(self, request, view):
+        return roles.can_read(request.user)
+
+
+def _bool(value) -> bool:
+    return str(value).strip().lower() in ("1", "true", "yes", "on")
+
+
+class ImportList(APIView):
+    permission_classes = [CanImport]
+    parser_classes = [MultiPartParser, FormParser]
+
+    def post(self, request):
+        upload = request.FILES.get("file")
+        if upload is None:
+            raise ValidationError({"file": "required: the file to import"})
+        suffix = Path(upload.name).suffix.lower()
+        if suffix not in _UPLOAD_SUFFIXES:
+            raise ValidationError({"file": f"unsupported file type {suffix!r}: use .gpkg, .zip (Shapefile), .geojson or .csv"})
+        mapping = request.data.get("mapping") or {}
+        if isinstance(mapping, str):
+            try:
+                mapping = json.loads(mapping) if mapping.strip() else {}
+            except ValueError:
+                raise ValidationError({"mapping": "must be JSON: {native_field: file_column}"}) from None
+        if not isinstance(mapping, dict):
+            raise ValidationError({"mapping": "must be a JSON object {native_field: file_column}"})
+        job_id = uuid.uuid4()
+        folder = Path(settings.MEDIA_ROOT) / "imports" / str(job_id)
+        folder.mkdir(parents=True, exist_ok=True)
+        target = folder / f"upload{suffix}"
+        with open(target, "wb") as fh:
+            for chunk in upload.chunks():
+                fh.write(chunk)
+        job = ImportJob.objects.create(
+            id=job_id, file=str(target), filename=upload.name[:255], srid=str(request.data.get("srid") or "")[:40],
+            encoding=str(request.data.get("encoding") or "")[:40], mapping=mapping,
+            dry_run=_bool(request.data.get("dry_run", False)), created_by=request.user,
+        )
+        from ..tasks import run_import
+
+        transaction.on_commit(lambda: run_import.delay(str(job.pk)))
+        body = job.as_dict()
+        body["url"] = request.build_absolute_uri(f"{job.pk}/")
+        return Response(body, status=status.HTTP_202_ACCEPTED)
+
+
+class ImportDetail(APIView):
+    permission_classes = [CanImport]
+
+    def get(self, request, job_id):
+        job = ImportJob.objects.filter(pk=job_id).first()
+        if job is None:
+            raise NotFound(f"no import {job_id}")
+        return Response(job.as_dict())
+
+
+class _DeletingFile:
+    """A file object whose file is removed once the response has been sent."""
+
+    def __init__(self, path):
+        self.path = path
+        self.fh = open(path, "rb")
+
+    def read(self, size=-1):
+        return self.fh.read(size)
+
+    def close(self):
+        self.fh.close()
+        try:
+            os.unlink(self.path)
+        except FileNotFoundError:
+            pass
+
+
+class _IgnoreFormatParam(DefaultContentNegotiation):
+    """?format= names the export format here, not a DRF renderer."""
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+
+class Export(APIView):
+    permission_classes = [CanRead]
+    content_negotiation_class = _IgnoreFormatParam
+
+    def get(self, request):
+        fmt = (request.query_params.get("format") or "geojson").lower()
+        if fmt not in FORMATS:
+            raise ValidationError({"format": f"must be one of {', '.join(FORMATS)}"})
+        qs = visible_components(request.user)
+        params = request.query_params
+        if params.get("class"):
+            qs = qs.filter(component_class__code__in=params.get("class").split(","))
+        if params.get("state"):
+            qs = qs.filter(state__code__in=params.get("state").split(","))
+        if params.get("owner"):
+            qs = qs.filter(owner__uscc=params.get("owner"))
+        if params.get("maintainer"):
+            qs = qs.filter(maintainer__uscc=params.get("maintainer"))
+        fd, tmp = tempfile.mkstemp(suffix=FORMATS[fmt], prefix="gridcity-export-")
+        os.close(fd)
+        try:
+            export_components(qs, fmt, tmp)
+        except Exception:
+            os.unlink(tmp)
+            raise
+        response = FileResponse(_DeletingFile(tmp), as_attachment=True, filename=f"components{FORMATS[fmt]}",
+                                content_type=CONTENT_TYPES[fmt])
+        return response
+
+
+urlpatterns = [
+    path("imports/", ImportList.as_view(), name="import-list"),
+    path("imports/<uuid:job_id>/", ImportDetail.as_view(), name="import-detail"),
+    path("exports/", Export.as_view(), name="component-export"),
+]

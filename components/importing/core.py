@@ -1,0 +1,502 @@
+"""import_file(): any accepted file -> validated rows -> one set-based upsert, or nothing at all.
+
+Pipeline: read (pyogrio / csv) -> map columns to the native layout -> validate every row vectorised
+(shapely 2 array functions for geometry, dict lookups for classes/organisations/states, per distinct
+value for dates, attributes and codes of the admin hierarchy) -> if any row is bad, report every
+(row, field, reason) and write nothing -> else COPY into a staging table and INSERT .. ON CONFLICT
+(code) DO UPDATE .. WHERE IS DISTINCT FROM, in one transaction (components.services.bulk).
+
+Rows are numbered from 1 in file order (the first feature, or the first data line under a CSV
+header, is row 1). `field` is the native field name (or the option: srid, encoding, file, mapping)."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import time
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import shapely
+from django.conf import settings
+
+from gis_core.crs import parse_crs, to_storage_geometry, CRSError
+
+from .readers import FileProblem, Source, read_source
+
+NATIVE_FIELDS = [
+    "code", "class_code", "name", "admin_code", "street_code", "community_code", "grid_code", "location_desc",
+    "department_uscc", "owner_uscc", "maintainer_uscc", "state", "census_date", "change_date", "data_source",
+    "note", "attributes", "retired",
+]
+CSV_GEOMETRY_FIELDS = ["wkt", "x", "y"]
+# Shapefile (dBase) column names are cut to 10 characters.
+_ALIASES = {n[:10]: n for n in NATIVE_FIELDS if len(n) > 10}
+_MAX_LEN = {"name": 200, "location_desc": 200, "grid_code": 15, "street_code": 9, "community_code": 12}
+_IGNORED = {"fid", "ogc_fid", "objectid", "id", "geom", "geometry", "shape"}
+_CODE_RE = re.compile(r"^[0-9]{16,17}$")
+_TRUE = {"true", "t", "1", "yes", "y", "是", "已注销"}
+_FALSE = {"false", "f", "0", "no", "n", "否", ""}
+_EWKT_RE = re.compile(r"^\s*SRID=([0-9]+)\s*;\s*", re.I)
+_ALLOWED_TYPE_IDS = np.array([0, 1, 3, 4, 5, 6])  # point, line, polygon and their multis
+
+
+@dataclass(slots=True)
+class RowError:
+    row: int | None
+    field: str | None
+    reason: str
+
+    def as_dict(self):
+        return {"row": self.row, "field": self.field, "reason": self.reason}
+
+
+@dataclass
+class ImportResult:
+    rows: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    errors: list[RowError] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    dry_run: bool = False
+    seconds: float = 0.0
+    timings: dict = field(default_factory=dict)
+    encoding: str | None = None
+    crs: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def as_dict(self, max_errors: int | None = None) -> dict:
+        errors = self.errors if max_errors is None else self.errors[:max_errors]
+        return {"ok": self.ok, "dry_run": self.dry_run, "rows": self.rows, "created": self.created,
+                "updated": self.updated, "unchanged": self.unchanged, "error_count": len(self.errors),
+                "errors": [e.as_dict() for e in errors], "warnings": self.warnings,
+                "seconds": round(self.seconds, 3), "timings": {k: round(v, 3) for k, v in self.timings.items()},
+                "encoding": self.encoding, "crs": self.crs}
+
+
+class ImportFailed(Exception):
+    """Raised only by callers that want an exception (e.g. the management command with --strict)."""
+
+    def __init__(self, result: ImportResult):
+        self.result = result
+        first = result.errors[0] if result.errors else None
+        super().__init__(f"row {first.row}, {first.field}: {first.reason}" if first else "import failed")
+
+
+@dataclass
+class Prepared:
+    """Validated, storage-ready columns. `present` lists the native fields the file carries."""
+
+    n: int
+    present: set
+    code: np.ndarray          # str, '' where a new ID is to be allocated
+    class_id: np.ndarray      # int64
+    class_code: np.ndarray    # str
+    admin_code: np.ndarray    # str
+    geom_hex: np.ndarray      # hex EWKB, SRID 4490
+    bbox: tuple | None
+    values: dict              # native field -> list of storage values (None = NULL / keep)
+
+
+def import_file(path, *, srid=None, encoding=None, mapping=None, dry_run=False, user=None, job=None,
+                progress=None) -> ImportResult:
+    """Imports one file of components. Returns an ImportResult; never half-writes: when any row is
+    bad, every bad row is in .errors and nothing was written."""
+    started = time.perf_counter()
+    result = ImportResult(dry_run=dry_run)
+    source = None
+    try:
+        t = time.perf_counter()
+        try:
+            source = read_source(path, srid=srid, encoding=encoding)
+        except FileProblem as exc:
+            result.errors.append(RowError(exc.row, exc.field, exc.reason))
+            return result
+        result.timings["read"] = time.perf_counter() - t
+        result.rows = source.n
+        result.encoding = source.encoding
+        if progress:
+            progress(0, source.n)
+        t = time.perf_counter()
+        try:
+            prepared = prepare(source, mapping or {}, result)
+        except FileProblem as exc:
+            result.errors.append(RowError(exc.row, exc.field, exc.reason))
+            return result
+        result.timings["validate"] = time.perf_counter() - t
+        if result.errors or prepared is None:
+            return result
+        if source.n == 0:
+            result.warnings.append("the file holds no rows")
+            return result
+        from components.services.bulk import upsert_prepared
+
+        upsert_prepared(prepared, result, user=user, job=job, progress=progress, dry_run=dry_run)
+        return result
+    finally:
+        if source is not None and source.tmpdir is not None:
+            source.tmpdir.cleanup()
+        result.errors.sort(key=lambda e: (e.row is not None, e.row or 0))
+        result.seconds = time.perf_counter() - started
+
+
+# ---------------------------------------------------------------- mapping
+
+def _apply_mapping(source: Source, mapping: dict, result: ImportResult) -> dict[str, np.ndarray]:
+    if not isinstance(mapping, dict):
+        raise FileProblem("mapping must be an object {native_field: file_column}", field="mapping")
+    known = set(NATIVE_FIELDS) | set(CSV_GEOMETRY_FIELDS)
+    cols = {}
+    taken = set()
+    for native, column in mapping.items():
+        if native not in known:
+            raise FileProblem(f"mapping names unknown field {native!r}; fields are {', '.join(NATIVE_FIELDS)}",
+                              field="mapping")
+        if column not in source.columns:
+            raise FileProblem(f"mapping: the file has no column {column!r} (for {native})", field=native)
+        cols[native] = source.columns[column]
+        taken.add(column)
+    for column, values in source.columns.items():
+        if column in taken:
+            continue
+        low = column.strip().lower()
+        native = low if low in known else _ALIASES.get(low)
+        if native is None:
+            if low not in _IGNORED:
+                result.warnings.append(f"column {column!r} is not a component field and was not imported "
+                                       f"(map it with mapping={{field: {column!r}}})")
+            continue
+        if native in cols:
+            raise FileProblem(f"two columns give {native}: {column!r} and another", field=native)
+        cols[native] = values
+    return cols
+
+
+# ---------------------------------------------------------------- validation
+
+def _by_value(col: np.ndarray, fn):
+    """Applies fn once per distinct value: returns the list of results per row."""
+    cache = {v: fn(v) for v in dict.fromkeys(col.tolist())}
+    return [cache[v] for v in col.tolist()]
+
+
+def _parse_date(value: str):
+    if not value:
+        return None
+    text = value.strip()
+    for cut in (10,):
+        try:
+            return dt.date.fromisoformat(text[:cut].replace("/", "-"))
+        except ValueError:
+            pass
+    try:
+        return dt.datetime.strptime(text, "%Y%m%d").date()
+    except ValueError:
+        return ValueError(f"{value!r} is not a date (use YYYY-MM-DD)")
+
+
+def prepare(source: Source, mapping: dict, result: ImportResult) -> Prepared | None:
+    from components.ids import split_id
+    from components.attributes import attribute_errors
+    from components.models import ComponentClass, ComponentState, DataSource, Organisation
+    from components.validation import code_hierarchy_errors
+    from gis_core.geometry import district_bbox
+
+    errors = result.errors
+    for row, fld, reason in source.row_errors:
+        errors.append(RowError(row, fld, reason))
+    cols = _apply_mapping(source, mapping, result)
+    n = source.n
+    present = set(cols) & set(NATIVE_FIELDS)
+    empty = np.full(n, "", dtype=object)
+
+    def col(name):
+        return cols.get(name, empty)
+
+    # -- geometry -------------------------------------------------------------
+    crs = source.crs
+    if source.kind == "csv":
+        geoms, missing = _csv_geometry(cols, n, errors)
+        if "wkt" in cols:
+            srids = {m.group(1) for m in map(_EWKT_RE.match, cols["wkt"][:1000].tolist()) if m}
+            if srids:
+                try:
+                    declared = parse_crs(sorted(srids)[0])
+                except CRSError as exc:
+                    raise FileProblem(f"wkt: {exc}", field="wkt") from None
+                if crs is not None and crs != declared:
+                    raise FileProblem(f"srid {crs} contradicts the SRID={declared} in the wkt column", field="srid")
+                crs = declared
+        if crs is None:
+            raise FileProblem("a CSV file carries no coordinate system: give srid (e.g. 4490, 4326, 4527, GCJ02, BD09)",
+                              field="srid")
+    else:
+        raw = source.wkb
+        missing = np.array([g is None for g in raw], dtype=bool) if raw.dtype == object else np.zeros(n, bool)
+        geoms = shapely.from_wkb(raw, on_invalid="ignore")
+        bad = (geoms == None) & ~missing  # noqa: E711 - elementwise
+        for i in np.flatnonzero(bad):
+            errors.append(RowError(int(i) + 1, "geometry", "malformed geometry (cannot be decoded)"))
+        missing_or_bad = missing | bad
+        missing = missing_or_bad
+        for i in np.flatnonzero(missing & ~bad):
+            errors.append(RowError(int(i) + 1, "geometry", "geometry is missing"))
+    result.crs = f"EPSG:{crs}" if isinstance(crs, int) else crs
+    ok = ~missing
+    type_ids = shapely.get_type_id(geoms)
+    wrong_type = ok & ~np.isin(type_ids, _ALLOWED_TYPE_IDS)
+    for i in np.flatnonzero(wrong_type):
+        errors.append(RowError(int(i) + 1, "geometry",
+                               f"geometry type {shapely.get_type_id(geoms[i])} ({geoms[i].geom_type}) is not accepted "
+                               "(point, line or polygon)"))
+    ok &= ~wrong_type
+    is_empty = ok & shapely.is_empty(geoms)
+    for i in np.flatnonzero(is_empty):
+        errors.append(RowError(int(i) + 1, "geometry", "geometry is empty"))
+    ok &= ~is_empty
+    if shapely.has_z(geoms[ok]).any():
+        geoms = np.where(ok, shapely.force_2d(geoms), geoms)
+    if ok.any():
+        idx = np.flatnonzero(ok)
+        moved = to_storage_geometry(geoms[idx], crs)
+        geoms = geoms.copy()
+        geoms[idx] = moved
+    bounds = shapely.bounds(geoms)
+    finite = np.isfinite(bounds).all(axis=1)
+    valid = np.ones(n, bool)
+    valid[ok] = shapely.is_valid(geoms[ok])
+    invalid = ok & finite & ~valid
+    if invalid.any():
+        reasons = shapely.is_valid_reason(geoms[invalid])
+        for i, r in zip(np.flatnonzero(invalid), reasons):
+            errors.append(RowError(int(i) + 1, "geometry", f"geometry is invalid: {r}"))
+    ok &= ~invalid
+    bx0, by0, bx1, by1 = district_bbox()
+    with np.errstate(invalid="ignore"):
+        outside = ok & ~(finite & (bounds[:, 0] >= bx0) & (bounds[:, 2] <= bx1) & (bounds[:, 1] >= by0)
+                         & (bounds[:, 3] <= by1))
+    for i in np.flatnonzero(outside):
+        b = bounds[i]
+        errors.append(RowError(int(i) + 1, "geometry",
+                               f"coordinates ({b[0]:.6f}, {b[1]:.6f}) - ({b[2]:.6f}, {b[3]:.6f}) lie outside the "
+                               f"district ({bx0}, {by0}, {bx1}, {by1}): wrong CRS ({result.crs}) or axis order?"))
+    ok &= ~outside
+    bbox = None
+    if ok.any():
+        b = bounds[ok]
+        bbox = (float(b[:, 0].min()), float(b[:, 1].min()), float(b[:, 2].max()), float(b[:, 3].max()))
+
+    # -- class and code ---------------------------------------------------------
+    classes = {c.code: c for c in ComponentClass.objects.select_related("scheme")}
+    if "class_code" not in cols and "code" not in cols:
+        raise FileProblem("the file has no class_code column (map one with mapping={'class_code': ...})",
+                          field="class_code")
+    code = col("code")
+    class_text = col("class_code").copy()
+    need_class = class_text == ""
+    if need_class.any():  # an ID carries its class: 6 admin digits + 4 or 5 class digits
+        for i in np.flatnonzero(need_class & (code != "")):
+            c = code[i]
+            class_text[i] = c[6:10] if len(c) == 16 else c[6:11]
+    class_of = _by_value(class_text, classes.get)
+    class_id = np.zeros(n, dtype=np.int64)
+    for i, (text, cls) in enumerate(zip(class_text.tolist(), class_of)):
+        if cls is None:
+            if not text:
+                errors.append(RowError(i + 1, "class_code", "required"))
+            else:
+                hint = " (leading zero lost? store class codes as text)" if text.isdigit() and len(text) == 3 else ""
+                errors.append(RowError(i + 1, "class_code", f"unknown class {text!r}{hint}"))
+        elif not cls.active:
+            errors.append(RowError(i + 1, "class_code", f"class {cls.code} is no longer active"))
+        else:
+            class_id[i] = cls.pk
+
+    default_admin = settings.GRIDCITY_ADMIN_CODE
+    admin = col("admin_code").copy()
+    no_admin = admin == ""
+    if no_admin.any():
+        admin[no_admin] = [c[:6] if c else default_admin for c in code[no_admin].tolist()]
+    street, community = col("street_code"), col("community_code")
+    hier = {}
+    for i, key in enumerate(zip(admin.tolist(), street.tolist(), community.tolist())):
+        errs = hier.get(key)
+        if errs is None:
+            errs = hier[key] = code_hierarchy_errors(*key)
+        if errs:
+            for f, r in errs.items():
+                errors.append(RowError(i + 1, f, r))
+
+    seen = {}
+    serial_max: dict[tuple[str, int], int] = {}
+    for i, (c, cls, a) in enumerate(zip(code.tolist(), class_of, admin.tolist())):
+        if not c:
+            continue
+        if not _CODE_RE.match(c):
+            errors.append(RowError(i + 1, "code", f"{c!r} must be 16 (GB/T 30428) or 17 (GB/T 47678) digits"))
+            continue
+        first = seen.setdefault(c, i + 1)
+        if first != i + 1:
+            errors.append(RowError(i + 1, "code", f"duplicate ID {c}: also on row {first}"))
+            continue
+        if cls is None:
+            continue
+        k = len(cls.code)
+        if len(c) != 12 + k:
+            errors.append(RowError(i + 1, "code", f"class {cls.code} ({cls.scheme.code}) takes {12 + k}-digit IDs"))
+        elif c[6:6 + k] != cls.code:
+            errors.append(RowError(i + 1, "code", f"digits 7-{6 + k} of {c} must be the class code {cls.code}"))
+        elif c[:6] != a:
+            errors.append(RowError(i + 1, "code", f"first 6 digits of {c} must be the admin code {a}"))
+        elif c.endswith("000000"):
+            errors.append(RowError(i + 1, "code", "serial 000000 is not allowed"))
+        else:
+            _, _, serial = split_id(c, k)
+            key = (a, cls.pk)
+            if serial > serial_max.get(key, 0):
+                serial_max[key] = serial
+
+    # -- references -------------------------------------------------------------
+    values: dict[str, list] = {}
+    orgs = dict(Organisation.objects.values_list("uscc", "pk"))
+    for name in ("department_uscc", "owner_uscc", "maintainer_uscc"):
+        if name not in cols:
+            continue
+        ids = _by_value(cols[name], lambda v: None if not v else orgs.get(v.upper(), -1))
+        for i in [i for i, v in enumerate(ids) if v == -1]:
+            errors.append(RowError(i + 1, name, f"organisation USCC {cols[name][i]!r} is not registered"))
+        values[name] = ids
+    if "state" in cols:
+        states = {}
+        for s in ComponentState.objects.all():
+            states[s.code] = states[s.name] = s
+        def state_of(v):
+            if not v:
+                return None
+            s = states.get(v) or states.get(v.lower())
+            if s is None:
+                return ValueError(f"unknown state {v!r}; use one of {', '.join(sorted(x.code for x in states.values()))}")
+            if not s.active:
+                return ValueError(f"state {s.code} is not active")
+            return s.code
+        values["state"] = _check(_by_value(cols["state"], state_of), "state", errors)
+    if "data_source" in cols:
+        sources = {v: v for v in DataSource.values} | {label: v for v, label in DataSource.choices}
+        values["data_source"] = _check(_by_value(cols["data_source"], lambda v: None if not v else sources.get(
+            v, sources.get(v.lower(), ValueError(f"unknown data source {v!r}; use {', '.join(DataSource.values)}")))),
+            "data_source", errors)
+    for name in ("census_date", "change_date"):
+        if name in cols:
+            values[name] = _check(_by_value(cols[name], _parse_date), name, errors)
+    if "census_date" in values and "change_date" in values:
+        for i, (a, b) in enumerate(zip(values["census_date"], values["change_date"])):
+            if a and b and b < a:
+                errors.append(RowError(i + 1, "change_date", "is before the census date"))
+    if "retired" in cols:
+        def flag(v):
+            low = v.lower()
+            if low in _TRUE:
+                return True
+            if low in _FALSE:
+                return False
+            return ValueError(f"{v!r} is not true/false")
+        values["retired"] = _check(_by_value(cols["retired"], flag), "retired", errors)
+    if "attributes" in cols:
+        attrs = []
+        cache = {}
+        for i, (text, cls) in enumerate(zip(cols["attributes"].tolist(), class_of)):
+            key = (text, cls.pk if cls else None)
+            hit = cache.get(key)
+            if hit is None:
+                hit = cache[key] = _attributes(text, cls, attribute_errors)
+            if isinstance(hit, dict):
+                for f, r in hit.items():
+                    errors.append(RowError(i + 1, f, r))
+                attrs.append(None)
+            else:
+                attrs.append(hit)
+        values["attributes"] = attrs
+    elif any(cls is not None and any(r.get("required") for r in cls.attribute_schema.values()) for cls in classes.values()
+             if cls.pk in set(class_id.tolist())):
+        for i, cls in enumerate(class_of):
+            if cls is not None:
+                for f, r in attribute_errors(cls.attribute_schema, {}).items():
+                    errors.append(RowError(i + 1, f"attributes.{f}", r))
+    for name in ("name", "location_desc", "grid_code", "note", "street_code", "community_code"):
+        if name in cols:
+            limit = _MAX_LEN.get(name)
+            if limit:
+                for i in [i for i, v in enumerate(cols[name].tolist()) if len(v) > limit]:
+                    errors.append(RowError(i + 1, name, f"is longer than {limit} characters"))
+            values[name] = cols[name].tolist()
+    if errors:
+        return None
+    geoms = shapely.set_srid(geoms, 4490)
+    geom_hex = shapely.to_wkb(geoms, hex=True, include_srid=True)
+    return Prepared(n=n, present=present, code=code, class_id=class_id, class_code=class_text, admin_code=admin,
+                    geom_hex=geom_hex, bbox=bbox, values={**values, "_serial_max": serial_max})
+
+
+def _check(parsed: list, name: str, errors: list) -> list:
+    for i, v in enumerate(parsed):
+        if isinstance(v, ValueError):
+            errors.append(RowError(i + 1, name, str(v)))
+    return parsed
+
+
+def _attributes(text: str, cls, attribute_errors):
+    """JSON text -> canonical JSON text, or {field: reason}."""
+    if not text:
+        value = {}
+    else:
+        try:
+            value = json.loads(text)
+        except ValueError as exc:
+            return {"attributes": f"is not valid JSON: {exc.msg} at character {exc.pos}"}
+    if not isinstance(value, dict):
+        return {"attributes": "must be a JSON object"}
+    if cls is not None:
+        errs = attribute_errors(cls.attribute_schema, value)
+        if errs:
+            return {f"attributes.{k}": v for k, v in errs.items()}
+    if not text:
+        return ""  # empty cell: keep what is stored ({} for new components)
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+def _csv_geometry(cols: dict, n: int, errors: list):
+    if "wkt" in cols:
+        texts = cols["wkt"]
+        missing = texts == ""
+        stripped = np.array([_EWKT_RE.sub("", t) for t in texts.tolist()], dtype=object)
+        stripped[missing] = None
+        geoms = shapely.from_wkt(stripped, on_invalid="ignore")
+        bad = (geoms == None) & ~missing  # noqa: E711
+        for i in np.flatnonzero(missing):
+            errors.append(RowError(int(i) + 1, "wkt", "geometry is missing"))
+        for i in np.flatnonzero(bad):
+            errors.append(RowError(int(i) + 1, "wkt", f"malformed WKT: {texts[i][:60]!r}"))
+        return geoms, missing | bad
+    if "x" in cols and "y" in cols:
+        xs = np.full(n, np.nan)
+        ys = np.full(n, np.nan)
+        missing = np.zeros(n, bool)
+        for name, target in (("x", xs), ("y", ys)):
+            for i, v in enumerate(cols[name].tolist()):
+                if v == "":
+                    missing[i] = True
+                    errors.append(RowError(i + 1, name, "coordinate is missing"))
+                    continue
+                try:
+                    target[i] = float(v)
+                except ValueError:
+                    missing[i] = True
+                    errors.append(RowError(i + 1, name, f"{v!r} is not a number"))
+        geoms = shapely.points(xs, ys)
+        geoms[missing] = None
+        return geoms, missing
+    raise FileProblem("a CSV file needs a wkt column or x and y columns (map them with mapping)", field="wkt")

@@ -1,0 +1,349 @@
+"""Reading the accepted formats into plain column arrays plus (for vector formats) WKB geometries.
+
+Nothing here knows about components: a reader returns strings per column, the geometries and the
+declared CRS, or raises FileProblem naming what is wrong with the file."""
+from __future__ import annotations
+
+import csv
+import io
+import re
+import tempfile
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from gis_core.crs import CRSError, parse_crs
+
+VECTOR_SUFFIXES = {".gpkg", ".geojson", ".json", ".shp"}
+CSV_SUFFIXES = {".csv", ".txt", ".tsv"}
+_GB_NAMES = {"gbk", "gb2312", "gb18030", "cp936", "936", "euc-cn"}
+
+
+class FileProblem(Exception):
+    """The file as a whole cannot be read: `field` is the option or column at fault (or None)."""
+
+    def __init__(self, reason: str, field: str | None = None, row: int | None = None):
+        self.reason, self.field, self.row = reason, field, row
+        super().__init__(reason)
+
+
+@dataclass
+class Source:
+    columns: dict[str, np.ndarray]          # name as in the file -> object array of str ('' for empty)
+    n: int
+    wkb: np.ndarray | None = None           # vector formats: WKB per row (None where missing)
+    crs: int | str | None = None            # the CRS the coordinates are in (parsed), if known
+    kind: str = ""                          # gpkg, shp, geojson, csv
+    encoding: str | None = None
+    warnings: list[str] = field(default_factory=list)
+    row_errors: list[tuple[int, str, str]] = field(default_factory=list)
+    tmpdir: tempfile.TemporaryDirectory | None = None
+
+
+def _norm_encoding(name: str | None) -> str | None:
+    if not name:
+        return None
+    name = name.strip().lower()
+    if name in _GB_NAMES:
+        return "gb18030"  # a superset of GBK and GB2312, so every GBK file decodes the same
+    if name in ("utf8", "utf-8", "utf_8", "utf-8-sig"):
+        return "utf-8"
+    try:
+        return io.TextIOWrapper(io.BytesIO(), encoding=name).encoding
+    except LookupError:
+        raise FileProblem(f"unknown encoding {name!r}: use utf-8 or gbk", field="encoding") from None
+
+
+def _decode(data: bytes, encoding: str | None, what: str) -> tuple[str, str]:
+    """Strict decoding, never mojibake: declared UTF-8 that is not UTF-8 is refused with the line;
+    declared GBK that is really UTF-8 is refused too; undeclared is UTF-8 if it is, else GB18030."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+        if encoding not in (None, "utf-8"):
+            raise FileProblem(f"{what} starts with a UTF-8 byte order mark but encoding {encoding} was given",
+                              field="encoding")
+        encoding = "utf-8"
+    if encoding in (None, "utf-8"):
+        try:
+            return data.decode("utf-8"), "utf-8"
+        except UnicodeDecodeError as exc:
+            if encoding == "utf-8":
+                line = data.count(b"\n", 0, exc.start) + 1
+                hint = " (it looks like GBK/GB18030: give encoding=gbk)" if _decodes(data, "gb18030") else ""
+                raise FileProblem(f"{what} is not valid UTF-8 at line {line}, byte {exc.start}{hint}",
+                                  field="encoding") from None
+        try:
+            return data.decode("gb18030"), "gb18030"
+        except UnicodeDecodeError:
+            raise FileProblem(f"{what} is neither UTF-8 nor GBK/GB18030: give the encoding", field="encoding") from None
+    if encoding == "gb18030" and not data.isascii() and _decodes(data, "utf-8"):
+        raise FileProblem(f"{what} is UTF-8, not {encoding}: reading it as GBK would garble the Chinese text",
+                          field="encoding")
+    try:
+        return data.decode(encoding), encoding
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise FileProblem(f"{what} is not valid {encoding} at line {line}, byte {exc.start}", field="encoding") from None
+
+
+def _decodes(data: bytes, encoding: str) -> bool:
+    try:
+        data.decode(encoding)
+        return True
+    except UnicodeDecodeError:
+        return False
+
+
+def as_text(values) -> np.ndarray:
+    """A column from any reader -> object array of stripped strings, '' for null."""
+    arr = np.asarray(values)
+    if arr.dtype.kind == "O" or arr.dtype.kind == "U":
+        return np.array(["" if v is None else (v.strip() if isinstance(v, str) else _scalar(v)) for v in arr], dtype=object)
+    if arr.dtype.kind == "b":
+        return np.where(arr, "true", "false").astype(object)
+    if arr.dtype.kind in "iu":
+        return arr.astype(str).astype(object)
+    if arr.dtype.kind == "f":
+        return np.array(["" if np.isnan(v) else _scalar(v) for v in arr.tolist()], dtype=object)
+    if arr.dtype.kind == "M":
+        out = np.datetime_as_string(arr, unit="D").astype(object)
+        out[np.isnat(arr)] = ""
+        return out
+    return np.array([_scalar(v) for v in arr.tolist()], dtype=object)
+
+
+def _scalar(v) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, float):
+        return str(int(v)) if v.is_integer() else repr(v)
+    if isinstance(v, bytes):
+        return v.decode("utf-8", "strict")
+    return str(v).strip()
+
+
+# ---------------------------------------------------------------- CRS
+
+def crs_of(declared: str | None, option, *, implicit_wgs84: bool = False) -> int | str:
+    """The CRS to read the coordinates in: the file's declaration, the `srid` option, or a refusal."""
+    parsed_option = None
+    if option not in (None, ""):
+        try:
+            parsed_option = parse_crs(option)
+        except CRSError as exc:
+            raise FileProblem(str(exc), field="srid") from None
+    parsed_file = None
+    if declared and not implicit_wgs84:
+        parsed_file = _epsg_of(declared)
+    if parsed_file is None and parsed_option is None:
+        if implicit_wgs84:
+            raise FileProblem("the GeoJSON declares no \"crs\": its coordinates may be WGS84, GCJ-02 (Amap) or BD-09 "
+                              "(Baidu); give srid (e.g. 4326, GCJ02, BD09)", field="srid")
+        raise FileProblem("the file declares no coordinate system: give srid (e.g. 4490, 4527, GCJ02, BD09)", field="srid")
+    if parsed_file is not None and parsed_option is not None and parsed_file != parsed_option:
+        # GCJ-02 / BD-09 data is routinely labelled WGS84: the option may say what it really is.
+        if not (parsed_file == 4326 and parsed_option in ("GCJ02", "BD09")):
+            raise FileProblem(f"srid {parsed_option} contradicts the file's own CRS EPSG:{parsed_file}", field="srid")
+    return parsed_option if parsed_option is not None else parsed_file
+
+
+def _epsg_of(declared: str) -> int:
+    from pyproj import CRS
+
+    try:
+        crs = CRS.from_user_input(declared)
+    except Exception:  # noqa: BLE001 - pyproj raises several kinds
+        raise FileProblem(f"the file's coordinate system cannot be read: {declared[:120]}", field="srid") from None
+    epsg = crs.to_epsg(min_confidence=70)
+    if epsg is None:
+        raise FileProblem(f"the file's coordinate system {crs.name!r} is not an EPSG system: give srid", field="srid")
+    try:
+        return parse_crs(epsg)
+    except CRSError as exc:
+        raise FileProblem(str(exc), field="srid") from None
+
+
+# ---------------------------------------------------------------- entry point
+
+def read_source(path, *, srid=None, encoding=None) -> Source:
+    path = Path(path)
+    if not path.exists():
+        raise FileProblem(f"no such file: {path.name}", field="file")
+    encoding = _norm_encoding(encoding)
+    suffix = path.suffix.lower()
+    if suffix == ".zip" or (suffix not in VECTOR_SUFFIXES | CSV_SUFFIXES and zipfile.is_zipfile(path)):
+        return _read_zip(path, srid, encoding)
+    if suffix in CSV_SUFFIXES:
+        return read_csv(path, srid=srid, encoding=encoding)
+    if suffix in VECTOR_SUFFIXES:
+        return read_vector(path, srid=srid, encoding=encoding)
+    raise FileProblem(f"unsupported file type {suffix or path.name!r}: use .gpkg, .zip (Shapefile), .geojson or .csv",
+                      field="file")
+
+
+def _read_zip(path: Path, srid, encoding) -> Source:
+    if not zipfile.is_zipfile(path):
+        raise FileProblem(f"{path.name} is not a readable zip archive (broken or truncated)", field="file")
+    tmp = tempfile.TemporaryDirectory(prefix="gridcity-import-")
+    try:
+        with zipfile.ZipFile(path) as zf:
+            bad = zf.testzip()
+            if bad is not None:
+                raise FileProblem(f"the zip archive is damaged: {bad} fails its checksum", field="file")
+            names = [n for n in zf.namelist() if not n.endswith("/") and "__MACOSX" not in n]
+            for name in names:
+                target = (Path(tmp.name) / name).resolve()
+                if not str(target).startswith(str(Path(tmp.name).resolve())):
+                    raise FileProblem(f"unsafe path in zip: {name}", field="file")
+            zf.extractall(tmp.name, members=names)
+    except (zipfile.BadZipFile, EOFError, OSError) as exc:
+        tmp.cleanup()
+        raise FileProblem(f"the zip archive is damaged: {exc}", field="file") from None
+    except FileProblem:
+        tmp.cleanup()
+        raise
+    root = Path(tmp.name)
+    shps = sorted(root.rglob("*.shp")) + sorted(root.rglob("*.SHP"))
+    others = [p for p in root.rglob("*") if p.suffix.lower() in {".gpkg", ".geojson", ".json", ".csv"}]
+    try:
+        if len(shps) == 1:
+            shp = shps[0]
+            for ext in (".dbf", ".shx"):
+                if not any(shp.with_suffix(e).exists() for e in (ext, ext.upper())):
+                    raise FileProblem(f"the Shapefile {shp.name} in the zip has no {ext} part", field="file")
+            source = read_vector(shp, srid=srid, encoding=encoding)
+        elif len(shps) > 1:
+            raise FileProblem(f"the zip holds {len(shps)} Shapefiles: import one at a time", field="file")
+        elif len(others) == 1:
+            source = read_source(others[0], srid=srid, encoding=encoding)
+        else:
+            raise FileProblem("the zip holds no Shapefile (.shp with .dbf and .shx)", field="file")
+    except Exception:
+        tmp.cleanup()
+        raise
+    source.tmpdir = tmp
+    return source
+
+
+def _dbf_encoding(shp: Path, encoding: str | None) -> str | None:
+    """A Shapefile's encoding: the option, else its .cpg, else sniffed from the .dbf records."""
+    if encoding:
+        dbf = _sibling(shp, ".dbf")
+        if dbf is not None:
+            _decode(_dbf_records(dbf), encoding, f"{dbf.name}")  # refuses a wrong declaration
+        return encoding
+    cpg = _sibling(shp, ".cpg")
+    if cpg is not None:
+        declared = cpg.read_text(errors="replace").strip()
+        try:
+            return _norm_encoding(declared)
+        except FileProblem:
+            raise FileProblem(f"the .cpg declares an unknown encoding {declared!r}: give encoding", field="encoding") from None
+    dbf = _sibling(shp, ".dbf")
+    if dbf is None:
+        return None
+    _, found = _decode(_dbf_records(dbf), None, dbf.name)
+    return found
+
+
+def _sibling(path: Path, ext: str) -> Path | None:
+    for e in (ext, ext.upper()):
+        p = path.with_suffix(e)
+        if p.exists():
+            return p
+    return None
+
+
+def _dbf_records(dbf: Path) -> bytes:
+    data = dbf.read_bytes()
+    if len(data) < 32:
+        raise FileProblem(f"{dbf.name} is truncated", field="file")
+    header_len = int.from_bytes(data[8:10], "little")
+    return data[header_len:].rstrip(b"\x1a")
+
+
+def read_vector(path: Path, *, srid=None, encoding=None) -> Source:
+    import pyogrio
+    import pyogrio.errors
+
+    suffix = path.suffix.lower()
+    kind = {".gpkg": "gpkg", ".shp": "shp"}.get(suffix, "geojson")
+    implicit = False
+    read_kwargs = {}
+    if kind == "shp":
+        enc = _dbf_encoding(path, encoding)
+        if enc:
+            read_kwargs["encoding"] = enc
+        encoding = enc
+    elif kind == "geojson":
+        data = path.read_bytes()
+        text, found = _decode(data, encoding, path.name)
+        if found != "utf-8" or data.startswith(b"\xef\xbb\xbf"):
+            # GeoJSON is UTF-8 by definition: hand GDAL a UTF-8 copy.
+            tmp = tempfile.NamedTemporaryFile(suffix=".geojson", delete=False)
+            tmp.write(text.encode("utf-8"))
+            tmp.close()
+            path = Path(tmp.name)
+        encoding = found
+        implicit = re.search(rb'"crs"\s*:', data[:4096] if len(data) > 4096 else data) is None and \
+            re.search(r'"crs"\s*:', text) is None
+        del data, text
+    try:
+        meta, _fids, geometry, field_data = pyogrio.raw.read(path, **read_kwargs)
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, pyogrio.errors.FieldError) as exc:
+        raise FileProblem(f"{path.name} cannot be read: {exc}", field="file") from None
+    except Exception as exc:  # noqa: BLE001 - GDAL errors come in many kinds
+        raise FileProblem(f"{path.name} cannot be read: {exc}", field="file") from None
+    crs = crs_of(meta.get("crs"), srid, implicit_wgs84=implicit)
+    columns = {}
+    for name, values in zip(meta["fields"], field_data):
+        try:
+            columns[str(name)] = as_text(values)
+        except UnicodeDecodeError:
+            raise FileProblem(f"column {name} holds bytes that are not text in the declared encoding", field=name) from None
+    n = len(geometry) if geometry is not None else (len(field_data[0]) if field_data else 0)
+    wkb = geometry if geometry is not None else np.full(n, None, dtype=object)
+    return Source(columns=columns, n=n, wkb=wkb, crs=crs, kind=kind, encoding=encoding)
+
+
+def read_csv(path: Path, *, srid=None, encoding=None) -> Source:
+    text, found = _decode(Path(path).read_bytes(), encoding, Path(path).name)
+    sample = text[:8192]
+    delimiter = "\t" if Path(path).suffix.lower() == ".tsv" or (sample.count("\t") > sample.count(",")) else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise FileProblem("the CSV file is empty", field="file") from None
+    header = [h.strip() for h in header]
+    width = len(header)
+    rows = []
+    row_errors = []
+    i = 0
+    for rec in reader:
+        if not rec or (len(rec) == 1 and not rec[0].strip() and width > 1):
+            continue  # a blank line is no data row
+        i += 1
+        if len(rec) != width:
+            row_errors.append((i, "row", f"has {len(rec)} values, the header has {width} columns"))
+            rec = (rec + [""] * width)[:width]
+        rows.append(rec)
+    n = len(rows)
+    columns = {}
+    if n:
+        for name, values in zip(header, zip(*rows)):
+            columns[name] = np.array([v.strip() for v in values], dtype=object)
+    else:
+        columns = {name: np.array([], dtype=object) for name in header}
+    if len(set(header)) != len(header):
+        dup = sorted({h for h in header if header.count(h) > 1})
+        raise FileProblem(f"the header repeats column(s) {', '.join(dup)}", field=dup[0])
+    crs = None
+    if srid not in (None, ""):
+        try:
+            crs = parse_crs(srid)
+        except CRSError as exc:
+            raise FileProblem(str(exc), field="srid") from None
+    return Source(columns=columns, n=n, crs=crs, kind="csv", encoding=found, row_errors=row_errors)

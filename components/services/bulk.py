@@ -1,0 +1,221 @@
+"""The set-based write path for many components at once (imports, the demo city).
+
+One transaction: allocate IDs per (admin code, class), COPY into a TEMP staging table, refuse changes
+to retired components, then INSERT .. SELECT .. ON CONFLICT (code) DO UPDATE .. WHERE the stored
+values are distinct from the new ones, in chunks (for progress). Unchanged rows are not touched, so
+they leave no history rows; changed and new rows are recorded by the pghistory triggers with the
+context (user, action="import", import_job)."""
+from __future__ import annotations
+
+import time
+
+import pghistory
+from django.db import connection, transaction
+
+from ..ids import MAX_SERIAL, allocate_serials, reserve_up_to
+from ..models import Component, ComponentClass
+from ..signals import components_changed
+
+CHUNK_ROWS = 100_000
+_ESC = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+_FK = {"department_uscc": "department_id", "owner_uscc": "owner_id", "maintainer_uscc": "maintainer_id"}
+# db column -> (staging type, expression when the file gives it (s) / keeps it (c) / default)
+_OPTIONAL = {
+    "name": ("text", "COALESCE(s.name, c.name, '')"),
+    "street_code": ("text", "COALESCE(s.street_code, c.street_code, '')"),
+    "community_code": ("text", "COALESCE(s.community_code, c.community_code, '')"),
+    "grid_code": ("text", "COALESCE(s.grid_code, c.grid_code, '')"),
+    "location_desc": ("text", "COALESCE(s.location_desc, c.location_desc, '')"),
+    "note": ("text", "COALESCE(s.note, c.note, '')"),
+    "department_id": ("bigint", "s.department_id"),
+    "owner_id": ("bigint", "s.owner_id"),
+    "maintainer_id": ("bigint", "s.maintainer_id"),
+    "state_code": ("text", "COALESCE(s.state_code, c.state_code, 'intact')"),
+    "census_date": ("date", "COALESCE(s.census_date, c.census_date, CURRENT_DATE)"),
+    "change_date": ("date", "s.change_date"),
+    "data_source": ("text", "COALESCE(s.data_source, c.data_source, 'surveyed')"),
+    "attributes": ("jsonb", "COALESCE(s.attributes, c.attributes, '{}'::jsonb)"),
+    "retired": ("boolean", "COALESCE(s.retired, c.retired, false)"),
+}
+# when the file lacks the column: keep the stored value, else the default
+_ABSENT = {
+    "name": "COALESCE(c.name, '')", "street_code": "COALESCE(c.street_code, '')",
+    "community_code": "COALESCE(c.community_code, '')", "grid_code": "COALESCE(c.grid_code, '')",
+    "location_desc": "COALESCE(c.location_desc, '')", "note": "COALESCE(c.note, '')",
+    "department_id": "c.department_id", "owner_id": "c.owner_id", "maintainer_id": "c.maintainer_id",
+    "state_code": "COALESCE(c.state_code, 'intact')", "census_date": "COALESCE(c.census_date, CURRENT_DATE)",
+    "change_date": "NULL::date", "data_source": "COALESCE(c.data_source, 'surveyed')",
+    "attributes": "COALESCE(c.attributes, '{}'::jsonb)", "retired": "COALESCE(c.retired, false)",
+}
+_NATIVE_TO_DB = {**_FK, "state": "state_code"}
+_COMPARED = ["component_class_id", "admin_code", "geom", *_OPTIONAL]
+
+
+def _user_id(user):
+    return user.pk if user is not None and getattr(user, "is_authenticated", False) else None
+
+
+def _src_sql(present_db: set) -> str:
+    exprs = ", ".join(f"{(_OPTIONAL[col][1] if col in present_db else _ABSENT[col])} AS {col}" for col in _OPTIONAL)
+    return (f"SELECT s.row, s.code, s.component_class_id, s.admin_code, s.geom, {exprs} "
+            "FROM import_staging s LEFT JOIN components_component c ON c.code = s.code")
+
+
+def _distinct(t: str, x: str) -> str:
+    left = ", ".join(f"{t}.{col}" for col in _COMPARED)
+    right = ", ".join(f"COALESCE({x}.change_date, {t}.change_date)" if col == "change_date" else f"{x}.{col}"
+                      for col in _COMPARED)
+    return f"({left}) IS DISTINCT FROM ({right})"
+
+
+_INSERT_COLS = ["code", "component_class_id", "admin_code", "geom", *_OPTIONAL, "retired_at", "retired_reason",
+                "created_at", "updated_at"]
+_RETIRED_REASON = "'导入时已注销 retired in import'"
+
+
+def _insert_sql(present_db: set) -> str:
+    select = ", ".join(
+        [f"src.{c}" for c in ["code", "component_class_id", "admin_code", "geom", *_OPTIONAL]]
+        + ["CASE WHEN src.retired THEN now() END", f"CASE WHEN src.retired THEN {_RETIRED_REASON} ELSE '' END",
+           "now()", "now()"])
+    sets = ", ".join(
+        [f"{c} = EXCLUDED.{c}" for c in ["component_class_id", "admin_code", "geom", *_OPTIONAL] if c != "change_date"]
+        + ["change_date = COALESCE(EXCLUDED.change_date, CURRENT_DATE)",
+           "retired_at = CASE WHEN EXCLUDED.retired THEN COALESCE(t.retired_at, now()) END",
+           f"retired_reason = CASE WHEN EXCLUDED.retired THEN COALESCE(NULLIF(t.retired_reason, ''), {_RETIRED_REASON}) "
+           "ELSE '' END",
+           "updated_at = now()"])
+    return (f"WITH ins AS (INSERT INTO components_component AS t ({', '.join(_INSERT_COLS)}) "
+            f"SELECT {select} FROM ({_src_sql(present_db)}) src WHERE src.row BETWEEN %s AND %s "
+            f"ON CONFLICT (code) DO UPDATE SET {sets} WHERE {_distinct('t', 'EXCLUDED')} "
+            "RETURNING (xmax = 0) AS inserted) "
+            "SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM ins")
+
+
+def _text(values, nullable=True):
+    out = []
+    for v in values:
+        if v is None or (nullable and v == ""):
+            out.append("\\N")
+        elif v is True:
+            out.append("t")
+        elif v is False:
+            out.append("f")
+        else:
+            s = v if isinstance(v, str) else (v.isoformat() if hasattr(v, "isoformat") else str(v))
+            out.append(s.translate(_ESC) if ("\\" in s or "\t" in s or "\n" in s or "\r" in s) else s)
+    return out
+
+
+class _Refused(Exception):
+    pass
+
+
+def upsert_prepared(p, result, *, user=None, job=None, progress=None, dry_run=False) -> None:
+    """Writes a components.importing.core.Prepared; fills result.created/updated/unchanged (or errors)."""
+    from components.importing.core import RowError
+
+    timings = result.timings
+    present_db = {_NATIVE_TO_DB.get(f, f) for f in p.present} & set(_OPTIONAL)
+    code = p.code.copy()
+    try:
+        with transaction.atomic():
+            with connection.cursor() as cur:
+                cur.execute("SET LOCAL statement_timeout = 0")
+            t = time.perf_counter()
+            if not dry_run:
+                _allocate(p, code)
+                reserve_up_to(p.values.get("_serial_max") or {})
+            timings["ids"] = time.perf_counter() - t
+            t = time.perf_counter()
+            _stage(p, code, present_db)
+            timings["stage"] = time.perf_counter() - t
+            t = time.perf_counter()
+            src = _src_sql(present_db)
+            with connection.cursor() as cur:
+                cur.execute(f"SELECT src.row, t.code FROM ({src}) src JOIN components_component t ON t.code = src.code "
+                            f"WHERE t.retired AND {_distinct('t', 'src')} ORDER BY src.row LIMIT 10000")
+                refused = cur.fetchall()
+            if refused:
+                result.errors.extend(RowError(r, "code", f"component {c} is retired and cannot be changed")
+                                     for r, c in refused)
+                raise _Refused
+            if dry_run:
+                with connection.cursor() as cur:
+                    cur.execute(f"SELECT count(*) FILTER (WHERE t.id IS NULL), "
+                                f"count(*) FILTER (WHERE t.id IS NOT NULL AND {_distinct('t', 'src')}) "
+                                f"FROM ({src}) src LEFT JOIN components_component t ON t.code = src.code")
+                    result.created, result.updated = cur.fetchone()
+                result.unchanged = p.n - result.created - result.updated
+                timings["compare"] = time.perf_counter() - t
+                if progress:
+                    progress(p.n, p.n)
+                raise _Refused  # roll back the staging table and nothing else
+            sql = _insert_sql(present_db)
+            created = updated = 0
+            context = {"user": _user_id(user), "action": "import"}
+            if job is not None:
+                context["import_job"] = str(job.pk)
+            with pghistory.context(**context):
+                with connection.cursor() as cur:
+                    for lo in range(1, p.n + 1, CHUNK_ROWS):
+                        hi = min(lo + CHUNK_ROWS - 1, p.n)
+                        cur.execute(sql, [lo, hi])
+                        c, u = cur.fetchone()
+                        created, updated = created + c, updated + u
+                        if progress:
+                            progress(hi, p.n)
+            timings["upsert"] = time.perf_counter() - t
+            result.created, result.updated, result.unchanged = created, updated, p.n - created - updated
+            if created or updated:
+                bbox = p.bbox
+                transaction.on_commit(lambda: components_changed.send(sender=Component, codes=[], bbox=bbox))
+    except _Refused:
+        pass
+
+
+def _allocate(p, code) -> None:
+    new = code == ""
+    if not new.any():
+        return
+    groups: dict[tuple[str, int], list[int]] = {}
+    for i, a, c in zip(new.nonzero()[0].tolist(), p.admin_code[new].tolist(), p.class_id[new].tolist()):
+        groups.setdefault((a, c), []).append(i)
+    classes = ComponentClass.objects.in_bulk([c for _, c in groups])
+    for (admin, class_pk), rows in sorted(groups.items()):
+        cls = classes[class_pk]
+        serials = allocate_serials(admin, cls, len(rows))
+        assert serials.stop - 1 <= MAX_SERIAL
+        prefix = admin + cls.code
+        for i, s in zip(rows, serials):
+            code[i] = f"{prefix}{s:06d}"
+
+
+def _stage(p, code, present_db) -> None:
+    cols = ["row int", "code text", "component_class_id bigint", "admin_code text", "geom geometry(Geometry, 4490)"]
+    cols += [f"{c} {_OPTIONAL[c][0]}" for c in _OPTIONAL if c in present_db]
+    with connection.cursor() as cur:
+        cur.execute("DROP TABLE IF EXISTS import_staging")
+        cur.execute(f"CREATE TEMP TABLE import_staging ({', '.join(cols)}) ON COMMIT DROP")
+    data = [[str(i) for i in range(1, p.n + 1)], _text(code.tolist(), nullable=False),
+            [str(v) for v in p.class_id.tolist()], _text(p.admin_code.tolist(), nullable=False),
+            p.geom_hex.tolist()]
+    db_to_native = {_NATIVE_TO_DB.get(f, f): f for f in p.present}
+    for c in _OPTIONAL:
+        if c not in present_db:
+            continue
+        values = p.values[db_to_native[c]]
+        nullable = c in ("state_code", "data_source", "attributes", "department_id", "owner_id", "maintainer_id")
+        if c in ("name", "street_code", "community_code", "grid_code", "location_desc", "note"):
+            nullable = False
+        data.append(_text(values, nullable=nullable))
+    raw = connection.connection
+    with raw.cursor() as cur:
+        with cur.copy("COPY import_staging FROM STDIN") as cp:
+            for lo in range(0, p.n, CHUNK_ROWS):
+                block = "\n".join(map("\t".join, zip(*[d[lo:lo + CHUNK_ROWS] for d in data]))) + "\n"
+                cp.write(block.encode("utf-8"))
+    with connection.cursor() as cur:
+        cur.execute("CREATE UNIQUE INDEX ON import_staging (row)")
+        cur.execute("CREATE INDEX ON import_staging (code)")
+        cur.execute("ANALYZE import_staging")
