@@ -1,10 +1,12 @@
-"""Multi-level grids (网格): district > street > community > base grid (> micro grid), time-versioned.
+"""Multi-level grids (网格): district > street > community > base grid (> micro grid).
 
-The rules that must never break live in the database (see migrations): valid geometry, one current
-version per code, and no two current siblings sharing interior area, checked at commit under a
-per-parent lock so that concurrent edits cannot both slip in."""
+`Grid` holds each grid's current state under a stable id (QGIS keeps feature ids across edits);
+a database trigger keeps every version in `GridVersion`, so history is queryable as of a date
+whichever path made the change. The rules that must never break live in the database (see the
+migrations): valid geometry, unique codes, a child's code extending its parent's, and no two
+siblings sharing interior area, checked at commit under a per-parent lock."""
 from django.contrib.gis.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 
 from components.models import Organisation
 
@@ -23,36 +25,55 @@ class GridLevel(models.Model):
 
 
 class Grid(models.Model):
-    code = models.CharField(max_length=18)
+    code = models.CharField(max_length=18, unique=True)
     name = models.CharField(max_length=100)
     level = models.ForeignKey(GridLevel, on_delete=models.PROTECT)
-    # By code, not by row: a parent's boundary edit makes a new version (a new row) of the same grid.
     parent_code = models.CharField(max_length=18, blank=True, db_index=True)
     geom = models.MultiPolygonField(srid=4490)
     area_m2 = models.FloatField(editable=False, default=0, help_text="in the CGCS2000 Gauss-Krueger zone of the grid")
     organisation = models.ForeignKey(Organisation, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     population = models.PositiveIntegerField(null=True, blank=True)
     households = models.PositiveIntegerField(null=True, blank=True)
+    version = models.PositiveIntegerField(default=1, editable=False)
+    valid_from = models.DateTimeField(null=True, editable=False, help_text="start of the current version")
+
+    class Meta:
+        ordering = ["code"]
+        constraints = [
+            models.CheckConstraint(condition=Q(code__regex=r"^[0-9]{6,18}$"), name="grid_code_digits"),
+            models.CheckConstraint(condition=Q(parent_code="") | Q(code__startswith=F("parent_code")),
+                                   name="grid_code_extends_parent"),
+            models.CheckConstraint(condition=Q(geom__isvalid=True), name="grid_geom_valid"),
+        ]
+
+    def __str__(self):
+        return f"{self.code} {self.name}"
+
+
+class GridVersion(models.Model):
+    """Every version of every grid, written by a trigger; valid_to is empty for the current one."""
+
+    grid_id = models.BigIntegerField(db_index=True)
+    version = models.PositiveIntegerField()
+    code = models.CharField(max_length=18, db_index=True)
+    name = models.CharField(max_length=100)
+    level = models.ForeignKey(GridLevel, on_delete=models.PROTECT, db_constraint=False)
+    parent_code = models.CharField(max_length=18, blank=True)
+    geom = models.MultiPolygonField(srid=4490)
+    area_m2 = models.FloatField()
+    organisation_id = models.BigIntegerField(null=True)
+    population = models.PositiveIntegerField(null=True)
+    households = models.PositiveIntegerField(null=True)
     valid_from = models.DateTimeField()
-    valid_to = models.DateTimeField(null=True, blank=True, help_text="empty for the current version")
-    version = models.PositiveIntegerField(default=1)
+    valid_to = models.DateTimeField(null=True)
 
     class Meta:
         ordering = ["code", "version"]
         constraints = [
-            models.UniqueConstraint(fields=["code"], condition=Q(valid_to__isnull=True), name="grid_one_current_version"),
-            models.UniqueConstraint(fields=["code", "version"], name="grid_code_version_unique"),
-            models.CheckConstraint(condition=Q(code__regex=r"^[0-9]{6,18}$"), name="grid_code_digits"),
-            models.CheckConstraint(condition=Q(parent_code="") | Q(code__startswith=models.F("parent_code")),
-                                   name="grid_code_extends_parent"),
-            models.CheckConstraint(condition=Q(geom__isvalid=True), name="grid_geom_valid"),
-            models.CheckConstraint(condition=Q(valid_to__isnull=True) | Q(valid_to__gt=models.F("valid_from")),
-                                   name="grid_validity_interval"),
+            models.UniqueConstraint(fields=["grid_id", "version"], name="grid_version_unique"),
+            models.CheckConstraint(condition=Q(valid_to__isnull=True) | Q(valid_to__gte=F("valid_from")),
+                                   name="grid_version_interval"),
         ]
-        indexes = [models.Index(fields=["parent_code", "valid_to"])]
-
-    def __str__(self):
-        return f"{self.code} {self.name}"
 
 
 class GridStaff(models.Model):
@@ -61,10 +82,10 @@ class GridStaff(models.Model):
         FULL_TIME = "full_time", "专职网格员"
         PART_TIME = "part_time", "兼职网格员"
 
-    grid_code = models.CharField(max_length=18, db_index=True, help_text="staff follow the grid across versions")
+    grid = models.ForeignKey(Grid, on_delete=models.CASCADE, related_name="staff")
     role = models.CharField(max_length=20, choices=Role.choices)
     name = models.CharField(max_length=50)
     phone = models.CharField(max_length=30, blank=True)
 
     class Meta:
-        ordering = ["grid_code", "role", "name"]
+        ordering = ["grid", "role", "name"]

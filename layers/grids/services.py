@@ -9,9 +9,9 @@ from shapely.validation import explain_validity
 
 from components.validation import ServiceError, to_shapely
 
-from .models import Grid, GridLevel
+from .models import Grid, GridLevel, GridVersion
 
-TOPOLOGY_STATES = {"GR001": "overlap", "GR002": "outside_parent", "GR003": "children_outside"}
+TOPOLOGY_STATES = {"GR001": "overlap", "GR002": "outside_parent", "GR003": "children_outside", "GR004": "has_children"}
 
 
 def _as_multipolygon(geom) -> GEOSGeometry:
@@ -62,7 +62,7 @@ def _validate(code: str, level: GridLevel, parent_code: str, geom) -> None:
     elif parent_code and not code.startswith(parent_code):
         errors["code"] = f"must extend the parent's code {parent_code}"
     if level.level > 1:
-        parent = Grid.objects.filter(code=parent_code, valid_to__isnull=True).select_related("level").first()
+        parent = Grid.objects.filter(code=parent_code).select_related("level").first()
         if parent is None:
             errors["parent_code"] = f"no current grid {parent_code or '(empty)'}"
         elif parent.level.level != level.level - 1:
@@ -80,25 +80,27 @@ def create_grid(*, code: str, name: str, level: int | GridLevel, geom, parent_co
     level = level if isinstance(level, GridLevel) else GridLevel.objects.get(level=level)
     geom = _as_multipolygon(geom)
     _validate(code, level, parent_code, geom)
-    if Grid.objects.filter(code=code, valid_to__isnull=True).exists():
+    if Grid.objects.filter(code=code).exists():
         raise ServiceError({"code": f"grid {code} exists"})
     with topology_errors():
-        grid = Grid.objects.create(code=code, name=name, level=level, parent_code=parent_code, geom=geom,
-                                   valid_from=timezone.now(), **extra)
+        grid = Grid.objects.create(code=code, name=name, level=level, parent_code=parent_code, geom=geom, **extra)
     if check:
         check_topology_now()
     grid.refresh_from_db()
     return grid
 
 
+EDITABLE = {"name", "geom", "organisation", "population", "households"}
+
+
 @transaction.atomic
-def update_grid(code: str, *, at=None, check: bool = True, **changes) -> Grid:
-    """Closes the current version and opens a new one with the changes."""
-    current = Grid.objects.select_for_update().filter(code=code, valid_to__isnull=True).first()
+def update_grid(grid: Grid | str, *, check: bool = True, **changes) -> Grid:
+    """Changes a grid; the database closes its current version and opens the next."""
+    code = grid if isinstance(grid, str) else grid.code
+    current = Grid.objects.select_for_update().filter(code=code).first()
     if current is None:
-        raise ServiceError({"code": f"no current grid {code}"})
-    allowed = {"name", "geom", "organisation", "population", "households"}
-    unknown = changes.keys() - allowed
+        raise ServiceError({"code": f"no grid {code}"})
+    unknown = changes.keys() - EDITABLE
     if unknown:
         raise ServiceError({k: "cannot be changed" for k in unknown})
     if "geom" in changes:
@@ -106,19 +108,26 @@ def update_grid(code: str, *, at=None, check: bool = True, **changes) -> Grid:
         reason = geometry_problem(changes["geom"])
         if reason:
             raise ServiceError({"geom": reason})
-    at = at or timezone.now()
-    current.valid_to = at
-    current.save(update_fields=["valid_to"])
-    fields = {f.name: getattr(current, f.name) for f in Grid._meta.concrete_fields if f.name not in ("id", "area_m2")}
-    fields.update(changes, valid_from=at, valid_to=None, version=current.version + 1)
+    for name, value in changes.items():
+        setattr(current, name, value)
     with topology_errors():
-        grid = Grid.objects.create(**fields)
+        current.save()
     if check:
         check_topology_now()
-    grid.refresh_from_db()
-    return grid
+    current.refresh_from_db()
+    return current
 
 
-def grid_as_of(code: str, when) -> Grid | None:
-    return (Grid.objects.filter(code=code, valid_from__lte=when)
+@transaction.atomic
+def delete_grid(grid: Grid | str) -> None:
+    code = grid if isinstance(grid, str) else grid.code
+    with topology_errors():
+        deleted, _ = Grid.objects.filter(code=code).delete()
+    if not deleted:
+        raise ServiceError({"code": f"no grid {code}"})
+
+
+def grid_as_of(code: str, when) -> GridVersion | None:
+    """The version of grid `code` that was current at `when`."""
+    return (GridVersion.objects.filter(code=code, valid_from__lte=when)
             .exclude(valid_to__lte=when).order_by("-version").first())

@@ -1,4 +1,3 @@
-import datetime as dt
 import threading
 
 import pytest
@@ -7,8 +6,8 @@ from django.db import connection
 from django.utils import timezone
 
 from components.validation import ServiceError
-from layers.grids.services import create_grid, grid_as_of, update_grid
-from layers.models import Grid
+from layers.grids.services import create_grid, delete_grid, grid_as_of, update_grid
+from layers.models import Grid, GridVersion
 
 X0, Y0 = 116.80, 35.52
 
@@ -58,11 +57,30 @@ def test_shrinking_parent_below_its_children_is_refused(district):
 
 
 def test_versions_are_kept_and_queryable_as_of_a_date(district):
-    before = timezone.now()
-    update_grid("370812", name="兖州区(新)", at=before + dt.timedelta(seconds=1))
-    assert Grid.objects.filter(code="370812").count() == 2
-    assert grid_as_of("370812", before).name == "兖州区"
-    assert grid_as_of("370812", before + dt.timedelta(seconds=2)).name == "兖州区(新)"
+    between = timezone.now()
+    grid = update_grid("370812", name="兖州区(新)")
+    assert grid.pk == district.pk and grid.version == 2
+    assert GridVersion.objects.filter(code="370812").count() == 2
+    assert grid_as_of("370812", between).name == "兖州区"
+    assert grid_as_of("370812", timezone.now()).name == "兖州区(新)"
+
+
+def test_sql_edits_are_versioned_too(district):
+    with connection.cursor() as cur:
+        cur.execute("UPDATE layers_grid SET name = '兖州' WHERE code = '370812'")
+    versions = list(GridVersion.objects.filter(code="370812").order_by("version"))
+    assert [v.name for v in versions] == ["兖州区", "兖州"]
+    assert versions[0].valid_to is not None and versions[1].valid_to is None
+
+
+def test_parent_with_children_cannot_be_deleted(district):
+    create_grid(code="370812001", name="A", level=2, parent_code="370812", geom=box(0, 0, 0.05, 0.1))
+    with pytest.raises(ServiceError) as err:
+        delete_grid("370812")
+    assert "child grids" in err.value.errors["geom"]
+    delete_grid("370812001")
+    delete_grid("370812")
+    assert GridVersion.objects.filter(code="370812", valid_to__isnull=True).count() == 0
 
 
 @pytest.mark.django_db(transaction=True)
@@ -91,3 +109,4 @@ def test_concurrent_overlapping_writers_never_both_commit():
             t.join()
         assert sorted(outcomes) == ["ok", "refused"], outcomes
         Grid.objects.filter(level_id=2).delete()
+        assert Grid.objects.filter(level_id=2).count() == 0
