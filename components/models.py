@@ -209,3 +209,5 @@ class UserProfile(models.Model):
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile")
     organisation = models.ForeignKey(Organisation, null=True, blank=True, on_delete=models.SET_NULL)
+
+from .importing.models import ImportJob  # noqa: E402,F401
