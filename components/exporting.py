@@ -48,7 +48,7 @@ def _columns(rows):
         if name in ("census_date", "change_date"):
             arr = [v.isoformat() if v is not None else None for v in values]
         elif name == "attributes":
-            arr = [json.dumps(v, ensure_ascii=False, sort_keys=True) if v else "" for v in values]
+            arr = [_attributes_text(v) for v in values]
         elif name == "retired":
             out[name] = np.array(values, dtype=bool)
             continue
@@ -57,6 +57,12 @@ def _columns(rows):
         out[name] = np.array(arr, dtype=object) if n else np.array([], dtype=object)
     wkb = np.array([bytes(v) for v in cols[18]], dtype=object) if n else np.array([], dtype=object)
     return out, wkb
+
+
+def _attributes_text(value) -> str:
+    if isinstance(value, str):  # jsonb arrives as text through Django's psycopg setup
+        value = json.loads(value)
+    return json.dumps(value, ensure_ascii=False, sort_keys=True) if value else ""
 
 
 def export_components(queryset, fmt: str, path) -> int:

@@ -86,7 +86,7 @@ def _insert_sql(present_db: set) -> str:
            "ELSE '' END",
            "updated_at = now()"])
     return (f"WITH ins AS (INSERT INTO components_component AS t ({', '.join(_INSERT_COLS)}) "
-            f"SELECT {select} FROM ({_src_sql(present_db)}) src WHERE src.row BETWEEN %s AND %s "
+            f"SELECT {select} FROM import_src src WHERE src.row BETWEEN %s AND %s "
             f"ON CONFLICT (code) DO UPDATE SET {sets} WHERE {_distinct('t', 'EXCLUDED')} "
             "RETURNING (xmax = 0) AS inserted) "
             "SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM ins")
@@ -131,7 +131,15 @@ def upsert_prepared(p, result, *, user=None, job=None, progress=None, dry_run=Fa
             _stage(p, code, present_db)
             timings["stage"] = time.perf_counter() - t
             t = time.perf_counter()
-            src = _src_sql(present_db)
+            with connection.cursor() as cur:
+                # Resolve kept/default values against the stored rows once (one hash join), so the chunked
+                # upsert below needs no join whose plan could go wrong while the table grows.
+                cur.execute(f"CREATE TEMP TABLE import_src ON COMMIT DROP AS {_src_sql(present_db)}")
+                cur.execute("CREATE UNIQUE INDEX ON import_src (row)")
+                cur.execute("ANALYZE import_src")
+            src = "SELECT * FROM import_src"
+            timings["resolve"] = time.perf_counter() - t
+            t = time.perf_counter()
             with connection.cursor() as cur:
                 cur.execute(f"SELECT src.row, t.code FROM ({src}) src JOIN components_component t ON t.code = src.code "
                             f"WHERE t.retired AND {_distinct('t', 'src')} ORDER BY src.row LIMIT 10000")
@@ -196,6 +204,7 @@ def _stage(p, code, present_db) -> None:
     cols += [f"{c} {_OPTIONAL[c][0]}" for c in _OPTIONAL if c in present_db]
     with connection.cursor() as cur:
         cur.execute("DROP TABLE IF EXISTS import_staging")
+        cur.execute("DROP TABLE IF EXISTS import_src")
         cur.execute(f"CREATE TEMP TABLE import_staging ({', '.join(cols)}) ON COMMIT DROP")
     data = [[str(i) for i in range(1, p.n + 1)], _text(code.tolist(), nullable=False),
             [str(v) for v in p.class_id.tolist()], _text(p.admin_code.tolist(), nullable=False),
@@ -216,6 +225,4 @@ def _stage(p, code, present_db) -> None:
                 block = "\n".join(map("\t".join, zip(*[d[lo:lo + CHUNK_ROWS] for d in data]))) + "\n"
                 cp.write(block.encode("utf-8"))
     with connection.cursor() as cur:
-        cur.execute("CREATE UNIQUE INDEX ON import_staging (row)")
-        cur.execute("CREATE INDEX ON import_staging (code)")
         cur.execute("ANALYZE import_staging")
