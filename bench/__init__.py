@@ -1,0 +1,1 @@
+"""Benchmarks: `python -m bench lookup|import|all` (see bench/README.md)."""

@@ -1,0 +1,74 @@
+"""python -m bench lookup|import|all [options]: each benchmark prints its own table.
+
+`all` runs each benchmark in its own process (Django binds one database per process: the lookup
+benchmark keeps its 1M components in gridcity_bench, the import benchmark truncates its own
+gridcity_bench_import)."""
+import argparse
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_IMPORT_DATABASE_URL = "postgres://postgres@127.0.0.1:54329/gridcity_bench_import"
+
+
+def _lookup(args):
+    from bench.lookup_bench import run
+
+    results = run(scale=args.scale, seed=args.seed, database_url=args.database_url, requests=args.requests,
+                  concurrency=args.concurrency, workers=args.workers, threads=args.threads)
+    return 0 if all(r["ok"] for r in results) else 1
+
+
+def _import(args):
+    """The demo city's GeoPackage (same scale/seed) through bench.import_bench.run()."""
+    database_url = args.database_url or os.environ.get("BENCH_IMPORT_DATABASE_URL") or DEFAULT_IMPORT_DATABASE_URL
+    from bench.lookup_bench import DATA_DIR, ensure_database, setup_django
+
+    ensure_database(database_url)
+    setup_django(database_url)
+    from components.services import upsert_organisation
+    from fixtures.demo_city import generate, organisations
+
+    info = generate(scale=args.scale, seed=args.seed, out_dir=DATA_DIR, reuse=True)
+    for org in organisations():  # the file refers to them by USCC
+        upsert_organisation(uscc=org["uscc"], name=org["name"], kinds=org["kinds"])
+    from bench.import_bench import run
+
+    run(info["gpkg"], database_url)
+    return 0
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    parser.add_argument("which", choices=["lookup", "import", "all"])
+    parser.add_argument("--scale", default="city", help="demo city scale: city (~1M, default), demo (~50k), tiny")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--database-url", default=None,
+                        help="bench database (name must contain 'bench'); default gridcity_bench / gridcity_bench_import")
+    parser.add_argument("--requests", type=int, default=2000, help="lookup: requests per case and mode (max 20000)")
+    parser.add_argument("--concurrency", type=int, default=4, help="lookup: concurrent keep-alive clients")
+    parser.add_argument("--workers", type=int, default=4, help="lookup: gunicorn workers")
+    parser.add_argument("--threads", type=int, default=2, help="lookup: threads per gunicorn worker")
+    args = parser.parse_args(argv)
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    if args.which == "all":
+        # Each benchmark keeps its own database: a --database-url is not passed on to both.
+        rest, skip = [], False
+        for a in (argv if argv is not None else sys.argv[1:]):
+            if skip or a == "all" or a.startswith("--database-url="):
+                skip = False
+                continue
+            if a == "--database-url":
+                skip = True
+                continue
+            rest.append(a)
+        codes = [subprocess.call([sys.executable, "-m", "bench", which, *rest], cwd=ROOT) for which in ("import", "lookup")]
+        return max(codes)
+    return _import(args) if args.which == "import" else _lookup(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
