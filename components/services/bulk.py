@@ -122,6 +122,10 @@ def upsert_prepared(p, result, *, user=None, job=None, progress=None, dry_run=Fa
         with transaction.atomic():
             with connection.cursor() as cur:
                 cur.execute("SET LOCAL statement_timeout = 0")
+                # pgtrigger's per-row check reads this setting inside an EXCEPTION block; when it is unset
+                # every row raises and catches an error, which made history triggers ~8x slower (measured:
+                # 20k inserts 19.9 s unset vs 2.6 s set). An empty list ignores no trigger: history is kept.
+                cur.execute("SELECT set_config('pgtrigger.ignore', '{}', true)")
             t = time.perf_counter()
             if not dry_run:
                 _allocate(p, code)
