@@ -9,3 +9,4 @@ from .components import (  # noqa: F401
 from ..validation import ServiceError  # noqa: F401
 from .organisations import upsert_organisation  # noqa: F401,E402
 from .photos import add_photo  # noqa: F401,E402
+from .grid_codes import assign_grid_codes  # noqa: F401,E402

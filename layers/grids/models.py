@@ -89,3 +89,24 @@ class GridStaff(models.Model):
 
     class Meta:
         ordering = ["grid", "role", "name"]
+
+
+class GridReassignment(models.Model):
+    """A re-assignment of components to grids after a boundary edit, run by Celery and reported here."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "排队"
+        RUNNING = "running", "运行中"
+        DONE = "done", "完成"
+        FAILED = "failed", "失败"
+
+    reason = models.CharField(max_length=200)
+    bbox = models.JSONField(null=True, help_text="[minx, miny, maxx, maxy] in EPSG:4490; null = everywhere")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    components_changed = models.PositiveIntegerField(null=True)
+    queued_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True)
+    error = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-queued_at"]

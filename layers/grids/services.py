@@ -9,6 +9,7 @@ from shapely.validation import explain_validity
 
 from components.validation import ServiceError, to_shapely
 
+from .assignment import schedule_reassignment
 from .models import Grid, GridLevel, GridVersion
 
 TOPOLOGY_STATES = {"GR001": "overlap", "GR002": "outside_parent", "GR003": "children_outside", "GR004": "has_children"}
@@ -87,6 +88,8 @@ def create_grid(*, code: str, name: str, level: int | GridLevel, geom, parent_co
     if check:
         check_topology_now()
     grid.refresh_from_db()
+    if level.level >= 4:
+        schedule_reassignment(grid.geom.extent, f"grid {code} created")
     return grid
 
 
@@ -108,6 +111,7 @@ def update_grid(grid: Grid | str, *, check: bool = True, **changes) -> Grid:
         reason = geometry_problem(changes["geom"])
         if reason:
             raise ServiceError({"geom": reason})
+    old_extent = current.geom.extent
     for name, value in changes.items():
         setattr(current, name, value)
     with topology_errors():
@@ -115,16 +119,23 @@ def update_grid(grid: Grid | str, *, check: bool = True, **changes) -> Grid:
     if check:
         check_topology_now()
     current.refresh_from_db()
+    if "geom" in changes and current.level_id >= 4:
+        new = current.geom.extent
+        bbox = (min(old_extent[0], new[0]), min(old_extent[1], new[1]), max(old_extent[2], new[2]), max(old_extent[3], new[3]))
+        schedule_reassignment(bbox, f"grid {code} boundary changed")
     return current
 
 
 @transaction.atomic
 def delete_grid(grid: Grid | str) -> None:
     code = grid if isinstance(grid, str) else grid.code
-    with topology_errors():
-        deleted, _ = Grid.objects.filter(code=code).delete()
-    if not deleted:
+    current = Grid.objects.filter(code=code).first()
+    if current is None:
         raise ServiceError({"code": f"no grid {code}"})
+    with topology_errors():
+        current.delete()
+    if current.level_id >= 4:
+        schedule_reassignment(current.geom.extent, f"grid {code} deleted")
 
 
 def grid_as_of(code: str, when) -> GridVersion | None:

@@ -1,0 +1,55 @@
+from rest_framework import serializers
+from rest_framework_gis.serializers import GeoFeatureModelSerializer
+
+from ..models import Grid, GridReassignment, GridStaff, GridVersion
+
+
+class GridStaffSerializer(serializers.ModelSerializer):
+    role_name = serializers.CharField(source="get_role_display")
+
+    class Meta:
+        model = GridStaff
+        fields = ["role", "role_name", "name", "phone"]
+
+
+class GridSerializer(GeoFeatureModelSerializer):
+    level = serializers.IntegerField(source="level_id")
+    level_name = serializers.CharField(source="level.name")
+    organisation = serializers.SerializerMethodField()
+    staff = GridStaffSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Grid
+        geo_field = "geom"
+        id_field = "code"
+        fields = ["code", "name", "level", "level_name", "parent_code", "area_m2", "organisation", "population",
+                  "households", "version", "valid_from", "staff"]
+
+    def get_organisation(self, obj) -> dict | None:
+        o = obj.organisation
+        return None if o is None else {"uscc": o.uscc, "name": o.name, "phone": o.phone}
+
+
+class GridSummarySerializer(serializers.ModelSerializer):
+    level = serializers.IntegerField(source="level_id")
+    level_name = serializers.CharField(source="level.name")
+
+    class Meta:
+        model = Grid
+        fields = ["code", "name", "level", "level_name", "parent_code"]
+
+
+class GridVersionSerializer(GeoFeatureModelSerializer):
+    level = serializers.IntegerField(source="level_id")
+
+    class Meta:
+        model = GridVersion
+        geo_field = "geom"
+        fields = ["code", "version", "name", "level", "parent_code", "area_m2", "population", "households",
+                  "valid_from", "valid_to"]
+
+
+class GridReassignmentSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = GridReassignment
+        fields = ["id", "reason", "bbox", "status", "components_changed", "queued_at", "finished_at", "error"]

@@ -1,0 +1,165 @@
+import datetime as dt
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import generics
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from components.api.permissions import CanRead
+from gis_core.crs import CRSError, parse_crs, to_storage_xy
+
+from ..grids.coverage import coverage_gaps
+from ..grids.lookup import grids_at
+from ..grids.selectors import visible_grids
+from ..models import GridReassignment, GridVersion
+from .serializers import GridReassignmentSerializer, GridSerializer, GridSummarySerializer, GridVersionSerializer
+
+
+def _bad(param, message):
+    raise ValidationError({param: [message]})
+
+
+class GridList(generics.ListAPIView):
+    """Grids as GeoJSON, filtered by level and parent."""
+
+    permission_classes = [CanRead]
+    serializer_class = GridSerializer
+
+    @extend_schema(parameters=[OpenApiParameter("level", int), OpenApiParameter("parent", str)])
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        qs = visible_grids(self.request.user).prefetch_related("staff").order_by("code")
+        level = self.request.query_params.get("level")
+        if level:
+            if not level.isdigit():
+                _bad("level", "must be a level number 1-5")
+            qs = qs.filter(level_id=int(level))
+        parent = self.request.query_params.get("parent")
+        if parent:
+            if not parent.isdigit():
+                _bad("parent", "must be a grid code")
+            qs = qs.filter(parent_code=parent)
+        return qs
+
+
+class GridDetail(APIView):
+    permission_classes = [CanRead]
+
+    @extend_schema(responses=GridSerializer, parameters=[
+        OpenApiParameter("as_of", OpenApiTypes.DATETIME, description="the version current at this time")])
+    def get(self, request, code):
+        as_of = request.query_params.get("as_of")
+        if as_of:
+            try:
+                when = dt.datetime.fromisoformat(as_of)
+            except ValueError:
+                _bad("as_of", "must be an ISO date or date-time")
+            if when.tzinfo is None:
+                from django.utils import timezone
+                when = timezone.make_aware(when)
+            version = (GridVersion.objects.filter(code=code, valid_from__lte=when).exclude(valid_to__lte=when)
+                       .order_by("-version").first())
+            if version is None or not visible_grids(request.user).exists():
+                return Response({"message": f"no version of grid {code} at {as_of}", "field": "as_of",
+                                 "errors": []}, status=404)
+            return Response(GridVersionSerializer(version).data)
+        grid = get_object_or_404(visible_grids(request.user).prefetch_related("staff"), code=code)
+        return Response(GridSerializer(grid).data)
+
+
+class GridVersions(APIView):
+    """Every version of a grid, oldest first."""
+
+    permission_classes = [CanRead]
+
+    @extend_schema(responses=GridVersionSerializer(many=True))
+    def get(self, request, code):
+        versions = GridVersion.objects.filter(code=code).order_by("version")
+        if not versions.exists() or not visible_grids(request.user).exists():
+            return Response({"message": f"no grid {code}", "field": None, "errors": []}, status=404)
+        return Response(GridVersionSerializer(versions, many=True).data)
+
+
+class GridLocate(APIView):
+    """Which grid am I in: every grid containing the point, district first, base grid last, with staff."""
+
+    permission_classes = [CanRead]
+
+    @extend_schema(parameters=[OpenApiParameter("lon", float, required=True), OpenApiParameter("lat", float, required=True),
+                               OpenApiParameter("crs", str, description="EPSG:4490 (default), 4326, GCJ02, BD09 ...")],
+                   responses=GridSerializer(many=True))
+    def get(self, request):
+        try:
+            lon, lat = float(request.query_params["lon"]), float(request.query_params["lat"])
+        except KeyError as exc:
+            _bad(exc.args[0], "required")
+        except ValueError:
+            _bad("lon", "lon and lat must be numbers")
+        try:
+            crs = parse_crs(request.query_params.get("crs", "EPSG:4490"))
+        except CRSError as exc:
+            _bad("crs", str(exc))
+        x, y = to_storage_xy([lon], [lat], crs)
+        grids = grids_at(float(x[0]), float(y[0]), visible_grids(request.user))
+        base = next((g for g in reversed(grids) if g.level_id >= 4), None)
+        return Response({"lon": float(x[0]), "lat": float(y[0]), "base_grid": base.code if base else None,
+                         "grids": GridSerializer(grids, many=True).data["features"]})
+
+
+class GridCoverage(APIView):
+    """The area of a grid that its children do not cover, so gaps are visible and fixable."""
+
+    permission_classes = [CanRead]
+
+    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    def get(self, request, code):
+        get_object_or_404(visible_grids(request.user), code=code)
+        gaps = coverage_gaps(code, min_area_m2=0)
+        return Response(gaps[0] if gaps else {"code": code, "gap_area_m2": 0.0, "gap": None})
+
+
+class CoverageGaps(APIView):
+    """Every parent grid with area not covered by its children (at least `min_area_m2`)."""
+
+    permission_classes = [CanRead]
+
+    @extend_schema(parameters=[OpenApiParameter("min_area_m2", float)], responses={200: OpenApiTypes.OBJECT})
+    def get(self, request):
+        try:
+            min_area = float(request.query_params.get("min_area_m2", "1"))
+        except ValueError:
+            _bad("min_area_m2", "must be a number")
+        if not visible_grids(request.user).exists():
+            return Response({"gaps": []})
+        return Response({"gaps": coverage_gaps(None, min_area_m2=min_area)})
+
+
+class ReassignmentList(generics.ListAPIView):
+    """Re-assignments of components after grid edits, newest first, with how many components changed."""
+
+    permission_classes = [CanRead]
+    serializer_class = GridReassignmentSerializer
+    pagination_class = None
+
+    def get_queryset(self):
+        return GridReassignment.objects.all()[:100]
+
+
+class GridSummaryList(generics.ListAPIView):
+    """Codes and names only, for search boxes."""
+
+    permission_classes = [CanRead]
+    serializer_class = GridSummarySerializer
+    pagination_class = None
+
+    def get_queryset(self):
+        q = self.request.query_params.get("q", "")
+        qs = visible_grids(self.request.user).order_by("code")
+        if q:
+            qs = qs.filter(code__startswith=q) if q.isdigit() else qs.filter(name__contains=q)
+        return qs[:50]

@@ -1,0 +1,33 @@
+"""After a boundary edit commits, components in the affected area get their grid codes again (Celery)."""
+from django.db import transaction
+from django.utils import timezone
+
+from components.services import assign_grid_codes
+
+from .models import GridReassignment
+
+
+def schedule_reassignment(bbox, reason: str) -> None:
+    """Queues a re-assignment of the components within `bbox` once the current transaction commits."""
+    def enqueue():
+        from ..tasks import reassign_components
+
+        job = GridReassignment.objects.create(reason=reason[:200], bbox=list(bbox) if bbox else None)
+        reassign_components.delay(job.pk)
+
+    transaction.on_commit(enqueue)
+
+
+def run_reassignment(reassignment_id: int) -> dict:
+    job = GridReassignment.objects.get(pk=reassignment_id)
+    job.status = GridReassignment.Status.RUNNING
+    job.save(update_fields=["status"])
+    try:
+        changed = assign_grid_codes(bbox=tuple(job.bbox) if job.bbox else None)
+    except Exception as exc:
+        job.status, job.error, job.finished_at = GridReassignment.Status.FAILED, str(exc)[:500], timezone.now()
+        job.save(update_fields=["status", "error", "finished_at"])
+        raise
+    job.status, job.components_changed, job.finished_at = GridReassignment.Status.DONE, changed, timezone.now()
+    job.save(update_fields=["status", "components_changed", "finished_at"])
+    return {"reassignment": job.pk, "components_changed": changed}
