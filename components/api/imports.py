@@ -22,7 +22,9 @@ from rest_framework.views import APIView
 from .. import roles
 from ..exporting import CONTENT_TYPES, FORMATS, export_components
 from ..importing.models import ImportJob
-from ..selectors import visible_components
+from ..selectors import filter_components, visible_components
+from .filters import parse_component_filters
+from .permissions import CanRead
 
 _UPLOAD_SUFFIXES = {".gpkg", ".zip", ".geojson", ".json", ".csv", ".txt", ".tsv"}
 
@@ -30,11 +32,6 @@ _UPLOAD_SUFFIXES = {".gpkg", ".zip", ".geojson", ".json", ".csv", ".txt", ".tsv"
 class CanImport(BasePermission):
     def has_permission(self, request, view):
         return roles.can_import(request.user)
-
-
-class CanRead(BasePermission):
-    def has_permission(self, request, view):
-        return roles.can_read(request.user)
 
 
 def _bool(value) -> bool:
@@ -123,16 +120,9 @@ class Export(APIView):
         fmt = (request.query_params.get("format") or "geojson").lower()
         if fmt not in FORMATS:
             raise ValidationError({"format": f"must be one of {', '.join(FORMATS)}"})
-        qs = visible_components(request.user)
-        params = request.query_params
-        if params.get("class"):
-            qs = qs.filter(component_class__code__in=params.get("class").split(","))
-        if params.get("state"):
-            qs = qs.filter(state__code__in=params.get("state").split(","))
-        if params.get("owner"):
-            qs = qs.filter(owner__uscc=params.get("owner"))
-        if params.get("maintainer"):
-            qs = qs.filter(maintainer__uscc=params.get("maintainer"))
+        params = request.query_params.copy()
+        params.setdefault("retired", "any")  # a full export carries retired components too
+        qs = filter_components(visible_components(request.user), parse_component_filters(params))
         fd, tmp = tempfile.mkstemp(suffix=FORMATS[fmt], prefix="gridcity-export-")
         os.close(fd)
         try:

@@ -1,6 +1,6 @@
-from django.urls import include, path
+from django.urls import path
 
-from . import views
+from . import imports, views
 
 urlpatterns = [
     path("components/", views.ComponentList.as_view(), name="component-list"),
@@ -19,9 +19,4 @@ urlpatterns = [
     path("classes/", views.ClassList.as_view(), name="class-list"),
     path("states/", views.StateList.as_view(), name="state-list"),
 ]
-
-try:  # the import/export endpoints live beside the importer
-    from .imports import urlpatterns as _imports
-except ImportError:  # pragma: no cover - until the importer lands
-    _imports = []
-urlpatterns += [path("", include(_imports))] if _imports else []
+urlpatterns += imports.urlpatterns
