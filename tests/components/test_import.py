@@ -101,9 +101,13 @@ def test_upsert_updates_only_changed_rows(tmp_path):
     changed = base.replace("灯3,", "灯三,")
     r = import_file(write_csv(tmp_path, changed, "d.csv"), srid="EPSG:4490")
     assert (r.created, r.updated, r.unchanged) == (0, 1, 4)
-    c = Component.objects.get(code="370812011800003")  if False else Component.objects.get(name="灯三")
+    c = Component.objects.get(name="灯三")
     assert c.change_date is not None
     assert ComponentEvent.objects.filter(pgh_obj_id=c.pk).count() == 2
+    from components.history import component_history
+
+    latest = component_history(c)[0]
+    assert latest["action"] == "import" and latest["changes"]["name"] == ["灯3", "灯三"]
 
 
 def test_empty_codes_get_new_ids_and_dry_run_writes_nothing(tmp_path):
