@@ -1,6 +1,8 @@
 from rest_framework import serializers
 from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
+from components.api.serializers import _GeoJSONGeometry
+
 from ..models import Grid, GridReassignment, GridStaff, GridVersion
 
 
@@ -53,3 +55,21 @@ class GridReassignmentSerializer(serializers.ModelSerializer):
     class Meta:
         model = GridReassignment
         fields = ["id", "reason", "bbox", "status", "components_changed", "queued_at", "finished_at", "error"]
+
+
+class GridWriteSerializer(serializers.Serializer):
+    """Geometry: a GeoJSON Polygon or MultiPolygon in EPSG:4490."""
+
+    code = serializers.RegexField(r"^[0-9]{6,18}$")
+    name = serializers.CharField(max_length=100)
+    level = serializers.IntegerField(min_value=1, max_value=5)
+    parent_code = serializers.RegexField(r"^[0-9]{6,18}$", required=False, allow_blank=True, default="")
+    geometry = _GeoJSONGeometry(source="geom")
+    population = serializers.IntegerField(min_value=0, required=False, allow_null=True)
+    households = serializers.IntegerField(min_value=0, required=False, allow_null=True)
+
+    def validate_geometry(self, geom):
+        if geom.geom_type not in ("Polygon", "MultiPolygon"):
+            raise serializers.ValidationError("a grid is a Polygon or MultiPolygon")
+        geom.srid = 4490
+        return geom

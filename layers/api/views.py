@@ -8,14 +8,18 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from components.api.permissions import CanRead
+from components.api.permissions import CanRead, ReadOrRegister
+from components.validation import ServiceError
 from gis_core.crs import CRSError, parse_crs, to_storage_xy
 
 from ..grids.coverage import coverage_gaps
+from ..grids import services as grid_services
 from ..grids.lookup import grids_at
 from ..grids.selectors import visible_grids
 from ..models import GridReassignment, GridVersion
-from .serializers import GridReassignmentSerializer, GridSerializer, GridSummarySerializer, GridVersionSerializer
+from .serializers import (
+    GridReassignmentSerializer, GridSerializer, GridSummarySerializer, GridVersionSerializer, GridWriteSerializer,
+)
 
 
 def _bad(param, message):
@@ -23,10 +27,18 @@ def _bad(param, message):
 
 
 class GridList(generics.ListAPIView):
-    """Grids as GeoJSON, filtered by level and parent."""
+    """Grids as GeoJSON, filtered by level and parent; POST creates one (GIS editors)."""
 
-    permission_classes = [CanRead]
+    permission_classes = [ReadOrRegister]
     serializer_class = GridSerializer
+
+    @extend_schema(request=GridWriteSerializer, responses={201: GridSerializer})
+    def post(self, request):
+        s = GridWriteSerializer(data=request.data)
+        s.is_valid(raise_exception=True)
+        data = dict(s.validated_data)
+        grid = grid_services.create_grid(**data)
+        return Response(GridSerializer(grid).data, status=201)
 
     @extend_schema(parameters=[OpenApiParameter("level", int), OpenApiParameter("parent", str)])
     def get(self, request, *args, **kwargs):
@@ -48,7 +60,24 @@ class GridList(generics.ListAPIView):
 
 
 class GridDetail(APIView):
-    permission_classes = [CanRead]
+    """GET a grid (or its version as of a time); PATCH name, geometry, population, households; DELETE."""
+
+    permission_classes = [ReadOrRegister]
+
+    @extend_schema(request=GridWriteSerializer, responses=GridSerializer)
+    def patch(self, request, code):
+        s = GridWriteSerializer(data=request.data, partial=True)
+        s.is_valid(raise_exception=True)
+        changes = dict(s.validated_data)
+        for fixed in ("code", "level", "parent_code"):
+            if fixed in changes:
+                raise ServiceError({fixed: "cannot be changed: create a new grid and delete this one"})
+        grid = grid_services.update_grid(code, **changes)
+        return Response(GridSerializer(grid).data)
+
+    def delete(self, request, code):
+        grid_services.delete_grid(code)
+        return Response(status=204)
 
     @extend_schema(responses=GridSerializer, parameters=[
         OpenApiParameter("as_of", OpenApiTypes.DATETIME, description="the version current at this time")])

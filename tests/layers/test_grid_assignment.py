@@ -117,3 +117,28 @@ def test_boundary_edit_reassigns_components_in_a_celery_job():
     assert c.grid_code == "37081200100101"
     assert sum(j.components_changed for j in jobs) == 1
     assert Component.objects.get(pk=c.pk).community_code == "370812001001"
+
+
+@pytest.mark.django_db
+def test_rest_writes_go_through_the_topology_rules():
+    from layers.models import Grid
+
+    editor = APIClient()
+    editor.force_authenticate(make_user("editor", roles.GIS_EDITOR))
+    worker = APIClient()
+    worker.force_authenticate(make_user("worker", roles.GRID_WORKER))
+    build_hierarchy()
+    poly = {"type": "Polygon", "coordinates": [[[X0 + 0.08, Y0], [X0 + 0.1, Y0], [X0 + 0.1, Y0 + 0.1], [X0 + 0.08, Y0 + 0.1], [X0 + 0.08, Y0]]]}
+    body = {"code": "37081200100103", "name": "网格3", "level": 4, "parent_code": "370812001001", "geometry": poly}
+    assert worker.post("/api/grids/", body, format="json").status_code == 403
+    r = editor.post("/api/grids/", body, format="json")
+    assert r.status_code == 201, r.json()
+    overlapping = {**body, "code": "37081200100104", "geometry": {**poly, "coordinates": [[[X0 + 0.07, Y0], [X0 + 0.1, Y0], [X0 + 0.1, Y0 + 0.05], [X0 + 0.07, Y0], ]]}}
+    r = editor.post("/api/grids/", overlapping, format="json")
+    assert r.status_code == 400 and "overlaps" in r.json()["message"], r.json()
+    r = editor.patch("/api/grids/37081200100103/", {"name": "第三网格"}, format="json")
+    assert r.status_code == 200 and r.json()["properties"]["version"] == 2
+    assert editor.patch("/api/grids/37081200100103/", {"parent_code": "370812001002"}, format="json").status_code == 400
+    assert editor.delete("/api/grids/370812001001/").status_code == 400  # it has children
+    assert editor.delete("/api/grids/37081200100103/").status_code == 204
+    assert not Grid.objects.filter(code="37081200100103").exists()
