@@ -6,15 +6,15 @@ the admin form calls create_component / update_component while it validates, so 
 """
 from __future__ import annotations
 
-from django import forms
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.gis.admin import GISModelAdmin
 from django.contrib.gis.forms import OSMWidget
-from django.db import transaction
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
+
+from gis_core.admin_services import ServiceBackedAdmin, ServiceBackedForm
 
 from . import history as history_module
 from .models import (
@@ -28,7 +28,7 @@ from .models import (
     OwnershipTransfer,
     UserProfile,
 )
-from .services import ServiceError, create_component, update_component
+from .services import create_component, update_component
 from .services.components import EDITABLE_FIELDS
 
 # --------------------------------------------------------------------------- offline map widget
@@ -64,38 +64,10 @@ class OfflineMapAdmin(GISModelAdmin):
 # --------------------------------------------------------------------------- components
 
 
-def _errors_to_form(form, errors: dict):
-    for field, message in errors.items():
-        if field in form.fields:
-            form.add_error(field, message)
-        else:
-            form.add_error(None, f"{field}: {message}" if field != "non_field_errors" else message)
-
-
-class ComponentAdminForm(forms.ModelForm):
-    """Saves through the service layer during validation, so ServiceError becomes form errors.
-
-    ComponentAdmin.get_form binds ``request`` and ``model_admin`` on a subclass.
-    """
-
-    request = None
-    model_admin = None
-
+class ComponentAdminForm(ServiceBackedForm):
     class Meta:
         model = Component
         fields = "__all__"
-
-    def _post_clean(self):
-        super()._post_clean()
-        if self.errors or self.model_admin is None:
-            return
-        change = self.instance.pk is not None and not self.instance._state.adding
-        try:
-            with transaction.atomic():
-                self.instance = self.model_admin.save_through_services(self.request, self, change)
-        except ServiceError as exc:
-            _errors_to_form(self, exc.errors)
-        self.service_saved = not self.errors
 
 
 class TransferInline(admin.TabularInline):
@@ -115,7 +87,7 @@ class TransferInline(admin.TabularInline):
 
 
 @admin.register(Component)
-class ComponentAdmin(OfflineMapAdmin):
+class ComponentAdmin(ServiceBackedAdmin, OfflineMapAdmin):
     form = ComponentAdminForm
     list_display = ["code", "name", "component_class", "state", "owner", "maintainer", "grid_code", "retired"]
     list_filter = ["state", "retired", "component_class__scheme", "component_class", "owner", "data_source"]
@@ -144,10 +116,6 @@ class ComponentAdmin(OfflineMapAdmin):
             return [f.name for f in Component._meta.fields if f.name != "id"] + ["history_table"]
         return always + fixed
 
-    def get_form(self, request, obj=None, change=False, **kwargs):
-        form = super().get_form(request, obj, change=change, **kwargs)
-        return type(form.__name__, (form,), {"request": request, "model_admin": self})
-
     def get_changeform_initial_data(self, request):
         initial = super().get_changeform_initial_data(request)
         initial.setdefault("admin_code", settings.GRIDCITY_ADMIN_CODE)
@@ -172,21 +140,6 @@ class ComponentAdmin(OfflineMapAdmin):
         if not changes:
             return Component.objects.get(pk=form.instance.pk)
         return update_component(form.instance, user=request.user, **changes)
-
-    def save_form(self, request, form, change):
-        return form.instance
-
-    def save_model(self, request, obj, form, change):
-        """Never model.save(): the form has already written through the services."""
-        if not getattr(form, "service_saved", False):  # a form built outside get_form
-            obj = self.save_through_services(request, form, change)
-            form.instance = obj
-        obj.refresh_from_db()
-
-    def save_related(self, request, form, formsets, change):
-        # The only inline is read-only; there are no many-to-many fields to save.
-        for formset in formsets:
-            self.save_formset(request, form, formset, change=change)
 
     @admin.display(description="变更记录 history")
     def history_table(self, obj):

@@ -4,12 +4,12 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, status
-from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from .. import roles, selectors, services
-from ..models import ClassMapping, Component, ComponentClass, ComponentState, Organisation
+from ..models import ClassMapping, ComponentClass, ComponentState, Organisation
 from .filters import parse_component_filters
 from .permissions import CanChangeState, CanEdit, CanRead, IsAdministrator, ReadOrRegister
 from .serializers import (

@@ -14,7 +14,7 @@ import datetime as dt
 import json
 import re
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 import numpy as np
 import shapely

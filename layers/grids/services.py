@@ -4,7 +4,6 @@ from contextlib import contextmanager
 import shapely
 from django.contrib.gis.geos import GEOSGeometry, MultiPolygon
 from django.db import DatabaseError, connection, transaction
-from django.utils import timezone
 from shapely.validation import explain_validity
 
 from components.validation import ServiceError, to_shapely

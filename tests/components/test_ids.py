@@ -4,7 +4,7 @@ import pytest
 from django.db import connection
 
 from components.ids import allocate_ids, id_error
-from components.models import Component, ComponentClass
+from components.models import ComponentClass
 from components.services import ServiceError, create_component, retire_component
 from tests.factories import ComponentFactory
 
