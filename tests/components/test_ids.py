@@ -5,7 +5,7 @@ from django.db import connection
 
 from components.ids import allocate_ids, id_error
 from components.models import ComponentClass
-from components.services import ServiceError, create_component, retire_component
+from components.services import ServiceError, retire_component
 from tests.factories import ComponentFactory
 
 
