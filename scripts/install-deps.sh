@@ -6,12 +6,14 @@ packages=(
   postgresql-15 postgresql-15-postgis-3 postgresql-client-15
   gdal-bin libgdal-dev libgeos-dev libproj-dev
   redis-server
-  nodejs npm
 )
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# Front-end files come from npm at build time. A Node.js that ships its own npm (e.g. NodeSource's)
+# conflicts with Debian's npm package: install Debian's only when there is no npm at all.
+command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
 [ ${#missing[@]} -eq 0 ] && exit 0
 echo "Installing Debian packages: ${missing[*]}"
 sudo=""
