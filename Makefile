@@ -17,6 +17,9 @@ export DATABASE_URL      ?= postgres://postgres@127.0.0.1:$(LOCAL_PG_PORT)/gridc
 export CELERY_BROKER_URL ?= redis://127.0.0.1:$(LOCAL_REDIS_PORT)/0
 export REDIS_URL         ?= $(CELERY_BROKER_URL)
 export GRIDCITY_STATE    := $(STATE)
+# make up serves the demo city for development; a production deployment sets GRIDCITY_ENV=production
+# and DJANGO_SECRET_KEY itself (and then refuses the demo passwords).
+export GRIDCITY_ENV      ?= development
 export LOCAL_PG_PORT LOCAL_REDIS_PORT
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
@@ -54,17 +57,17 @@ demo: migrate
 	$(PY) manage.py load_demo_city --scale $(DEMO_SCALE) --if-empty
 
 accounts: migrate
-	GRIDCITY_ENV=development $(PY) manage.py create_demo_accounts
+	$(PY) manage.py create_demo_accounts
 
 up: demo accounts
 	$(PY) manage.py collectstatic --noinput -v 0
 	@scripts/services.sh worker-start
 	@echo "Serving the demo city at http://$(HOST):$(PORT)/  (accounts: see README.md; stop with make down)"
-	GRIDCITY_ENV=development $(VENV)/bin/gunicorn gis_core.wsgi:application \
+	$(VENV)/bin/gunicorn gis_core.wsgi:application \
 	  --bind $(HOST):$(PORT) --workers 3 --pid $(STATE)/gunicorn.pid --access-logfile -
 
 test: venv services
-	$(PY) -m pytest $(PYTEST_ARGS)
+	GRIDCITY_ENV=test $(PY) -m pytest $(PYTEST_ARGS)
 
 bench: venv services
 	$(PY) -m bench $(BENCH_ARGS)
