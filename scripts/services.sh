@@ -86,10 +86,11 @@ redis_stop() {
 }
 
 stop_pidfile() {
-  local f="$1"
+  local f="$1" pid
   [ -s "$f" ] || return 0
-  kill "$(cat "$f")" 2>/dev/null || true
-  for _ in $(seq 50); do kill -0 "$(cat "$f")" 2>/dev/null || break; sleep 0.1; done
+  pid="$(cat "$f")"
+  kill "$pid" 2>/dev/null || true
+  for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
   rm -f "$f"
 }
 
