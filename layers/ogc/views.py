@@ -1,0 +1,102 @@
+"""/wfs (WFS only) and /ows (every OGC service by SERVICE=; a dispatch table: WMS joins it later).
+HTTP Basic only, csrf-exempt, GET and POST, no redirects; every error is an OWS exception report."""
+import logging
+
+from django.views.decorators.csrf import csrf_exempt
+
+from . import requests as ogcrequests
+from .auth import basic_user
+from .capabilities import get_capabilities
+from .describe import describe_feature_type
+from .exceptions import OWSException, Unauthorized, report_response
+from .getfeature import get_feature
+from .transaction import transaction_op
+from .xmlsafe import MAX_BYTES
+
+log = logging.getLogger(__name__)
+
+WFS_OPERATIONS = {
+    "getcapabilities": get_capabilities,
+    "describefeaturetype": describe_feature_type,
+    "getfeature": get_feature,
+    "transaction": transaction_op,
+}
+
+
+def wfs_service(request, ows_request, user):
+    op = (ows_request.operation or "").lower()
+    if not op:
+        raise OWSException("REQUEST is required", code="MissingParameterValue", locator="request")
+    handler = WFS_OPERATIONS.get(op)
+    if handler is None:
+        raise OWSException(f"operation {ows_request.operation!r} is not supported", code="OperationNotSupported",
+                           locator="request")
+    return handler(request, ows_request, user)
+
+
+SERVICES = {"WFS": wfs_service}
+
+
+def _parse(request) -> ogcrequests.OWSRequest:
+    if request.method == "GET":
+        return ogcrequests.from_kvp(request.GET)
+    content_type = request.META.get("CONTENT_TYPE", "")
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    if length > MAX_BYTES:
+        raise OWSException(f"request body larger than {MAX_BYTES} bytes", locator="request", status=413)
+    if content_type.startswith("application/x-www-form-urlencoded"):
+        return ogcrequests.from_kvp(request.POST)
+    body = request.read(MAX_BYTES + 1)
+    if not body.strip() and request.GET:
+        return ogcrequests.from_kvp(request.GET)
+    return ogcrequests.from_xml(body)
+
+
+def _dispatch(request, fixed_service: str | None):
+    version = "2.0.0"
+    ows_request = None
+    try:
+        if request.method not in ("GET", "POST"):
+            raise OWSException("use GET or POST", code="OperationNotSupported", locator="request", status=405)
+        ows_request = _parse(request)
+        version = ows_request.version
+        service = ows_request.service or fixed_service
+        if ows_request.xml is not None and not service and "opengis.net/wfs" in (ows_request.xml.tag or ""):
+            service = "WFS"
+        if fixed_service and service != fixed_service:
+            raise OWSException(f"this endpoint serves {fixed_service} only", code="InvalidParameterValue",
+                               locator="service")
+        if not service:
+            raise OWSException("SERVICE is required", code="MissingParameterValue", locator="service")
+        handler = SERVICES.get(service)
+        if handler is None:
+            raise OWSException(f"service {service!r} is not offered here", code="InvalidParameterValue",
+                               locator="service")
+        user = basic_user(request)
+        if user is None:
+            raise Unauthorized()
+        return handler(request, ows_request, user)
+    except OWSException as exc:
+        if (exc.status == 400 and ows_request is not None and version != "2.0.0"
+                and (ows_request.operation or "").lower() == "transaction"):
+            # WFS 1.x defines no HTTP status for exceptions, and QGIS reads the ExceptionReport of a
+            # refused Transaction (to show its ExceptionText) only from a 200 response.
+            exc.status = 200
+        return report_response(exc, version)
+    except Exception:
+        log.exception("OGC request failed")
+        return report_response(OWSException("internal error; the request was not carried out",
+                                            code="NoApplicableCode", status=500), version)
+
+
+@csrf_exempt
+def wfs(request):
+    return _dispatch(request, "WFS")
+
+
+@csrf_exempt
+def ows(request):
+    return _dispatch(request, None)
