@@ -10,7 +10,7 @@ import pytest
 from components import roles
 from tests.factories import ComponentFactory, make_user
 
-from .wfs_support import PASSWORD, make_grids
+from .test_wfs_support import PASSWORD, make_grids
 
 pytestmark = [pytest.mark.django_db(transaction=True),
               pytest.mark.skipif(shutil.which("ogrinfo") is None, reason="gdal-bin is not installed")]

@@ -6,7 +6,7 @@ import pytest
 from components import roles
 from tests.factories import make_user
 
-from .wfs_support import PASSWORD, make_grids
+from .test_wfs_support import PASSWORD, make_grids
 
 owslib = pytest.importorskip("owslib")
 pytestmark = pytest.mark.django_db(transaction=True)

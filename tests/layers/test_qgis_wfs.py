@@ -11,7 +11,7 @@ from components import roles
 from layers.models import Grid
 from tests.factories import make_user
 
-from .wfs_support import PASSWORD, TARGET_PK, X0, Y0, make_grids
+from .test_wfs_support import PASSWORD, TARGET_PK, X0, Y0, make_grids
 
 SCRIPT = Path(__file__).parent / "clients" / "qgis_wfs.py"
 QGIS_PYTHON = "/usr/bin/python3"

@@ -13,7 +13,7 @@ from layers.models import Grid, GridVersion
 from layers.ogc import auth as ogc_auth
 from tests.factories import make_user
 
-from .wfs_support import PASSWORD, SCHEMAS, TARGET_PK, TRAFFIC, X0, Y0, basic, make_grids, schema_or_skip
+from .test_wfs_support import PASSWORD, SCHEMAS, TARGET_PK, TRAFFIC, X0, Y0, basic, make_grids, schema_or_skip
 
 pytestmark = pytest.mark.django_db
 WFS20 = "http://www.opengis.net/wfs/2.0"
@@ -217,7 +217,7 @@ def _validate_features(response, version, user):
 
     import xmlschema
 
-    from .wfs_support import _uri_mapper
+    from .test_wfs_support import _uri_mapper
 
     schema_or_skip(WFS20_XSD if version == "2.0.0" else WFS11_XSD)
     dft = content(get(user, SERVICE="WFS", VERSION=version, REQUEST="DescribeFeatureType", TYPENAME="base_grids"))
