@@ -264,6 +264,18 @@ def _dbf_records(dbf: Path) -> bytes:
     return data[header_len:].rstrip(b"\x1a")
 
 
+def _gpkg_layer(path: Path) -> str | int:
+    """A GeoPackage may hold several layers: take the one named `components` (what our export and the
+    demo city write), else the first."""
+    import pyogrio
+
+    try:
+        names = [name for name, _ in pyogrio.list_layers(path)]
+    except Exception:  # noqa: BLE001 - an unreadable file is reported by the read itself
+        return 0
+    return "components" if "components" in names else 0
+
+
 def read_vector(path: Path, *, srid=None, encoding=None) -> Source:
     import pyogrio
     import pyogrio.errors
@@ -290,6 +302,8 @@ def read_vector(path: Path, *, srid=None, encoding=None) -> Source:
         implicit = re.search(rb'"crs"\s*:', data[:4096] if len(data) > 4096 else data) is None and \
             re.search(r'"crs"\s*:', text) is None
         del data, text
+    if kind == "gpkg":
+        read_kwargs["layer"] = _gpkg_layer(path)
     try:
         meta, _fids, geometry, field_data = pyogrio.raw.read(path, **read_kwargs)
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, pyogrio.errors.FieldError) as exc:
