@@ -6,6 +6,8 @@ packages=(
   postgresql-15 postgresql-15-postgis-3 postgresql-client-15
   gdal-bin libgdal-dev libgeos-dev libproj-dev
   redis-server
+  # A real QGIS client for the WFS-T acceptance tests (driven headless from Debian's python3).
+  python3-qgis qgis-providers
 )
 missing=()
 for p in "${packages[@]}"; do
