@@ -42,6 +42,7 @@ def assign_grid_codes(*, bbox: tuple[float, float, float, float] | None = None, 
     """
     user_id = user.pk if user is not None and getattr(user, "is_authenticated", False) else None
     with pghistory.context(user=user_id, action="grid_assignment"), connection.cursor() as cur:
+        cur.execute("SET LOCAL statement_timeout = 0")  # a bulk job, not a request: a city takes a while
         cur.execute(sql, params)
         changed = cur.rowcount
     if changed:
