@@ -1,4 +1,4 @@
-"""python -m bench lookup|import|all [options]: each benchmark prints its own table.
+"""python -m bench lookup|import|wfs|all [options]: each benchmark prints its own table.
 
 `all` runs each benchmark in its own process (Django binds one database per process: the lookup
 benchmark keeps its 1M components in gridcity_bench, the import benchmark truncates its own
@@ -40,17 +40,28 @@ def _import(args):
     return 0
 
 
+def _wfs(args):
+    """Our /wfs against QGIS Server 3.22 on the same table: bench.wfs_bench.run()."""
+    from bench.wfs_bench import run
+
+    results = run(scale=args.scale, seed=args.seed, database_url=args.database_url, repeat=args.repeat,
+                  transactions=args.transactions, workers=args.workers, threads=args.threads)
+    return 0 if all(r["ok"] is not False for r in results) else 1
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
-    parser.add_argument("which", choices=["lookup", "import", "all"])
+    parser.add_argument("which", choices=["lookup", "import", "wfs", "all"])
     parser.add_argument("--scale", default="city", help="demo city scale: city (~1M, default), demo (~50k), tiny")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--database-url", default=None,
                         help="bench database (name must contain 'bench'); default gridcity_bench / gridcity_bench_import")
     parser.add_argument("--requests", type=int, default=2000, help="lookup: requests per case and mode (max 20000)")
     parser.add_argument("--concurrency", type=int, default=4, help="lookup: concurrent keep-alive clients")
-    parser.add_argument("--workers", type=int, default=4, help="lookup: gunicorn workers")
-    parser.add_argument("--threads", type=int, default=2, help="lookup: threads per gunicorn worker")
+    parser.add_argument("--workers", type=int, default=4, help="lookup, wfs: gunicorn workers")
+    parser.add_argument("--threads", type=int, default=2, help="lookup, wfs: threads per gunicorn worker")
+    parser.add_argument("--repeat", type=int, default=20, help="wfs: timed full GetFeature requests per case and server")
+    parser.add_argument("--transactions", type=int, default=200, help="wfs: timed Update transactions per server")
     args = parser.parse_args(argv)
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
@@ -67,6 +78,8 @@ def main(argv=None):
             rest.append(a)
         codes = [subprocess.call([sys.executable, "-m", "bench", which, *rest], cwd=ROOT) for which in ("import", "lookup")]
         return max(codes)
+    if args.which == "wfs":
+        return _wfs(args)
     return _import(args) if args.which == "import" else _lookup(args)
 
 
