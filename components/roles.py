@@ -1,4 +1,6 @@
 """The five roles, as Django groups. What each may do is decided here and nowhere else."""
+import time
+
 DISPATCHER = "dispatcher"
 MAINTENANCE_UNIT = "maintenance_unit"
 GIS_EDITOR = "gis_editor"
@@ -14,16 +16,36 @@ LABELS = {
 }
 
 
+# A user's roles are read on every request; keep them for a short while per process, so a role
+# change takes effect within ROLE_CACHE_SECONDS without a query per request.
+ROLE_CACHE_SECONDS = 30
+_role_cache: dict[int, tuple[float, frozenset]] = {}
+
+
 def roles_of(user) -> set[str]:
     if user is None or not user.is_authenticated:
         return set()
     cached = getattr(user, "_gridcity_roles", None)
     if cached is None:
-        cached = set(user.groups.values_list("name", flat=True))
-        if user.is_superuser:
-            cached.add(ADMINISTRATOR)
+        now = time.monotonic()
+        hit = _role_cache.get(user.pk)
+        if hit is not None and hit[0] > now:
+            cached = set(hit[1])
+        else:
+            cached = set(user.groups.values_list("name", flat=True))
+            if user.is_superuser:
+                cached.add(ADMINISTRATOR)
+            _role_cache[user.pk] = (now + ROLE_CACHE_SECONDS, frozenset(cached))
         user._gridcity_roles = cached
     return cached
+
+
+def forget_roles(user_id: int | None = None) -> None:
+    """Drops cached roles (all, or one user's): after a group change that must apply at once."""
+    if user_id is None:
+        _role_cache.clear()
+    else:
+        _role_cache.pop(user_id, None)
 
 
 def organisation_of(user):

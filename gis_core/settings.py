@@ -151,6 +151,9 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
 }
 
+# History context (who, which URL) for writes; reads need none and would pay for it on every query.
+PGHISTORY_MIDDLEWARE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
+
 # The district the registry serves: imports outside it are refused. Defaults: 370812 兖州区.
 GRIDCITY_ADMIN_CODE = os.environ.get("GRIDCITY_ADMIN_CODE", "370812")
 GRIDCITY_DISTRICT_BBOX = tuple(

@@ -4,12 +4,13 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, status
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from .. import roles, selectors, services
 from ..models import ClassMapping, ComponentClass, ComponentState, Organisation
+from .features import feature_rows, ownership, row_by_code, to_feature
 from .filters import parse_component_filters
 from .permissions import CanChangeState, CanEdit, CanRead, IsAdministrator, ReadOrRegister
 from .serializers import (
@@ -38,6 +39,21 @@ FILTER_PARAMS = [
 ]
 
 
+def _one_row(user, code) -> dict:
+    if roles.is_unit_only(user) or not roles.can_read(user):
+        row = feature_rows(selectors.visible_components(user).filter(code=code)).first()
+    else:  # everyone else sees every component: the same query each time
+        row = row_by_code(selectors.visible_components(user), code)
+    if row is None:
+        raise NotFound(f"no component {code}")
+    return row
+
+
+def _feature_page(view, qs, with_distance: bool):
+    page = view.paginate_queryset(feature_rows(qs, with_distance))
+    return view.get_paginated_response({"features": [to_feature(row) for row in page]})
+
+
 def _write_fields(data: dict) -> dict:
     return {k: v for k, v in data.items() if k != "code"}
 
@@ -54,8 +70,7 @@ class ComponentList(generics.GenericAPIView):
 
     @extend_schema(parameters=FILTER_PARAMS, operation_id="components_list")
     def get(self, request):
-        page = self.paginate_queryset(self.get_queryset())
-        return self.get_paginated_response(ComponentSerializer(page, many=True).data)
+        return _feature_page(self, self.get_queryset(), "near" in request.query_params)
 
     @extend_schema(request=ComponentWriteSerializer, responses={201: ComponentSerializer})
     def post(self, request):
@@ -82,8 +97,7 @@ class ComponentWithin(generics.GenericAPIView):
                              "errors": [{"field": "geometry", "message": "required"}]}, status=400)
         filters = parse_component_filters(request.query_params, body_geometry=geometry)
         qs = selectors.filter_components(selectors.visible_components(request.user), filters)
-        page = self.paginate_queryset(qs)
-        return self.get_paginated_response(ComponentSerializer(page, many=True).data)
+        return _feature_page(self, qs, "near" in filters)
 
 
 class ComponentDetail(APIView):
@@ -91,7 +105,7 @@ class ComponentDetail(APIView):
 
     @extend_schema(responses=ComponentSerializer)
     def get(self, request, code):
-        return Response(ComponentSerializer(selectors.get_component(request.user, code)).data)
+        return Response(to_feature(_one_row(request.user, code)))
 
     @extend_schema(request=ComponentWriteSerializer, responses=ComponentSerializer)
     def patch(self, request, code):
@@ -112,7 +126,7 @@ class ComponentOwnership(APIView):
 
     @extend_schema(responses=OwnershipSerializer)
     def get(self, request, code):
-        return Response(OwnershipSerializer(selectors.get_component(request.user, code)).data)
+        return Response(ownership(_one_row(request.user, code)))
 
 
 class ComponentStateChange(APIView):
@@ -253,8 +267,7 @@ class OrganisationComponents(generics.GenericAPIView):
         filters = parse_component_filters(request.query_params)
         filters["unit" if role == "any" else role] = org.uscc
         qs = selectors.filter_components(selectors.visible_components(request.user), filters)
-        page = self.paginate_queryset(qs)
-        return self.get_paginated_response(ComponentSerializer(page, many=True).data)
+        return _feature_page(self, qs, "near" in filters)
 
 
 class ClassList(generics.ListAPIView):

@@ -204,3 +204,16 @@ def test_classes_and_states_are_public(client):
 def test_healthz(client):
     r = client.get("/healthz")
     assert r.status_code == 200 and r.json()["checks"]["database"]["ok"] and r.json()["checks"]["broker"]["ok"]
+
+
+def test_fast_features_match_the_documented_serializer(dispatcher):
+    from components.api.serializers import ComponentSerializer
+
+    c = ComponentFactory(name="对照", department=OrganisationFactory())
+    from components.services import retire_component
+    retire_component(c, reason="比较")
+    fast = dispatcher.get(f"/api/components/{c.code}/").json()
+    slow = ComponentSerializer(Component.objects.get(pk=c.pk)).data
+    assert fast["id"] == slow["id"] and fast["type"] == "Feature"
+    assert fast["properties"] == dict(slow["properties"])
+    assert fast["geometry"]["coordinates"] == pytest.approx(list(slow["geometry"]["coordinates"]))
