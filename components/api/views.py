@@ -50,7 +50,19 @@ def _one_row(user, code) -> dict:
 
 
 def _feature_page(view, qs, with_distance: bool):
-    page = view.paginate_queryset(feature_rows(qs, with_distance))
+    rows = feature_rows(qs, with_distance)
+    paginator = view.paginator
+    request = view.request
+    size = paginator.get_page_size(request)
+    page_text = request.query_params.get(paginator.page_query_param, "1")
+    if page_text == "1":
+        # A first page that holds every match knows its count: skip the COUNT query (for a
+        # nearest-first search that is a second spatial query).
+        first = list(rows[: size + 1])
+        if len(first) <= size:
+            return Response({"type": "FeatureCollection", "count": len(first), "next": None, "previous": None,
+                             "features": [to_feature(row) for row in first]})
+    page = view.paginate_queryset(rows)
     return view.get_paginated_response({"features": [to_feature(row) for row in page]})
 
 

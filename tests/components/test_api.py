@@ -217,3 +217,14 @@ def test_fast_features_match_the_documented_serializer(dispatcher):
     assert fast["id"] == slow["id"] and fast["type"] == "Feature"
     assert fast["properties"] == dict(slow["properties"])
     assert fast["geometry"]["coordinates"] == pytest.approx(list(slow["geometry"]["coordinates"]))
+
+
+def test_paging_counts_with_and_without_a_second_page(dispatcher):
+    ComponentFactory.create_batch(3)
+    one_page = dispatcher.get("/api/components/", {"page_size": 5}).json()
+    assert one_page["count"] == 3 and one_page["next"] is None and len(one_page["features"]) == 3
+    paged = dispatcher.get("/api/components/", {"page_size": 2}).json()
+    assert paged["count"] == 3 and paged["next"] and len(paged["features"]) == 2
+    second = dispatcher.get("/api/components/", {"page_size": 2, "page": 2}).json()
+    assert second["count"] == 3 and len(second["features"]) == 1
+    assert {f["id"] for f in paged["features"] + second["features"]} == {f["id"] for f in one_page["features"]}
