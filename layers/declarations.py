@@ -73,3 +73,20 @@ for level, slug, title_zh, title_en in (
         keywords=("网格", "grids"),
         extra={"level": level},
     ))
+
+register(Layer(
+    id="grid_gaps",
+    title_zh="网格覆盖缺口",
+    title_en="Grid coverage gaps",
+    abstract="Area of each parent grid that its children do not cover (read-only; empty when the grids tile).",
+    queryset=lambda user: grid_selectors.visible_gaps(user),
+    geometry_field="geom",
+    geometry_type="MultiPolygon",
+    properties=(
+        Property("code", "code", "string", "上级网格代码", nullable=False),
+        Property("name", "name", "string", "名称"),
+        Property("level", "level_id", "int", "层级"),
+        Property("gap_area_m2", "gap_area_m2", "double", "缺口面积(平方米)"),
+    ),
+    keywords=("网格", "缺口", "coverage"),
+))

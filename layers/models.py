@@ -1,1 +1,1 @@
-from .grids.models import Grid, GridLevel, GridReassignment, GridStaff, GridVersion  # noqa: F401
+from .grids.models import Grid, GridGap, GridLevel, GridReassignment, GridStaff, GridVersion  # noqa: F401

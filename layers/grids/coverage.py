@@ -1,35 +1,21 @@
-"""Coverage: the part of a grid that none of its children covers (gaps to fix in QGIS)."""
+"""Coverage: the part of a parent grid that none of its children covers (gaps to fix in QGIS).
+Computed by the database view layers_grid_gaps (model GridGap), which also backs the map layer."""
 import json
 
-from django.db import connection
+from django.contrib.gis.db.models.functions import AsGeoJSON
+
+from .models import GridGap
 
 
 def coverage_gaps(parent_code: str | None = None, min_area_m2: float = 1.0) -> list[dict]:
-    """For each parent (or just `parent_code`) that has children: the uncovered area in m2 and its
-    geometry as GeoJSON (EPSG:4490). Parents without any children are reported whole."""
-    # Base grids have no children by design; a grid is a parent when it is above the base level or
-    # has children (micro grids).
-    where = "WHERE (p.level_id < 4 OR EXISTS (SELECT 1 FROM layers_grid c WHERE c.parent_code = p.code))"
-    params = []
+    """Each parent (or just `parent_code`) with uncovered area of at least `min_area_m2`: the area in
+    m2, its share of the parent, and the gap as GeoJSON (EPSG:4490). A parent without any children
+    is reported whole."""
+    qs = GridGap.objects.filter(gap_area_m2__gt=0, gap_area_m2__gte=min_area_m2)
     if parent_code:
-        where, params = "WHERE p.code = %s", [parent_code]
-    sql = f"""
-        SELECT p.code, p.name, p.level_id, gap,
-               ST_Area(ST_Transform(gap, gridcity_gk_srid(p.geom))) AS area_m2, p.area_m2 AS parent_area_m2
-        FROM layers_grid p
-        CROSS JOIN LATERAL (
-            SELECT ST_CollectionExtract(ST_Difference(p.geom, coalesce(ST_Union(c.geom), ST_SetSRID('GEOMETRYCOLLECTION EMPTY'::geometry, 4490))), 3) AS gap
-            FROM layers_grid c WHERE c.parent_code = p.code
-        ) d
-        {where}
-        ORDER BY p.code
-    """
-    out = []
-    with connection.cursor() as cur:
-        cur.execute(f"SELECT code, name, level_id, area_m2, parent_area_m2, ST_AsGeoJSON(gap, 7) FROM ({sql}) t "
-                    "WHERE area_m2 > 0 AND area_m2 >= %s", params + [min_area_m2])
-        for code, name, level, area, parent_area, gap in cur.fetchall():
-            out.append({"code": code, "name": name, "level": level, "gap_area_m2": round(area, 1),
-                        "gap_share": round(area / parent_area, 6) if parent_area else None,
-                        "gap": json.loads(gap)})
-    return out
+        qs = qs.filter(code=parent_code)
+    rows = qs.annotate(gap=AsGeoJSON("geom", precision=7)).values(
+        "code", "name", "level_id", "gap_area_m2", "parent_area_m2", "gap")
+    return [{"code": r["code"], "name": r["name"], "level": r["level_id"], "gap_area_m2": round(r["gap_area_m2"], 1),
+             "gap_share": round(r["gap_area_m2"] / r["parent_area_m2"], 6) if r["parent_area_m2"] else None,
+             "gap": json.loads(r["gap"])} for r in rows]

@@ -110,3 +110,20 @@ class GridReassignment(models.Model):
 
     class Meta:
         ordering = ["-queued_at"]
+
+
+class GridGap(models.Model):
+    """A parent grid's area that none of its children covers (a read-only database view)."""
+
+    id = models.BigIntegerField(primary_key=True, help_text="the parent grid's id")
+    code = models.CharField(max_length=18)
+    name = models.CharField(max_length=100)
+    level = models.ForeignKey(GridLevel, on_delete=models.DO_NOTHING, db_constraint=False)
+    geom = models.MultiPolygonField(srid=4490)
+    gap_area_m2 = models.FloatField()
+    parent_area_m2 = models.FloatField()
+
+    class Meta:
+        managed = False
+        db_table = "layers_grid_gaps"
+        ordering = ["code"]

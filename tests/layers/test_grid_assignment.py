@@ -1,3 +1,4 @@
+import json
 import time
 
 import pytest
@@ -142,3 +143,21 @@ def test_rest_writes_go_through_the_topology_rules():
     assert editor.delete("/api/grids/370812001001/").status_code == 400  # it has children
     assert editor.delete("/api/grids/37081200100103/").status_code == 204
     assert not Grid.objects.filter(code="37081200100103").exists()
+
+
+@pytest.mark.django_db
+def test_coverage_gaps_are_a_wfs_layer():
+    import base64
+
+    from django.test import Client
+
+    build_hierarchy()
+    make_user("gapreader", roles.DISPATCHER, password="pw-gap-12345")
+    auth = "Basic " + base64.b64encode(b"gapreader:pw-gap-12345").decode()
+    r = Client().get("/wfs", {"SERVICE": "WFS", "VERSION": "2.0.0", "REQUEST": "GetFeature", "TYPENAMES": "grid_gaps",
+                              "OUTPUTFORMAT": "application/json"}, HTTP_AUTHORIZATION=auth)
+    assert r.status_code == 200, r.content[:500]
+    body = json.loads(b"".join(r.streaming_content) if r.streaming else r.content)
+    codes = [f["properties"]["code"] for f in body["features"]]
+    assert codes == ["370812001001"]
+    assert 19.5e6 < body["features"][0]["properties"]["gap_area_m2"] < 20.6e6
