@@ -97,7 +97,7 @@ class Prepared:
     class_id: np.ndarray      # int64
     class_code: np.ndarray    # str
     admin_code: np.ndarray    # str
-    geom_hex: np.ndarray      # hex EWKB, SRID 4490
+    geom_hex: np.ndarray      # hex WKB in SRID 4490 (no SRID inside: the geometry(…, 4490) staging column adds it)
     bbox: tuple | None
     values: dict              # native field -> list of storage values (None = NULL / keep)
 
@@ -180,8 +180,56 @@ def _apply_mapping(source: Source, mapping: dict, result: ImportResult) -> dict[
 
 def _by_value(col: np.ndarray, fn):
     """Applies fn once per distinct value: returns the list of results per row."""
-    cache = {v: fn(v) for v in dict.fromkeys(col.tolist())}
-    return [cache[v] for v in col.tolist()]
+    results, inverse = _per_distinct(col, fn)
+    return results[inverse].tolist()
+
+
+def _per_distinct(col: np.ndarray, fn) -> tuple[np.ndarray, np.ndarray]:
+    """(fn of each distinct value, index of each row's value among them)."""
+    uniques, inverse = _factorize(col)
+    results = np.empty(len(uniques), dtype=object)
+    for k, v in enumerate(uniques):
+        results[k] = fn(v)
+    return results, inverse
+
+
+def _checked(col: np.ndarray, fn, name: str, errors: list) -> list:
+    """_check(_by_value(col, fn), name, errors), looking at each distinct value once when none is bad."""
+    results, inverse = _per_distinct(col, fn)
+    parsed = results[inverse].tolist()
+    if any(isinstance(v, ValueError) for v in results.tolist()):
+        _check(parsed, name, errors)
+    return parsed
+
+
+def _factorize(col) -> tuple[list, np.ndarray]:
+    """(distinct values in order of first appearance, index of each row's value among them)."""
+    import pyarrow as pa
+
+    col = np.asarray(col, dtype=object)
+    if len(col) == 0:
+        return [], np.zeros(0, dtype=np.int64)
+    try:
+        encoded = pa.array(col, type=pa.string()).dictionary_encode()
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        encoded = None
+    if encoded is None or isinstance(encoded, pa.ChunkedArray) or encoded.null_count:
+        # not all text (None stays a distinct value of its own), or too much for one Arrow array
+        cache = {}
+        inverse = np.fromiter((cache.setdefault(v, len(cache)) for v in col.tolist()), dtype=np.int64, count=len(col))
+        return list(cache), inverse
+    return encoded.dictionary.to_pylist(), encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+
+
+def _combine(*inverses: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rows keyed by several factorized columns -> (a row index per distinct key, index of each row's key)."""
+    key = np.asarray(inverses[0], dtype=np.int64)
+    for inv in inverses[1:]:
+        width = int(inv.max()) + 1 if len(inv) else 1
+        _, key = np.unique(key * width + inv, return_inverse=True)  # renumbered densely: no overflow
+        key = key.reshape(-1).astype(np.int64)
+    _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    return first, inverse.reshape(-1)
 
 
 def _parse_date(value: str):
@@ -236,7 +284,8 @@ def prepare(source: Source, mapping: dict, result: ImportResult) -> Prepared | N
                               field="srid")
     else:
         raw = source.wkb
-        missing = np.array([g is None for g in raw], dtype=bool) if raw.dtype == object else np.zeros(n, bool)
+        missing = np.equal(raw, None) if raw.dtype == object else np.zeros(n, bool)  # noqa: E711
+        missing = np.asarray(missing, dtype=bool)
         geoms = shapely.from_wkb(raw, on_invalid="ignore")
         bad = (geoms == None) & ~missing  # noqa: E711 - elementwise
         for i in np.flatnonzero(bad):
@@ -302,19 +351,25 @@ def prepare(source: Source, mapping: dict, result: ImportResult) -> Prepared | N
         for i in np.flatnonzero(need_class & (code != "")):
             c = code[i]
             class_text[i] = c[6:10] if len(c) == 16 else c[6:11]
-    class_of = _by_value(class_text, classes.get)
+    class_values, class_inv = _factorize(class_text)
+    class_lut = np.empty(len(class_values), dtype=object)
+    class_lut[:] = [classes.get(v) for v in class_values]
+    class_of = class_lut[class_inv]
     class_id = np.zeros(n, dtype=np.int64)
-    for i, (text, cls) in enumerate(zip(class_text.tolist(), class_of)):
-        if cls is None:
-            if not text:
-                errors.append(RowError(i + 1, "class_code", "required"))
+    if all(cls is not None and cls.active for cls in class_lut):  # the common case: every row's class is fine
+        class_id[:] = np.array([cls.pk for cls in class_lut], dtype=np.int64)[class_inv] if n else class_id
+    else:
+        for i, (text, cls) in enumerate(zip(class_text.tolist(), class_of)):
+            if cls is None:
+                if not text:
+                    errors.append(RowError(i + 1, "class_code", "required"))
+                else:
+                    hint = " (leading zero lost? store class codes as text)" if text.isdigit() and len(text) == 3 else ""
+                    errors.append(RowError(i + 1, "class_code", f"unknown class {text!r}{hint}"))
+            elif not cls.active:
+                errors.append(RowError(i + 1, "class_code", f"class {cls.code} is no longer active"))
             else:
-                hint = " (leading zero lost? store class codes as text)" if text.isdigit() and len(text) == 3 else ""
-                errors.append(RowError(i + 1, "class_code", f"unknown class {text!r}{hint}"))
-        elif not cls.active:
-            errors.append(RowError(i + 1, "class_code", f"class {cls.code} is no longer active"))
-        else:
-            class_id[i] = cls.pk
+                class_id[i] = cls.pk
 
     default_admin = settings.GRIDCITY_ADMIN_CODE
     admin = col("admin_code").copy()
@@ -323,17 +378,22 @@ def prepare(source: Source, mapping: dict, result: ImportResult) -> Prepared | N
         admin[no_admin] = [c[:6] if c else default_admin for c in code[no_admin].tolist()]
     street, community = col("street_code"), col("community_code")
     hier = {}
-    for i, key in enumerate(zip(admin.tolist(), street.tolist(), community.tolist())):
-        errs = hier.get(key)
-        if errs is None:
-            errs = hier[key] = code_hierarchy_errors(*key)
-        if errs:
-            for f, r in errs.items():
-                errors.append(RowError(i + 1, f, r))
+    key_rows, _ = _combine(*(_factorize(c)[1] for c in (admin, street, community))) if n else (np.zeros(0, int), None)
+    for i in key_rows.tolist():
+        key = (admin[i], street[i], community[i])
+        hier[key] = code_hierarchy_errors(*key)
+    if any(hier.values()):  # some rows are bad: report them row by row
+        for i, key in enumerate(zip(admin.tolist(), street.tolist(), community.tolist())):
+            errs = hier.get(key)
+            if errs is None:
+                errs = hier[key] = code_hierarchy_errors(*key)
+            if errs:
+                for f, r in errs.items():
+                    errors.append(RowError(i + 1, f, r))
 
+    serial_max: dict[tuple[str, int], int] | None = _codes_fast(code, class_lut, class_inv, admin)
     seen = {}
-    serial_max: dict[tuple[str, int], int] = {}
-    for i, (c, cls, a) in enumerate(zip(code.tolist(), class_of, admin.tolist())):
+    for i, (c, cls, a) in enumerate(zip(code.tolist(), class_of, admin.tolist()) if serial_max is None else ()):
         if not c:
             continue
         if not _CODE_RE.match(c):
@@ -357,6 +417,7 @@ def prepare(source: Source, mapping: dict, result: ImportResult) -> Prepared | N
         else:
             _, _, serial = split_id(c, k)
             key = (a, cls.pk)
+            serial_max = {} if serial_max is None else serial_max
             if serial > serial_max.get(key, 0):
                 serial_max[key] = serial
 
@@ -366,8 +427,9 @@ def prepare(source: Source, mapping: dict, result: ImportResult) -> Prepared | N
     for name in ("department_uscc", "owner_uscc", "maintainer_uscc"):
         if name not in cols:
             continue
-        ids = _by_value(cols[name], lambda v: None if not v else orgs.get(v.upper(), -1))
-        for i in [i for i, v in enumerate(ids) if v == -1]:
+        found, inverse = _per_distinct(cols[name], lambda v: None if not v else orgs.get(v.upper(), -1))
+        ids = found[inverse].tolist()
+        for i in [i for i, v in enumerate(ids) if v == -1] if any(v == -1 for v in found.tolist()) else ():
             errors.append(RowError(i + 1, name, f"organisation USCC {cols[name][i]!r} is not registered"))
         values[name] = ids
     if "state" in cols:
@@ -383,15 +445,15 @@ def prepare(source: Source, mapping: dict, result: ImportResult) -> Prepared | N
             if not s.active:
                 return ValueError(f"state {s.code} is not active")
             return s.code
-        values["state"] = _check(_by_value(cols["state"], state_of), "state", errors)
+        values["state"] = _checked(cols["state"], state_of, "state", errors)
     if "data_source" in cols:
         sources = {v: v for v in DataSource.values} | {label: v for v, label in DataSource.choices}
-        values["data_source"] = _check(_by_value(cols["data_source"], lambda v: None if not v else sources.get(
-            v, sources.get(v.lower(), ValueError(f"unknown data source {v!r}; use {', '.join(DataSource.values)}")))),
+        values["data_source"] = _checked(cols["data_source"], lambda v: None if not v else sources.get(
+            v, sources.get(v.lower(), ValueError(f"unknown data source {v!r}; use {', '.join(DataSource.values)}"))),
             "data_source", errors)
     for name in ("census_date", "change_date"):
         if name in cols:
-            values[name] = _check(_by_value(cols[name], _parse_date), name, errors)
+            values[name] = _checked(cols[name], _parse_date, name, errors)
     if "census_date" in values and "change_date" in values:
         for i, (a, b) in enumerate(zip(values["census_date"], values["change_date"])):
             if a and b and b < a:
@@ -404,11 +466,21 @@ def prepare(source: Source, mapping: dict, result: ImportResult) -> Prepared | N
             if low in _FALSE:
                 return False
             return ValueError(f"{v!r} is not true/false")
-        values["retired"] = _check(_by_value(cols["retired"], flag), "retired", errors)
+        values["retired"] = _checked(cols["retired"], flag, "retired", errors)
     if "attributes" in cols:
         attrs = []
         cache = {}
-        for i, (text, cls) in enumerate(zip(cols["attributes"].tolist(), class_of)):
+        attr_values, attr_inv = _factorize(cols["attributes"])
+        key_rows, key_inv = _combine(attr_inv, class_inv) if n else (np.zeros(0, int), np.zeros(0, int))
+        hits = np.empty(len(key_rows), dtype=object)
+        for k, i in enumerate(key_rows.tolist()):
+            hits[k] = _attributes(attr_values[attr_inv[i]], class_of[i], attribute_errors)
+        for i, hit in zip(key_rows.tolist(), hits.tolist()):
+            cls = class_of[i]
+            cache[(attr_values[attr_inv[i]], cls.pk if cls else None)] = hit
+        if not any(isinstance(hit, dict) for hit in hits.tolist()):
+            attrs = hits[key_inv].tolist()
+        for i, (text, cls) in enumerate(zip(cols["attributes"].tolist(), class_of) if len(attrs) != n else ()):
             key = (text, cls.pk if cls else None)
             hit = cache.get(key)
             if hit is None:
@@ -430,15 +502,71 @@ def prepare(source: Source, mapping: dict, result: ImportResult) -> Prepared | N
         if name in cols:
             limit = _MAX_LEN.get(name)
             if limit:
-                for i in [i for i, v in enumerate(cols[name].tolist()) if len(v) > limit]:
+                lengths = np.fromiter(map(len, cols[name].tolist()), dtype=np.int64, count=n)
+                for i in np.flatnonzero(lengths > limit).tolist():
                     errors.append(RowError(i + 1, name, f"is longer than {limit} characters"))
             values[name] = cols[name].tolist()
+    if serial_max is None:
+        serial_max = {}
     if errors:
         return None
-    geoms = shapely.set_srid(geoms, 4490)
-    geom_hex = shapely.to_wkb(geoms, hex=True, include_srid=True)
+    geom_hex = shapely.to_wkb(geoms, hex=True, include_srid=False)
     return Prepared(n=n, present=present, code=code, class_id=class_id, class_code=class_text, admin_code=admin,
                     geom_hex=geom_hex, bbox=bbox, values={**values, "_serial_max": serial_max})
+
+
+def _codes_fast(code: np.ndarray, class_lut: np.ndarray, class_inv: np.ndarray, admin: np.ndarray):
+    """The code checks of prepare(), vectorised: the highest serial per (admin code, class pk) when every
+    given code is well-formed, unique and fits its class and admin code; None when any row breaks a
+    rule (the row-by-row loop then reports exactly which)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    given = np.flatnonzero(code != "")
+    serial_max: dict[tuple[str, int], int] = {}
+    if not len(given):
+        return serial_max
+    try:
+        codes = pa.array(code[given], type=pa.string())
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return None
+    if not pc.all(pc.match_substring_regex(codes, r"^[0-9]{16,17}$")).as_py():
+        return None
+    encoded = codes.dictionary_encode()
+    if len(encoded.dictionary) != len(codes):  # a duplicate ID
+        return None
+    has_cls = np.array([c is not None for c in class_lut], dtype=bool)[class_inv[given]]
+    if not has_cls.any():
+        return serial_max
+    rows = given[has_cls]
+    codes = codes.filter(pa.array(has_cls))
+    inv = class_inv[rows]
+    cls_code = ["" if c is None else c.code for c in class_lut]
+    klen = np.array([len(c) for c in cls_code], dtype=np.int64)[inv]
+    if not np.array_equal(pc.utf8_length(codes).to_numpy(zero_copy_only=False), 12 + klen):
+        return None
+    # digits 7-10 or 7-11: the class code (4 or 5 digits, as the lengths above are 16 or 17)
+    digits = pc.if_else(pa.array(klen == 4), pc.utf8_slice_codeunits(codes, 6, 10), pc.utf8_slice_codeunits(codes, 6, 11))
+    if not pc.all(pc.equal(digits, pa.array(cls_code, type=pa.string()).take(pa.array(inv)))).as_py():
+        return None
+    try:
+        admin_given = pa.array(np.asarray(admin[rows], dtype=object), type=pa.string())
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return None
+    if not pc.all(pc.equal(pc.utf8_slice_codeunits(codes, 0, 6), admin_given)).as_py():
+        return None
+    if pc.any(pc.ends_with(codes, "000000")).as_py():
+        return None
+    serials = pc.cast(pc.utf8_slice_codeunits(codes, -6, 2**31 - 1), pa.int64()).to_numpy(zero_copy_only=False)
+    admin_values, admin_inv = _factorize(admin[rows])
+    pk = np.array([0 if c is None else c.pk for c in class_lut], dtype=np.int64)[inv]
+    first, key_inv = _combine(admin_inv, inv)
+    best = np.zeros(len(first), dtype=np.int64)
+    np.maximum.at(best, key_inv, serials)
+    for i, s in zip(first.tolist(), best.tolist()):
+        if s > 0:
+            serial_max[(admin_values[admin_inv[i]], int(pk[i]))] = s
+    return serial_max
 
 
 def _check(parsed: list, name: str, errors: list) -> list:

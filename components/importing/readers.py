@@ -114,6 +114,58 @@ def as_text(values) -> np.ndarray:
     return np.array([_scalar(v) for v in arr.tolist()], dtype=object)
 
 
+# Every character Python's str.strip() removes; Arrow's utf8_trim_whitespace may keep a few of them
+# (e.g. the C0 separators), so rows that still start or end with one are stripped in Python.
+_PY_SPACE = "".join(c for c in map(chr, range(0x110000)) if c.isspace())
+_EDGE_SPACE_RE = "^[{0}]|[{0}]$".format("".join(f"\\x{{{ord(c):x}}}" for c in _PY_SPACE))
+
+
+def _arrow_columns(meta, table):
+    """(geometry as an object array of WKB bytes / None, [field columns as Arrow arrays]) from read_arrow."""
+    names = table.column_names
+    geometry = None
+    geom_name = meta.get("geometry_name") or "wkb_geometry"
+    if meta.get("geometry_type") is not None and geom_name not in names and "wkb_geometry" in names:
+        geom_name = "wkb_geometry"
+    if geom_name in names:
+        geometry = table.column(geom_name).to_numpy(zero_copy_only=False)
+        if geometry.dtype != object:
+            geometry = geometry.astype(object)
+    fields = [table.column(str(name)) for name in meta["fields"]]
+    return geometry, fields
+
+
+def _arrow_text(values) -> np.ndarray:
+    """An Arrow column -> what as_text() gives for the same column read by pyogrio.raw.read."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks() if values.num_chunks != 1 else values.chunk(0)
+    typ = values.type
+    if pa.types.is_dictionary(typ):
+        values = values.dictionary_decode()
+        typ = values.type
+    if pa.types.is_string(typ) or pa.types.is_large_string(typ):
+        trimmed = pc.utf8_trim_whitespace(values)
+        if trimmed.null_count:
+            trimmed = pc.fill_null(trimmed, "")
+        out = trimmed.to_numpy(zero_copy_only=False)
+        if out.dtype != object:
+            out = out.astype(object)
+        odd = pc.match_substring_regex(trimmed, _EDGE_SPACE_RE)
+        if pc.any(odd).as_py():
+            for i in np.flatnonzero(odd.to_numpy(zero_copy_only=False)):
+                out[i] = out[i].strip()
+        return out
+    if pa.types.is_binary(typ) or pa.types.is_large_binary(typ):
+        return as_text(values.to_numpy(zero_copy_only=False))
+    if values.null_count and pa.types.is_integer(typ):
+        # pyogrio.raw.read gives nullable integers as floats with NaN: the same text results.
+        return as_text(values.cast(pa.float64()).to_numpy(zero_copy_only=False))
+    return as_text(values.to_numpy(zero_copy_only=False))
+
+
 def _scalar(v) -> str:
     if v is None:
         return ""
@@ -304,8 +356,16 @@ def read_vector(path: Path, *, srid=None, encoding=None) -> Source:
         del data, text
     if kind == "gpkg":
         read_kwargs["layer"] = _gpkg_layer(path)
+    # GeoPackage and GeoJSON text is UTF-8 by definition (a GeoJSON in another encoding was rewritten
+    # above): read them through GDAL's columnar Arrow stream. Shapefiles keep the per-feature reader,
+    # which decodes their declared dBase encoding.
+    use_arrow = kind in ("gpkg", "geojson")
     try:
-        meta, _fids, geometry, field_data = pyogrio.raw.read(path, **read_kwargs)
+        if use_arrow:
+            meta, table = pyogrio.raw.read_arrow(path, **read_kwargs)
+            geometry, field_data = _arrow_columns(meta, table)
+        else:
+            meta, _fids, geometry, field_data = pyogrio.raw.read(path, **read_kwargs)
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, pyogrio.errors.FieldError) as exc:
         raise FileProblem(f"{path.name} cannot be read: {exc}", field="file") from None
     except Exception as exc:  # noqa: BLE001 - GDAL errors come in many kinds
@@ -314,7 +374,7 @@ def read_vector(path: Path, *, srid=None, encoding=None) -> Source:
     columns = {}
     for name, values in zip(meta["fields"], field_data):
         try:
-            columns[str(name)] = as_text(values)
+            columns[str(name)] = _arrow_text(values) if use_arrow else as_text(values)
         except UnicodeDecodeError:
             raise FileProblem(f"column {name} holds bytes that are not text in the declared encoding", field=name) from None
     n = len(geometry) if geometry is not None else (len(field_data[0]) if field_data else 0)

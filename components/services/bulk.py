@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 
+import numpy as np
 import pghistory
 from django.db import connection, transaction
 
@@ -257,16 +258,44 @@ def _allocate(p, code) -> None:
             code[i] = f"{prefix}{s:06d}"
 
 
+def _arrow_col(values, nullable=True):
+    """A staging column as an Arrow array: None is NULL; '' is NULL too where `nullable`, else ''.
+    (Written as CSV: NULL unquoted and empty, every string quoted, so '' stays an empty string.)"""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if isinstance(values, np.ndarray) and values.dtype.kind in "iub":
+        return pa.array(values)
+    try:
+        arr = pa.array(values if isinstance(values, (list, np.ndarray)) else list(values), from_pandas=False)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        arr = None
+    if arr is None or not (pa.types.is_string(arr.type) or pa.types.is_integer(arr.type) or pa.types.is_boolean(arr.type)
+                           or pa.types.is_date32(arr.type) or pa.types.is_null(arr.type)):
+        # Mixed or unusual values: their text as _text() writes it.
+        arr = pa.array([None if v is None or (nullable and v == "") else
+                        ("t" if v is True else "f" if v is False else
+                         v if isinstance(v, str) else (v.isoformat() if hasattr(v, "isoformat") else str(v)))
+                        for v in values], type=pa.string())
+    elif nullable and pa.types.is_string(arr.type):
+        arr = pc.if_else(pc.equal(arr, ""), pa.scalar(None, pa.string()), arr)
+    return arr
+
+
 def _stage(p, code, present_db) -> None:
+    import pyarrow as pa
+    import pyarrow.csv as pa_csv
+
     cols = ["row int", "code text", "component_class_id bigint", "admin_code text", "geom geometry(Geometry, 4490)"]
     cols += [f"{c} {_OPTIONAL[c][0]}" for c in _OPTIONAL if c in present_db]
     with connection.cursor() as cur:
         cur.execute("DROP TABLE IF EXISTS import_staging")
         cur.execute("DROP TABLE IF EXISTS import_src")
         cur.execute(f"CREATE TEMP TABLE import_staging ({', '.join(cols)}) ON COMMIT DROP")
-    data = [[str(i) for i in range(1, p.n + 1)], _text(code.tolist(), nullable=False),
-            [str(v) for v in p.class_id.tolist()], _text(p.admin_code.tolist(), nullable=False),
-            p.geom_hex.tolist()]
+    names = ["row", "code", "component_class_id", "admin_code", "geom"]
+    data = [pa.array(np.arange(1, p.n + 1, dtype=np.int64)), _arrow_col(code, nullable=False),
+            pa.array(np.asarray(p.class_id, dtype=np.int64)), _arrow_col(p.admin_code, nullable=False),
+            _arrow_col(p.geom_hex, nullable=False)]
     db_to_native = {_NATIVE_TO_DB.get(f, f): f for f in p.present}
     for c in _OPTIONAL:
         if c not in present_db:
@@ -275,12 +304,16 @@ def _stage(p, code, present_db) -> None:
         nullable = c in ("state_code", "data_source", "attributes", "department_id", "owner_id", "maintainer_id")
         if c in ("name", "street_code", "community_code", "grid_code", "location_desc", "note"):
             nullable = False
-        data.append(_text(values, nullable=nullable))
+        names.append(c)
+        data.append(_arrow_col(values, nullable=nullable))
+    table = pa.Table.from_arrays(data, names=names)
+    options = pa_csv.WriteOptions(include_header=False, quoting_style="needed")
     raw = connection.connection
     with raw.cursor() as cur:
-        with cur.copy("COPY import_staging FROM STDIN") as cp:
+        with cur.copy(f"COPY import_staging ({', '.join(names)}) FROM STDIN WITH (FORMAT csv)") as cp:
             for lo in range(0, p.n, CHUNK_ROWS):
-                block = "\n".join(map("\t".join, zip(*[d[lo:lo + CHUNK_ROWS] for d in data]))) + "\n"
-                cp.write(block.encode("utf-8"))
+                buf = pa.BufferOutputStream()
+                pa_csv.write_csv(table.slice(lo, CHUNK_ROWS), buf, options)
+                cp.write(memoryview(buf.getvalue()))
     with connection.cursor() as cur:
         cur.execute("ANALYZE import_staging")
