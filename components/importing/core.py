@@ -456,7 +456,8 @@ def prepare(source: Source, mapping: dict, result: ImportResult) -> Prepared | N
             values[name] = _checked(cols[name], _parse_date, name, errors)
     if "census_date" in values and "change_date" in values:
         for i, (a, b) in enumerate(zip(values["census_date"], values["change_date"])):
-            if a and b and b < a:
+            # A date that did not parse is a ValueError, already reported for its own column.
+            if a and b and not isinstance(a, ValueError) and not isinstance(b, ValueError) and b < a:
                 errors.append(RowError(i + 1, "change_date", "is before the census date"))
     if "retired" in cols:
         def flag(v):

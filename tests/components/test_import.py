@@ -358,3 +358,13 @@ def test_api_import_through_a_real_celery_worker(tmp_path, settings):
     assert body["status"] == "succeeded", body
     assert body["created"] == 5 and body["rows_done"] == 5 and body["rows_per_s"] > 0
     assert Component.objects.filter(name="灯0").exists()
+
+
+def test_bad_census_date_beside_a_change_date_is_reported_not_a_crash(tmp_path):
+    owner = OrganisationFactory()
+    text = ("class_code,owner_uscc,census_date,change_date,wkt\n"
+            f"0118,{owner.uscc},2024-13-45,2025-01-01,POINT(116.83 35.55)\n"
+            f"0118,{owner.uscc},2025-02-01,2025-01-01,POINT(116.83 35.56)\n")
+    r = import_file(write_csv(tmp_path, text), srid=4490)
+    assert {(e.row, e.field) for e in r.errors} == {(1, "census_date"), (2, "change_date")}
+    assert Component.objects.count() == 0
