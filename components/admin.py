@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
-from gis_core.admin_services import ServiceBackedAdmin, ServiceBackedForm
+from gis_core.admin_services import ReadOnlyAdmin, ServiceBackedAdmin, ServiceBackedForm
 
 from . import history as history_module
 from .models import (
@@ -215,7 +215,7 @@ class ComponentStateAdmin(admin.ModelAdmin):
 
 
 @admin.register(OwnershipTransfer)
-class OwnershipTransferAdmin(admin.ModelAdmin):
+class OwnershipTransferAdmin(ReadOnlyAdmin, admin.ModelAdmin):
     """Read-only: transfers are recorded by components.services.transfer_ownership."""
 
     list_display = ["component", "role", "from_org", "to_org", "effective_date", "reason", "recorded_by", "recorded_at"]
@@ -224,33 +224,15 @@ class OwnershipTransferAdmin(admin.ModelAdmin):
     list_select_related = ["component", "component__component_class", "from_org", "to_org", "recorded_by"]
     date_hierarchy = "effective_date"
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(IdSequence)
-class IdSequenceAdmin(admin.ModelAdmin):
+class IdSequenceAdmin(ReadOnlyAdmin, admin.ModelAdmin):
     """Read-only: the counters only grow, and only components.ids moves them."""
 
     list_display = ["admin_code", "component_class", "last_serial"]
     list_filter = ["admin_code"]
     search_fields = ["admin_code", "component_class__code", "component_class__name"]
     list_select_related = ["component_class"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(UserProfile)

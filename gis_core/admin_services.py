@@ -56,3 +56,16 @@ class ServiceBackedAdmin:
         # The service wrote the object and its fields; only inline formsets remain to be saved.
         for formset in formsets:
             self.save_formset(request, form, formset, change=change)
+
+
+class ReadOnlyAdmin:
+    """Mixin for records only the system writes (history, counters, transfers): view, never edit."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from components.admin import OfflineMapAdmin
-from gis_core.admin_services import ServiceBackedAdmin, ServiceBackedForm
+from gis_core.admin_services import ReadOnlyAdmin, ServiceBackedAdmin, ServiceBackedForm
 
 from .grids import services
 from .models import Grid, GridLevel, GridReassignment, GridStaff, GridVersion
@@ -57,18 +57,9 @@ class GridAdmin(ServiceBackedAdmin, OfflineMapAdmin):
 
 
 @admin.register(GridVersion)
-class GridVersionAdmin(OfflineMapAdmin):
+class GridVersionAdmin(ReadOnlyAdmin, OfflineMapAdmin):
     list_display = ["code", "version", "name", "valid_from", "valid_to"]
     search_fields = ["code", "name"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 admin.site.register(GridLevel)
