@@ -158,23 +158,25 @@ def start_gunicorn(env: dict, port: int, workers: int, threads: int) -> subproce
     return subprocess.Popen(cmd, cwd=ROOT, env={**env, "GRIDCITY_LOG_LEVEL": "ERROR"})
 
 
-def wait_ready(base: str, cookie: str, proc: subprocess.Popen, timeout: float = 60.0) -> None:
+def wait_until_ok(url: str, proc: subprocess.Popen, *, what: str = "server", timeout: float = 60.0,
+                  ok=lambda r: r.status_code == 200, **request) -> None:
+    """Polls `url` until `ok(response)`, failing fast if `proc` exits (used by every benchmark)."""
     import httpx
 
     deadline = time.monotonic() + timeout
     last = None
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise SystemExit(f"gunicorn exited with {proc.returncode}")
+            raise SystemExit(f"{what} exited with {proc.returncode}")
         try:
-            r = httpx.get(f"{base}/api/states/", cookies={"sessionid": cookie}, timeout=2.0)
-            if r.status_code == 200:
+            r = httpx.get(url, timeout=5.0, **request)
+            if ok(r):
                 return
             last = f"HTTP {r.status_code}: {r.text[:200]}"
         except httpx.HTTPError as exc:
             last = repr(exc)
         time.sleep(0.25)
-    raise SystemExit(f"gunicorn did not answer within {timeout:.0f}s: {last}")
+    raise SystemExit(f"{what} did not answer within {timeout:.0f}s: {last}")
 
 
 def _percentile(sorted_ms, q):
@@ -260,7 +262,7 @@ def run(scale: str = "city", seed: int = 1, database_url: str | None = None, *, 
     proc = start_gunicorn(env, port, workers, threads)
     results = []
     try:
-        wait_ready(base, cookie, proc)
+        wait_until_ok(f"{base}/api/states/", proc, what="gunicorn", cookies={"sessionid": cookie})
         cases = [
             ("ownership by ID", "by_id", [f"/api/components/{c}/ownership/" for c in codes], None),
             ("component by ID", "by_id", [f"/api/components/{c}/" for c in codes], None),

@@ -41,7 +41,7 @@ import time
 from pathlib import Path
 
 from bench.lookup_bench import (DATA_DIR, RESULTS_DIR, ROOT, _percentile, ensure_database, free_port, setup_django,
-                                start_gunicorn)
+                                start_gunicorn, wait_until_ok)
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:54329/gridcity_bench_wfs"
 QGIS_PYTHON = "/usr/bin/python3"
@@ -202,23 +202,8 @@ def start_qgis_server(project: Path, port: int) -> subprocess.Popen:
                             env=env, stdout=log, stderr=subprocess.STDOUT, cwd=DATA_DIR)
 
 
-def wait_http(url: str, proc: subprocess.Popen, auth=None, timeout: float = 60.0, what: str = "server") -> None:
-    import httpx
-
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"{what} exited with {proc.returncode}")
-        try:
-            r = httpx.get(url, auth=auth, timeout=5.0)
-            if r.status_code == 200 and b"Capabilities" in r.content[:2000]:
-                return
-            last = f"HTTP {r.status_code}: {r.text[:200]}"
-        except httpx.HTTPError as exc:
-            last = repr(exc)
-        time.sleep(0.3)
-    raise SystemExit(f"{what} did not answer within {timeout:.0f}s: {last}")
+def _capabilities(r) -> bool:
+    return r.status_code == 200 and b"Capabilities" in r.content[:2000]
 
 
 def stop(proc: subprocess.Popen | None) -> None:
@@ -423,8 +408,10 @@ def run(scale: str = "city", seed: int = 1, database_url: str | None = None, *, 
     try:
         gunicorn = start_gunicorn(env, ours_port, workers, threads)
         qgis = start_qgis_server(project, qgis_port)
-        wait_http(f"{ours_base}/wfs?SERVICE=WFS&REQUEST=GetCapabilities", gunicorn, auth, what="gunicorn")
-        wait_http(f"{qgis_base}/ows?SERVICE=WFS&REQUEST=GetCapabilities&VERSION=1.1.0", qgis, what="qgis_mapserver")
+        wait_until_ok(f"{ours_base}/wfs?SERVICE=WFS&REQUEST=GetCapabilities", gunicorn, what="gunicorn",
+                      ok=_capabilities, auth=auth)
+        wait_until_ok(f"{qgis_base}/ows?SERVICE=WFS&REQUEST=GetCapabilities&VERSION=1.1.0", qgis,
+                      what="qgis_mapserver", ok=_capabilities)
         timeout = httpx.Timeout(300.0, connect=10.0)
         with httpx.Client(base_url=ours_base, auth=auth, timeout=timeout) as ours, \
                 httpx.Client(base_url=qgis_base, timeout=timeout) as qgs:

@@ -1,6 +1,4 @@
 """Reads of components, with permissions applied. Views never build these querysets themselves."""
-import datetime as dt
-
 from django.contrib.gis.geos import GEOSGeometry, Polygon
 from django.db.models import BooleanField, Count, FloatField, Q, QuerySet
 from django.db.models.expressions import RawSQL
@@ -103,7 +101,3 @@ def parse_geometry(value) -> GEOSGeometry:
     if geom.srid is None or geom.srid == 4326:
         geom.srid = 4490
     return geom
-
-
-def today() -> dt.date:
-    return dt.date.today()

@@ -16,6 +16,7 @@ from django.db import connection, transaction
 from ..ids import MAX_SERIAL, allocate_serials, reserve_up_to
 from ..models import Component, ComponentClass
 from ..signals import components_changed
+from .components import history_user_id
 
 CHUNK_ROWS = 100_000
 _ESC = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
@@ -50,10 +51,6 @@ _ABSENT = {
 }
 _NATIVE_TO_DB = {**_FK, "state": "state_code"}
 _COMPARED = ["component_class_id", "admin_code", "geom", *_OPTIONAL]
-
-
-def _user_id(user):
-    return user.pk if user is not None and getattr(user, "is_authenticated", False) else None
 
 
 def _src_sql(present_db: set) -> str:
@@ -217,7 +214,7 @@ def upsert_prepared(p, result, *, user=None, job=None, progress=None, dry_run=Fa
                 raise _Refused  # roll back the staging table and nothing else
             sql = _insert_sql(present_db)
             created = updated = 0
-            context = {"user": _user_id(user), "action": "import"}
+            context = {"user": history_user_id(user), "action": "import"}
             if job is not None:
                 context["import_job"] = str(job.pk)
             with pghistory.context(**context):

@@ -18,7 +18,8 @@ EDITABLE_FIELDS = {
 }
 
 
-def _user_id(user):
+def history_user_id(user):
+    """The user a history row names: the acting account, or None for system and anonymous writes."""
     return user.pk if user is not None and getattr(user, "is_authenticated", False) else None
 
 
@@ -71,7 +72,7 @@ def create_component(*, user=None, code: str | None = None, admin_code: str | No
         code = allocate_ids(admin_code, cls, 1)[0]
     fields.setdefault("census_date", timezone.localdate())
     component = Component(code=code, admin_code=admin_code, **fields)
-    with pghistory.context(user=_user_id(user), action="create"):
+    with pghistory.context(user=history_user_id(user), action="create"):
         _save(component)
     _announce([component])
     return component
@@ -100,7 +101,7 @@ def update_component(component: Component, *, user=None, action: str = "update",
                                if f.name in EDITABLE_FIELDS | {"admin_code"}}, check_code=False)
     if errors:
         raise ServiceError(errors)
-    with pghistory.context(user=_user_id(user), action=action):
+    with pghistory.context(user=history_user_id(user), action=action):
         _save(component)
     _announce([component])
     return component
@@ -132,14 +133,14 @@ def transfer_ownership(
     if retired:
         raise ServiceError({"components": f"retired components cannot be transferred: {', '.join(retired[:10])}"})
     transfers = []
-    with pghistory.context(user=_user_id(user), action="transfer", reason=reason, effective_date=str(effective_date)):
+    with pghistory.context(user=history_user_id(user), action="transfer", reason=reason, effective_date=str(effective_date)):
         for component in locked:
             current = getattr(component, role)
             if current == to_org:
                 continue
             transfers.append(OwnershipTransfer(
                 component=component, role=role, from_org=current, to_org=to_org,
-                effective_date=effective_date, reason=reason, recorded_by=user if _user_id(user) else None,
+                effective_date=effective_date, reason=reason, recorded_by=user if history_user_id(user) else None,
             ))
             setattr(component, role, to_org)
             component.change_date = effective_date
@@ -161,7 +162,7 @@ def retire_component(component: Component, *, reason: str, at=None, user=None) -
     component.retired_at = at or timezone.now()
     component.retired_reason = reason.strip()[:200]
     component.change_date = timezone.localdate(component.retired_at)
-    with pghistory.context(user=_user_id(user), action="retire"):
+    with pghistory.context(user=history_user_id(user), action="retire"):
         component.save()
     _announce([component])
     return component

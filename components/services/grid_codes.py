@@ -4,6 +4,7 @@ from django.db import connection, transaction
 
 from ..models import Component
 from ..signals import components_changed
+from .components import history_user_id
 
 BASE_LEVEL = 4
 
@@ -40,8 +41,7 @@ def assign_grid_codes(*, bbox: tuple[float, float, float, float] | None = None, 
           FROM located l
          WHERE c.id = l.id AND c.grid_code IS DISTINCT FROM l.grid_code
     """
-    user_id = user.pk if user is not None and getattr(user, "is_authenticated", False) else None
-    with pghistory.context(user=user_id, action="grid_assignment"), connection.cursor() as cur:
+    with pghistory.context(user=history_user_id(user), action="grid_assignment"), connection.cursor() as cur:
         cur.execute("SET LOCAL statement_timeout = 0")  # a bulk job, not a request: a city takes a while
         cur.execute(sql, params)
         changed = cur.rowcount
