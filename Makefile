@@ -39,8 +39,9 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install -q -e '.[test]'
 	@touch $@
 
-# Browser libraries (OpenLayers for the admin map) from npm, pinned by package-lock.json; never a CDN.
-node_modules/.installed: package.json package-lock.json
+# Browser libraries (OpenLayers for the admin map, MapLibre GL JS for the viewer) from npm, pinned by
+# package-lock.json and copied to static by scripts/vendor-static.js; never a CDN.
+node_modules/.installed: package.json package-lock.json scripts/vendor-static.js
 	npm ci --no-audit --no-fund
 	@touch $@
 

@@ -117,8 +117,8 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(os.environ.get("GRIDCITY_STATIC_ROOT", STATE_DIR / "static"))
-# Browser libraries from npm (package.json; `npm ci` copies the files its postinstall names here):
-# OpenLayers for the admin map widget, served by us, never from a CDN.
+# Browser libraries from npm (package.json; `npm ci` runs scripts/vendor-static.js, which copies them here):
+# OpenLayers for the admin map widget, MapLibre GL JS for the viewer; served by us, never from a CDN.
 STATICFILES_DIRS = [BASE_DIR / "node_modules" / ".gridcity-static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("GRIDCITY_MEDIA_ROOT", STATE_DIR / "media"))
