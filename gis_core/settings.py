@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "gis_core.apps.GisCoreConfig",
     "components",
     "layers",
+    "tiles.apps.TilesConfig",
 ]
 
 MIDDLEWARE = [

@@ -1,5 +1,5 @@
-"""The layer catalogue: one declaration per layer drives WFS feature types now, and vector tiles,
-raster tiles, TileJSON and map styles as they arrive. Adding a layer is one `register(Layer(...))`."""
+"""The layer catalogue: one declaration per layer drives WFS feature types, vector tiles, raster
+tiles, WMS layers, TileJSON and the MapLibre style. Adding a layer is one `register(Layer(...))`."""
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -17,6 +17,46 @@ class Property:
     title: str = ""
     editable: bool = False
     nullable: bool = True
+
+
+@dataclass(frozen=True)
+class TileFilter:
+    """A tile query parameter. `parse` turns the raw comma-separated values into the list of values
+    bound to the placeholders of `sql`, raising ValueError with a message saying what is wrong."""
+
+    param: str
+    title: str
+    parse: Callable[[list[str]], list]
+    sql: str
+
+
+@dataclass(frozen=True)
+class Tiles:
+    """How a layer is drawn as tiles. SQL fragments here are constants written by us, never user
+    input; user input reaches the query only as bound parameters (filters, scope, tile envelope)."""
+
+    table: str  # a table or view holding `geometry` in EPSG:3857, indexed
+    columns: tuple[tuple[str, str], ...]  # (attribute name in the tile, SQL expression)
+    scope: Callable[[object], tuple[str, str, list] | None]  # user -> (cache part, SQL condition, params) or None
+    where: str = "TRUE"
+    geometry: str = "geom_3857"
+    bbox_column: str | None = None  # indexed column the tile envelope is matched against (default: geometry)
+    id_column: str = "id"
+    minzoom: int = 0
+    maxzoom: int = 18  # deepest zoom served; clients overzoom beyond it
+    simplify_px: float = 0.0  # polygons: simplification tolerance in screen pixels (of 256) at each zoom
+    clusters_below: int | None = None  # zooms under this serve counted clusters instead of features
+    cluster_major: str | None = None  # clusters of one major class only (per-class layers)
+    feature_limit: int = 20_000  # a tile never carries more; clustering keeps real tiles far below
+    filters: tuple[TileFilter, ...] = ()
+    changes: str = "components"  # which change feed invalidates these tiles: components | grids
+    max_age: int = 30  # Cache-Control max-age for clients
+    cache_seconds: int = 7 * 86400  # lifetime of a cached tile on the server
+    style: tuple[dict, ...] = ()  # MapLibre style layers (id, source and source-layer are added)
+    raster_style: dict = field(default_factory=dict)  # mapnik: {"fill", "stroke", "stroke_width", "marker", ...}
+
+    def filter(self, param: str) -> TileFilter | None:
+        return next((f for f in self.filters if f.param == param), None)
 
 
 @dataclass(frozen=True)
@@ -38,6 +78,10 @@ class Layer:
     can_edit: Callable[[object], bool] = lambda user: False
     keywords: tuple[str, ...] = ()
     extra: dict = field(default_factory=dict)
+    # Map side: None = not drawn as tiles (WFS only). `group` places it in the viewer's layer tree.
+    tiles: Tiles | None = None
+    group: str = ""
+    visible: bool = False  # shown when the viewer opens
 
     @property
     def editable(self) -> bool:

@@ -8,6 +8,8 @@ packages=(
   redis-server
   # A real QGIS client for the WFS-T acceptance tests (driven headless from Debian's python3).
   python3-qgis qgis-providers
+  # The map viewer's browser test: Debian's chromium driven by Playwright, and CJK fonts for zh-CN.
+  chromium fonts-noto-cjk
 )
 missing=()
 for p in "${packages[@]}"; do
