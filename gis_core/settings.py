@@ -101,6 +101,8 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_TRACK_STARTED = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 REDIS_URL = os.environ.get("REDIS_URL", CELERY_BROKER_URL)
+# Bump to drop every cached tile at once (e.g. after changing how tiles are encoded).
+TILE_CACHE_VERSION = os.environ.get("GRIDCITY_TILE_CACHE_VERSION", "1")
 
 # The first backend refuses the published demo passwords in production (components.auth).
 AUTHENTICATION_BACKENDS = ["components.auth.DemoPasswordGuardBackend"]

@@ -1,2 +1,83 @@
+"""Drops exactly the cached tiles an edit touched, once the edit has committed.
+
+Every write path announces its changes after commit (components.signals.components_changed,
+layers.grids.signals.grids_changed) with the extent of the old and new shapes; here that extent
+becomes the tiles whose buffered envelope meets it, for every layer fed by that kind of change."""
+import logging
+
+import mercantile
+
+from layers import catalogue
+
+from . import cache
+
+log = logging.getLogger(__name__)
+
+# Beyond this many tiles at one zoom a change drops the whole zoom (a new generation) instead.
+MAX_TILES_PER_ZOOM = 256
+# Clusters sit at their cell's mean point, up to one cell (1/32 tile) from the changed component:
+# widen by that, which also covers the tile buffer (1/64 tile).
+MARGIN_OF_TILE = 1 / 32
+
+
+def _tile_range(bbox, z: int):
+    west, south, east, north = bbox
+    pad = 360 / 2 ** z * MARGIN_OF_TILE
+    ul = mercantile.tile(max(west - pad, -180.0), min(north + pad, 85.05), z)
+    lr = mercantile.tile(min(east + pad, 180.0), max(south - pad, -85.05), z)
+    return ul, lr
+
+
+def affected_tiles(bbox, z: int) -> list[tuple[int, int, int]]:
+    """(z, x, y) of the tiles at zoom z whose margin-widened envelope meets bbox (lon/lat)."""
+    ul, lr = _tile_range(bbox, z)
+    return [(z, x, y) for x in range(ul.x, lr.x + 1) for y in range(ul.y, lr.y + 1)]
+
+
+def invalidate(feed: str, bbox) -> dict:
+    """Returns {layer: tiles dropped one by one, or -1 per zoom dropped whole} for logs and tests."""
+    report = {}
+    for layer in catalogue.layers():
+        spec = layer.tiles
+        if spec is None or spec.changes != feed:
+            continue
+        if bbox is None:
+            cache.invalidate_layer(layer)
+            report[layer.id] = "all"
+            continue
+        named, whole = [], []
+        for z in range(spec.minzoom, spec.maxzoom + 1):
+            ul, lr = _tile_range(bbox, z)
+            if (lr.x - ul.x + 1) * (lr.y - ul.y + 1) > MAX_TILES_PER_ZOOM:
+                cache.invalidate_zoom(layer, z)
+                whole.append(z)
+            else:
+                named.extend(affected_tiles(bbox, z))
+        cache.invalidate_tiles(layer, named)
+        report[layer.id] = {"tiles": len(named), "whole_zooms": whole}
+    return report
+
+
+def _on_components(sender, bbox=None, **kwargs):
+    _safely("components", bbox)
+
+
+def _on_grids(sender, bbox=None, **kwargs):
+    _safely("grids", bbox)
+
+
+def _safely(feed, bbox):
+    # Runs after commit: a cache outage must not turn a committed edit into an error for its caller;
+    # the tiles then age out after their Cache-Control and cache lifetimes.
+    try:
+        invalidate(feed, bbox)
+    except Exception:  # noqa: BLE001
+        log.exception("tile cache invalidation failed for %s %s", feed, bbox)
+
+
 def connect():
-    pass
+    from components.signals import components_changed
+    from layers.grids.signals import grids_changed
+
+    components_changed.connect(_on_components, dispatch_uid="tiles.components")
+    grids_changed.connect(_on_grids, dispatch_uid="tiles.grids")

@@ -23,9 +23,11 @@ def history_user_id(user):
     return user.pk if user is not None and getattr(user, "is_authenticated", False) else None
 
 
-def _announce(components):
+def _announce(components, also=()):
+    """After commit, tells listeners (tile caches, grid assignment) which IDs changed and where;
+    `also` adds extents the components occupied before the change."""
     codes = [c.code for c in components]
-    extents = [c.geom.extent for c in components if c.geom is not None]
+    extents = [c.geom.extent for c in components if c.geom is not None] + list(also)
     bbox = None
     if extents:
         bbox = (min(e[0] for e in extents), min(e[1] for e in extents), max(e[2] for e in extents), max(e[3] for e in extents))
@@ -74,7 +76,7 @@ def create_component(*, user=None, code: str | None = None, admin_code: str | No
     component = Component(code=code, admin_code=admin_code, **fields)
     with pghistory.context(user=history_user_id(user), action="create"):
         _save(component)
-    _announce([component])
+    _announce([component], also=before)
     return component
 
 
@@ -93,6 +95,7 @@ def update_component(component: Component, *, user=None, action: str = "update",
     changed = {k: v for k, v in changes.items() if getattr(component, k) != v}
     if not changed:
         return component
+    before = [component.geom.extent] if "geom" in changed and component.geom is not None else []
     for name, value in changed.items():
         setattr(component, name, value)
     if "change_date" not in changes:

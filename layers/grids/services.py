@@ -10,6 +10,7 @@ from components.validation import ServiceError, to_shapely
 
 from .assignment import schedule_reassignment
 from .models import Grid, GridLevel, GridVersion
+from .signals import grids_changed
 
 TOPOLOGY_STATES = {"GR001": "overlap", "GR002": "outside_parent", "GR003": "children_outside", "GR004": "has_children"}
 
@@ -87,9 +88,14 @@ def create_grid(*, code: str, name: str, level: int | GridLevel, geom, parent_co
     if check:
         check_topology_now()
     grid.refresh_from_db()
+    _announce(grid.geom.extent)
     if level.level >= 4:
         schedule_reassignment(grid.geom.extent, f"grid {code} created")
     return grid
+
+
+def _announce(bbox) -> None:
+    transaction.on_commit(lambda: grids_changed.send(sender=Grid, bbox=bbox))
 
 
 EDITABLE = {"name", "geom", "organisation", "population", "households"}
@@ -118,9 +124,10 @@ def update_grid(grid: Grid | str, *, check: bool = True, **changes) -> Grid:
     if check:
         check_topology_now()
     current.refresh_from_db()
+    new = current.geom.extent
+    bbox = (min(old_extent[0], new[0]), min(old_extent[1], new[1]), max(old_extent[2], new[2]), max(old_extent[3], new[3]))
+    _announce(bbox)
     if "geom" in changes and current.level_id >= 4:
-        new = current.geom.extent
-        bbox = (min(old_extent[0], new[0]), min(old_extent[1], new[1]), max(old_extent[2], new[2]), max(old_extent[3], new[3]))
         schedule_reassignment(bbox, f"grid {code} boundary changed")
     return current
 
@@ -133,6 +140,7 @@ def delete_grid(grid: Grid | str) -> None:
         raise ServiceError({"code": f"no grid {code}"})
     with topology_errors():
         current.delete()
+    _announce(current.geom.extent)
     if current.level_id >= 4:
         schedule_reassignment(current.geom.extent, f"grid {code} deleted")
 

@@ -1,0 +1,5 @@
+from django.dispatch import Signal
+
+# Sent after commit when grids were created, changed or deleted, by any write path (REST, WFS-T,
+# admin, loaders). kwargs: bbox ((minx, miny, maxx, maxy) in EPSG:4490) covering old and new shapes.
+grids_changed = Signal()

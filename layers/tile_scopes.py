@@ -1,0 +1,79 @@
+"""What a user may see on the map, as SQL for the tile statements, and the tile query filters.
+
+Every value that comes from a request is checked here against the database and returned as bound
+parameters; the SQL strings are constants."""
+import re
+
+from components import roles
+from components.models import ComponentClass, ComponentState, Organisation
+
+from .catalogue import TileFilter
+from .grids.models import Grid
+
+UNIT_SQL = "(owner_id = %s OR maintainer_id = %s OR department_id = %s)"
+
+
+def component_scope(user):
+    """(cache key part, SQL, params): everyone who reads sees all; a maintenance unit its own."""
+    if not roles.can_read(user):
+        return None
+    if roles.is_unit_only(user):
+        org = roles.organisation_of(user)
+        if org is None:
+            return None
+        return f"org{org.pk}", UNIT_SQL, [org.pk] * 3
+    return "all", "TRUE", []
+
+
+def grid_scope(user):
+    return ("all", "TRUE", []) if roles.can_read(user) else None
+
+
+def _classes(values: list[str]) -> list:
+    ids = []
+    for code in values:
+        if not re.fullmatch(r"[0-9]{2}|[0-9]{4,5}", code):
+            raise ValueError(f"{code!r} is not a class code (2-digit major or 4/5-digit minor class)")
+        field = "major_code" if len(code) == 2 else "code"
+        found = list(ComponentClass.objects.filter(**{field: code}).values_list("id", flat=True))
+        if not found:
+            raise ValueError(f"no component class {code}")
+        ids.extend(found)
+    return [ids]
+
+
+def _states(values: list[str]) -> list:
+    known = set(ComponentState.objects.filter(code__in=values).values_list("code", flat=True))
+    unknown = [v for v in values if v not in known]
+    if unknown:
+        raise ValueError(f"no state {', '.join(unknown)}")
+    return [values]
+
+
+def _organisations(values: list[str]) -> list:
+    found = dict(Organisation.objects.filter(uscc__in=values).values_list("uscc", "id"))
+    unknown = [v for v in values if v not in found]
+    if unknown:
+        raise ValueError(f"no organisation with USCC {', '.join(unknown)}")
+    return [list(found.values())]
+
+
+def _grid(values: list[str]) -> list:
+    if len(values) != 1:
+        raise ValueError("one grid code")
+    code = values[0]
+    level = Grid.objects.filter(code=code).values_list("level_id", flat=True).first()
+    if level is None:
+        raise ValueError(f"no grid {code}")
+    # The component columns that hold each level's code; the other three compare with NULL (false).
+    return [code if level == n else None for n in (1, 2, 3, 4)]
+
+
+COMPONENT_FILTERS = (
+    TileFilter("class", "部件类别代码 (大类或小类)", _classes, "component_class_id = ANY(%s)"),
+    TileFilter("state", "状态代码", _states, "state_code = ANY(%s)"),
+    TileFilter("owner", "权属单位统一社会信用代码", _organisations, "owner_id = ANY(%s)"),
+    TileFilter("maintainer", "养护单位统一社会信用代码", _organisations, "maintainer_id = ANY(%s)"),
+    TileFilter("grid", "网格代码 (任一层级)", _grid,
+               "(admin_code = %s OR street_code = %s OR community_code = %s OR grid_code = %s)"),
+)

@@ -1,0 +1,146 @@
+"""Tiles cached in Redis under versioned keys, invalidated exactly after commit.
+
+Layout, per layer L and tile z/x/y:
+  tile:{L}:{spec}:{gen}:{z}/{x}/{y}  a hash: field "_v" (the tile's invalidation stamp) and one field
+                                     per (scope, filters, format) variant holding etag + gzip bytes
+  tilegen:{L}                        a hash z -> generation, bumped when a change touches too many
+                                     tiles of that zoom to name them one by one
+{spec} is a digest of the layer's declaration, so a changed declaration never serves old tiles.
+A miss reads the stamp before the database; the rendered tile is stored only if the stamp is still the
+same, so a tile rendered from a snapshot older than a commit cannot outlive its invalidation."""
+import gzip
+import hashlib
+import threading
+
+import redis
+from django.conf import settings
+
+from layers.catalogue import Layer
+
+_local = threading.local()
+
+# KEYS: gen hash. ARGV: z, key prefix, key suffix, field. Returns {gen, stamp, value}.
+_LOOKUP = """
+local g = redis.call('HGET', KEYS[1], ARGV[1]) or '0'
+local k = ARGV[2] .. g .. ARGV[3]
+local v = redis.call('HMGET', k, '_v', ARGV[4])
+return {g, v[1] or '0', v[2] or false}
+"""
+# KEYS: tile key. ARGV: expected stamp, field, value, ttl.
+_STORE = """
+if (redis.call('HGET', KEYS[1], '_v') or '0') ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[1], ARGV[2], ARGV[3])
+redis.call('EXPIRE', KEYS[1], tonumber(ARGV[4]))
+return 1
+"""
+# KEYS: tile keys. ARGV: ttl. Drops every variant and moves each stamp on.
+_INVALIDATE = """
+for i, k in ipairs(KEYS) do
+  local v = tonumber(redis.call('HGET', k, '_v') or '0') + 1
+  redis.call('DEL', k)
+  redis.call('HSET', k, '_v', v)
+  redis.call('EXPIRE', k, tonumber(ARGV[1]))
+end
+return #KEYS
+"""
+
+
+def client() -> redis.Redis:
+    c = getattr(_local, "client", None)
+    if c is None:
+        c = _local.client = redis.Redis.from_url(settings.REDIS_URL)
+        _local.scripts = {name: c.register_script(src) for name, src in
+                          (("lookup", _LOOKUP), ("store", _STORE), ("invalidate", _INVALIDATE))}
+    return c
+
+
+def _script(name):
+    client()
+    return _local.scripts[name]
+
+
+_spec_digests: dict[str, str] = {}
+
+
+def spec_digest(layer: Layer) -> str:
+    d = _spec_digests.get(layer.id)
+    if d is None:
+        t = layer.tiles
+        text = repr((t.table, t.columns, t.where, t.geometry, t.bbox_column, t.id_column, t.minzoom, t.maxzoom,
+                     t.simplify_px, t.clusters_below, t.cluster_major, t.feature_limit,
+                     [(f.param, f.sql) for f in t.filters], settings.TILE_CACHE_VERSION))
+        d = _spec_digests[layer.id] = hashlib.sha1(text.encode()).hexdigest()[:10]
+    return d
+
+
+def _prefix(layer: Layer) -> str:
+    return f"tile:{layer.id}:{spec_digest(layer)}:"
+
+
+def etag_of(raw: bytes) -> str:
+    return hashlib.blake2b(raw, digest_size=12).hexdigest()
+
+
+class Entry:
+    """A cached tile: its strong ETag and gzip bytes; `raw` decompresses when a client lacks gzip."""
+
+    __slots__ = ("etag", "gz")
+
+    def __init__(self, etag: str, gz: bytes):
+        self.etag, self.gz = etag, gz
+
+    @property
+    def raw(self) -> bytes:
+        return gzip.decompress(self.gz) if self.gz else b""
+
+    def pack(self) -> bytes:
+        return self.etag.encode() + b"\n" + self.gz
+
+    @classmethod
+    def unpack(cls, packed: bytes) -> "Entry":
+        etag, _, gz = packed.partition(b"\n")
+        return cls(etag.decode(), gz)
+
+    @classmethod
+    def of(cls, raw: bytes) -> "Entry":
+        return cls(etag_of(raw), gzip.compress(raw, 6, mtime=0) if raw else b"")
+
+
+class Slot:
+    """Where one tile variant lives in the cache, with the stamp read before rendering."""
+
+    __slots__ = ("key", "field", "stamp", "ttl")
+
+    def __init__(self, key, field, stamp, ttl):
+        self.key, self.field, self.stamp, self.ttl = key, field, stamp, ttl
+
+
+def lookup(layer: Layer, z: int, x: int, y: int, variant: str) -> tuple[Entry | None, Slot]:
+    gen, stamp, value = _script("lookup")(keys=[f"tilegen:{layer.id}"],
+                                           args=[z, _prefix(layer), f":{z}/{x}/{y}", variant])
+    slot = Slot(f"{_prefix(layer)}{gen.decode()}:{z}/{x}/{y}", variant, stamp, layer.tiles.cache_seconds)
+    return (Entry.unpack(value) if value else None), slot
+
+
+def store(slot: Slot, entry: Entry) -> bool:
+    return bool(_script("store")(keys=[slot.key], args=[slot.stamp, slot.field, entry.pack(), slot.ttl]))
+
+
+def invalidate_tiles(layer: Layer, tiles) -> int:
+    """Drops every variant of the given (z, x, y) tiles of the layer, now."""
+    gens = client().hgetall(f"tilegen:{layer.id}")
+    keys = [f"{_prefix(layer)}{gens.get(str(z).encode(), b'0').decode()}:{z}/{x}/{y}" for z, x, y in tiles]
+    n = 0
+    for i in range(0, len(keys), 500):
+        n += _script("invalidate")(keys=keys[i:i + 500], args=[layer.tiles.cache_seconds])
+    return n
+
+
+def invalidate_zoom(layer: Layer, z: int) -> None:
+    """Drops every tile of one zoom at once (old entries expire on their own)."""
+    client().hincrby(f"tilegen:{layer.id}", z, 1)
+
+
+def invalidate_layer(layer: Layer) -> None:
+    for z in range(layer.tiles.minzoom, layer.tiles.maxzoom + 1):
+        invalidate_zoom(layer, z)

@@ -1,0 +1,91 @@
+"""Cache-through vector tiles: one layer's tile for one user scope and filter set."""
+import hashlib
+import json
+
+from django.db import connection
+
+from layers.catalogue import Layer
+
+from . import cache
+from .sql import MAX_ZOOM, TileRequest, tile_sql
+
+
+class BadTileRequest(ValueError):
+    """A request the client must correct: `field` names the parameter, `status` the HTTP answer."""
+
+    def __init__(self, message: str, field: str, status: int = 400):
+        super().__init__(message)
+        self.field, self.status = field, status
+
+
+def parse_tile(z: str, x: str, y: str) -> tuple[int, int, int]:
+    values = {}
+    for name, raw in (("z", z), ("x", x), ("y", y)):
+        if not raw.isdigit() or len(raw) > 8:
+            raise BadTileRequest(f"{name} must be a non-negative integer, not {raw[:20]!r}", name)
+        values[name] = int(raw)
+    z, x, y = values["z"], values["x"], values["y"]
+    if z > MAX_ZOOM:
+        raise BadTileRequest(f"z must be 0-{MAX_ZOOM}", "z")
+    for name, v in (("x", x), ("y", y)):
+        if v >= 2 ** z:
+            raise BadTileRequest(f"{name} must be below 2^z = {2 ** z} at z={z}", name)
+    return z, x, y
+
+
+def parse_filters(layers: list[Layer], query) -> dict[str, list[str]]:
+    """Raw filter values per parameter, checked against what the requested layers declare."""
+    allowed = {f.param for layer in layers for f in layer.tiles.filters}
+    raw = {}
+    for param in query:
+        if param not in allowed:
+            known = ", ".join(sorted(allowed)) or "none"
+            raise BadTileRequest(f"unknown parameter {param[:40]!r} (filters here: {known})", param[:40])
+        values = [v.strip() for v in ",".join(query.getlist(param)).split(",") if v.strip()]
+        if not values or len(values) > 200:
+            raise BadTileRequest(f"{param} needs 1-200 comma-separated values", param)
+        raw[param] = sorted(set(values))
+    return raw
+
+
+def bound_filters(layer: Layer, raw: dict[str, list[str]]) -> tuple[tuple[str, tuple], ...]:
+    out = []
+    for param, values in sorted(raw.items()):
+        spec = layer.tiles.filter(param)
+        if spec is None:
+            continue
+        try:
+            out.append((spec.sql, tuple(spec.parse(values))))
+        except ValueError as exc:
+            raise BadTileRequest(f"{param}: {exc}", param) from None
+    return tuple(out)
+
+
+def variant(kind: str, scope_key: str, raw_filters: dict) -> str:
+    if not raw_filters:
+        return f"{kind}|{scope_key}"
+    digest = hashlib.sha1(json.dumps(raw_filters, sort_keys=True).encode()).hexdigest()[:16]
+    return f"{kind}|{scope_key}|{digest}"
+
+
+def render(req: TileRequest) -> bytes:
+    spec = req.layer.tiles
+    if req.z < spec.minzoom:
+        return b""
+    sql, params = tile_sql(req)
+    with connection.cursor() as cur:
+        cur.execute(sql, params)
+        row = cur.fetchone()
+    return bytes(row[0]) if row and row[0] else b""
+
+
+def vector_tile(layer: Layer, z: int, x: int, y: int, scope, raw_filters: dict) -> cache.Entry:
+    """The tile from the cache, or rendered, stored and returned. `scope` is the layer's scope(user)."""
+    scope_key, scope_sql, scope_params = scope
+    entry, slot = cache.lookup(layer, z, x, y, variant("mvt", scope_key, raw_filters))
+    if entry is not None:
+        return entry
+    req = TileRequest(layer, z, x, y, scope_sql, tuple(scope_params), bound_filters(layer, raw_filters))
+    entry = cache.Entry.of(render(req))
+    cache.store(slot, entry)
+    return entry

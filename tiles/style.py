@@ -1,0 +1,81 @@
+"""The tile catalogue entries, TileJSON 3.0 and the MapLibre style, each from the layer declarations."""
+from layers.catalogue import Layer
+
+BACKGROUND = "#f4f1ea"
+
+
+def _urls(layer: Layer, base: str) -> dict:
+    return {
+        "tilejson": f"{base}{layer.id}.json",
+        "tiles": [f"{base}{layer.id}/{{z}}/{{x}}/{{y}}.mvt"],
+        "png": [f"{base}{layer.id}/{{z}}/{{x}}/{{y}}.png"],
+    }
+
+
+def catalogue_entry(layer: Layer, base: str) -> dict:
+    t = layer.tiles
+    return {
+        "id": layer.id, "title_zh": layer.title_zh, "title_en": layer.title_en, "group": layer.group,
+        "geometry_type": layer.geometry_type, "minzoom": t.minzoom, "maxzoom": t.maxzoom,
+        "visible": layer.visible, "clusters_below": t.clusters_below, **_urls(layer, base),
+        "filters": [{"param": f.param, "title": f.title} for f in t.filters],
+    }
+
+
+def tilejson(layer: Layer, base: str) -> dict:
+    from django.conf import settings
+
+    t = layer.tiles
+    west, south, east, north = settings.GRIDCITY_DISTRICT_BBOX
+    fields = {name: name for name, _ in t.columns}
+    if t.clusters_below is not None:
+        fields.update(count="cluster size (features below the cluster zoom)", cluster="true on clusters")
+    return {
+        "tilejson": "3.0.0",
+        "name": layer.title_zh,
+        "description": layer.title_en + (f". {layer.abstract}" if layer.abstract else ""),
+        "version": "1.0.0",
+        "scheme": "xyz",
+        "tiles": _urls(layer, base)["tiles"],
+        "minzoom": t.minzoom,
+        "maxzoom": t.maxzoom,
+        "bounds": [west, south, east, north],
+        "center": [round((west + east) / 2, 5), round((south + north) / 2, 5), 12],
+        "vector_layers": [{"id": layer.id, "description": layer.title_zh, "minzoom": t.minzoom,
+                           "maxzoom": t.maxzoom, "fields": fields}],
+    }
+
+
+def style_layers(layer: Layer) -> list[dict]:
+    out = []
+    for n, declared in enumerate(layer.tiles.style):
+        suffix = declared.get("id", str(n))
+        entry = {k: v for k, v in declared.items() if k != "id"}
+        entry.update({
+            "id": f"{layer.id}-{suffix}",
+            "source": layer.id,
+            "source-layer": layer.id,
+            "metadata": {"gridcity:layer": layer.id, "gridcity:group": layer.group, "gridcity:title": layer.title_zh},
+        })
+        entry.setdefault("layout", {})["visibility"] = "visible" if layer.visible else "none"
+        out.append(entry)
+    return out
+
+
+def style(layers: list[Layer], base: str) -> dict:
+    from django.conf import settings
+
+    west, south, east, north = settings.GRIDCITY_DISTRICT_BBOX
+    # Polygons first, then lines, then points, so components are never hidden under grids.
+    order = {"fill": 0, "line": 1, "circle": 2, "symbol": 3}
+    drawn = sorted((sl for layer in layers for sl in style_layers(layer)), key=lambda sl: order.get(sl["type"], 1))
+    return {
+        "version": 8,
+        "name": "网格化城市管理 gridcity",
+        "center": [round((west + east) / 2, 5), round((south + north) / 2, 5)],
+        "zoom": 11,
+        "sources": {layer.id: {"type": "vector", "tiles": _urls(layer, base)["tiles"], "minzoom": layer.tiles.minzoom,
+                               "maxzoom": layer.tiles.maxzoom, "bounds": [west, south, east, north]}
+                    for layer in layers},
+        "layers": [{"id": "background", "type": "background", "paint": {"background-color": BACKGROUND}}, *drawn],
+    }

@@ -1,0 +1,12 @@
+from django.urls import path, re_path
+
+from . import views
+
+# Segments are matched loosely and checked in the views, so a malformed z/x/y gets a 400 that says
+# what is wrong rather than a bare 404.
+urlpatterns = [
+    path("tiles/", views.tile_catalogue, name="tile-catalogue"),
+    path("tiles/style.json", views.style_json, name="tile-style"),
+    re_path(r"^tiles/(?P<layer_id>[^/]+)\.json$", views.tilejson, name="tilejson"),
+    re_path(r"^tiles/(?P<layers>[^/]+)/(?P<z>[^/]+)/(?P<x>[^/]+)/(?P<y>[^/]+)\.mvt$", views.mvt, name="tile-mvt"),
+]

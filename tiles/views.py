@@ -1,0 +1,123 @@
+"""Vector tiles, the tile catalogue, TileJSON and the MapLibre style, all read from the layer catalogue."""
+import gzip
+import hashlib
+import logging
+
+from django.db import OperationalError
+from django.http import HttpResponse, JsonResponse
+from django.views.decorators.http import require_GET
+
+from layers import catalogue
+from layers.ogc.auth import basic_user
+from layers.ogc.exceptions import Unauthorized
+
+from . import style as styles
+from .cache import Entry
+from .render import BadTileRequest, parse_filters, parse_tile, vector_tile
+
+log = logging.getLogger(__name__)
+MVT = "application/vnd.mapbox-vector-tile"
+MAX_LAYERS_PER_TILE = 20
+
+
+def _error(message: str, field: str | None, status: int) -> JsonResponse:
+    response = JsonResponse({"message": message, "field": field}, status=status,
+                            json_dumps_params={"ensure_ascii": False})
+    if status == 401:
+        response["WWW-Authenticate"] = 'Basic realm="gridcity", charset="UTF-8"'
+    return response
+
+
+def _tile_layers() -> list:
+    return [layer for layer in catalogue.layers() if layer.tiles is not None]
+
+
+def _layer_or_404(layer_id: str):
+    layer = catalogue.get(layer_id)
+    if layer is None or layer.tiles is None:
+        raise BadTileRequest(f"no tile layer {layer_id[:60]!r}", "layer", 404)
+    return layer
+
+
+def _user(request):
+    user = basic_user(request) if request.META.get("HTTP_AUTHORIZATION") else request.user
+    if user is None or not user.is_authenticated:
+        raise Unauthorized("log in to see map tiles")
+    return user
+
+
+@require_GET
+def tile_catalogue(request):
+    base = request.build_absolute_uri("/tiles/")
+    return JsonResponse({"layers": [styles.catalogue_entry(layer, base) for layer in _tile_layers()]},
+                        json_dumps_params={"ensure_ascii": False})
+
+
+@require_GET
+def tilejson(request, layer_id: str):
+    try:
+        layer = _layer_or_404(layer_id)
+    except BadTileRequest as exc:
+        return _error(str(exc), exc.field, exc.status)
+    return JsonResponse(styles.tilejson(layer, request.build_absolute_uri("/tiles/")),
+                        json_dumps_params={"ensure_ascii": False})
+
+
+@require_GET
+def style_json(request):
+    return JsonResponse(styles.style(_tile_layers(), request.build_absolute_uri("/tiles/")),
+                        json_dumps_params={"ensure_ascii": False})
+
+
+@require_GET
+def mvt(request, layers: str, z: str, x: str, y: str):
+    try:
+        ids = layers.split(",")
+        if len(ids) > MAX_LAYERS_PER_TILE or len(set(ids)) != len(ids):
+            raise BadTileRequest(f"1-{MAX_LAYERS_PER_TILE} different layers, comma-separated", "layer")
+        chosen = [_layer_or_404(i) for i in ids]
+        z, x, y = parse_tile(z, x, y)
+        for layer in chosen:
+            if z > layer.tiles.maxzoom:
+                raise BadTileRequest(f"layer {layer.id} is served at z {layer.tiles.minzoom}-{layer.tiles.maxzoom};"
+                                     f" clients overzoom beyond", "z")
+        raw_filters = parse_filters(chosen, request.GET)
+        user = _user(request)
+        parts = []
+        for layer in chosen:
+            scope = layer.tiles.scope(user)
+            if scope is None:
+                raise BadTileRequest(f"your account may not see layer {layer.id}", "layer", 403)
+            parts.append(vector_tile(layer, z, x, y, scope, raw_filters))
+    except BadTileRequest as exc:
+        return _error(str(exc), exc.field, exc.status)
+    except Unauthorized as exc:
+        return _error(str(exc), None, 401)
+    except OperationalError:
+        log.exception("tile %s/%s/%s/%s failed", layers, z, x, y)
+        return _error("the tile took too long or the database is unavailable; try again", None, 503)
+    entry = parts[0] if len(parts) == 1 else _combine(parts)
+    return _respond(request, entry, min(layer.tiles.max_age for layer in chosen))
+
+
+def _combine(parts: list[Entry]) -> Entry:
+    # An MVT is a list of layers: tiles of different layers concatenate into one valid tile.
+    raw = b"".join(p.raw for p in parts)
+    etag = hashlib.blake2b("".join(p.etag for p in parts).encode(), digest_size=12).hexdigest()
+    return Entry(etag, gzip.compress(raw, 6, mtime=0) if raw else b"")
+
+
+def _respond(request, entry: Entry, max_age: int) -> HttpResponse:
+    etag = f'"{entry.etag}"'
+    if etag in [t.strip() for t in request.META.get("HTTP_IF_NONE_MATCH", "").split(",")]:
+        response = HttpResponse(status=304)
+    elif entry.gz and "gzip" in request.META.get("HTTP_ACCEPT_ENCODING", ""):
+        response = HttpResponse(entry.gz, content_type=MVT)
+        response["Content-Encoding"] = "gzip"
+    else:
+        response = HttpResponse(entry.raw, content_type=MVT)
+    response["ETag"] = etag
+    # Tiles depend on who asks (a maintenance unit sees its own components): never in shared caches.
+    response["Cache-Control"] = f"private, max-age={max_age}"
+    response["Vary"] = "Cookie, Authorization, Accept-Encoding"
+    return response
