@@ -76,7 +76,7 @@ def create_component(*, user=None, code: str | None = None, admin_code: str | No
     component = Component(code=code, admin_code=admin_code, **fields)
     with pghistory.context(user=history_user_id(user), action="create"):
         _save(component)
-    _announce([component], also=before)
+    _announce([component])
     return component
 
 
