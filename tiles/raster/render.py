@@ -8,7 +8,10 @@ import time
 
 from django.db import connection
 
-from . import cache, pool
+from tiles import cache
+from tiles.render import bound_filters, variant
+
+from . import pool
 from .styles import label_column, scale_for_zoom, style_key
 
 WORLD = 20037508.342789244  # half the Web Mercator world width, metres
@@ -21,6 +24,7 @@ PNG = "png8:m=h"  # palette PNG with alpha: a third of the size of RGBA, same lo
 
 def features_geojson(layer, bbox, res: float, scope_sql: str = "TRUE", scope_params=(), filters=()) -> str:
     """The layer's features meeting bbox (EPSG:3857) as a GeoJSON FeatureCollection text in EPSG:3857,
+    filters being tiles.render.bound_filters() pairs (SQL with %s, values),
     coordinates rounded to a fraction of a pixel (res = metres per pixel). Points closer than a pixel
     are drawn as one (GROUP BY the snapped geometry) unless they carry labels."""
     t = layer.tiles
@@ -34,12 +38,13 @@ def features_geojson(layer, bbox, res: float, scope_sql: str = "TRUE", scope_par
     kind = (layer.geometry_type or "").lower()
     thin = not show_label and kind in ("point", "multipoint", "geometry")
     scope_named, params = _named(scope_sql, scope_params, "s")
-    where = [f"{t.geometry} && ST_MakeEnvelope(%(x0)s, %(y0)s, %(x1)s, %(y1)s, 3857)", f"({t.where})",
+    index_column = getattr(t, "bbox_column", None) or t.geometry  # a view may expose an indexed box
+    where = [f"{index_column} && ST_MakeEnvelope(%(x0)s, %(y0)s, %(x1)s, %(y1)s, 3857)", f"({t.where})",
              f"({scope_named})"]
     params.update({"x0": bbox[0], "y0": bbox[1], "x1": bbox[2], "y1": bbox[3], "tol": res * t.simplify_px,
                    "digits": digits, "grid": res, "limit": MAX_FEATURES})
-    for i, (f, value) in enumerate(filters):
-        sql, named = _named(f.sql, [value], f"f{i}_")
+    for i, (sql, values) in enumerate(filters):
+        sql, named = _named(sql, list(values), f"f{i}_")
         where.append(f"({sql})")
         params.update(named)
     if thin:
@@ -91,7 +96,7 @@ def job_layers(layers, bbox, res, scopes, filters_by_layer=None) -> list:
 
 
 def render_map(layers, bbox_3857, width, height, srs="epsg:3857", bbox=None, scopes=None, transparent=True,
-               background="#ffffff", fmt="png", buffer_px=32) -> bytes:
+               background="#ffffff", fmt=PNG, buffer_px=32) -> bytes:
     """One image of several layers (a WMS GetMap). bbox_3857 selects the rows; bbox (in srs, x/y
     order) frames the image when srs is not EPSG:3857 (mapnik reprojects the vertices)."""
     res = max((bbox_3857[2] - bbox_3857[0]) / width, (bbox_3857[3] - bbox_3857[1]) / height)
@@ -110,46 +115,64 @@ def tile_bounds(z: int, x: int, y: int, n: int = 1) -> tuple[float, float, float
     return minx, maxy - n * size, minx + n * size, maxy
 
 
-def render_tile_png(layer, z: int, x: int, y: int, scope, filters=()) -> bytes:
-    """One 256 px PNG tile. scope: the layer's tiles.scope(user) tuple (cache part, SQL, params);
-    filters: [(TileFilter, parsed value)]. The whole metatile around it is rendered and cached."""
-    scope_part, scope_sql, scope_params = scope
-    gen = cache.generation(layer.tiles.changes)
-    variant = cache.variant(scope_part, filters)
-    key = cache.tile_key(layer.id, gen, variant, z, x, y)
-    if gen >= 0:
-        hit = cache.get(key)
-        if hit is not None:
-            return hit
+def png_tile(layer, z: int, x: int, y: int, scope, raw_filters: dict) -> cache.Entry:
+    """One 256 px PNG tile from the tile cache (variant "png|scope|filters" beside the vector tile,
+    so the same invalidation drops both), else its whole metatile rendered, cut and stored."""
+    scope_key, scope_sql, scope_params = scope
+    kind = variant("png", scope_key, raw_filters)
+    entry, slot = cache.lookup(layer, z, x, y, kind)
+    if entry is not None:
+        return entry
+    if z < layer.tiles.minzoom:
+        return cache.Entry.of(empty_png())
     n = min(META, 2 ** z)
     mx, my = x - x % n, y - y % n
-    meta_key = cache.tile_key(layer.id, gen, variant, z, mx, my) + ":meta"
-    locked = gen >= 0 and cache.lock(meta_key)
-    if gen >= 0 and not locked:
-        # Another request renders this metatile right now: wait briefly for its tiles.
+    lock = f"pnglock:{layer.id}:{kind}:{z}/{mx}/{my}"
+    if not cache.client().set(lock, b"1", nx=True, ex=int(pool.RENDER_TIMEOUT) + 5):
+        # Another request renders this metatile right now: wait for its tiles rather than render twice.
         deadline = time.monotonic() + pool.RENDER_TIMEOUT
         while time.monotonic() < deadline:
             time.sleep(0.05)
-            hit = cache.get(key)
-            if hit is not None:
-                return hit
+            entry, slot = cache.lookup(layer, z, x, y, kind)
+            if entry is not None:
+                return entry
     try:
+        # Stamps are read before the database, so tiles rendered from data older than a commit
+        # that invalidates them are not stored (tiles.cache.store checks).
+        slots = {(c, r): cache.lookup(layer, z, mx + c, my + r, kind)[1] for c in range(n) for r in range(n)}
         bbox = tile_bounds(z, mx, my, n)
         res = (bbox[2] - bbox[0]) / (n * TILE)
         pad = res * BUFFER_PX
         query_box = (bbox[0] - pad, bbox[1] - pad, bbox[2] + pad, bbox[3] + pad)
         name, xml = style_key(layer)
-        geojson = features_geojson(layer, query_box, res, scope_sql, scope_params, filters)
+        geojson = features_geojson(layer, query_box, res, scope_sql, scope_params,
+                                   bound_filters(layer, raw_filters))
         job = {"width": n * TILE, "height": n * TILE, "srs": "epsg:3857", "bbox": bbox, "buffer": BUFFER_PX,
                "background": None, "format": PNG, "cut": TILE, "layers": [(name, xml, geojson)]}
         pieces = pool.render(job)
-        if gen >= 0:
-            cache.put_many({cache.tile_key(layer.id, gen, variant, z, mx + c, my + r): png
-                            for (c, r), png in pieces.items()}, layer.tiles.cache_seconds)
-        return pieces[(x - mx, y - my)]
+        mine = None
+        for pos, png in pieces.items():
+            piece = cache.Entry.of(png)
+            cache.store(slots[pos], piece)
+            if pos == (x - mx, y - my):
+                mine = piece
+        return mine
     finally:
-        if locked:
-            cache.unlock(meta_key)
+        cache.client().delete(lock)
 
 
-__all__ = ["render_tile_png", "render_map", "features_geojson", "tile_bounds", "scale_for_zoom"]
+_EMPTY = {}
+
+
+def empty_png() -> bytes:
+    """A transparent 256 px tile (made once per process, by a render process)."""
+    if "png" not in _EMPTY:
+        _EMPTY["png"] = pool.render({"width": TILE, "height": TILE, "srs": "epsg:3857",
+                                     "bbox": tile_bounds(0, 0, 0), "format": PNG, "layers": []})
+    return _EMPTY["png"]
+
+
+def render_tile_png(layer, z: int, x: int, y: int, scope, raw_filters: dict) -> bytes:
+    """One 256 px PNG tile. scope: the layer's tiles.scope(user) (cache key, SQL, params);
+    raw_filters: tiles.render.parse_filters() output."""
+    return png_tile(layer, z, x, y, scope, raw_filters).raw
