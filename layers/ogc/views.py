@@ -1,4 +1,4 @@
-"""/wfs (WFS only) and /ows (every OGC service by SERVICE=; a dispatch table: WMS joins it later).
+"""/wfs (WFS only) and /ows (every OGC service by SERVICE=; a dispatch table).
 HTTP Basic only, csrf-exempt, GET and POST, no redirects; every error is an OWS exception report."""
 import logging
 
@@ -11,6 +11,7 @@ from .describe import describe_feature_type
 from .exceptions import OWSException, Unauthorized, report_response
 from .getfeature import get_feature
 from .transaction import transaction_op
+from .wms import views as wms_views
 from .xmlsafe import MAX_BYTES
 
 log = logging.getLogger(__name__)
@@ -97,6 +98,14 @@ def wfs(request):
     return _dispatch(request, "WFS")
 
 
+# Services with their own parsing, login and exception format, picked by the KVP SERVICE= before
+# anything is parsed (WMS answers in ServiceExceptionReport 1.3.0 and accepts sessions).
+KVP_SERVICES = {"WMS": wms_views.wms}
+
+
 @csrf_exempt
 def ows(request):
+    own = KVP_SERVICES.get(wms_views.requested_service(request))
+    if own is not None:
+        return own(request)
     return _dispatch(request, None)

@@ -1,0 +1,70 @@
+"""/wms (WMS only) and the WMS branch of /ows: KVP over GET (or a form POST), a logged-in user
+(HTTP Basic, as QGIS and GDAL send, or the viewer's session), every error a ServiceExceptionReport."""
+import logging
+
+from django.db import OperationalError
+from django.views.decorators.csrf import csrf_exempt
+
+from tiles.raster.pool import RenderTimeout
+
+from ..auth import basic_user
+from ..exceptions import Unauthorized
+from .capabilities import get_capabilities
+from .errors import WMSError, missing, report
+from .featureinfo import get_feature_info
+from .getmap import get_map
+
+log = logging.getLogger(__name__)
+
+OPERATIONS = {"getcapabilities": get_capabilities, "getmap": get_map, "getfeatureinfo": get_feature_info}
+
+
+def _params(request) -> dict:
+    query = request.POST if request.method == "POST" else request.GET
+    return {k.upper(): v for k, v in query.items()}
+
+
+def requested_service(request) -> str:
+    """SERVICE= of a KVP request (any case), for /ows to pick the service before parsing."""
+    query = request.POST if request.method == "POST" and request.content_type.startswith(
+        "application/x-www-form-urlencoded") else request.GET
+    return next((v for k, v in query.items() if k.upper() == "SERVICE"), "").strip().upper()
+
+
+def _user(request):
+    try:
+        user = basic_user(request)
+    except Unauthorized as exc:
+        raise WMSError(exc.text, "", "Authorization", 401) from None
+    if user is None and request.user.is_authenticated:
+        user = request.user
+    if user is None:
+        raise WMSError("log in first (HTTP Basic or a session)", "", "Authorization", 401)
+    return user
+
+
+@csrf_exempt
+def wms(request):
+    try:
+        if request.method not in ("GET", "POST"):
+            raise WMSError("use GET", "OperationNotSupported", "REQUEST", 405)
+        params = _params(request)
+        service = params.get("SERVICE", "WMS").strip().upper()
+        if service != "WMS":
+            raise WMSError(f"this endpoint serves WMS, not {service[:20]!r}", "InvalidParameterValue", "SERVICE")
+        operation = params.get("REQUEST", "").strip()
+        if not operation:
+            raise missing("REQUEST")
+        handler = OPERATIONS.get(operation.lower())
+        if handler is None:
+            raise WMSError(f"operation {operation[:40]!r} is not supported: GetCapabilities, GetMap, GetFeatureInfo",
+                           "OperationNotSupported", "REQUEST")
+        return handler(request, params, _user(request))
+    except WMSError as exc:
+        return report(exc)
+    except (OperationalError, RenderTimeout):
+        log.exception("WMS request took too long")
+        return report(WMSError("the map took too long or the database is unavailable; try again", "", "", 503))
+    except Exception:
+        log.exception("WMS request failed")
+        return report(WMSError("internal error; the request was not carried out", "", "", 500))
