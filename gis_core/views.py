@@ -1,17 +1,19 @@
-from django.db.models import Count
+import json
+
+from django.contrib.auth.decorators import login_required
+from django.contrib.gis.db.models import Extent
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from components.models import Component
+from layers.grids.selectors import visible_grids
 
 
 @require_GET
+@login_required
 def home(request):
-    """The landing page: what the registry holds and where to go next."""
-    by_major = (Component.objects.filter(retired=False)
-                .values("component_class__major_code", "component_class__major_name")
-                .annotate(n=Count("id")).order_by("component_class__major_code"))
-    samples = (Component.objects.filter(retired=False, component_class__code__in=["0118", "0101", "0402"])
-               .select_related("component_class").order_by("code")[:3])
-    total = sum(row["n"] for row in by_major)
-    return render(request, "gis_core/home.html", {"by_major": by_major, "total": total, "samples": samples})
+    """The map viewer: MapLibre over our own vector tiles; everything else it reads comes from /tiles/ and /api/."""
+    # Open on the city: the extent of the top-level grids (a handful of rows), if any are loaded.
+    top = visible_grids(request.user).order_by("level_id").values_list("level_id", flat=True).first()
+    extent = visible_grids(request.user).filter(level_id=top).aggregate(e=Extent("geom"))["e"] if top else None
+    bounds = json.dumps([[extent[0], extent[1]], [extent[2], extent[3]]]) if extent else ""
+    return render(request, "gis_core/viewer.html", {"bounds": bounds})

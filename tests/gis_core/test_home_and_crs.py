@@ -2,15 +2,17 @@ import numpy as np
 import pytest
 
 from gis_core.crs import CRSError, bd09_to_gcj02, gcj02_to_bd09, gcj02_to_wgs84, parse_crs, to_storage_xy, wgs84_to_gcj02
-from tests.factories import ComponentFactory
+from tests.factories import make_user
 
 
 @pytest.mark.django_db
-def test_home_page_counts_components(client):
-    ComponentFactory()
+def test_home_page_is_the_map_viewer(client):
+    client.force_login(make_user("home-viewer", role="dispatcher"))
     r = client.get("/")
     assert r.status_code == 200
-    assert "公用设施" in r.content.decode()
+    page = r.content.decode()
+    assert "城市网格地图" in page and "/static/vendor/maplibre-gl/maplibre-gl.js" in page
+    assert "http://" not in page and "https://" not in page  # nothing from another origin
 
 
 @pytest.mark.parametrize("text,expected", [

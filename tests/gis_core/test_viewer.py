@@ -1,0 +1,119 @@
+"""The map viewer in a real browser: Debian's chromium driven by Playwright against the live server.
+
+Log in on the zh-CN login page, open the map, turn a layer on, click a streetlight at the pixel
+MapLibre projects it to, and read its owner off the ID card popup. Every request the page makes
+must go to our own origin (no CDN, no web fonts, no basemap)."""
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.factories import ComponentFactory, OrganisationFactory, make_user
+from tests.tiles.conftest import _empty_tile_cache  # noqa: F401  (tiles of an earlier test's rows must not show)
+
+CHROMIUM = os.environ.get("GRIDCITY_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    # WebGL without a GPU: ANGLE on SwiftShader, software rendering.
+    "--use-angle=swiftshader", "--enable-unsafe-swiftshader",
+]
+PASSWORD = "viewer-pass-2026"
+
+
+@pytest.fixture
+def browser_page(monkeypatch, tmp_path):
+    """A fresh chromium page recording every request it makes."""
+    if not shutil.which(CHROMIUM):
+        pytest.fail(f"{CHROMIUM} is missing: run scripts/install-deps.sh (Debian package chromium)")
+    # Playwright's sync API keeps an event loop in this thread; the database calls made here while the
+    # browser runs are still plain synchronous ones (the live server answers from its own thread).
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        page = browser.new_page(viewport={"width": 1280, "height": 800}, locale="zh-CN")
+        page.requests = []
+        page.on("request", lambda r: page.requests.append(r.url))
+        page.console = []
+        page.on("console", lambda m: page.console.append(f"{m.type}: {m.text}"))
+        page.on("pageerror", lambda e: page.console.append(f"pageerror: {e}"))
+        try:
+            yield page
+        finally:
+            browser.close()
+
+
+def _screenshot(page, tmp_path, name):
+    path = tmp_path / name
+    page.screenshot(path=str(path))
+    extra = os.environ.get("GRIDCITY_SCREENSHOT_DIR")
+    if extra:
+        Path(extra).mkdir(parents=True, exist_ok=True)
+        shutil.copy(path, Path(extra) / name)
+    return path
+
+
+def _log_in(page, base, username):
+    page.goto(base + "/")
+    assert page.url.startswith(base + "/accounts/login/"), page.url
+    assert page.locator("label[for=id_username]").inner_text() == "用户名"
+    page.fill("#id_username", username)
+    page.fill("#id_password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(base + "/")
+
+
+@pytest.mark.usefixtures("_empty_tile_cache")
+@pytest.mark.django_db(transaction=True)
+def test_click_a_streetlight_shows_its_owner(live_server, browser_page, tmp_path):
+    page, base = browser_page, live_server.url
+    owner = OrganisationFactory(name="兖州区路灯管理所")
+    lamp = ComponentFactory(owner=owner)
+    assert lamp.component_class.code == "0118" and lamp.component_class.name == "路灯"
+    make_user("viewer-test", role="dispatcher", password=PASSWORD)
+
+    _log_in(page, base, "viewer-test")
+    page.wait_for_selector("#viewer[data-ready='1']", timeout=30_000)
+
+    # Turn the 公用设施 (major class 01) layer on, alone, and go to the streetlight.
+    page.evaluate("""() => { for (const box of document.querySelectorAll('#layer-tree input[type=checkbox]'))
+                               if (box.checked) box.click(); }""")
+    box = page.locator("#layer-tree input[data-layer='components_01']")
+    box.check()
+    assert page.evaluate("""() => gridcity.styleLayersOf.components_01.every(
+                              id => gridcityMap.getLayoutProperty(id, 'visibility') !== 'none')""")
+    lon, lat = lamp.geom.x, lamp.geom.y
+    page.evaluate("([lon, lat]) => gridcityMap.jumpTo({center: [lon, lat], zoom: 18})", [lon, lat])
+    page.wait_for_function("() => gridcityMap.loaded() && gridcityMap.areTilesLoaded()", timeout=30_000)
+    page.wait_for_function(
+        "(code) => gridcityMap.queryRenderedFeatures().some(f => f.properties.code === code)", arg=lamp.code,
+        timeout=30_000)
+
+    x, y = page.evaluate("([lon, lat]) => { const p = gridcityMap.project([lon, lat]); return [p.x, p.y]; }", [lon, lat])
+    frame = page.locator("#map").bounding_box()
+    page.mouse.click(frame["x"] + x, frame["y"] + y)
+
+    card = page.locator(f".gc-card[data-kind=component][data-code='{lamp.code}']")
+    card.wait_for(timeout=15_000)
+    text = card.inner_text()
+    assert "兖州区路灯管理所" in text
+    assert "权属单位" in text and "路灯" in text and lamp.code in text
+    assert card.locator("a").get_attribute("href") == f"/c/{lamp.code}"
+    shot = _screenshot(page, tmp_path, "viewer-streetlight.png")
+    assert shot.stat().st_size > 10_000
+
+    # Nothing left our own origin: no CDN, no web font, no basemap.
+    foreign = [u for u in page.requests if not u.startswith((base + "/", "data:", "blob:"))]
+    assert foreign == [], foreign
+    assert not [m for m in page.console if m.startswith("pageerror")], page.console
+
+
+@pytest.mark.django_db
+def test_viewer_needs_a_login(client):
+    r = client.get("/")
+    assert r.status_code == 302 and r.url.startswith("/accounts/login/?next=/")
+    page = client.get(r.url).content.decode()
+    assert "用户名" in page and "密码" in page and "登录" in page
