@@ -106,7 +106,7 @@ def update_component(component: Component, *, user=None, action: str = "update",
         raise ServiceError(errors)
     with pghistory.context(user=history_user_id(user), action=action):
         _save(component)
-    _announce([component])
+    _announce([component], also=before)
     return component
 
 
