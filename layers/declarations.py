@@ -124,6 +124,17 @@ GRID_PROPERTIES = (
 )
 
 GRID_COLUMNS = (("code", "code"), ("name", "name"), ("level", "level_id"), ("parent_code", "parent_code"))
+# Zooms at which each level's names are written: one level at a time, finer levels as the map closes in.
+GRID_LABEL_ZOOMS = {1: (9, 12), 2: (12, 14), 3: (14, 16), 4: (16, 24), 5: (17.5, 24)}
+
+
+def grid_label(level: int, colour: str) -> dict:
+    """Grid names. The style has no `glyphs`: MapLibre (>= 5.11) draws the text with the browser's own
+    fonts, so labels need no glyph server and nothing from the internet."""
+    low, high = GRID_LABEL_ZOOMS[level]
+    return {"id": "label", "type": "symbol", "minzoom": low, "maxzoom": high,
+            "layout": {"text-field": ["get", "name"], "text-font": ["Noto Sans CJK SC"], "text-size": 12 + 2 * (level < 3)},
+            "paint": {"text-color": colour, "text-halo-color": "#ffffff", "text-halo-width": 1.5}}
 
 for level, slug, title_zh, title_en, minzoom, colour, width in (
     (1, "district", "区级网格", "District grids", 0, "#b91c1c", 3.0),
@@ -159,6 +170,7 @@ for level, slug, title_zh, title_en, minzoom, colour, width in (
             style=(
                 {"id": "fill", "type": "fill", "paint": {"fill-color": colour, "fill-opacity": 0.04}},
                 {"id": "outline", "type": "line", "paint": {"line-color": colour, "line-width": width}},
+                grid_label(level, colour),
             ),
             raster_style={"fill": colour, "fill_opacity": 0.04, "stroke": colour, "stroke_width": width},
         ),
