@@ -3,12 +3,17 @@
 Log in on the zh-CN login page, open the map, turn a layer on, click a streetlight at the pixel
 MapLibre projects it to, and read its owner off the ID card popup. Every request the page makes
 must go to our own origin (no CDN, no web fonts, no basemap)."""
+import json
 import os
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
+from django.contrib.gis.geos import Polygon
 
+from layers.grids.services import create_grid
+from layers.models import GridStaff
 from tests.factories import ComponentFactory, OrganisationFactory, make_user
 from tests.tiles.conftest import _empty_tile_cache  # noqa: F401  (tiles of an earlier test's rows must not show)
 
@@ -72,6 +77,10 @@ def test_click_a_streetlight_shows_its_owner(live_server, browser_page, tmp_path
     page, base = browser_page, live_server.url
     owner = OrganisationFactory(name="兖州区路灯管理所")
     lamp = ComponentFactory(owner=owner)
+    x0, y0 = lamp.geom.x, lamp.geom.y
+    grid = create_grid(code="370812", name="兖州区", level=1,
+                       geom=Polygon.from_bbox((x0 - 0.003, y0 - 0.002, x0 + 0.003, y0 + 0.002)))
+    GridStaff.objects.create(grid=grid, role=GridStaff.Role.HEAD, name="王网格", phone="13800000000")
     assert lamp.component_class.code == "0118" and lamp.component_class.name == "路灯"
     make_user("viewer-test", role="dispatcher", password=PASSWORD)
 
@@ -105,10 +114,25 @@ def test_click_a_streetlight_shows_its_owner(live_server, browser_page, tmp_path
     shot = _screenshot(page, tmp_path, "viewer-streetlight.png")
     assert shot.stat().st_size > 10_000
 
+    # Search a grid code: the map goes there, outlines it and shows who looks after it.
+    page.fill("#q", grid.code)
+    page.click("#search button")
+    card = page.locator(".gc-card[data-kind=grid][data-code='370812']")
+    card.wait_for(timeout=15_000)
+    assert "网格长：王网格" in card.inner_text() and "兖州区" in card.inner_text()
+    assert page.evaluate("async () => (await gridcityMap.getSource('gridcity-highlight').getData()).geometry.type") \
+        == "MultiPolygon"
+    _screenshot(page, tmp_path, "viewer-grid.png")
+
     # Nothing left our own origin: no CDN, no web font, no basemap.
     foreign = [u for u in page.requests if not u.startswith((base + "/", "data:", "blob:"))]
     assert foreign == [], foreign
     assert not [m for m in page.console if m.startswith("pageerror")], page.console
+
+    page.click("text=退出登录")
+    page.wait_for_url(base + "/accounts/login/")
+    page.goto(base + "/")
+    assert page.url.startswith(base + "/accounts/login/")
 
 
 @pytest.mark.django_db
@@ -117,3 +141,18 @@ def test_viewer_needs_a_login(client):
     assert r.status_code == 302 and r.url.startswith("/accounts/login/?next=/")
     page = client.get(r.url).content.decode()
     assert "用户名" in page and "密码" in page and "登录" in page
+
+
+@pytest.mark.django_db
+def test_the_style_passes_the_maplibre_style_validator(client, tmp_path):
+    """The style the viewer loads, checked by MapLibre's own validator (npm, beside the library)."""
+    validator = Path(__file__).resolve().parents[2] / "node_modules/@maplibre/maplibre-gl-style-spec/dist/index.cjs"
+    assert validator.exists(), "run npm ci"
+    client.force_login(make_user("style-check", role="dispatcher"))
+    style = tmp_path / "style.json"
+    style.write_bytes(client.get("/tiles/style.json").content)
+    script = ("const spec = require(process.argv[1]);"
+              "const errors = spec.validateStyleMin(JSON.parse(require('fs').readFileSync(process.argv[2])));"
+              "console.log(JSON.stringify(errors.map(e => e.message)));")
+    out = subprocess.run(["node", "-e", script, str(validator), str(style)], capture_output=True, text=True, check=True)
+    assert json.loads(out.stdout) == []

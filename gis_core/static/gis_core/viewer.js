@@ -107,7 +107,7 @@
       el("h3", {}, p.name || "网格"),
       fields([
         ["网格编码", p.code || f.id],
-        ["层级", p.level_name ? `${p.level} ${p.level_name}` : p.level],
+        ["层级", p.level_name ? `${p.level_name}（第 ${p.level} 级）` : p.level],
         ["上级网格", p.parent_code],
         ["责任单位", orgName(p.organisation)],
         ["面积", p.area_m2 ? `${(p.area_m2 / 1e4).toFixed(2)} 公顷` : null],
