@@ -101,6 +101,12 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_TRACK_STARTED = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 REDIS_URL = os.environ.get("REDIS_URL", CELERY_BROKER_URL)
+# Sessions are read on every tile request: keep them in Redis in front of the database.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
+                      "KEY_PREFIX": "gridcity"}}
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+# Set to also keep unfiltered tiles as files for nginx to serve (deploy/nginx/gridcity.conf).
+TILE_DISK_DIR = os.environ.get("GRIDCITY_TILE_DISK_DIR", "")
 # Bump to drop every cached tile at once (e.g. after changing how tiles are encoded).
 TILE_CACHE_VERSION = os.environ.get("GRIDCITY_TILE_CACHE_VERSION", "1")
 

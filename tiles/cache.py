@@ -126,6 +126,15 @@ def store(slot: Slot, entry: Entry) -> bool:
     return bool(_script("store")(keys=[slot.key], args=[slot.stamp, slot.field, entry.pack(), slot.ttl]))
 
 
+def still_current(layer: Layer, z: int, slot: Slot) -> bool:
+    """True while neither the tile's stamp nor its zoom's generation moved since `slot` was read."""
+    c = client()
+    gen = (c.hget(f"tilegen:{layer.id}", z) or b"0").decode()
+    if not slot.key.startswith(f"{_prefix(layer)}{gen}:"):
+        return False
+    return (c.hget(slot.key, "_v") or b"0") == (slot.stamp if isinstance(slot.stamp, bytes) else str(slot.stamp).encode())
+
+
 def invalidate_tiles(layer: Layer, tiles) -> int:
     """Drops every variant of the given (z, x, y) tiles of the layer, now."""
     gens = client().hgetall(f"tilegen:{layer.id}")

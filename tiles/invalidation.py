@@ -9,7 +9,7 @@ import mercantile
 
 from layers import catalogue
 
-from . import cache
+from . import cache, disk
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +43,8 @@ def invalidate(feed: str, bbox) -> dict:
             continue
         if bbox is None:
             cache.invalidate_layer(layer)
+            for z in range(spec.minzoom, spec.maxzoom + 1):
+                disk.drop_zoom(layer, z)
             report[layer.id] = "all"
             continue
         named, whole = [], []
@@ -50,10 +52,12 @@ def invalidate(feed: str, bbox) -> dict:
             ul, lr = _tile_range(bbox, z)
             if (lr.x - ul.x + 1) * (lr.y - ul.y + 1) > MAX_TILES_PER_ZOOM:
                 cache.invalidate_zoom(layer, z)
+                disk.drop_zoom(layer, z)
                 whole.append(z)
             else:
                 named.extend(affected_tiles(bbox, z))
         cache.invalidate_tiles(layer, named)
+        disk.drop_tiles(layer, named)  # after the stamps moved: see tiles.disk
         report[layer.id] = {"tiles": len(named), "whole_zooms": whole}
     return report
 

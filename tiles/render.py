@@ -6,7 +6,7 @@ from django.db import connection
 
 from layers.catalogue import Layer
 
-from . import cache
+from . import cache, disk
 from .sql import MAX_ZOOM, TileRequest, tile_sql
 
 
@@ -87,5 +87,6 @@ def vector_tile(layer: Layer, z: int, x: int, y: int, scope, raw_filters: dict) 
         return entry
     req = TileRequest(layer, z, x, y, scope_sql, tuple(scope_params), bound_filters(layer, raw_filters))
     entry = cache.Entry.of(render(req))
-    cache.store(slot, entry)
+    if cache.store(slot, entry) and not raw_filters:
+        disk.mirror(layer, z, x, y, scope_key, entry, slot)
     return entry

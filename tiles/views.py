@@ -7,6 +7,7 @@ from django.db import OperationalError
 from django.http import HttpResponse, JsonResponse
 from django.views.decorators.http import require_GET
 
+from gis_core.request_user import session_user
 from layers import catalogue
 from layers.ogc.auth import basic_user
 from layers.ogc.exceptions import Unauthorized
@@ -40,7 +41,7 @@ def _layer_or_404(layer_id: str):
 
 
 def _user(request):
-    user = basic_user(request) if request.META.get("HTTP_AUTHORIZATION") else request.user
+    user = basic_user(request) if request.META.get("HTTP_AUTHORIZATION") else session_user(request)
     if user is None or not user.is_authenticated:
         raise Unauthorized("log in to see map tiles")
     return user
@@ -98,6 +99,24 @@ def mvt(request, layers: str, z: str, x: str, y: str):
         return _error("the tile took too long or the database is unavailable; try again", None, 503)
     entry = parts[0] if len(parts) == 1 else _combine(parts)
     return _respond(request, entry, min(layer.tiles.max_age for layer in chosen))
+
+
+@require_GET
+def tile_auth(request, layer_id: str):
+    """For nginx's auth_request in front of the disk tiles (deploy/nginx/): may this request's user
+    see the layer, and from which scope folder? 200 with X-Tile-Scope, or the error."""
+    try:
+        layer = _layer_or_404(layer_id)
+        scope = layer.tiles.scope(_user(request))
+        if scope is None:
+            raise BadTileRequest(f"your account may not see layer {layer.id}", "layer", 403)
+    except BadTileRequest as exc:
+        return _error(str(exc), exc.field, exc.status)
+    except Unauthorized as exc:
+        return _error(str(exc), None, 401)
+    response = HttpResponse(b"")
+    response["X-Tile-Scope"] = scope[0]
+    return response
 
 
 def _combine(parts: list[Entry]) -> Entry:

@@ -8,7 +8,9 @@ import secrets
 import threading
 import time
 
-from django.contrib.auth import authenticate, get_user_model
+from django.contrib.auth import authenticate
+
+from gis_core.request_user import cached_user, forget_users
 
 from .exceptions import Unauthorized
 
@@ -26,6 +28,7 @@ def _key(credential: bytes) -> bytes:
 def clear_cache():
     with _lock:
         _cache.clear()
+    forget_users()
 
 
 def basic_user(request):
@@ -48,7 +51,7 @@ def basic_user(request):
     with _lock:
         hit = _cache.get(key)
     if hit and hit[1] > now:
-        user = get_user_model().objects.filter(pk=hit[0], is_active=True).first()
+        user = cached_user(hit[0])
         if user is not None:
             return user
     user = authenticate(request, username=username, password=password)

@@ -117,6 +117,8 @@ def test_ows_dispatches_by_service_and_paths_do_not_redirect(grids, reader):
     r = c.get("/ows", {"SERVICE": "WFS", "REQUEST": "GetCapabilities"}, HTTP_AUTHORIZATION=auth)
     assert r.status_code == 200 and b"WFS_Capabilities" in content(r)
     r = c.get("/ows", {"SERVICE": "WMS", "REQUEST": "GetCapabilities"}, HTTP_AUTHORIZATION=auth)
+    assert r.status_code == 200 and b"WMS_Capabilities" in content(r)
+    r = c.get("/ows", {"SERVICE": "WCS", "REQUEST": "GetCapabilities"}, HTTP_AUTHORIZATION=auth)
     assert r.status_code == 400 and exception_code(r)[0] == "InvalidParameterValue"
     r = c.get("/wfs", {"SERVICE": "WFS", "REQUEST": "Nope"}, HTTP_AUTHORIZATION=auth)
     assert exception_code(r)[0] == "OperationNotSupported"
