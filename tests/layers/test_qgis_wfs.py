@@ -29,10 +29,15 @@ pytestmark = [pytest.mark.django_db(transaction=True),
 
 def run_qgis(live_server, mode):
     cfg = {"url": f"{live_server.url}/wfs", "username": "qgis_editor", "password": PASSWORD, "mode": mode}
+    return run_client(SCRIPT, cfg)
+
+
+def run_client(script: Path, cfg: dict) -> dict:
+    """Runs a tests/layers/clients script under Debian's python3 (QGIS) and returns its last JSON line."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("VIRTUAL_ENV", "PYTHON"))}
     env["QT_QPA_PLATFORM"] = "offscreen"
     env["PATH"] = "/usr/bin:/bin"
-    proc = subprocess.run([QGIS_PYTHON, str(SCRIPT), json.dumps(cfg)], capture_output=True, text=True,
+    proc = subprocess.run([QGIS_PYTHON, str(script), json.dumps(cfg)], capture_output=True, text=True,
                           timeout=120, env=env)
     lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
     assert lines, f"QGIS printed nothing useful\nstdout:{proc.stdout[-2000:]}\nstderr:{proc.stderr[-3000:]}"
