@@ -15,6 +15,8 @@
     component: (code) => `/api/components/${encodeURIComponent(code)}/`,
     grid: (code) => `/api/grids/${encodeURIComponent(code)}/`,
     gridSearch: (q) => `/api/grids/search/?q=${encodeURIComponent(q)}`,
+    classes: "/api/classes/",
+    states: "/api/states/",
     card: (code) => `/c/${encodeURIComponent(code)}`,
   };
   const COMPONENT_ID = /^\d{16,17}$/;
@@ -281,6 +283,43 @@
     }
   }
 
+  // ---- component filters ---------------------------------------------------------------------
+  // The tiles filter on the server (query parameters the catalogue lists per layer): each source's
+  // tile URLs get the parameters its layer accepts, and MapLibre reloads what it shows.
+
+  const sourceTiles = {}; // tile layer id -> its tile URL templates as the style gave them
+
+  async function buildFilters() {
+    const [classes, states] = await Promise.all([getJSON(urls.classes), getJSON(urls.states)]);
+    const classSelect = document.getElementById("filter-class");
+    const majors = new Map();
+    for (const c of classes.results || classes) {
+      if (!majors.has(c.major_code)) {
+        const group = el("optgroup", { label: `${c.major_code} ${c.major_name}` },
+          el("option", { value: c.major_code }, `全部${c.major_name}`));
+        majors.set(c.major_code, group);
+        classSelect.append(group);
+      }
+      majors.get(c.major_code).append(el("option", { value: c.code }, `${c.code} ${c.name}`));
+    }
+    const stateSelect = document.getElementById("filter-state");
+    for (const st of states.results || states) stateSelect.append(el("option", { value: st.code }, st.name));
+    document.getElementById("filters").addEventListener("change", applyFilters);
+  }
+
+  function applyFilters() {
+    const chosen = new FormData(document.getElementById("filters"));
+    for (const layer of catalogue.layers) {
+      const source = map.getSource(layer.id);
+      if (!source || !source.setTiles || !sourceTiles[layer.id]) continue;
+      const accepted = new Set((layer.filters || []).map((f) => f.param));
+      const query = new URLSearchParams([...chosen].filter(([k, v]) => v && accepted.has(k))).toString();
+      source.setTiles(sourceTiles[layer.id].map((t) => (query ? `${t}${t.includes("?") ? "&" : "?"}${query}` : t)));
+    }
+    const active = [...chosen].some(([, v]) => v);
+    setStatus(active ? "部件已按条件筛选" : "");
+  }
+
   // ---- the map -------------------------------------------------------------------------------
 
   const openedWithView = Boolean(window.location.hash);
@@ -299,6 +338,7 @@
   map.addControl(new maplibregl.ScaleControl({ unit: "metric" }), "bottom-right");
 
   const cataloguePromise = getJSON(urls.catalogue);
+  let catalogue = { layers: [] };
   // Open on the city's own grids (the style's centre covers the whole configured district) unless
   // the address already names a view.
   const bounds = root.dataset.bounds ? JSON.parse(root.dataset.bounds) : null;
@@ -309,8 +349,11 @@
     map.addSource(HIGHLIGHT, { type: "geojson", data: { type: "FeatureCollection", features: [] } });
     map.addLayer({ id: `${HIGHLIGHT}-fill`, type: "fill", source: HIGHLIGHT, paint: { "fill-color": "#ffb000", "fill-opacity": 0.15 } });
     map.addLayer({ id: `${HIGHLIGHT}-line`, type: "line", source: HIGHLIGHT, paint: { "line-color": "#ff7a00", "line-width": 3 } });
+    for (const [id, source] of Object.entries(map.getStyle().sources)) if (source.tiles) sourceTiles[id] = source.tiles;
     try {
-      buildTree(await cataloguePromise);
+      catalogue = await cataloguePromise;
+      buildTree(catalogue);
+      await buildFilters();
       setStatus("");
       root.dataset.ready = "1";
     } catch (e) {
@@ -321,6 +364,7 @@
   map.on("error", (e) => {
     const status = e.error && e.error.status;
     if (status === 401) setStatus("登录已过期，请重新登录", true);
+    else if (status === 403) setStatus("您的账号无权查看部分图层", true);
     else if (e.error) console.warn("map error", e.error.message || e.error);
   });
 
@@ -368,5 +412,5 @@
   });
 
   // Test and console hooks: what a click on a feature would do, without needing its pixel.
-  window.gridcity = { openComponent, openGrid, search, setVisible, styleLayersOf };
+  window.gridcity = { openComponent, openGrid, search, setVisible, styleLayersOf, applyFilters };
 })();
