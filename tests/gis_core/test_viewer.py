@@ -146,6 +146,7 @@ def test_click_a_streetlight_shows_its_owner(live_server, browser_page, tmp_path
     # Nothing left our own origin: no CDN, no web font, no basemap.
     foreign = [u for u in page.requests if not u.startswith((base + "/", "data:", "blob:"))]
     assert foreign == [], foreign
+    assert any(u.endswith(".mvt") for u in page.requests)  # the workers' tile requests are in the log too
     assert not [m for m in page.console if m.startswith("pageerror")], page.console
 
     page.click("text=退出登录")
