@@ -332,9 +332,21 @@
     localIdeographFontFamily: "'Noto Sans CJK SC', 'Noto Sans SC', 'PingFang SC', 'Microsoft YaHei', sans-serif",
     // Tile URLs may be written relative to our own origin; the workers need them absolute.
     transformRequest: (url) => ({ url: new URL(url, window.location.href).href, credentials: "same-origin" }),
+    locale: {
+      "Map.Title": "地图",
+      "NavigationControl.ZoomIn": "放大",
+      "NavigationControl.ZoomOut": "缩小",
+      "NavigationControl.ResetBearing": "拖动旋转地图，点击恢复正北",
+      "Popup.Close": "关闭",
+      "ScaleControl.Meters": "米",
+      "ScaleControl.Kilometers": "公里",
+      "FullscreenControl.Enter": "全屏",
+      "FullscreenControl.Exit": "退出全屏",
+    },
   });
   window.gridcityMap = map; // for the browser tests and the console
   map.addControl(new maplibregl.NavigationControl({ visualizePitch: false }), "top-right");
+  map.addControl(new maplibregl.FullscreenControl(), "top-right");
   map.addControl(new maplibregl.ScaleControl({ unit: "metric" }), "bottom-right");
 
   const cataloguePromise = getJSON(urls.catalogue);
