@@ -21,7 +21,7 @@ MVT = "application/vnd.mapbox-vector-tile"
 MAX_LAYERS_PER_TILE = 20
 
 
-def _error(message: str, field: str | None, status: int) -> JsonResponse:
+def error_response(message: str, field: str | None, status: int) -> JsonResponse:
     response = JsonResponse({"message": message, "field": field}, status=status,
                             json_dumps_params={"ensure_ascii": False})
     if status == 401:
@@ -33,14 +33,14 @@ def _tile_layers() -> list:
     return [layer for layer in catalogue.layers() if layer.tiles is not None]
 
 
-def _layer_or_404(layer_id: str):
+def tile_layer_or_404(layer_id: str):
     layer = catalogue.get(layer_id)
     if layer is None or layer.tiles is None:
         raise BadTileRequest(f"no tile layer {layer_id[:60]!r}", "layer", 404)
     return layer
 
 
-def _user(request):
+def tile_user(request):
     user = basic_user(request) if request.META.get("HTTP_AUTHORIZATION") else session_user(request)
     if user is None or not user.is_authenticated:
         raise Unauthorized("log in to see map tiles")
@@ -57,9 +57,9 @@ def tile_catalogue(request):
 @require_GET
 def tilejson(request, layer_id: str):
     try:
-        layer = _layer_or_404(layer_id)
+        layer = tile_layer_or_404(layer_id)
     except BadTileRequest as exc:
-        return _error(str(exc), exc.field, exc.status)
+        return error_response(str(exc), exc.field, exc.status)
     return JsonResponse(styles.tilejson(layer, request.build_absolute_uri("/tiles/")),
                         json_dumps_params={"ensure_ascii": False})
 
@@ -76,14 +76,14 @@ def mvt(request, layers: str, z: str, x: str, y: str):
         ids = layers.split(",")
         if len(ids) > MAX_LAYERS_PER_TILE or len(set(ids)) != len(ids):
             raise BadTileRequest(f"1-{MAX_LAYERS_PER_TILE} different layers, comma-separated", "layer")
-        chosen = [_layer_or_404(i) for i in ids]
+        chosen = [tile_layer_or_404(i) for i in ids]
         z, x, y = parse_tile(z, x, y)
         for layer in chosen:
             if z > layer.tiles.maxzoom:
                 raise BadTileRequest(f"layer {layer.id} is served at z {layer.tiles.minzoom}-{layer.tiles.maxzoom};"
                                      f" clients overzoom beyond", "z")
         raw_filters = parse_filters(chosen, request.GET)
-        user = _user(request)
+        user = tile_user(request)
         parts = []
         for layer in chosen:
             scope = layer.tiles.scope(user)
@@ -91,12 +91,12 @@ def mvt(request, layers: str, z: str, x: str, y: str):
                 raise BadTileRequest(f"your account may not see layer {layer.id}", "layer", 403)
             parts.append(vector_tile(layer, z, x, y, scope, raw_filters))
     except BadTileRequest as exc:
-        return _error(str(exc), exc.field, exc.status)
+        return error_response(str(exc), exc.field, exc.status)
     except Unauthorized as exc:
-        return _error(str(exc), None, 401)
+        return error_response(str(exc), None, 401)
     except OperationalError:
         log.exception("tile %s/%s/%s/%s failed", layers, z, x, y)
-        return _error("the tile took too long or the database is unavailable; try again", None, 503)
+        return error_response("the tile took too long or the database is unavailable; try again", None, 503)
     entry = parts[0] if len(parts) == 1 else _combine(parts)
     return _respond(request, entry, min(layer.tiles.max_age for layer in chosen))
 
@@ -106,14 +106,14 @@ def tile_auth(request, layer_id: str):
     """For nginx's auth_request in front of the disk tiles (deploy/nginx/): may this request's user
     see the layer, and from which scope folder? 200 with X-Tile-Scope, or the error."""
     try:
-        layer = _layer_or_404(layer_id)
-        scope = layer.tiles.scope(_user(request))
+        layer = tile_layer_or_404(layer_id)
+        scope = layer.tiles.scope(tile_user(request))
         if scope is None:
             raise BadTileRequest(f"your account may not see layer {layer.id}", "layer", 403)
     except BadTileRequest as exc:
-        return _error(str(exc), exc.field, exc.status)
+        return error_response(str(exc), exc.field, exc.status)
     except Unauthorized as exc:
-        return _error(str(exc), None, 401)
+        return error_response(str(exc), None, 401)
     response = HttpResponse(b"")
     response["X-Tile-Scope"] = scope[0]
     return response

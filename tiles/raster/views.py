@@ -8,7 +8,7 @@ from django.views.decorators.http import require_GET
 
 from layers.ogc.exceptions import Unauthorized
 from tiles.render import BadTileRequest, parse_filters, parse_tile
-from tiles.views import _error, _layer_or_404, _user
+from tiles.views import error_response, tile_layer_or_404, tile_user
 
 from .pool import RenderTimeout
 from .render import png_tile as render_png_tile
@@ -19,23 +19,23 @@ log = logging.getLogger(__name__)
 @require_GET
 def png_tile(request, layer_id: str, z: str, x: str, y: str):
     try:
-        layer = _layer_or_404(layer_id)
+        layer = tile_layer_or_404(layer_id)
         z, x, y = parse_tile(z, x, y)
         if z > layer.tiles.maxzoom:
             raise BadTileRequest(f"layer {layer.id} is served at z {layer.tiles.minzoom}-{layer.tiles.maxzoom};"
                                  " clients overzoom beyond", "z")
         raw_filters = parse_filters([layer], request.GET)
-        scope = layer.tiles.scope(_user(request))
+        scope = layer.tiles.scope(tile_user(request))
         if scope is None:
             raise BadTileRequest(f"your account may not see layer {layer.id}", "layer", 403)
         entry = render_png_tile(layer, z, x, y, scope, raw_filters)
     except BadTileRequest as exc:
-        return _error(str(exc), exc.field, exc.status)
+        return error_response(str(exc), exc.field, exc.status)
     except Unauthorized as exc:
-        return _error(str(exc), None, 401)
+        return error_response(str(exc), None, 401)
     except (OperationalError, RenderTimeout):
         log.exception("png tile %s/%s/%s/%s failed", layer_id, z, x, y)
-        return _error("the tile took too long or the database is unavailable; try again", None, 503)
+        return error_response("the tile took too long or the database is unavailable; try again", None, 503)
     etag = f'"{entry.etag}"'
     if etag in [t.strip() for t in request.META.get("HTTP_IF_NONE_MATCH", "").split(",")]:
         response = HttpResponse(status=304)
