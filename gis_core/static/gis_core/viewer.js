@@ -47,9 +47,15 @@
     statusEl.classList.toggle("error", Boolean(isError));
   }
 
+  // The session ended (logout elsewhere, expiry): back to the login page, then to this same view.
+  function logInAgain() {
+    window.location.assign(`/accounts/login/?next=${encodeURIComponent(window.location.pathname + window.location.hash)}`);
+  }
+
   async function getJSON(url) {
     const r = await fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } });
-    if (r.status === 401 || r.status === 403) throw new Error(r.status === 401 ? "登录已过期，请重新登录" : "无权查看");
+    if (r.status === 401) { logInAgain(); throw new Error("登录已过期，请重新登录"); }
+    if (r.status === 403) throw new Error("无权查看");
     if (r.status === 404) throw new Error("未找到");
     if (!r.ok) {
       let message = `请求失败 (${r.status})`;
@@ -375,7 +381,7 @@
   map.on("zoomend", markZoomRange);
   map.on("error", (e) => {
     const status = e.error && e.error.status;
-    if (status === 401) setStatus("登录已过期，请重新登录", true);
+    if (status === 401) logInAgain();
     else if (status === 403) setStatus("您的账号无权查看部分图层", true);
     else if (e.error) console.warn("map error", e.error.message || e.error);
   });
