@@ -220,6 +220,28 @@
     setStatus("");
   }
 
+  // Coverage gaps hatched, so they read as "missing" rather than as one more coloured area. The
+  // pattern is drawn here (a style can only name images, and ours has no sprite to fetch).
+  function hatchGaps() {
+    const size = 12;
+    const canvas = document.createElement("canvas");
+    canvas.width = canvas.height = size;
+    const g = canvas.getContext("2d");
+    g.fillStyle = "rgba(220, 38, 38, 0.12)";
+    g.fillRect(0, 0, size, size);
+    g.strokeStyle = "rgba(220, 38, 38, 0.85)";
+    g.lineWidth = 1.5;
+    g.beginPath();
+    for (const d of [-size, 0, size]) { g.moveTo(d, size); g.lineTo(d + size, 0); }
+    g.stroke();
+    map.addImage("gridcity-hatch", g.getImageData(0, 0, size, size));
+    for (const id of styleLayersOf.grid_gaps || []) {
+      if (map.getLayer(id).type !== "fill") continue;
+      map.setPaintProperty(id, "fill-pattern", "gridcity-hatch");
+      map.setPaintProperty(id, "fill-opacity", 1);
+    }
+  }
+
   // ---- layer tree ----------------------------------------------------------------------------
 
   const styleLayersOf = {};   // tile layer id -> its style layer ids
@@ -364,9 +386,13 @@
   map.on("load", async () => {
     if (bounds && !openedWithView) map.fitBounds(bounds, { padding: 20, animate: false });
     indexStyle(map.getStyle());
+    hatchGaps();
     map.addSource(HIGHLIGHT, { type: "geojson", data: { type: "FeatureCollection", features: [] } });
-    map.addLayer({ id: `${HIGHLIGHT}-fill`, type: "fill", source: HIGHLIGHT, paint: { "fill-color": "#ffb000", "fill-opacity": 0.15 } });
-    map.addLayer({ id: `${HIGHLIGHT}-line`, type: "line", source: HIGHLIGHT, paint: { "line-color": "#ff7a00", "line-width": 3 } });
+    // Under the components and labels, over the other polygons.
+    const firstPoint = map.getStyle().layers.find((l) => l.type === "circle" || l.type === "symbol");
+    const below = firstPoint ? firstPoint.id : undefined;
+    map.addLayer({ id: `${HIGHLIGHT}-fill`, type: "fill", source: HIGHLIGHT, paint: { "fill-color": "#ffb000", "fill-opacity": 0.15 } }, below);
+    map.addLayer({ id: `${HIGHLIGHT}-line`, type: "line", source: HIGHLIGHT, paint: { "line-color": "#ff7a00", "line-width": 3 } }, below);
     for (const [id, source] of Object.entries(map.getStyle().sources)) if (source.tiles) sourceTiles[id] = source.tiles;
     try {
       catalogue = await cataloguePromise;
