@@ -161,6 +161,11 @@ def test_viewer_needs_a_login(client):
     assert r.status_code == 302 and r.url.startswith("/accounts/login/?next=/")
     page = client.get(r.url).content.decode()
     assert "用户名" in page and "密码" in page and "登录" in page
+    make_user("viewer-login", role="dispatcher", password=PASSWORD)
+    wrong = client.post("/accounts/login/", {"username": "viewer-login", "password": "nope", "next": "/"})
+    assert wrong.status_code == 200 and "请输入" in wrong.content.decode()  # Django's own zh-Hans message
+    right = client.post("/accounts/login/", {"username": "viewer-login", "password": PASSWORD, "next": "/#15/35.55/116.83"})
+    assert right.status_code == 302 and right.url == "/#15/35.55/116.83"
 
 
 @pytest.mark.django_db
