@@ -1,8 +1,9 @@
 """The map viewer in a real browser: Debian's chromium driven by Playwright against the live server.
 
-Log in on the zh-CN login page, open the map, turn a layer on, click a streetlight at the pixel
-MapLibre projects it to, and read its owner off the ID card popup. Every request the page makes
-must go to our own origin (no CDN, no web fonts, no basemap)."""
+Log in on the zh-CN login page, open the map, turn a layer on, click a cluster and then a streetlight
+at the pixel MapLibre projects it to, and read its owner off the ID card popup; filter it away; search
+a grid code and read its staff; log out. Every request the page makes must go to our own origin
+(no CDN, no web fonts, no basemap)."""
 import json
 import os
 import shutil
@@ -28,7 +29,7 @@ PASSWORD = "viewer-pass-2026"
 
 
 @pytest.fixture
-def browser_page(monkeypatch, tmp_path):
+def browser_page(monkeypatch):
     """A fresh chromium page recording every request it makes."""
     if not shutil.which(CHROMIUM):
         pytest.fail(f"{CHROMIUM} is missing: run scripts/install-deps.sh (Debian package chromium)")
