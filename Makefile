@@ -23,7 +23,7 @@ export GRIDCITY_ENV      ?= development
 export LOCAL_PG_PORT LOCAL_REDIS_PORT
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help up test down deps venv services migrate demo accounts clean-state bench
+.PHONY: help up test down deps venv services migrate demo accounts clean-state bench bench-deps
 
 help:
 	@echo "make up    - install what is missing, load the demo city, serve http://$(HOST):$(PORT)/"
@@ -70,7 +70,15 @@ up: demo accounts
 test: venv services
 	GRIDCITY_ENV=test $(PY) -m pytest $(PYTEST_ARGS)
 
-bench: venv services
+# The benchmarks' own comparison servers and load tool (nginx, wrk, MapServer, tipg): only for make bench.
+$(VENV)/.bench-installed: pyproject.toml
+	$(PY) -m pip install -q -e '.[test,bench]'
+	@touch $@
+
+bench-deps: venv $(VENV)/.bench-installed
+	@scripts/install-bench-deps.sh
+
+bench: venv services bench-deps
 	$(PY) -m bench $(BENCH_ARGS)
 
 down:

@@ -1,4 +1,4 @@
-"""python -m bench lookup|import|wfs|all [options]: each benchmark prints its own table.
+"""python -m bench lookup|import|wfs|tiles|wms|all [options]: each benchmark prints its own table.
 
 `all` runs each benchmark in its own process (Django binds one database per process: the lookup
 benchmark keeps its 1M components in gridcity_bench, the import benchmark truncates its own
@@ -49,19 +49,49 @@ def _wfs(args):
     return 0 if all(r["ok"] is not False for r in results) else 1
 
 
+def _tiles(args):
+    """Our vector tiles against the SQL floor, tipg and nginx: bench.tiles_bench.run()."""
+    from bench.tiles_bench import LAYERS, run
+
+    layers = tuple(args.layers.split(",")) if args.layers else LAYERS
+    result = run(scale=args.scale, seed=args.seed, database_url=args.database_url, n_tiles=args.tiles,
+                 concurrency=args.concurrency, workers=args.workers, threads=args.threads, layer_ids=layers,
+                 redis_url=args.redis_url, skip=tuple(args.skip.split(",")) if args.skip else ())
+    return 0 if all(t["ok"] for t in result["targets"]) else 1
+
+
+def _wms(args):
+    """Our /wms GetMap against MapServer 8 on the same tables: bench.wms_bench.run()."""
+    from bench.wms_bench import run
+
+    result = run(scale=args.scale, seed=args.seed, database_url=args.database_url, n_maps=args.maps,
+                 concurrency=args.concurrency, workers=args.workers, threads=args.threads, redis_url=args.redis_url)
+    return 0 if all(t["ok"] for t in result["targets"]) else 1
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
-    parser.add_argument("which", choices=["lookup", "import", "wfs", "all"])
+    parser.add_argument("which", choices=["lookup", "import", "wfs", "tiles", "wms", "all"])
     parser.add_argument("--scale", default="city", help="demo city scale: city (~1M, default), demo (~50k), tiny")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--database-url", default=None,
-                        help="bench database (name must contain 'bench'); default gridcity_bench / gridcity_bench_import")
+                        help="bench database (name must contain 'bench'); default gridcity_bench / gridcity_bench_import "
+                             "/ gridcity_bench_wfs / gridcity_bench_tiles (tiles and wms)")
     parser.add_argument("--requests", type=int, default=2000, help="lookup: requests per case and mode (max 20000)")
-    parser.add_argument("--concurrency", type=int, default=4, help="lookup: concurrent keep-alive clients")
-    parser.add_argument("--workers", type=int, default=4, help="lookup, wfs: gunicorn workers")
-    parser.add_argument("--threads", type=int, default=2, help="lookup, wfs: threads per gunicorn worker")
+    parser.add_argument("--concurrency", type=int, default=4,
+                        help="lookup, tiles, wms: concurrent keep-alive clients (every case of a run alike)")
+    parser.add_argument("--workers", type=int, default=4, help="lookup, wfs, tiles, wms: gunicorn workers "
+                        "(tiles: also tipg's uvicorn workers; wms: also MapServer FastCGI processes)")
+    parser.add_argument("--threads", type=int, default=2, help="lookup, wfs, tiles, wms: threads per gunicorn worker")
     parser.add_argument("--repeat", type=int, default=20, help="wfs: timed full GetFeature requests per case and server")
     parser.add_argument("--transactions", type=int, default=200, help="wfs: timed Update transactions per server")
+    parser.add_argument("--tiles", type=int, default=1000, help="tiles: tile positions z10-z18 (each x layers)")
+    parser.add_argument("--layers", default=None,
+                        help="tiles: comma-separated tile layers (default components,base_grids,community_grids,street_grids)")
+    parser.add_argument("--skip", default=None, help="tiles: cases to leave out, comma-separated: tipg, recipe")
+    parser.add_argument("--maps", type=int, default=200, help="wms: map extents per size")
+    parser.add_argument("--redis-url", default=None,
+                        help="tiles, wms: the bench's own Redis database, flushed for cold passes (default redis://127.0.0.1:63799/7)")
     args = parser.parse_args(argv)
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
@@ -80,6 +110,8 @@ def main(argv=None):
         return max(codes)
     if args.which == "wfs":
         return _wfs(args)
+    if args.which in ("tiles", "wms"):
+        return _tiles(args) if args.which == "tiles" else _wms(args)
     return _import(args) if args.which == "import" else _lookup(args)
 
 

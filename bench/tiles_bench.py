@@ -1,0 +1,567 @@
+"""Vector tile benchmark: our /tiles against the raw SQL floor, tipg and nginx, same tiles, same run.
+
+    .venv/bin/python -m bench tiles [--scale city] [--seed 1] [--tiles 1000] [--concurrency 4]
+
+1. Prepares the bench database (default gridcity_bench_tiles): the demo city (~1M components, ~15,000
+   base grids at scale `city`, loaded once by bench.lookup_bench.ensure_loaded and reused), migrated to
+   the latest migrations (Web Mercator columns, cluster counts).
+2. A fixed tile set (seeded, written to bench/data/): `--tiles` positions over the district at z10-z18,
+   weighted like map use (most at z14-z17) and placed where components are dense (85%) or anywhere in
+   the district (15%); each position is requested for every layer a dispatcher has on at start
+   (components, base/community/street grids) within the layer's zoom range.
+3. In one run, every case with the same concurrency:
+   (a) floor: tiles.sql.tile_sql() statements (exactly what the server runs) through psycopg, one
+       connection per concurrent worker, after one untimed pass that warms PostgreSQL's buffers;
+   (b) ours cold: gunicorn, our Redis tile cache flushed; (c) ours warm: the same paths again;
+   (d) tipg (uvicorn, the same tables and geom_3857 columns); (e) nginx serving the bytes of (c)
+       from disk (gzip_static, as ours sends gzip); (f) the production recipe deploy/nginx/ (nginx +
+       auth_request in front of gunicorn, tiles mirrored to disk by the application), cold and warm.
+   HTTP cases use wrk (bench/wrk_load.py): each path once, `--concurrency` keep-alive connections,
+   Accept-Encoding: gzip, ours with a dispatcher's session cookie.
+4. Prints p50/p95/p99, tiles/s, largest tile per zoom and the targets; writes bench/results/tiles-*.json.
+
+Targets: cold tiles/s >= 0.8 x floor, cold p99 <= 2 x floor p99, cold tiles/s >= 2 x tipg, warm tiles/s
+>= 0.5 x nginx, no tile > 500 KB. Only 127.0.0.1 is contacted; every loop is bounded."""
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from urllib.parse import urlparse
+
+from bench.lookup_bench import (DATA_DIR, RESULTS_DIR, ROOT, _percentile, ensure_database, free_port,
+                                session_cookie, setup_django, start_gunicorn, wait_until_ok)
+from bench.wfs_bench import stop
+from bench.wrk_load import run_wrk, wrk_version
+
+DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:54329/gridcity_bench_tiles"
+DEFAULT_REDIS_URL = "redis://127.0.0.1:63799/7"
+STATE = ROOT / ".local" / "bench"
+NGINX = "/usr/sbin/nginx"
+DISTRICT = (116.55, 35.38, 117.05, 35.75)  # GRIDCITY_DISTRICT_BBOX
+LAYERS = ("components", "base_grids", "community_grids", "street_grids")
+# Share of the tile set per zoom: like a dispatcher's map use, most work at street level.
+ZOOM_WEIGHTS = {10: 2, 11: 3, 12: 5, 13: 8, 14: 14, 15: 20, 16: 22, 17: 16, 18: 10}
+DENSE_SHARE = 0.85
+MAX_TILE_BYTES = 500 * 1024
+# tipg learns a geometry column's SRID from its type, and our generated geom_3857 columns are untyped
+# `geometry` (tipg would take them for EPSG:4326). So tipg gets views over the same tables that cast
+# geom_3857 to geometry(Geometry, 3857), each with a GiST index on exactly that expression (bench
+# database only), so it filters by index and encodes with no ST_Transform, like ours.
+TIPG_VIEWS = """
+CREATE SCHEMA IF NOT EXISTS bench_tipg;
+CREATE OR REPLACE VIEW bench_tipg.components AS SELECT id, code, state_code,
+    geom_3857::geometry(Geometry, 3857) AS geom FROM public.components_component WHERE NOT retired;
+CREATE OR REPLACE VIEW bench_tipg.grids AS SELECT id, code, name, level_id, parent_code,
+    geom_3857::geometry(Geometry, 3857) AS geom FROM public.layers_grid;
+CREATE INDEX IF NOT EXISTS bench_tipg_component_geom ON components_component
+    USING gist ((geom_3857::geometry(Geometry, 3857))) WHERE NOT retired;
+CREATE INDEX IF NOT EXISTS bench_tipg_grid_geom ON layers_grid USING gist ((geom_3857::geometry(Geometry, 3857)));
+"""
+# The nearest tipg has to each of our layers: plain columns (no class join), the level as a filter.
+GRID_PROPS = "properties=code,name,level_id,parent_code"
+TIPG_QUERY = {
+    "components": ("bench_tipg.components", "properties=code,state_code"),
+    "base_grids": ("bench_tipg.grids", f"{GRID_PROPS}&level_id=4"),
+    "community_grids": ("bench_tipg.grids", f"{GRID_PROPS}&level_id=3"),
+    "street_grids": ("bench_tipg.grids", f"{GRID_PROPS}&level_id=2"),
+}
+
+
+# --- preparation -------------------------------------------------------------------------------------
+
+def prepare(scale: str, seed: int, database_url: str, redis_url: str) -> dict:
+    """Bench database with the demo city, migrated to the latest migrations (idempotent, reused)."""
+    os.environ["REDIS_URL"] = redis_url
+    os.environ.setdefault("CELERY_BROKER_URL", redis_url)
+    # Migrations that add generated columns rewrite 1M rows: more than the request timeout allows.
+    os.environ["GRIDCITY_STATEMENT_TIMEOUT_MS"] = "0"
+    ensure_database(database_url)
+    t = time.perf_counter()
+    env = setup_django(database_url)
+    from bench.lookup_bench import ensure_loaded
+    from fixtures.demo_city import load_grids
+
+    from django.db import connection
+    from layers.models import Grid
+
+    loaded = ensure_loaded(scale, seed)  # components and, on a first load, the grids
+    # load_grids re-checks every component's grid codes even when the grids are there: only when missing.
+    grids_loaded = not Grid.objects.filter(level_id=1).exists()
+    if grids_loaded:
+        load_grids(scale, seed)
+
+    with connection.cursor() as cur:
+        cur.execute("SELECT count(*) FILTER (WHERE NOT retired) FROM components_component")
+        components = cur.fetchone()[0]
+        cur.execute("SELECT level_id, count(*) FROM layers_grid GROUP BY 1 ORDER BY 1")
+        levels = dict(cur.fetchall())
+        cur.execute("SELECT count(*) FROM components_component WHERE geom_3857 IS NULL AND NOT retired")
+        if cur.fetchone()[0]:
+            raise SystemExit("components without geom_3857: the bench database is not migrated")
+        cur.execute(TIPG_VIEWS)
+        if loaded.get("loaded") or grids_loaded:
+            cur.execute("VACUUM ANALYZE components_component")
+            cur.execute("VACUUM ANALYZE layers_grid")
+            cur.execute("ANALYZE tiles_componentcell")
+    env["GRIDCITY_STATEMENT_TIMEOUT_MS"] = "30000"  # the servers run with the usual timeout
+    return {"env": env, "components": components, "grid_levels": levels,
+            "prepare_seconds": round(time.perf_counter() - t, 1)}
+
+
+def density_points(seed: int) -> list[tuple[float, float]]:
+    """~4,000 live components' positions (lon, lat), chosen by a hash of their codes: the same for the
+    same demo city whatever the physical row order."""
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute("SELECT ST_X(ST_PointOnSurface(geom)), ST_Y(ST_PointOnSurface(geom)) FROM components_component "
+                    "WHERE NOT retired AND abs(hashtext(code || %s)) %% 256 = 0 ORDER BY code", [str(seed)])
+        return [(float(x), float(y)) for x, y in cur.fetchall()]
+
+
+def _tiles_available(z: int) -> int:
+    import mercantile
+
+    a, b = mercantile.tile(DISTRICT[0], DISTRICT[3], z), mercantile.tile(DISTRICT[2], DISTRICT[1], z)
+    return (b.x - a.x + 1) * (b.y - a.y + 1)
+
+
+def _allocate(n: int) -> dict[int, int]:
+    """Tiles per zoom: n split by ZOOM_WEIGHTS, capped by what the district holds at low zooms; the
+    remainder goes to the zooms that still have room, by weight."""
+    total = sum(ZOOM_WEIGHTS.values())
+    want = {z: n * w / total for z, w in ZOOM_WEIGHTS.items()}
+    cap = {z: _tiles_available(z) for z in ZOOM_WEIGHTS}
+    alloc = {z: min(cap[z], int(round(want[z]))) for z in ZOOM_WEIGHTS}
+    for _ in range(20):
+        left = n - sum(alloc.values())
+        room = {z: ZOOM_WEIGHTS[z] for z in alloc if alloc[z] < cap[z]}
+        if left <= 0 or not room:
+            break
+        wsum = sum(room.values())
+        for z in sorted(room, key=lambda z: -room[z]):
+            add = min(cap[z] - alloc[z], max(1, int(round(left * room[z] / wsum))), n - sum(alloc.values()))
+            alloc[z] += max(0, add)
+    return alloc
+
+
+def tile_set(n: int, seed: int, points: list[tuple[float, float]]) -> list[tuple[int, int, int]]:
+    """n distinct (z, x, y), deterministic for (n, seed, points), in a seeded shuffled order."""
+    import mercantile
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    out: list[tuple[int, int, int]] = []
+    for z, count in _allocate(n).items():
+        seen: set[tuple[int, int, int]] = set()
+        if count >= _tiles_available(z):  # every tile of the district at this zoom
+            seen.update((z, t.x, t.y) for t in mercantile.tiles(*DISTRICT, zooms=[z]))
+        for _ in range(200 * count):
+            if len(seen) >= count:
+                break
+            if points and rng.random() < DENSE_SHARE:
+                lon, lat = points[int(rng.integers(len(points)))]
+                w = 360.0 / 2 ** z  # jitter within about one tile
+                lon, lat = lon + rng.uniform(-w / 2, w / 2), lat + rng.uniform(-w / 3, w / 3)
+            else:
+                lon, lat = rng.uniform(DISTRICT[0], DISTRICT[2]), rng.uniform(DISTRICT[1], DISTRICT[3])
+            if not (DISTRICT[0] <= lon <= DISTRICT[2] and DISTRICT[1] <= lat <= DISTRICT[3]):
+                continue
+            t = mercantile.tile(lon, lat, z)
+            seen.add((z, t.x, t.y))
+        out.extend(sorted(seen)[:count])
+    order = rng.permutation(len(out))
+    return [out[i] for i in order]
+
+
+def load_tile_set(n: int, seed: int, scale: str) -> list[tuple[int, int, int]]:
+    path = DATA_DIR / f"tileset_{scale}_seed{seed}_n{n}.json"
+    if path.exists():
+        return [tuple(t) for t in json.loads(path.read_text())]
+    tiles = tile_set(n, seed, density_points(seed))
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(tiles))
+    return tiles
+
+
+def requests_for(tiles, layer_ids) -> list[tuple[str, int, int, int]]:
+    """(layer, z, x, y) for each tile and each layer served at that zoom (what a viewer asks for)."""
+    from layers import catalogue
+
+    specs = {lid: catalogue.get(lid).tiles for lid in layer_ids}
+    return [(lid, z, x, y) for z, x, y in tiles for lid in layer_ids
+            if specs[lid].minzoom <= z <= specs[lid].maxzoom]
+
+
+# --- (a) the floor -----------------------------------------------------------------------------------
+
+def statements(reqs) -> list[tuple[str, list]]:
+    from layers import catalogue
+    from tiles.sql import TileRequest, tile_sql
+
+    return [tile_sql(TileRequest(catalogue.get(lid), z, x, y)) for lid, z, x, y in reqs]
+
+
+def run_floor(database_url: str, stmts, concurrency: int) -> dict:
+    """Each statement once, split over `concurrency` psycopg connections taking the next in turn."""
+    import psycopg
+
+    lock = threading.Lock()
+    nxt = [0]
+    lat = [0.0] * len(stmts)
+    sizes = [0] * len(stmts)
+    errors: list[str] = []
+
+    def worker():
+        with psycopg.connect(database_url, autocommit=True) as conn:
+            while True:
+                with lock:
+                    i = nxt[0]
+                    nxt[0] += 1
+                if i >= len(stmts):
+                    return
+                sql, params = stmts[i]
+                t = time.perf_counter()
+                try:
+                    row = conn.execute(sql, params).fetchone()
+                except psycopg.Error as exc:
+                    with lock:
+                        errors.append(f"{exc.__class__.__name__}: {str(exc)[:200]}")
+                    continue
+                lat[i] = (time.perf_counter() - t) * 1000
+                sizes[i] = len(row[0]) if row and row[0] else 0
+
+    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
+    t0 = time.perf_counter()
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    seconds = time.perf_counter() - t0
+    s = sorted(lat)
+    return {"n": len(stmts), "ok": len(stmts) - len(errors), "bad": len(errors), "socket_errors": 0,
+            "first_bad": errors[0] if errors else "", "seconds": round(seconds, 3), "rps": len(stmts) / seconds,
+            "p50": _percentile(s, 50), "p95": _percentile(s, 95), "p99": _percentile(s, 99),
+            "mean": sum(s) / len(s), "max": s[-1], "sizes": sizes, "complete": not errors}
+
+
+# --- servers -----------------------------------------------------------------------------------------
+
+def flush_tile_cache(redis_url: str) -> None:
+    """Empties the bench's own Redis database (tile cache and cached sessions; sessions fall back to
+    the database). Refuses database 0, which development uses."""
+    import redis
+
+    db = int((urlparse(redis_url).path or "/0").lstrip("/") or 0)
+    if db == 0:
+        raise SystemExit("refusing to flush Redis database 0: give the bench its own (--redis-url .../7)")
+    redis.Redis.from_url(redis_url).flushdb()
+
+
+def start_tipg(database_url: str, port: int, workers: int) -> subprocess.Popen:
+    u = urlparse(database_url)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TIPG_", "DJANGO_"))}
+    env.update({
+        "DATABASE_URL": f"postgresql://{u.username or 'postgres'}@{u.hostname}:{u.port or 5432}{u.path}",
+        "TIPG_DB_SCHEMAS": '["bench_tipg"]',
+        "TIPG_DB_TABLES": '["bench_tipg.components", "bench_tipg.grids"]',
+        "TIPG_DB_MAX_CONN_SIZE": "10",
+        "TIPG_DEBUG": "FALSE",
+    })
+    uvicorn = Path(sys.executable).with_name("uvicorn")
+    log = open(STATE / "tipg.log", "ab")
+    return subprocess.Popen([str(uvicorn), "tipg.main:app", "--host", "127.0.0.1", "--port", str(port),
+                             "--workers", str(workers), "--log-level", "warning", "--no-access-log"],
+                            env=env, cwd=STATE, stdout=log, stderr=subprocess.STDOUT)
+
+
+def render_template(src: Path, dest: Path, values: dict) -> Path:
+    text = src.read_text()
+    for k, v in values.items():
+        text = text.replace(f"@{k}@", str(v))
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    dest.write_text(text)
+    return dest
+
+
+def start_nginx(conf_body: Path, name: str, port: int) -> subprocess.Popen:
+    """nginx in the foreground with its state under .local/bench/<name>/; `conf_body` is an http-level
+    include (server blocks) rendered beforehand."""
+    prefix = STATE / name
+    for d in ("logs", "tmp"):
+        (prefix / d).mkdir(parents=True, exist_ok=True)
+    main = render_template(ROOT / "bench" / "nginx" / "main.conf.template", prefix / "nginx.conf", {
+        "PREFIX": prefix, "BODY": conf_body, "USER": "user root;" if os.geteuid() == 0 else ""})
+    test = subprocess.run([NGINX, "-t", "-p", str(prefix), "-c", str(main)], capture_output=True, text=True)
+    if test.returncode != 0:
+        raise SystemExit(f"nginx config {main}: {test.stderr}")
+    return subprocess.Popen([NGINX, "-p", str(prefix), "-c", str(main)], stdout=subprocess.DEVNULL,
+                            stderr=open(prefix / "logs" / "stderr.log", "ab"))
+
+
+def warm_up(base: str, paths: list[str], concurrency: int, headers: dict) -> None:
+    """Untimed: a few requests per worker so that imports, connections and catalogues are ready (our
+    cache is flushed after it, so the cold pass stays cold)."""
+    run_wrk(base, paths[:40], concurrency=concurrency, headers=headers)
+
+
+def capture(base: str, paths: list[str], cookie: str, out_dir: Path) -> dict:
+    """Untimed: every tile of `paths` as the server sends it with gzip (from its warm cache), written
+    to out_dir as <path> (decoded) and <path>.gz (the gzip body, for nginx's gzip_static)."""
+    import httpx
+
+    if out_dir.exists():
+        shutil.rmtree(out_dir)
+    sizes: dict[str, tuple[int, int]] = {}
+    bad = []
+    with httpx.Client(base_url=base, cookies={"sessionid": cookie}, timeout=60.0,
+                      headers={"Accept-Encoding": "gzip"}) as client:
+        for p in paths:
+            with client.stream("GET", p) as r:
+                wire = b"".join(r.iter_raw())
+                if r.status_code not in (200, 204):
+                    bad.append(f"{p}: HTTP {r.status_code}")
+                    continue
+                gz = r.headers.get("content-encoding") == "gzip"
+            raw = gzip.decompress(wire) if gz and wire else wire
+            target = out_dir / p.lstrip("/")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(raw)
+            if gz:
+                target.with_name(target.name + ".gz").write_bytes(wire)
+            sizes[p] = (len(wire), len(raw))
+    return {"sizes": sizes, "bad": bad}
+
+
+# --- the run -----------------------------------------------------------------------------------------
+
+def run(scale: str = "city", seed: int = 1, database_url: str | None = None, *, n_tiles: int = 1000,
+        concurrency: int = 4, workers: int = 4, threads: int = 2, layer_ids=LAYERS,
+        redis_url: str | None = None, skip=()) -> dict:
+    database_url = database_url or os.environ.get("BENCH_TILES_DATABASE_URL") or DEFAULT_DATABASE_URL
+    redis_url = redis_url or os.environ.get("BENCH_REDIS_URL") or DEFAULT_REDIS_URL
+    n_tiles = max(10, min(int(n_tiles), 20000))
+    STATE.mkdir(parents=True, exist_ok=True)
+    t0 = time.perf_counter()
+    prep = prepare(scale, seed, database_url, redis_url)
+    env = prep["env"]
+    print(f"bench database {database_url.rsplit('/', 1)[-1]}: {prep['components']:,} live components, grids per "
+          f"level {prep['grid_levels']} ({prep['prepare_seconds']} s)", flush=True)
+    tiles = load_tile_set(n_tiles, seed, scale)
+    reqs = requests_for(tiles, layer_ids)
+    per_zoom = {}
+    for z, _, _ in tiles:
+        per_zoom[z] = per_zoom.get(z, 0) + 1
+    print(f"tile set: {len(tiles)} tiles {dict(sorted(per_zoom.items()))}, {len(reqs)} layer tiles "
+          f"({', '.join(layer_ids)})", flush=True)
+    stmts = statements(reqs)
+    cookie = session_cookie()
+    versions = tool_versions()
+    from django.db import connections
+
+    connections.close_all()
+    ours_paths = [f"/tiles/{lid}/{z}/{x}/{y}.mvt" for lid, z, x, y in reqs]
+    tipg_paths = [f"/collections/{TIPG_QUERY[lid][0]}/tiles/WebMercatorQuad/{z}/{x}/{y}?{TIPG_QUERY[lid][1]}"
+                  for lid, z, x, y in reqs]
+    headers = {"Accept-Encoding": "gzip"}
+    ours_headers = {**headers, "Cookie": f"sessionid={cookie}"}
+    load_before = os.getloadavg()
+    cases: dict[str, dict] = {}
+
+    def record(name, label, m):
+        m["label"] = label
+        cases[name] = m
+        print(f"  {label}: {m['rps']:.0f} tiles/s, p50 {m['p50']:.1f} ms, p99 {m['p99']:.1f} ms, "
+              f"{m['ok']}/{m['n']} ok{' ' + m['first_bad'] if m['bad'] else ''}", flush=True)
+
+    print("  (a) floor: warming PostgreSQL's buffers (untimed) ...", flush=True)
+    run_floor(database_url, stmts, concurrency)
+    floor = run_floor(database_url, stmts, concurrency)
+    floor_sizes = floor.pop("sizes")
+    record("floor", "(a) floor: raw ST_AsMVT SQL via psycopg", floor)
+
+    procs: list[subprocess.Popen] = []
+    sizes_ours: dict[str, tuple[int, int]] = {}
+    try:
+        port = free_port()
+        base = f"http://127.0.0.1:{port}"
+        gunicorn = start_gunicorn({**env, "REDIS_URL": redis_url}, port, workers, threads)
+        procs.append(gunicorn)
+        wait_until_ok(f"{base}/tiles/", gunicorn, what="gunicorn", cookies={"sessionid": cookie})
+        warm_up(base, ours_paths, concurrency, ours_headers)
+        flush_tile_cache(redis_url)
+        record("ours_cold", "(b) ours cold (cache flushed)",
+               run_wrk(base, ours_paths, concurrency=concurrency, headers=ours_headers))
+        record("ours_warm", "(c) ours warm (second pass)",
+               run_wrk(base, ours_paths, concurrency=concurrency, headers=ours_headers))
+        static_root = STATE / "static-tiles"
+        cap = capture(base, ours_paths, cookie, static_root)
+        sizes_ours = cap["sizes"]
+        if cap["bad"]:
+            print(f"  capture: {len(cap['bad'])} failed, e.g. {cap['bad'][:3]}")
+        stop(gunicorn)
+
+        if "tipg" not in skip:
+            tport = free_port()
+            tipg = start_tipg(database_url, tport, workers)
+            procs.append(tipg)
+            tbase = f"http://127.0.0.1:{tport}"
+            wait_until_ok(f"{tbase}/collections/bench_tipg.grids", tipg, what="tipg", timeout=120)
+            warm_up(tbase, tipg_paths, concurrency, headers)
+            record("tipg", "(d) tipg", run_wrk(tbase, tipg_paths, concurrency=concurrency, headers=headers))
+            stop(tipg)
+
+        nport = free_port()
+        body = render_template(ROOT / "bench" / "nginx" / "static-tiles.conf.template",
+                               STATE / "nginx-static" / "server.conf", {"LISTEN": f"127.0.0.1:{nport}",
+                                                                         "ROOT": static_root})
+        nginx = start_nginx(body, "nginx-static", nport)
+        procs.append(nginx)
+        wait_until_ok(f"http://127.0.0.1:{nport}{ours_paths[0]}", nginx, what="nginx")
+        record("nginx", "(e) nginx: the same bytes from disk",
+               run_wrk(f"http://127.0.0.1:{nport}", ours_paths, concurrency=concurrency, headers=headers))
+        stop(nginx)
+
+        recipe = ROOT / "deploy" / "nginx" / "gridcity.conf.template"
+        if recipe.exists() and "recipe" not in skip:
+            disk = STATE / "tile-disk"
+            if disk.exists():
+                shutil.rmtree(disk)
+            disk.mkdir(parents=True)
+            gport, rport = free_port(), free_port()
+            gunicorn = start_gunicorn({**env, "REDIS_URL": redis_url, "GRIDCITY_TILE_DISK_DIR": str(disk)},
+                                      gport, workers, threads)
+            procs.append(gunicorn)
+            wait_until_ok(f"http://127.0.0.1:{gport}/tiles/", gunicorn, what="gunicorn", cookies={"sessionid": cookie})
+            state = STATE / "nginx-recipe"
+            body = render_template(recipe, state / "server.conf", {
+                "LISTEN": f"127.0.0.1:{rport}", "UPSTREAM": f"127.0.0.1:{gport}", "TILE_DIR": disk, "STATE": state})
+            nginx = start_nginx(body, "nginx-recipe", rport)
+            procs.append(nginx)
+            rbase = f"http://127.0.0.1:{rport}"
+            wait_until_ok(f"{rbase}/tiles/", nginx, what="nginx recipe", cookies={"sessionid": cookie})
+            warm_up(rbase, ours_paths, concurrency, ours_headers)
+            flush_tile_cache(redis_url)
+            for d in disk.iterdir():  # what the warm-up mirrored
+                shutil.rmtree(d)
+            record("recipe_cold", "(f) nginx recipe + gunicorn, cold",
+                   run_wrk(rbase, ours_paths, concurrency=concurrency, headers=ours_headers))
+            record("recipe_warm", "(f) nginx recipe + gunicorn, warm (disk)",
+                   run_wrk(rbase, ours_paths, concurrency=concurrency, headers=ours_headers))
+    finally:
+        for p in reversed(procs):
+            stop(p)
+    load_after = os.getloadavg()
+    report = summarize(cases, reqs, floor_sizes, sizes_ours)
+    meta = {"scale": scale, "seed": seed, "tiles": len(tiles), "layer_tiles": len(reqs), "layers": list(layer_ids),
+            "tiles_per_zoom": dict(sorted(per_zoom.items())), "concurrency": concurrency, "workers": workers,
+            "threads": threads, "components": prep["components"], "grid_levels": prep["grid_levels"],
+            "versions": versions, "loadavg_before": load_before, "loadavg_after": load_after,
+            "cpus": os.cpu_count(), "seconds": round(time.perf_counter() - t0, 1)}
+    print_report(meta, cases, report)
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    out = RESULTS_DIR / f"tiles-{time.strftime('%Y%m%d-%H%M%S')}.json"
+    out.write_text(json.dumps({**meta, "cases": cases, **report}, indent=1, default=str))
+    print(f"results: {out.relative_to(ROOT)}")
+    return {"cases": cases, **report}
+
+
+def summarize(cases, reqs, floor_sizes, sizes_ours) -> dict:
+    zooms: dict[int, dict] = {}
+    for (lid, z, x, y), raw in zip(reqs, floor_sizes):
+        row = zooms.setdefault(z, {"tiles": 0, "floor_max": 0, "floor_max_tile": "", "ours_max_raw": 0,
+                                   "ours_max_gzip": 0})
+        row["tiles"] += 1
+        if raw > row["floor_max"]:
+            row["floor_max"], row["floor_max_tile"] = raw, f"{lid}/{z}/{x}/{y}"
+        wire, decoded = sizes_ours.get(f"/tiles/{lid}/{z}/{x}/{y}.mvt", (0, 0))
+        row["ours_max_raw"] = max(row["ours_max_raw"], decoded)
+        row["ours_max_gzip"] = max(row["ours_max_gzip"], wire)
+    largest = max([r["floor_max"] for r in zooms.values()] + [r["ours_max_raw"] for r in zooms.values()] or [0])
+    f, c, w = cases.get("floor"), cases.get("ours_cold"), cases.get("ours_warm")
+    tipg, nginx = cases.get("tipg"), cases.get("nginx")
+    targets = []
+
+    def target(name, value, want, ok):
+        targets.append({"target": name, "value": value, "want": want, "ok": bool(ok)})
+
+    if f and c:
+        target("cold tiles/s >= 0.8 x floor", f"{c['rps']:.0f} vs {f['rps']:.0f} ({c['rps'] / f['rps']:.2f}x)",
+               f">= {0.8 * f['rps']:.0f}", c["rps"] >= 0.8 * f["rps"])
+        target("cold p99 <= 2 x floor p99", f"{c['p99']:.1f} ms vs {f['p99']:.1f} ms ({c['p99'] / f['p99']:.2f}x)",
+               f"<= {2 * f['p99']:.1f} ms", c["p99"] <= 2 * f["p99"])
+    if c and tipg:
+        target("cold tiles/s >= 2 x tipg", f"{c['rps']:.0f} vs {tipg['rps']:.0f} ({c['rps'] / tipg['rps']:.2f}x)",
+               f">= {2 * tipg['rps']:.0f}", c["rps"] >= 2 * tipg["rps"])
+    if w and nginx:
+        target("warm tiles/s >= 0.5 x nginx", f"{w['rps']:.0f} vs {nginx['rps']:.0f} ({w['rps'] / nginx['rps']:.2f}x)",
+               f">= {0.5 * nginx['rps']:.0f}", w["rps"] >= 0.5 * nginx["rps"])
+    target("no tile > 500 KB", f"largest {largest:,} B", f"<= {MAX_TILE_BYTES:,} B", largest <= MAX_TILE_BYTES)
+    for name, m in cases.items():
+        if m["bad"] or m.get("socket_errors") or not m.get("complete", True):
+            target(f"{name}: every tile answered", f"{m['ok']}/{m['n']} ok", "all", False)
+    same = sum(1 for (lid, z, x, y), raw in zip(reqs, floor_sizes)
+               if sizes_ours.get(f"/tiles/{lid}/{z}/{x}/{y}.mvt", (0, -1))[1] == raw)
+    return {"zooms": {str(z): zooms[z] for z in sorted(zooms)}, "largest_tile": largest, "targets": targets,
+            "ours_same_size_as_floor": same}
+
+
+def tool_versions() -> dict:
+    import importlib.metadata as md
+
+    out = {"wrk": wrk_version()}
+    for pkg in ("tipg", "uvicorn", "gunicorn", "psycopg", "django"):
+        try:
+            out[pkg] = md.version(pkg)
+        except md.PackageNotFoundError:
+            out[pkg] = "missing"
+    r = subprocess.run([NGINX, "-v"], capture_output=True, text=True)
+    out["nginx"] = r.stderr.strip().removeprefix("nginx version: ")
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute("SELECT version(), postgis_lib_version()")
+        pg, postgis = cur.fetchone()
+    out["postgresql"] = pg.split(" on ")[0]
+    out["postgis"] = postgis
+    return out
+
+
+def print_report(meta, cases, report) -> None:
+    v = meta["versions"]
+    print(f"\nVector tile benchmark: {meta['tiles']} tiles z10-z18 x layers {', '.join(meta['layers'])} = "
+          f"{meta['layer_tiles']} tile requests per case (tiles per zoom {meta['tiles_per_zoom']}); "
+          f"{meta['components']:,} live components, grids per level {meta['grid_levels']}")
+    print(f"Concurrency {meta['concurrency']} for every case; HTTP: {v['wrk']} (each path once, keep-alive, "
+          f"Accept-Encoding: gzip); ours = gunicorn {meta['workers']} workers x {meta['threads']} threads (gthread); "
+          f"tipg {v['tipg']} = uvicorn {meta['workers']} workers; nginx {v['nginx']}; {v['postgresql']}, PostGIS "
+          f"{v['postgis']}")
+    print(f"Machine: {meta['cpus']} CPUs, load average before {meta['loadavg_before'][0]:.2f}, after "
+          f"{meta['loadavg_after'][0]:.2f} (shared machine: other work may run)")
+    print()
+    print("| case | tiles/s | p50 ms | p95 ms | p99 ms | max ms | ok | bytes sent |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    for m in cases.values():
+        sent = f"{m['body_bytes']:,}" if "body_bytes" in m else "-"
+        print(f"| {m['label']} | {m['rps']:.0f} | {m['p50']:.1f} | {m['p95']:.1f} | {m['p99']:.1f} | {m['max']:.0f} | "
+              f"{m['ok']}/{m['n']} | {sent} |")
+    print()
+    print("| zoom | layer tiles | largest raw MVT (floor) | largest ours decoded / gzip | largest tile |")
+    print("|---:|---:|---:|---:|---|")
+    for z, r in report["zooms"].items():
+        print(f"| {z} | {r['tiles']} | {r['floor_max']:,} B | {r['ours_max_raw']:,} / {r['ours_max_gzip']:,} B | "
+              f"{r['floor_max_tile']} |")
+    print()
+    print("| target | measured | wanted | result |")
+    print("|---|---|---|---|")
+    for t in report["targets"]:
+        print(f"| {t['target']} | {t['value']} | {t['want']} | {'pass' if t['ok'] else 'FAIL'} |")
+    print(f"\nours' decoded tile has the floor's size for {report['ours_same_size_as_floor']}/{meta['layer_tiles']} "
+          f"tile requests (the same SQL; differences would be changes between passes)")
