@@ -14,6 +14,7 @@ import threading
 
 import redis
 from django.conf import settings
+from django.db import connection
 
 from layers.catalogue import Layer
 
@@ -68,7 +69,9 @@ def spec_digest(layer: Layer) -> str:
         t = layer.tiles
         text = repr((t.table, t.columns, t.where, t.geometry, t.bbox_column, t.id_column, t.minzoom, t.maxzoom,
                      t.simplify_px, t.clusters_below, t.cluster_major, t.feature_limit,
-                     [(f.param, f.sql) for f in t.filters], settings.TILE_CACHE_VERSION))
+                     [(f.param, f.sql) for f in t.filters], settings.TILE_CACHE_VERSION,
+                     # One Redis may serve several databases (development, tests): never each other's tiles.
+                     connection.settings_dict["NAME"], connection.settings_dict.get("PORT")))
         d = _spec_digests[layer.id] = hashlib.sha1(text.encode()).hexdigest()[:10]
     return d
 
