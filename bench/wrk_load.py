@@ -19,10 +19,11 @@ def wrk_version() -> str:
 
 
 def run_wrk(base_url: str, paths: list[str], *, concurrency: int = 4, headers: dict | None = None,
-            max_seconds: int = 900, timeout_s: int = 60) -> dict:
+            max_seconds: int = 900, timeout_s: int = 60, expect_type: str = "") -> dict:
     """GETs each path once (in order) against base_url; returns counts, ms percentiles and requests/s.
 
-    A path failing or timing out is counted, not retried. max_seconds bounds the whole run."""
+    A path failing or timing out is counted, not retried; with expect_type, so is an answer of another
+    Content-Type. max_seconds bounds the whole run."""
     if not shutil.which("wrk"):
         raise SystemExit("wrk is missing: run scripts/install-bench-deps.sh")
     with tempfile.TemporaryDirectory(prefix="wrk-") as tmp:
@@ -34,7 +35,8 @@ def run_wrk(base_url: str, paths: list[str], *, concurrency: int = 4, headers: d
             cmd += ["-H", f"{k}: {v}"]
         cmd.append(base_url)
         r = subprocess.run(cmd, capture_output=True, text=True, timeout=max_seconds + 60,
-                           env={"WRK_PATHS": str(listing), "WRK_OUT": str(out), "PATH": "/usr/bin:/bin"})
+                           env={"WRK_PATHS": str(listing), "WRK_OUT": str(out), "WRK_EXPECT_TYPE": expect_type,
+                                "PATH": "/usr/bin:/bin"})
         if r.returncode != 0 or not out.exists():
             raise SystemExit(f"wrk failed ({r.returncode}): {r.stderr[-500:]} {r.stdout[-500:]}")
         raw = json.loads(out.read_text())

@@ -7,6 +7,9 @@ for line in io.lines(os.getenv("WRK_PATHS")) do
 end
 local n = #paths
 local threads = {}
+-- Optional: answers whose Content-Type does not start with $WRK_EXPECT_TYPE count as failed (MapServer
+-- reports errors as a 200 with an XML exception).
+local expect_type = os.getenv("WRK_EXPECT_TYPE") or ""
 
 -- wrk's main thread sleeps for the whole -d duration even after a thread stops; a SIGINT (what wrk
 -- handles as "stop now") ends the run as soon as the last path is answered. The span from the first
@@ -42,7 +45,8 @@ end
 
 function response(status, headers, body)
   local len = body and #body or 0
-  if status == 200 or status == 204 then
+  local ctype = headers["Content-Type"] or headers["content-type"] or ""
+  if (status == 200 or status == 204) and (expect_type == "" or string.sub(ctype, 1, #expect_type) == expect_type) then
     ok = ok + 1
   else
     bad = bad + 1
