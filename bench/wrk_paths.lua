@@ -44,6 +44,8 @@ function request()
 end
 
 function response(status, headers, body)
+  -- Answers that reach the same event-loop turn as the n-th one are the uncounted repeats.
+  if ok + bad >= n then return end
   local len = body and #body or 0
   local ctype = headers["Content-Type"] or headers["content-type"] or ""
   if (status == 200 or status == 204) and (expect_type == "" or string.sub(ctype, 1, #expect_type) == expect_type) then
