@@ -167,6 +167,11 @@ def run(scale: str = "city", seed: int = 1, database_url: str | None = None, *, 
         wait_until_ok(f"{ms}/?SERVICE=WMS&VERSION=1.3.0&REQUEST=GetCapabilities", nginx, what="MapServer",
                       ok=lambda r: r.status_code == 200 and b"WMS_Capabilities" in r.content[:3000])
         servers = (("ours", ours, "/wms?", {"Cookie": f"sessionid={cookie}"}), ("MapServer 8", ms, "/?", {}))
+        for _, base, prefix, headers in servers:
+            # Every worker and render process up (ours start their mapnik processes on first use),
+            # every MapServer process connected: more connections than processes, untimed.
+            warm = [prefix + getmap_query("base_grids", b, 256) for b in boxes[256][:64]]
+            run_wrk(base, warm, concurrency=2 * workers * threads, headers=headers, expect_type="image/png")
         for size in SIZES:
             for layers in LAYER_CASES:
                 case = f"GetMap {size}x{size} {layers}"
