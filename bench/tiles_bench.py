@@ -254,7 +254,7 @@ def run_floor(database_url: str, stmts, concurrency: int) -> dict:
     return {"n": len(stmts), "ok": len(stmts) - len(errors), "bad": len(errors), "socket_errors": 0,
             "first_bad": errors[0] if errors else "", "seconds": round(seconds, 3), "rps": len(stmts) / seconds,
             "p50": _percentile(s, 50), "p95": _percentile(s, 95), "p99": _percentile(s, 99),
-            "mean": sum(s) / len(s), "max": s[-1], "sizes": sizes, "complete": not errors}
+            "mean": sum(s) / len(s), "max": s[-1], "sizes": sizes, "latencies": lat, "complete": not errors}
 
 
 # --- servers -----------------------------------------------------------------------------------------
@@ -390,6 +390,7 @@ def run(scale: str = "city", seed: int = 1, database_url: str | None = None, *, 
     run_floor(database_url, stmts, concurrency)
     floor = run_floor(database_url, stmts, concurrency)
     floor_sizes = floor.pop("sizes")
+    floor_lat = floor.pop("latencies")
     record("floor", "(a) floor: raw ST_AsMVT SQL via psycopg", floor)
 
     procs: list[subprocess.Popen] = []
@@ -464,7 +465,7 @@ def run(scale: str = "city", seed: int = 1, database_url: str | None = None, *, 
         for p in reversed(procs):
             stop(p)
     load_after = os.getloadavg()
-    report = summarize(cases, reqs, floor_sizes, sizes_ours)
+    report = summarize(cases, reqs, floor_sizes, floor_lat, sizes_ours)
     meta = {"scale": scale, "seed": seed, "tiles": len(tiles), "layer_tiles": len(reqs), "layers": list(layer_ids),
             "tiles_per_zoom": dict(sorted(per_zoom.items())), "concurrency": concurrency, "workers": workers,
             "threads": threads, "components": prep["components"], "grid_levels": prep["grid_levels"],
@@ -478,9 +479,11 @@ def run(scale: str = "city", seed: int = 1, database_url: str | None = None, *, 
     return {"cases": cases, **report}
 
 
-def summarize(cases, reqs, floor_sizes, sizes_ours) -> dict:
+def summarize(cases, reqs, floor_sizes, floor_lat, sizes_ours) -> dict:
     zooms: dict[int, dict] = {}
-    for (lid, z, x, y), raw in zip(reqs, floor_sizes):
+    lat_by_zoom: dict[int, list[float]] = {}
+    for (lid, z, x, y), raw, ms in zip(reqs, floor_sizes, floor_lat):
+        lat_by_zoom.setdefault(z, []).append(ms)
         row = zooms.setdefault(z, {"tiles": 0, "floor_max": 0, "floor_max_tile": "", "ours_max_raw": 0,
                                    "ours_max_gzip": 0})
         row["tiles"] += 1
@@ -489,6 +492,9 @@ def summarize(cases, reqs, floor_sizes, sizes_ours) -> dict:
         wire, decoded = sizes_ours.get(f"/tiles/{lid}/{z}/{x}/{y}.mvt", (0, 0))
         row["ours_max_raw"] = max(row["ours_max_raw"], decoded)
         row["ours_max_gzip"] = max(row["ours_max_gzip"], wire)
+    for z, lat in lat_by_zoom.items():
+        lat.sort()
+        zooms[z]["floor_p50"], zooms[z]["floor_p99"] = _percentile(lat, 50), _percentile(lat, 99)
     largest = max([r["floor_max"] for r in zooms.values()] + [r["ours_max_raw"] for r in zooms.values()] or [0])
     f, c, w = cases.get("floor"), cases.get("ours_cold"), cases.get("ours_warm")
     tipg, nginx = cases.get("tipg"), cases.get("nginx")
@@ -566,11 +572,12 @@ def print_report(meta, cases, report) -> None:
         print(f"| {m['label']} | {m['rps']:.0f} | {m['p50']:.1f} | {m['p95']:.1f} | {m['p99']:.1f} | {m['max']:.0f} | "
               f"{m['ok']}/{m['n']} | {sent} |")
     print()
-    print("| zoom | layer tiles | largest raw MVT (floor) | largest ours decoded / gzip | largest tile |")
-    print("|---:|---:|---:|---:|---|")
+    print("| zoom | layer tiles | floor SQL p50 / p99 ms | largest raw MVT (floor) | largest ours decoded / gzip | "
+          "largest tile |")
+    print("|---:|---:|---:|---:|---:|---|")
     for z, r in report["zooms"].items():
-        print(f"| {z} | {r['tiles']} | {r['floor_max']:,} B | {r['ours_max_raw']:,} / {r['ours_max_gzip']:,} B | "
-              f"{r['floor_max_tile']} |")
+        print(f"| {z} | {r['tiles']} | {r['floor_p50']:.1f} / {r['floor_p99']:.1f} | {r['floor_max']:,} B | "
+              f"{r['ours_max_raw']:,} / {r['ours_max_gzip']:,} B | {r['floor_max_tile']} |")
     print()
     print("| target | measured | wanted | result |")
     print("|---|---|---|---|")
