@@ -33,13 +33,13 @@ def _write(path: Path, data: bytes) -> None:
     os.replace(tmp, path)
 
 
-def mirror(layer, z, x, y, scope: str, entry: cache.Entry, slot: cache.Slot) -> None:
+def mirror(layer, z, x, y, scope: str, raw: bytes, entry: cache.Entry, slot: cache.Slot) -> None:
     base = root()
     if base is None:
         return
     raw_path, gz_path = _paths(base, scope, layer.id, z, x, y)
     _write(gz_path, entry.gz)
-    _write(raw_path, entry.raw)
+    _write(raw_path, raw)
     if not cache.still_current(layer, z, slot):
         remove_files(raw_path, gz_path)
 

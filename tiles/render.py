@@ -86,7 +86,8 @@ def vector_tile(layer: Layer, z: int, x: int, y: int, scope, raw_filters: dict) 
     if entry is not None:
         return entry
     req = TileRequest(layer, z, x, y, scope_sql, tuple(scope_params), bound_filters(layer, raw_filters))
-    entry = cache.Entry.of(render(req))
+    raw = render(req)
+    entry = cache.Entry.of(raw)
     if cache.store(slot, entry) and not raw_filters:
-        disk.mirror(layer, z, x, y, scope_key, entry, slot)
+        disk.mirror(layer, z, x, y, scope_key, raw, entry, slot)
     return entry

@@ -127,7 +127,7 @@ def _combine(parts: list[Entry]) -> Entry:
     # An MVT is a list of layers: tiles of different layers concatenate into one valid tile.
     raw = b"".join(p.raw for p in parts)
     etag = hashlib.blake2b("".join(p.etag for p in parts).encode(), digest_size=12).hexdigest()
-    return Entry(etag, gzip.compress(raw, 6, mtime=0) if raw else b"")
+    return Entry(etag, gzip.compress(raw, 1, mtime=0) if raw else b"")
 
 
 def _respond(request, entry: Entry, max_age: int) -> HttpResponse:
