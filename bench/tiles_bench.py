@@ -311,10 +311,11 @@ def start_nginx(conf_body: Path, name: str, port: int) -> subprocess.Popen:
                             stderr=open(prefix / "logs" / "stderr.log", "ab"))
 
 
-def warm_up(base: str, paths: list[str], concurrency: int, headers: dict) -> None:
-    """Untimed: a few requests per worker so that imports, connections and catalogues are ready (our
-    cache is flushed after it, so the cold pass stays cold)."""
-    run_wrk(base, paths[:40], concurrency=concurrency, headers=headers)
+def warm_up(base: str, paths: list[str], connections: int, headers: dict) -> None:
+    """Untimed: requests over `connections` connections (twice the server's threads), so that every
+    worker thread has its database connection and every process its imports and catalogues: the
+    cold pass measures a cold tile cache, not a cold process (our cache is flushed after this)."""
+    run_wrk(base, paths[:8 * connections], concurrency=connections, headers=headers)
 
 
 def capture(base: str, paths: list[str], cookie: str, out_dir: Path) -> dict:
@@ -401,7 +402,7 @@ def run(scale: str = "city", seed: int = 1, database_url: str | None = None, *, 
         gunicorn = start_gunicorn({**env, "REDIS_URL": redis_url}, port, workers, threads)
         procs.append(gunicorn)
         wait_until_ok(f"{base}/tiles/", gunicorn, what="gunicorn", cookies={"sessionid": cookie})
-        warm_up(base, ours_paths, concurrency, ours_headers)
+        warm_up(base, ours_paths, 2 * workers * threads, ours_headers)
         flush_tile_cache(redis_url)
         record("ours_cold", "(b) ours cold (cache flushed)",
                run_wrk(base, ours_paths, concurrency=concurrency, headers=ours_headers))
@@ -420,7 +421,7 @@ def run(scale: str = "city", seed: int = 1, database_url: str | None = None, *, 
             procs.append(tipg)
             tbase = f"http://127.0.0.1:{tport}"
             wait_until_ok(f"{tbase}/collections/bench_tipg.grids", tipg, what="tipg", timeout=120)
-            warm_up(tbase, tipg_paths, concurrency, headers)
+            warm_up(tbase, tipg_paths, 2 * workers * threads, headers)  # its pool grows to 10 connections
             record("tipg", "(d) tipg", run_wrk(tbase, tipg_paths, concurrency=concurrency, headers=headers))
             stop(tipg)
 
@@ -453,7 +454,7 @@ def run(scale: str = "city", seed: int = 1, database_url: str | None = None, *, 
             procs.append(nginx)
             rbase = f"http://127.0.0.1:{rport}"
             wait_until_ok(f"{rbase}/tiles/", nginx, what="nginx recipe", cookies={"sessionid": cookie})
-            warm_up(rbase, ours_paths, concurrency, ours_headers)
+            warm_up(rbase, ours_paths, 2 * workers * threads, ours_headers)
             flush_tile_cache(redis_url)
             for d in disk.iterdir():  # what the warm-up mirrored
                 shutil.rmtree(d)
