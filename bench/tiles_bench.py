@@ -533,10 +533,19 @@ def summarize(cases, reqs, floor_sizes, floor_lat, sizes_ours) -> dict:
     return {"zooms": {str(z): zooms[z] for z in sorted(zooms)}, "largest_tile": largest, "targets": targets}
 
 
+def code_version() -> str:
+    """The commit measured, and whether the work tree differed from it (a shared tree may)."""
+    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT, capture_output=True,
+                           text=True).stdout.split("\n")
+    changed = sorted({line[3:] for line in dirty if line.strip()})
+    return head + (f" + uncommitted changes in {', '.join(changed)}" if changed else "")
+
+
 def tool_versions() -> dict:
     import importlib.metadata as md
 
-    out = {"wrk": wrk_version()}
+    out = {"wrk": wrk_version(), "code": code_version()}
     for pkg in ("tipg", "uvicorn", "gunicorn", "psycopg", "django"):
         try:
             out[pkg] = md.version(pkg)
@@ -563,6 +572,7 @@ def print_report(meta, cases, report) -> None:
           f"Accept-Encoding: gzip); ours = gunicorn {meta['workers']} workers x {meta['threads']} threads (gthread); "
           f"tipg {v['tipg']} = uvicorn {meta['workers']} workers; nginx {v['nginx']}; {v['postgresql']}, PostGIS "
           f"{v['postgis']}")
+    print(f"Code: {v['code']}")
     print(f"Machine: {meta['cpus']} CPUs, load average before {meta['loadavg_before'][0]:.2f}, after "
           f"{meta['loadavg_after'][0]:.2f} (shared machine: other work may run)")
     print()

@@ -27,7 +27,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from bench.lookup_bench import RESULTS_DIR, ROOT, free_port, session_cookie, start_gunicorn, wait_until_ok
-from bench.tiles_bench import (DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL, STATE, load_tile_set, prepare,
+from bench.tiles_bench import (DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL, STATE, code_version, load_tile_set, prepare,
                                render_template, start_nginx)
 from bench.wfs_bench import stop
 from bench.wrk_load import run_wrk, wrk_version
@@ -143,7 +143,7 @@ def run(scale: str = "city", seed: int = 1, database_url: str | None = None, *, 
     from django.db import connections
 
     connections.close_all()
-    versions = {"wrk": wrk_version(), "mapserver": subprocess.run([MAPSERV, "-v"], capture_output=True,
+    versions = {"wrk": wrk_version(), "code": code_version(), "mapserver": subprocess.run([MAPSERV, "-v"], capture_output=True,
                                                                    text=True).stdout.split(" OUTPUT")[0]}
     load_before = os.getloadavg()
     cases: list[dict] = []
@@ -236,6 +236,7 @@ def print_report(meta, cases, targets, samples) -> None:
     print(f"Concurrency {meta['concurrency']}; HTTP: {v['wrk']}; ours = gunicorn {meta['workers']} workers x "
           f"{meta['threads']} threads (mapnik render processes per worker); {v['mapserver']} = {meta['workers']} "
           f"mapserv FastCGI processes (spawn-fcgi) behind nginx")
+    print(f"Code: {v['code']}")
     print(f"Machine: {meta['cpus']} CPUs, load average before {meta['loadavg_before'][0]:.2f}, after "
           f"{meta['loadavg_after'][0]:.2f} (shared machine: other work may run)")
     print()
