@@ -128,3 +128,33 @@ def test_a_moved_component_leaves_the_cached_png(lights, django_capture_on_commi
     assert r.status_code == 200, r.content
     after = render_tile_png(layer, Z, TILE.x, TILE.y, ("all", "TRUE", []), {})
     assert pixel_at(after, LON, LAT)[3] == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_committed_rows_are_read_by_the_render_process_itself():
+    """Outside a transaction the render process queries PostGIS (mapnik's plugin) with the scope's
+    values bound here; a maintenance unit's map still shows only its own components."""
+    mine, other = OrganisationFactory(name="兖州城管局"), OrganisationFactory(name="兖州供电公司")
+    for i in range(4):
+        org = mine if i < 2 else other
+        ComponentFactory(geom=Point(LON + i * 0.0003, LAT, srid=4490), owner=org, maintainer=org)
+    layer = catalogue.get("components")
+    b = mercantile.xy_bounds(TILE)
+    bbox = (b.left, b.bottom, b.right, b.top)
+    source = render.layer_source(layer, bbox, (b.right - b.left) / 256, "TRUE", [])
+    assert "postgis" in source and "!bbox!" in source["postgis"]
+    png = render.render_map([layer], bbox, 256, 256, scopes={layer.id: ("TRUE", [])})
+    assert pixel_at(png, LON, LAT)[3] > 0 and pixel_at(png, LON + 3 * 0.0003, LAT)[3] > 0
+    _, unit_sql, unit_params = layer.tiles.scope(make_user("png_unit_tx", roles.MAINTENANCE_UNIT, organisation=mine))
+    png = render.render_map([layer], bbox, 256, 256, scopes={layer.id: (unit_sql, unit_params)})
+    assert pixel_at(png, LON, LAT)[3] > 0
+    assert pixel_at(png, LON + 3 * 0.0003, LAT)[3] == 0
+    assert "mapnik" not in sys.modules
+
+
+def test_a_value_that_reads_as_a_mapnik_token_is_not_sent_to_mapnik():
+    """mapnik substitutes !bbox! anywhere in the SQL text, inside quoted values too: such a request
+    is answered from rows read here instead."""
+    layer = catalogue.get("components")
+    assert render.postgis_subquery(layer, 1.0, "t.code = %s", ["x!BBOX!y"]) is None
+    assert render.postgis_subquery(layer, 1.0, "t.code = %s", ["x!y"]) is not None

@@ -19,6 +19,10 @@ class RenderTimeout(Exception):
     pass
 
 
+class RenderDatabaseError(RenderTimeout):
+    """A render process's own query failed (statement timeout, connection): answered like a timeout."""
+
+
 _executor: ProcessPoolExecutor | None = None
 _owner_pid = 0
 _lock = threading.Lock()
@@ -41,6 +45,10 @@ def _pool() -> ProcessPoolExecutor:
             _executor = ProcessPoolExecutor(max_workers=processes(), mp_context=multiprocessing.get_context("spawn"),
                                             initializer=worker_entry.init)
             _owner_pid = os.getpid()
+            # The executor starts a process only when no started one is idle: these no-op jobs, queued
+            # together, start them all now rather than the second one at the first busy moment (~1 s).
+            for _ in range(processes()):
+                _executor.submit(worker_entry.ready)
         return _executor
 
 

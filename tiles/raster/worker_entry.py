@@ -13,3 +13,7 @@ def render(job):
     from . import worker
 
     return worker.render(job)
+
+
+def ready():
+    return True
