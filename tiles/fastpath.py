@@ -1,10 +1,11 @@
-"""Vector tile requests answered in front of Django's request cycle.
+"""Vector tile and WMS map requests answered in front of Django's request cycle.
 
 A map asks for dozens of tiles a second per user. Django's middleware chain and URL resolver cost more
 than a cached tile itself (measured: a cached tile through the full stack ~460-980 tiles/s on this
 2-core machine, a bare WSGI app reading Redis ~3,400). This WSGI wrapper sends `GET /tiles/.../z/x/y.mvt`
-straight to the same view function, with the same checks, authentication and answers; everything
-else goes to Django unchanged."""
+straight to the same view function, with the same checks, authentication and answers (and `GET /wms`
+to the WMS view, which authenticates and answers in OGC form itself); everything else goes to Django
+unchanged."""
 import logging
 import re
 from importlib import import_module
@@ -19,20 +20,29 @@ TILE_PATH = re.compile(r"^/tiles/(?P<layers>[^/]+)/(?P<z>[^/]+)/(?P<x>[^/]+)/(?P
 
 
 def wrap(django_app):
+    from layers.ogc.wms.views import wms
+
     from .views import error_response, mvt_response
 
     session_store = import_module(settings.SESSION_ENGINE).SessionStore
 
     def application(environ, start_response):
-        match = TILE_PATH.match(environ.get("PATH_INFO", ""))
-        if match is None or environ.get("REQUEST_METHOD") != "GET":
+        if environ.get("REQUEST_METHOD") != "GET":
+            return django_app(environ, start_response)
+        path = environ.get("PATH_INFO", "")
+        match = TILE_PATH.match(path)
+        if match is not None:
+            view, kwargs = mvt_response, match.groupdict()
+        elif path == "/wms":
+            view, kwargs = wms, {}
+        else:
             return django_app(environ, start_response)
         close_old_connections()  # what Django does when a request starts and ends (CONN_MAX_AGE, health checks)
         try:
             request = WSGIRequest(environ)
             request.get_host()  # ALLOWED_HOSTS, as CommonMiddleware would check
             request.session = session_store(request.COOKIES.get(settings.SESSION_COOKIE_NAME))
-            response = mvt_response(request, **match.groupdict())
+            response = view(request, **kwargs)
         except DisallowedHost:
             response = error_response("host not allowed", None, 400)
         except Exception:  # noqa: BLE001 - never a stack trace to the client

@@ -44,3 +44,10 @@ def test_errors_in_the_same_form(lights):  # noqa: F811
 def test_everything_else_goes_to_django(lights):  # noqa: F811
     assert call("/tiles/")["status"] == 200
     assert call("/tiles/components.json")["status"] == 200
+
+
+def test_wms_is_answered_in_front_too(lights):  # noqa: F811
+    anonymous = call("/wms", "SERVICE=WMS&REQUEST=GetCapabilities")
+    assert anonymous["status"] == 401 and b"ServiceException" in anonymous["body"]
+    bad = call("/wms", "SERVICE=WMS&REQUEST=Nope")
+    assert b"ServiceException" in bad["body"]
