@@ -90,12 +90,17 @@ def stop_pids(pids: list[int]) -> None:
             os.kill(pid, signal.SIGTERM)
         except ProcessLookupError:
             pass
-    deadline = time.monotonic() + 10
+    # mapserv (FastCGI) may only note the first SIGTERM while it waits for a request: what is still
+    # there after a few seconds is killed.
+    deadline = time.monotonic() + 5
     for pid in pids:
-        while time.monotonic() < deadline:
+        while True:
             try:
                 os.kill(pid, 0)
             except ProcessLookupError:
+                break
+            if time.monotonic() > deadline:
+                os.kill(pid, signal.SIGKILL)
                 break
             time.sleep(0.05)
 
