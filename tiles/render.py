@@ -2,7 +2,8 @@
 import hashlib
 import json
 
-from django.db import connection
+import psycopg
+from django.db import OperationalError, connection
 
 from layers.catalogue import Layer
 
@@ -73,9 +74,16 @@ def render(req: TileRequest) -> bytes:
     if req.z < spec.minzoom:
         return b""
     sql, params = tile_sql(req)
-    with connection.cursor() as cur:
-        cur.execute(sql, params)
-        row = cur.fetchone()
+    # Server-side binding on Django's own connection (so it sees the same transaction), prepared once
+    # per connection: Django's client-side cursor would make PostgreSQL plan every tile again, which
+    # on small tiles costs as much as running them.
+    connection.ensure_connection()
+    try:
+        with psycopg.Cursor(connection.connection) as cur:
+            cur.execute(sql, params, prepare=True)
+            row = cur.fetchone()
+    except psycopg.Error as exc:
+        raise OperationalError(str(exc).strip()) from exc
     return bytes(row[0]) if row and row[0] else b""
 
 

@@ -353,3 +353,16 @@ def test_seed_command_and_task_fill_the_cache(lights):
     assert _cached("components", 12, t.x, t.y) is not None
     result = seed_tiles.apply(args=[["base_grids"], 13, 13, [LON, LAT, LON, LAT]]).get()
     assert result == {"tiles": 1, "non_empty": 0}
+
+
+def test_a_tile_query_cut_by_the_statement_timeout_is_a_503(client, lights, monkeypatch):
+    from tiles import render
+
+    # Stands in for any query made slow: the database's statement timeout ends it, the client gets a
+    # clear 503 and nothing is cached.
+    monkeypatch.setattr(render, "tile_sql", lambda req: ("SELECT pg_sleep(2)::text::bytea", []))
+    with connection.cursor() as cur:
+        cur.execute("SET LOCAL statement_timeout = 100")
+    r = client.get(tile_url())
+    assert r.status_code == 503 and "try again" in r.json()["message"]
+    assert _cached("components", Z, TILE.x, TILE.y) is None
