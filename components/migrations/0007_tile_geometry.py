@@ -4,8 +4,10 @@ from django.db import migrations
 # CGCS2000 one, so tile queries filter by index and encode with no per-row ST_Transform, and no
 # write path (service, import, raw SQL) can forget to keep it in step.
 FORWARD = """
+-- Rewrites every row: longer than the 30 s limit every connection gets (settings) at city scale.
+SET LOCAL statement_timeout = 0;
 ALTER TABLE components_component
-    ADD COLUMN geom_3857 geometry GENERATED ALWAYS AS (ST_Transform(geom, 3857)) STORED;
+    ADD COLUMN geom_3857 geometry(Geometry, 3857) GENERATED ALWAYS AS (ST_Transform(geom, 3857)) STORED;
 CREATE INDEX component_geom_3857_live ON components_component USING gist (geom_3857) WHERE NOT retired;
 """
 BACKWARD = """

@@ -3,8 +3,10 @@ from django.db import migrations
 # Grids carry their Web Mercator geometry too (see components 0007). The gap view exposes the
 # parent's indexed geometry, so a tile asks only for parents that touch it before any ST_Difference.
 FORWARD = """
+-- Rewrites every row: longer than the 30 s limit every connection gets (settings) at city scale.
+SET LOCAL statement_timeout = 0;
 ALTER TABLE layers_grid
-    ADD COLUMN geom_3857 geometry GENERATED ALWAYS AS (ST_Transform(geom, 3857)) STORED;
+    ADD COLUMN geom_3857 geometry(MultiPolygon, 3857) GENERATED ALWAYS AS (ST_Transform(geom, 3857)) STORED;
 CREATE INDEX grid_geom_3857 ON layers_grid USING gist (geom_3857);
 CREATE OR REPLACE VIEW layers_grid_gaps AS
 SELECT p.id, p.code, p.name, p.level_id,
@@ -12,7 +14,7 @@ SELECT p.id, p.code, p.name, p.level_id,
        ST_Area(ST_Transform(d.gap, gridcity_gk_srid(p.geom))) AS gap_area_m2,
        p.area_m2 AS parent_area_m2,
        p.geom_3857 AS parent_geom_3857,
-       ST_Transform(d.gap, 3857) AS geom_3857
+       ST_Transform(d.gap, 3857)::geometry(Geometry, 3857) AS geom_3857
 FROM layers_grid p
 CROSS JOIN LATERAL (
     SELECT ST_CollectionExtract(ST_Difference(p.geom, coalesce(ST_Union(c.geom),
