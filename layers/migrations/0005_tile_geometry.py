@@ -1,3 +1,5 @@
+from importlib import import_module
+
 from django.db import migrations
 
 # Grids carry their Web Mercator geometry too (see components 0007). The gap view exposes the
@@ -24,24 +26,11 @@ CROSS JOIN LATERAL (
 WHERE (p.level_id < 4 OR EXISTS (SELECT 1 FROM layers_grid c WHERE c.parent_code = p.code))
   AND NOT ST_IsEmpty(d.gap);
 """
-BACKWARD = """
-DROP VIEW IF EXISTS layers_grid_gaps;
-CREATE VIEW layers_grid_gaps AS
-SELECT p.id, p.code, p.name, p.level_id,
-       ST_Multi(d.gap)::geometry(MultiPolygon, 4490) AS geom,
-       ST_Area(ST_Transform(d.gap, gridcity_gk_srid(p.geom))) AS gap_area_m2,
-       p.area_m2 AS parent_area_m2
-FROM layers_grid p
-CROSS JOIN LATERAL (
-    SELECT ST_CollectionExtract(ST_Difference(p.geom, coalesce(ST_Union(c.geom),
-           ST_SetSRID('GEOMETRYCOLLECTION EMPTY'::geometry, 4490))), 3) AS gap
-    FROM layers_grid c WHERE c.parent_code = p.code
-) d
-WHERE (p.level_id < 4 OR EXISTS (SELECT 1 FROM layers_grid c WHERE c.parent_code = p.code))
-  AND NOT ST_IsEmpty(d.gap);
-DROP INDEX IF EXISTS grid_geom_3857;
-ALTER TABLE layers_grid DROP COLUMN IF EXISTS geom_3857;
-"""
+# Back to 0004's view as 0004 wrote it (a new view: CREATE OR REPLACE cannot drop columns).
+BACKWARD = ("DROP VIEW IF EXISTS layers_grid_gaps;\n"
+            + import_module("layers.migrations.0004_grid_gaps_view").VIEW + ";\n"
+            + "DROP INDEX IF EXISTS grid_geom_3857;\n"
+            + "ALTER TABLE layers_grid DROP COLUMN IF EXISTS geom_3857;\n")
 
 
 class Migration(migrations.Migration):
