@@ -8,14 +8,6 @@
 # The benchmarks start their own nginx on free 127.0.0.1 ports; the Debian nginx service is not used.
 set -euo pipefail
 packages=(nginx-light wrk cgi-mapserver mapserver-bin spawn-fcgi)
-missing=()
-for p in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-[ ${#missing[@]} -eq 0 ] && exit 0
-echo "Installing Debian packages for the benchmarks: ${missing[*]}"
-sudo=""
-[ "$(id -u)" -eq 0 ] || sudo="sudo"
-export DEBIAN_FRONTEND=noninteractive
-$sudo apt-get update -q
-$sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
+. "$(dirname "$0")/apt-missing.sh"
+mapfile -t missing < <(apt_missing "${packages[@]}")
+apt_install "the benchmarks" "${missing[@]}"

@@ -11,21 +11,14 @@ packages=(
   # The map viewer's browser test: Debian's chromium driven by Playwright, and CJK fonts for zh-CN.
   chromium fonts-noto-cjk
 )
-missing=()
-for p in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
+. "$(dirname "$0")/apt-missing.sh"
+mapfile -t missing < <(apt_missing "${packages[@]}")
 # Front-end files come from npm at build time. A Node.js that ships its own npm (e.g. NodeSource's)
 # conflicts with Debian's npm package: install Debian's only when there is no npm at all.
 command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
 [ ${#missing[@]} -eq 0 ] && exit 0
-echo "Installing Debian packages: ${missing[*]}"
-sudo=""
-[ "$(id -u)" -eq 0 ] || sudo="sudo"
-export DEBIAN_FRONTEND=noninteractive
-$sudo apt-get update -q
 # The Debian postgresql package would create and start a system cluster on 5432; we run our own.
-$sudo mkdir -p /etc/postgresql-common
+as_root mkdir -p /etc/postgresql-common
 grep -qs '^create_main_cluster' /etc/postgresql-common/createcluster.conf \
-  || echo 'create_main_cluster = false' | $sudo tee -a /etc/postgresql-common/createcluster.conf >/dev/null
-$sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
+  || echo 'create_main_cluster = false' | as_root tee -a /etc/postgresql-common/createcluster.conf >/dev/null
+apt_install "the project" "${missing[@]}"
