@@ -8,9 +8,8 @@ from django.db import OperationalError
 from django.http import HttpResponse, JsonResponse
 from django.views.decorators.http import require_GET
 
-from gis_core.request_user import session_user
 from layers import catalogue
-from layers.ogc.auth import basic_user
+from layers.ogc.auth import basic_or_session_user
 from layers.ogc.exceptions import Unauthorized
 
 from . import style as styles
@@ -45,8 +44,8 @@ def tile_layer_or_404(layer_id: str):
 
 
 def tile_user(request):
-    user = basic_user(request) if request.META.get("HTTP_AUTHORIZATION") else session_user(request)
-    if user is None or not user.is_authenticated:
+    user = basic_or_session_user(request)
+    if user is None:
         raise Unauthorized("log in to see map tiles")
     return user
 

@@ -10,7 +10,7 @@ import time
 
 from django.contrib.auth import authenticate
 
-from gis_core.request_user import cached_user, forget_users
+from gis_core.request_user import cached_user, forget_users, session_user
 
 from .exceptions import Unauthorized
 
@@ -65,3 +65,9 @@ def basic_user(request):
                 _cache.pop(k, None)
         _cache[key] = (user.pk, now + TTL_SECONDS)
     return user
+
+
+def basic_or_session_user(request):
+    """For map clients that may be either a GIS client (HTTP Basic) or the viewer in a browser (its
+    session): the user, or None when neither is there; Unauthorized when Basic credentials are wrong."""
+    return basic_user(request) or session_user(request)

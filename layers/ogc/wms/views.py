@@ -5,10 +5,9 @@ import logging
 from django.db import OperationalError
 from django.views.decorators.csrf import csrf_exempt
 
-from gis_core.request_user import session_user
 from tiles.raster.pool import RenderTimeout
 
-from ..auth import basic_user
+from ..auth import basic_or_session_user
 from ..exceptions import Unauthorized
 from .capabilities import get_capabilities
 from .errors import WMSError, missing, report
@@ -34,13 +33,11 @@ def requested_service(request) -> str:
 
 def _user(request):
     try:
-        user = basic_user(request)
-    except Unauthorized as exc:
-        raise WMSError(exc.text, "", "Authorization", 401) from None
-    if user is None:
         # the session's user from a short per-process cache, as for tiles: a map client asks for
         # images as fast as tiles, and request.user costs a cache read and a query each time (~3 ms)
-        user = session_user(request)
+        user = basic_or_session_user(request)
+    except Unauthorized as exc:
+        raise WMSError(exc.text, "", "Authorization", 401) from None
     if user is None:
         raise WMSError("log in first (HTTP Basic or a session)", "", "Authorization", 401)
     return user
