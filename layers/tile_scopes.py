@@ -4,6 +4,8 @@ Every value that comes from a request is checked here against the database and r
 parameters; the SQL strings are constants."""
 import re
 
+from django.db.models import Q
+
 from components import roles
 from components.models import ComponentClass, ComponentState, Organisation
 
@@ -30,16 +32,18 @@ def grid_scope(user):
 
 
 def _classes(values: list[str]) -> list:
-    ids = []
-    for code in values:
-        if not re.fullmatch(r"[0-9]{2}|[0-9]{4,5}", code):
-            raise ValueError(f"{code!r} is not a class code (2-digit major or 4/5-digit minor class)")
-        field = "major_code" if len(code) == 2 else "code"
-        found = list(ComponentClass.objects.filter(**{field: code}).values_list("id", flat=True))
-        if not found:
-            raise ValueError(f"no component class {code}")
-        ids.extend(found)
-    return [ids]
+    bad = [code for code in values if not re.fullmatch(r"[0-9]{2}|[0-9]{4,5}", code)]
+    if bad:
+        raise ValueError(f"{bad[0]!r} is not a class code (2-digit major or 4/5-digit minor class)")
+    majors, minors = [c for c in values if len(c) == 2], [c for c in values if len(c) > 2]
+    # One query for all the values, however many were sent.
+    rows = list(ComponentClass.objects.filter(Q(code__in=minors) | Q(major_code__in=majors)).values_list(
+        "id", "code", "major_code"))
+    found = {code for _, code, _ in rows} | {major for _, _, major in rows}
+    unknown = [c for c in values if c not in found]
+    if unknown:
+        raise ValueError(f"no component class {', '.join(unknown[:5])}")
+    return [[pk for pk, _, _ in rows]]
 
 
 def _states(values: list[str]) -> list:

@@ -1,4 +1,6 @@
 """The tile catalogue entries, TileJSON 3.0 and the MapLibre style, each from the layer declarations."""
+from django.conf import settings
+
 from layers.catalogue import Layer
 
 BACKGROUND = "#f4f1ea"
@@ -23,8 +25,6 @@ def catalogue_entry(layer: Layer, base: str) -> dict:
 
 
 def tilejson(layer: Layer, base: str) -> dict:
-    from django.conf import settings
-
     t = layer.tiles
     west, south, east, north = settings.GRIDCITY_DISTRICT_BBOX
     fields = {name: name for name, _ in t.columns}
@@ -63,8 +63,6 @@ def style_layers(layer: Layer) -> list[dict]:
 
 
 def style(layers: list[Layer], base: str) -> dict:
-    from django.conf import settings
-
     west, south, east, north = settings.GRIDCITY_DISTRICT_BBOX
     # Polygons first, then lines, then points, so components are never hidden under grids.
     order = {"fill": 0, "line": 1, "circle": 2, "symbol": 3}

@@ -366,3 +366,16 @@ def test_a_tile_query_cut_by_the_statement_timeout_is_a_503(client, lights, monk
     r = client.get(tile_url())
     assert r.status_code == 503 and "try again" in r.json()["message"]
     assert _cached("components", Z, TILE.x, TILE.y) is None
+
+
+def test_many_class_codes_are_checked_in_one_query(client, lights, django_assert_max_num_queries):
+    from layers.tile_scopes import COMPONENT_FILTERS
+
+    parse = next(f for f in COMPONENT_FILTERS if f.param == "class").parse
+    codes_ = list(ComponentClass.objects.values_list("code", flat=True)) + ["01", "02"]
+    with django_assert_max_num_queries(1):
+        (ids,) = parse(codes_)
+    assert set(ids) == set(ComponentClass.objects.values_list("id", flat=True).filter(code__in=codes_)) | set(
+        ComponentClass.objects.filter(major_code__in=["01", "02"]).values_list("id", flat=True))
+    with pytest.raises(ValueError, match="no component class 0199"):
+        parse(["01", "0199"])
