@@ -18,13 +18,13 @@ import time
 import psycopg
 from django.db import connection
 
+from gis_core.mercator import HALF_WORLD as WORLD
 from tiles import cache
 from tiles.render import bound_filters, variant
 
 from . import pool
 from .styles import label_column, scale_for_zoom, style_key
 
-WORLD = 20037508.342789244  # half the Web Mercator world width, metres
 TILE = 256
 META = max(1, int(os.environ.get("GRIDCITY_RASTER_META", "4")))
 BUFFER_PX = 64

@@ -21,6 +21,8 @@ from xml.sax.saxutils import quoteattr
 
 import mapnik
 
+from gis_core.mercator import WORLD_BOUNDS
+
 from .pool import RenderDatabaseError
 
 # Preferred faces first: CJK labels need Noto Sans CJK (Debian fonts-noto-cjk); DejaVu is the fallback.
@@ -35,7 +37,7 @@ _styles: set[str] = set()
 # query), so each layer's text is made into a datasource once per process and reused.
 _sources: OrderedDict = OrderedDict()
 MAX_SOURCES = 64
-WORLD = "-20037508.34,-20037508.34,20037508.34,20037508.34"
+WORLD = ",".join(f"{v:.2f}" for v in WORLD_BOUNDS)
 # Markers drawn from an image of the marker rendered once (see tiles.raster.styles: "gridcity-marker:").
 MARKER = re.compile(r'file="gridcity-marker:([^"]*)"')
 _marker_dir = ""

@@ -7,6 +7,8 @@ from xml.sax.saxutils import escape, quoteattr
 from django.db import connection
 from django.http import HttpResponse
 
+from gis_core.mercator import WORLD_BOUNDS
+
 from .featureinfo import FORMATS as INFO_FORMATS
 from .params import CRS, LAYER_LIMIT, MAX_SIZE, geographic, visible_layers
 
@@ -38,7 +40,7 @@ def _extent(layer) -> tuple | None:
 
 def _bboxes(box) -> str:
     if box is None:
-        box = (-20037508.34, -20037508.34, 20037508.34, 20037508.34)
+        box = WORLD_BOUNDS
     lon0, lat0 = geographic(box[0], box[1])
     lon1, lat1 = geographic(box[2], box[3])
     f = "{:.6f}".format
@@ -90,7 +92,7 @@ def get_capabilities(request, params, user) -> HttpResponse:
         'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
         f'xsi:schemaLocation="{WMS_NS} http://schemas.opengis.net/wms/1.3.0/capabilities_1_3_0.xsd">'
         "<Service><Name>WMS</Name><Title>GridCity WMS</Title>"
-        "<Abstract>城市网格与部件 (grids and city components), rendered by mapnik.</Abstract>"
+        "<Abstract>城市网格化管理: the GridCity layer catalogue, rendered by mapnik.</Abstract>"
         f'<OnlineResource xlink:type="simple" xlink:href={quoteattr(url)}/>'
         "<Fees>none</Fees><AccessConstraints>login required</AccessConstraints>"
         f"<LayerLimit>{LAYER_LIMIT}</LayerLimit><MaxWidth>{MAX_SIZE}</MaxWidth><MaxHeight>{MAX_SIZE}</MaxHeight>"

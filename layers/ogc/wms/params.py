@@ -5,6 +5,8 @@ lat,lon and CRS:84 and EPSG:3857 x,y. Version 1.1.1 requests (SRS=, X/Y) are rea
 import math
 from dataclasses import dataclass
 
+from gis_core.mercator import EARTH_RADIUS, MAX_LAT
+from gis_core.mercator import HALF_WORLD as WORLD
 from layers import catalogue
 
 from .errors import WMSError, missing
@@ -12,9 +14,6 @@ from .errors import WMSError, missing
 MAX_SIZE = 4096
 LAYER_LIMIT = 20
 FEATURE_COUNT_MAX = 50
-WORLD = 20037508.342789244
-EARTH_RADIUS = 6378137.0
-MAX_LAT = 85.0511287798066
 # name -> (mapnik srs, geographic, lat/lon order in 1.3.0)
 CRS = {
     "EPSG:3857": ("epsg:3857", False, False),
