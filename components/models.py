@@ -217,3 +217,23 @@ class UserProfile(models.Model):
     organisation = models.ForeignKey(Organisation, null=True, blank=True, on_delete=models.SET_NULL)
 
 from .importing.models import ImportJob  # noqa: E402,F401
+
+
+class ComponentCell(models.Model):
+    """Counts of live components per cluster cell (tiles.cells), zoom and major class, kept by
+    statement-level triggers on components_component (components.cluster_cells), so every write path
+    keeps them exact. The sums of projected coordinates place each cluster at its members' mean.
+    The table was made by tiles 0001 and keeps its name."""
+
+    pk = models.CompositePrimaryKey("z", "cx", "cy", "major")
+    z = models.SmallIntegerField()
+    cx = models.IntegerField()
+    cy = models.IntegerField()
+    major = models.CharField(max_length=2)
+    n = models.IntegerField()
+    sx = models.FloatField()
+    sy = models.FloatField()
+
+    class Meta:
+        db_table = "tiles_componentcell"
+        indexes = [models.Index(fields=["z"], name="cell_emptied", condition=models.Q(n__lte=0))]

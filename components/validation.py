@@ -12,14 +12,8 @@ from .ids import id_error
 _ADMIN_RE = re.compile(r"^[0-9]{6}$")
 
 
-class ServiceError(Exception):
-    """A refused change: `errors` maps field -> reason. Nothing was written."""
-
-    def __init__(self, errors: dict[str, str] | str, field: str | None = None):
-        if isinstance(errors, str):
-            errors = {field or "non_field_errors": errors}
-        self.errors = errors
-        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
+# The services' refusal: defined once in gis_core for every protocol's renderer.
+from gis_core.errors import ServiceError  # noqa: E402,F401
 
 
 def to_shapely(geom):

@@ -54,6 +54,9 @@ INSTALLED_APPS = [
     "layers",
     "tiles.apps.TilesConfig",
 ]
+if ENVIRONMENT == "test":
+    # A domain that exists only in tests, proving a new app's map layers need no change elsewhere.
+    INSTALLED_APPS.append("tests.throwaway.apps.ThrowawayConfig")
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

@@ -1,9 +1,18 @@
 """The layer catalogue: one declaration per layer drives WFS feature types, vector tiles, raster
-tiles, WMS layers, TileJSON and the MapLibre style. Adding a layer is one `register(Layer(...))`."""
+tiles, WMS layers, TileJSON, the MapLibre style and the viewer's tree.
+
+Each app that owns data declares its layers in its own `map_layers.py` (found at start-up the way
+Django finds `admin.py`): `register(Layer(...))`, or `register_provider(fn)` for layers whose list
+comes from the database. Nothing here or in tiles/ and layers/ogc/ names a domain."""
+import logging
+import threading
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, Iterable
 
 from django.db.models import QuerySet
+from django.dispatch import Signal
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -31,6 +40,18 @@ class TileFilter:
 
 
 @dataclass(frozen=True)
+class StoredCells:
+    """Low-zoom cluster counts kept by triggers in a cell table of the layer's own app, so a cluster
+    tile reads counts instead of scanning the rows. The table has columns (z, cx, cy, n, sx, sy) and
+    `group_column`; cell (cx, cy) at zoom z is the Web Mercator tile (z + CELL_LEVELS, cx, cy) and
+    (sx, sy) the sums of the members' projected coordinates (see tiles.cells)."""
+
+    table: str
+    group_column: str | None = None  # e.g. the major class: per-group layers read their group only
+    group: str | None = None
+
+
+@dataclass(frozen=True)
 class Tiles:
     """How a layer is drawn as tiles. SQL fragments here are constants written by us, never user
     input; user input reaches the query only as bound parameters (filters, scope, tile envelope)."""
@@ -46,10 +67,10 @@ class Tiles:
     maxzoom: int = 18  # deepest zoom served; clients overzoom beyond it
     simplify_px: float = 0.0  # polygons: simplification tolerance in screen pixels (of 256) at each zoom
     clusters_below: int | None = None  # zooms under this serve counted clusters instead of features
-    cluster_major: str | None = None  # clusters of one major class only (per-class layers)
+    cells: StoredCells | None = None  # where unfiltered clusters are read from; None: counted on the fly
     feature_limit: int = 20_000  # a tile never carries more; clustering keeps real tiles far below
     filters: tuple[TileFilter, ...] = ()
-    changes: str = "components"  # which change feed invalidates these tiles: components | grids
+    changes: Signal | None = None  # sent after commit with bbox=...: drops the tiles it touched
     max_age: int = 30  # Cache-Control max-age for clients
     cache_seconds: int = 7 * 86400  # lifetime of a cached tile on the server
     style: tuple[dict, ...] = ()  # MapLibre style layers (id, source and source-layer are added)
@@ -76,6 +97,8 @@ class Layer:
     update: Callable | None = None
     delete: Callable | None = None
     can_edit: Callable[[object], bool] = lambda user: False
+    # Run once after the last operation of a WFS transaction that edited this layer (deferred checks).
+    finish: Callable[[object], None] | None = None
     keywords: tuple[str, ...] = ()
     extra: dict = field(default_factory=dict)
     # Map side: None = not drawn as tiles (WFS only). `group` places it in the viewer's layer tree.
@@ -91,26 +114,97 @@ class Layer:
         return next((p for p in self.properties if p.name == name), None)
 
 
+_DECLARED: list = []  # Layer, or a provider: a callable returning Layers (read once, when first asked)
 _LAYERS: dict[str, Layer] = {}
+_LISTENERS: list = []  # receivers of every layer's change signal (see listen_for_changes)
+_lock = threading.RLock()
+_loaded = False
 
 
 def register(layer: Layer) -> Layer:
-    if layer.id in _LAYERS:
-        raise ValueError(f"layer {layer.id} is declared twice")
-    _LAYERS[layer.id] = layer
+    with _lock:
+        if any(isinstance(d, Layer) and d.id == layer.id for d in _DECLARED):
+            raise ValueError(f"layer {layer.id} is declared twice")
+        _DECLARED.append(layer)
+        _LAYERS.clear()
     return layer
 
 
+def register_provider(provider: Callable[[], Iterable[Layer]]):
+    """Layers whose list comes from the database (e.g. one per class in the class table). Read on
+    first use, not at import, so start-up and migrations need no data."""
+    with _lock:
+        _DECLARED.append(provider)
+        _LAYERS.clear()
+    return provider
+
+
 def layers() -> list[Layer]:
-    _load()
-    return list(_LAYERS.values())
+    return list(_catalogue().values())
 
 
 def get(layer_id: str) -> Layer | None:
-    _load()
-    return _LAYERS.get(layer_id)
+    return _catalogue().get(layer_id)
 
 
-def _load():
-    # Declarations live beside their models; importing them registers them.
-    from . import declarations  # noqa: F401
+def reset():
+    """Read the providers again (after the data they read has changed)."""
+    with _lock:
+        _LAYERS.clear()
+
+
+def _catalogue() -> dict[str, Layer]:
+    _discover()
+    if _LAYERS:
+        return _LAYERS
+    with _lock:
+        if _LAYERS:
+            return _LAYERS
+        built, complete = {}, True
+        for entry in _DECLARED:
+            try:
+                found = [entry] if isinstance(entry, Layer) else list(entry())
+            except Exception:  # noqa: BLE001 - no data yet (fresh database): serve the static layers
+                log.warning("layer provider %r failed; its layers are left out for now", entry, exc_info=True)
+                complete = False
+                continue
+            for layer in found:
+                if layer.id in built:
+                    raise ValueError(f"layer {layer.id} is declared twice")
+                built[layer.id] = layer
+        for layer in built.values():
+            _connect(layer)
+        if complete:
+            _LAYERS.update(built)
+        return built
+
+
+def listen_for_changes(receiver):
+    """Connect `receiver(sender, signal, bbox, **kwargs)` to the change signal of every layer, those
+    declared now and those a provider adds later. No database access: safe in AppConfig.ready()."""
+    _discover()
+    with _lock:
+        _LISTENERS.append(receiver)
+        for entry in _DECLARED:
+            if isinstance(entry, Layer):
+                _connect(entry)
+
+
+def _connect(layer: Layer):
+    signal = layer.tiles.changes if layer.tiles is not None else None
+    if signal is None:
+        return
+    for receiver in _LISTENERS:
+        signal.connect(receiver, dispatch_uid=f"{receiver.__module__}.{receiver.__name__}.{id(signal)}")
+
+
+def _discover():
+    global _loaded
+    if _loaded:
+        return
+    with _lock:
+        if not _loaded:
+            from django.utils.module_loading import autodiscover_modules
+
+            autodiscover_modules("map_layers")
+            _loaded = True

@@ -68,7 +68,7 @@ def spec_digest(layer: Layer) -> str:
     if d is None:
         t = layer.tiles
         text = repr((t.table, t.columns, t.where, t.geometry, t.bbox_column, t.id_column, t.minzoom, t.maxzoom,
-                     t.simplify_px, t.clusters_below, t.cluster_major, t.feature_limit,
+                     t.simplify_px, t.clusters_below, t.cells, t.feature_limit,
                      [(f.param, f.sql) for f in t.filters], settings.TILE_CACHE_VERSION,
                      # One Redis may serve several databases (development, tests): never each other's tiles.
                      connection.settings_dict["NAME"], connection.settings_dict.get("PORT")))

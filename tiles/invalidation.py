@@ -1,12 +1,13 @@
 """Drops exactly the cached tiles an edit touched, once the edit has committed.
 
-Every write path announces its changes after commit (components.signals.components_changed,
-layers.grids.signals.grids_changed) with the extent of the old and new shapes; here that extent
-becomes the tiles whose buffered envelope meets it, for every layer fed by that kind of change."""
+Every write path announces its changes after commit by the signal its layers declare
+(`Tiles.changes`), with the extent of the old and new shapes; here that extent becomes the tiles whose
+buffered envelope meets it, for every layer fed by that signal."""
 import logging
 
 import mercantile
 
+from gis_core.mercator import MAX_LAT
 from layers import catalogue
 
 from . import cache, disk
@@ -23,8 +24,8 @@ MARGIN_OF_TILE = 1 / 32
 def _tile_range(bbox, z: int):
     west, south, east, north = bbox
     pad = 360 / 2 ** z * MARGIN_OF_TILE
-    ul = mercantile.tile(max(west - pad, -180.0), min(north + pad, 85.05), z)
-    lr = mercantile.tile(min(east + pad, 180.0), max(south - pad, -85.05), z)
+    ul = mercantile.tile(max(west - pad, -180.0), min(north + pad, MAX_LAT), z)
+    lr = mercantile.tile(min(east + pad, 180.0), max(south - pad, -MAX_LAT), z)
     return ul, lr
 
 
@@ -34,12 +35,12 @@ def affected_tiles(bbox, z: int) -> list[tuple[int, int, int]]:
     return [(z, x, y) for x in range(ul.x, lr.x + 1) for y in range(ul.y, lr.y + 1)]
 
 
-def invalidate(feed: str, bbox) -> dict:
+def invalidate(feed, bbox) -> dict:
     """Returns {layer: tiles dropped one by one, or -1 per zoom dropped whole} for logs and tests."""
     report = {}
     for layer in catalogue.layers():
         spec = layer.tiles
-        if spec is None or spec.changes != feed:
+        if spec is None or spec.changes is None or spec.changes is not feed:
             continue
         if bbox is None:
             cache.invalidate_layer(layer)
@@ -62,12 +63,8 @@ def invalidate(feed: str, bbox) -> dict:
     return report
 
 
-def _on_components(sender, bbox=None, **kwargs):
-    _safely("components", bbox)
-
-
-def _on_grids(sender, bbox=None, **kwargs):
-    _safely("grids", bbox)
+def _on_change(sender, signal=None, bbox=None, **kwargs):
+    _safely(signal, bbox)
 
 
 def _safely(feed, bbox):
@@ -76,12 +73,8 @@ def _safely(feed, bbox):
     try:
         invalidate(feed, bbox)
     except Exception:  # noqa: BLE001
-        log.exception("tile cache invalidation failed for %s %s", feed, bbox)
+        log.exception("tile cache invalidation failed for %s", bbox)
 
 
 def connect():
-    from components.signals import components_changed
-    from layers.grids.signals import grids_changed
-
-    components_changed.connect(_on_components, dispatch_uid="tiles.components")
-    grids_changed.connect(_on_grids, dispatch_uid="tiles.grids")
+    catalogue.listen_for_changes(_on_change)

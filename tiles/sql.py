@@ -6,13 +6,13 @@ from dataclasses import dataclass
 
 import mercantile
 
+from gis_core.mercator import HALF_WORLD
 from layers.catalogue import Layer
 
-from .models import CELL_LEVELS, CLUSTER_MAX_ZOOM
+from .cells import CELL_LEVELS, CLUSTER_MAX_ZOOM
 
 EXTENT = 4096
 BUFFER = 64  # in tile units: symbols up to 1/64 of a tile across are not cut at edges
-HALF_WORLD = 20037508.342789244
 MAX_ZOOM = 22
 
 
@@ -40,7 +40,7 @@ def tile_sql(req: TileRequest) -> tuple[str, list]:
     """(statement, parameters) returning one bytea: the layer's MVT for the tile (empty when none)."""
     spec = req.layer.tiles
     if spec.clusters_below is not None and req.z < min(spec.clusters_below, CLUSTER_MAX_ZOOM + 1):
-        if req.unfiltered:
+        if req.unfiltered and spec.cells is not None:
             return _stored_clusters(req)
         return _live_clusters(req)
     return _features(req)
@@ -86,22 +86,23 @@ def _cell_size(z: int) -> float:
 
 
 def _stored_clusters(req: TileRequest) -> tuple[str, list]:
-    """Clusters read from the counts the triggers keep (tiles_componentcell): no scan of components."""
+    """Clusters read from the counts the layer's triggers keep (its StoredCells table): no scan of rows."""
     spec = req.layer.tiles
     tile, _ = _envelopes(req)
     per_tile = 2 ** CELL_LEVELS
     # One ring of neighbouring cells: their centres may fall in the tile's buffer.
     x0, y0 = req.x * per_tile - 1, req.y * per_tile - 1
-    major_sql, major_params = ("AND major = %s", [spec.cluster_major]) if spec.cluster_major else ("", [])
+    cells = spec.cells
+    group_sql, group_params = (f"AND {cells.group_column} = %s", [cells.group]) if cells.group else ("", [])
     sql = (
         f"SELECT ST_AsMVT(q, %s, {EXTENT}, 'geom') FROM ("
         f"SELECT ST_AsMVTGeom(ST_SetSRID(ST_MakePoint(sx / n, sy / n), 3857), "
         f"ST_MakeEnvelope(%s, %s, %s, %s, 3857), {EXTENT}, {BUFFER}, true) AS geom, n AS count, true AS cluster "
-        f"FROM (SELECT sum(n)::int AS n, sum(sx) AS sx, sum(sy) AS sy FROM tiles_componentcell "
-        f"WHERE z = %s AND cx BETWEEN %s AND %s AND cy BETWEEN %s AND %s {major_sql} GROUP BY cx, cy) c "
+        f"FROM (SELECT sum(n)::int AS n, sum(sx) AS sx, sum(sy) AS sy FROM {cells.table} "
+        f"WHERE z = %s AND cx BETWEEN %s AND %s AND cy BETWEEN %s AND %s {group_sql} GROUP BY cx, cy) c "
         f"WHERE n > 0) q WHERE geom IS NOT NULL"
     )
-    return sql, [req.layer.id, *tile, req.z, x0, x0 + per_tile + 1, y0, y0 + per_tile + 1, *major_params]
+    return sql, [req.layer.id, *tile, req.z, x0, x0 + per_tile + 1, y0, y0 + per_tile + 1, *group_params]
 
 
 def _live_clusters(req: TileRequest) -> tuple[str, list]:

@@ -12,7 +12,7 @@ from .common import NS, PREFIX, service_url
 from .crs import SUPPORTED
 
 TITLE = "GridCity WFS 网格化管理"
-ABSTRACT = "City grids (网格) and components (部件) from the GridCity layer catalogue."
+ABSTRACT = "城市网格化管理: every feature type of the GridCity layer catalogue."
 OUTPUT_FORMATS = {
     "2.0.0": ["application/gml+xml; version=3.2", "application/json"],
     "1.1.0": ["text/xml; subtype=gml/3.1.1", "application/json"],

@@ -1,14 +1,13 @@
 """Transaction (Insert, Update, Delete) in WFS 2.0.0, 1.1.0 and 1.0.0 (and the mixed forms GDAL and
 QGIS send), all or nothing in ONE database transaction: the layer's hooks per operation, then the
-deferred checks (layers.grids.wfs_adapters.finish) once after the last one. Answered in the
+deferred checks (each edited layer's `finish` hook) once after the last one. Answered in the
 request's own version's schema."""
 import logging
 
 from django.db import DatabaseError, transaction
 from django.http import HttpResponse
 
-from components.validation import ServiceError
-from layers.grids import wfs_adapters
+from gis_core.errors import ServiceError
 
 from . import crs as crslib
 from . import geometry
@@ -19,8 +18,6 @@ from .xmlsafe import children, local, ns, text
 
 log = logging.getLogger(__name__)
 XSI_NIL = "{http://www.w3.org/2001/XMLSchema-instance}nil"
-# Run once after the last operation of a transaction that edited something (deferred checks).
-FINISHERS = [wfs_adapters.finish]
 
 
 def _reasons(layer, errors: dict) -> str:
@@ -105,6 +102,7 @@ def _insert(action, user, results, locator):
         except ServiceError as exc:
             raise OWSException(f"insert into {layer.id} refused: {_reasons(layer, exc.errors)}", locator=locator) from None
         results["inserted"].append((layer, getattr(obj, layer.pk, None), feature.get("handle")))
+        results["edited"][layer.id] = layer
 
 
 def _update(action, user, results, locator):
@@ -138,6 +136,7 @@ def _update(action, user, results, locator):
             raise OWSException(f"update of {layer.id}.{obj.pk} refused: {_reasons(layer, exc.errors)}",
                                locator=locator) from None
         results["updated"] += 1
+        results["edited"][layer.id] = layer
 
 
 def _delete(action, user, results, locator):
@@ -151,13 +150,14 @@ def _delete(action, user, results, locator):
             raise OWSException(f"delete of {layer.id}.{obj.pk} refused: {_reasons(layer, exc.errors)}",
                                locator=locator) from None
         results["deleted"] += 1
+        results["edited"][layer.id] = layer
 
 
 ACTIONS = {"Insert": _insert, "Update": _update, "Delete": _delete}
 
 
 def run(root, user) -> dict:
-    results = {"inserted": [], "updated": 0, "deleted": 0}
+    results = {"inserted": [], "updated": 0, "deleted": 0, "edited": {}}
     actions = [a for a in children(root) if local(a.tag) not in ("LockId",)]
     if not actions:
         raise OWSException("the Transaction holds no Insert, Update or Delete", code="MissingParameterValue",
@@ -172,13 +172,14 @@ def run(root, user) -> dict:
                     raise OWSException(f"unsupported transaction action {name}", code="OperationNotSupported",
                                        locator=locator)
                 handler(action, user, results, locator)
-            if results["inserted"] or results["updated"] or results["deleted"]:
-                for finish in FINISHERS:
-                    try:
-                        finish(user)
-                    except ServiceError as exc:
-                        raise OWSException("; ".join(str(v) for v in exc.errors.values()),
-                                           locator="Transaction") from None
+            # Each edited layer's deferred checks, once after the last operation (the same hook once).
+            finishers = {layer.finish for layer in results["edited"].values() if layer.finish is not None}
+            for finish in finishers:
+                try:
+                    finish(user)
+                except ServiceError as exc:
+                    raise OWSException("; ".join(str(v) for v in exc.errors.values()),
+                                       locator="Transaction") from None
     except DatabaseError as exc:  # a refusal at commit, or a constraint the services did not foresee
         cause = exc.__cause__ or exc
         message = getattr(getattr(cause, "diag", None), "message_primary", None) or str(cause).splitlines()[0]

@@ -19,7 +19,7 @@ from layers import catalogue
 from tests.factories import ComponentFactory, OrganisationFactory, make_user
 from tests.layers.test_wfs_support import PASSWORD, TARGET_PK, basic, make_grids
 from tiles import cache
-from tiles.cluster_sql import REBUILD
+from components.cluster_cells import REBUILD
 
 pytestmark = pytest.mark.django_db
 
@@ -330,10 +330,11 @@ def test_import_invalidates_the_tiles_it_touched(client, tmp_path, django_captur
 
 
 def test_a_change_too_wide_to_name_tiles_drops_whole_zooms(client, lights):
+    from components.signals import components_changed
     from tiles.invalidation import invalidate
 
     client.get(tile_url())
-    report = invalidate("components", (116.55, 35.38, 117.05, 35.75))
+    report = invalidate(components_changed, (116.55, 35.38, 117.05, 35.75))
     assert Z in report["components"]["whole_zooms"] and 10 not in report["components"]["whole_zooms"]
     assert _cached("components", Z, TILE.x, TILE.y) is None
 
@@ -369,7 +370,7 @@ def test_a_tile_query_cut_by_the_statement_timeout_is_a_503(client, lights, monk
 
 
 def test_many_class_codes_are_checked_in_one_query(client, lights, django_assert_max_num_queries):
-    from layers.tile_scopes import COMPONENT_FILTERS
+    from components.tile_filters import COMPONENT_FILTERS
 
     parse = next(f for f in COMPONENT_FILTERS if f.param == "class").parse
     codes_ = list(ComponentClass.objects.values_list("code", flat=True)) + ["01", "02"]

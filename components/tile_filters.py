@@ -1,4 +1,5 @@
-"""What a user may see on the map, as SQL for the tile statements, and the tile query filters.
+"""What a user may see of the components on the map, as SQL for the tile statements, and the
+component tile query filters.
 
 Every value that comes from a request is checked here against the database and returned as bound
 parameters; the SQL strings are constants."""
@@ -6,11 +7,11 @@ import re
 
 from django.db.models import Q
 
-from components import roles
-from components.models import ComponentClass, ComponentState, Organisation
+from layers.catalogue import TileFilter
+from layers.grids.models import Grid
 
-from .catalogue import TileFilter
-from .grids.models import Grid
+from . import roles
+from .models import ComponentClass, ComponentState, Organisation
 
 UNIT_SQL = "(owner_id = %s OR maintainer_id = %s OR department_id = %s)"
 
@@ -25,10 +26,6 @@ def component_scope(user):
             return None
         return f"org{org.pk}", UNIT_SQL, [org.pk] * 3
     return "all", "TRUE", []
-
-
-def grid_scope(user):
-    return ("all", "TRUE", []) if roles.can_read(user) else None
 
 
 def _classes(values: list[str]) -> list:

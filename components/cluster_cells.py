@@ -1,10 +1,8 @@
-"""SQL that keeps tiles_componentcell in step with components_component (see tiles.models).
+"""SQL that keeps the cluster cells (ComponentCell, table tiles_componentcell) in step with
+components_component; the cell grid is tiles.cells'."""
+from gis_core.mercator import HALF_WORLD
+from tiles.cells import CELL_LEVELS, CLUSTER_MAX_ZOOM
 
-Cell (cx, cy) at cluster zoom z is the Web Mercator tile (z + CELL_LEVELS, cx, cy); the finest cells
-belong to CLUSTER_MAX_ZOOM and every coarser zoom is the finest index shifted right."""
-from .models import CELL_LEVELS, CLUSTER_MAX_ZOOM
-
-HALF_WORLD = 20037508.342789244
 FINEST_LEVEL = CLUSTER_MAX_ZOOM + CELL_LEVELS
 
 # {delta} is a SELECT of (g geometry in 3857, k component_class_id, s +1/-1) rows.
