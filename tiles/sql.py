@@ -10,6 +10,7 @@ from gis_core.mercator import HALF_WORLD
 from layers.catalogue import Layer
 
 from .cells import CELL_LEVELS, CLUSTER_MAX_ZOOM
+from .where import index_column, layer_conditions
 
 EXTENT = 4096
 BUFFER = 64  # in tile units: symbols up to 1/64 of a tile across are not cut at edges
@@ -47,11 +48,7 @@ def tile_sql(req: TileRequest) -> tuple[str, list]:
 
 
 def _conditions(req: TileRequest) -> tuple[str, list]:
-    parts, params = [req.layer.tiles.where, req.scope_sql], list(req.scope_params)
-    for sql, values in req.filters:
-        parts.append(sql)
-        params.extend(values)
-    return " AND ".join(f"({p})" for p in parts), params
+    return layer_conditions(req.layer, req.scope_sql, req.scope_params, req.filters)
 
 
 def _envelopes(req: TileRequest) -> tuple[list, list]:
@@ -75,7 +72,7 @@ def _features(req: TileRequest) -> tuple[str, list]:
         f"SELECT {spec.id_column} AS fid, ST_AsMVTGeom({geom}, ST_MakeEnvelope(%s, %s, %s, %s, 3857), "
         f"{EXTENT}, {BUFFER}, true) AS geom{columns} "
         f"FROM {spec.table} "
-        f"WHERE {spec.bbox_column or spec.geometry} && ST_MakeEnvelope(%s, %s, %s, %s, 3857) AND {where} "
+        f"WHERE {index_column(req.layer)} && ST_MakeEnvelope(%s, %s, %s, %s, 3857) AND {where} "
         f"LIMIT {int(spec.feature_limit)}) q WHERE geom IS NOT NULL"
     )
     return sql, [req.layer.id, *params, *tile, *query, *where_params]
@@ -118,7 +115,7 @@ def _live_clusters(req: TileRequest) -> tuple[str, list]:
         f"ST_MakeEnvelope(%s, %s, %s, %s, 3857), {EXTENT}, {BUFFER}, true) AS geom, count(*)::int AS count, "
         f"true AS cluster FROM ("
         f"SELECT ST_X(p) AS px, ST_Y(p) AS py FROM (SELECT ST_PointOnSurface({spec.geometry}) AS p "
-        f"FROM {spec.table} WHERE {spec.bbox_column or spec.geometry} && ST_MakeEnvelope(%s, %s, %s, %s, 3857) "
+        f"FROM {spec.table} WHERE {index_column(req.layer)} && ST_MakeEnvelope(%s, %s, %s, %s, 3857) "
         f"AND {where}) a) b "
         f"GROUP BY floor((px + {HALF_WORLD}) / %s), floor(({HALF_WORLD} - py) / %s)) q WHERE geom IS NOT NULL"
     )

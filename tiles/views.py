@@ -9,16 +9,15 @@ from django.http import HttpResponse, JsonResponse
 from django.views.decorators.http import require_GET
 
 from layers import catalogue
-from layers.ogc.auth import basic_or_session_user
 from layers.ogc.exceptions import Unauthorized
 
 from . import style as styles
 from .cache import Entry
-from .render import BadTileRequest, parse_filters, parse_tile, vector_tile
+from .render import BadTileRequest, vector_tile
+from .requests import parse_tile_request, tile_layer_or_404, tile_user
 
 log = logging.getLogger(__name__)
 MVT = "application/vnd.mapbox-vector-tile"
-MAX_LAYERS_PER_TILE = 20
 
 
 def error_response(message: str, field: str | None, status: int, request=None) -> JsonResponse:
@@ -34,20 +33,6 @@ def error_response(message: str, field: str | None, status: int, request=None) -
 
 def _tile_layers() -> list:
     return [layer for layer in catalogue.layers() if layer.tiles is not None]
-
-
-def tile_layer_or_404(layer_id: str):
-    layer = catalogue.get(layer_id)
-    if layer is None or layer.tiles is None:
-        raise BadTileRequest(f"no tile layer {layer_id[:60]!r}", "layer", 404)
-    return layer
-
-
-def tile_user(request):
-    user = basic_or_session_user(request)
-    if user is None:
-        raise Unauthorized("log in to see map tiles")
-    return user
 
 
 @require_GET
@@ -76,23 +61,9 @@ def style_json(request):
 def mvt_response(request, layers: str, z: str, x: str, y: str) -> HttpResponse:
     """One or several layers' tile; also answered by tiles.fastpath without the middleware."""
     try:
-        ids = layers.split(",")
-        if len(ids) > MAX_LAYERS_PER_TILE or len(set(ids)) != len(ids):
-            raise BadTileRequest(f"1-{MAX_LAYERS_PER_TILE} different layers, comma-separated", "layer")
-        chosen = [tile_layer_or_404(i) for i in ids]
-        z, x, y = parse_tile(z, x, y)
-        for layer in chosen:
-            if z > layer.tiles.maxzoom:
-                raise BadTileRequest(f"layer {layer.id} is served at z {layer.tiles.minzoom}-{layer.tiles.maxzoom};"
-                                     f" clients overzoom beyond", "z")
-        raw_filters = parse_filters(chosen, request.GET)
-        user = tile_user(request)
-        parts = []
-        for layer in chosen:
-            scope = layer.tiles.scope(user)
-            if scope is None:
-                raise BadTileRequest(f"your account may not see layer {layer.id}", "layer", 403)
-            parts.append(vector_tile(layer, z, x, y, scope, raw_filters))
+        ask = parse_tile_request(request, layers, z, x, y)
+        parts = [vector_tile(layer, ask.z, ask.x, ask.y, scope, ask.raw_filters)
+                 for layer, scope in zip(ask.layers, ask.scopes, strict=True)]
     except BadTileRequest as exc:
         return error_response(str(exc), exc.field, exc.status)
     except Unauthorized as exc:
@@ -101,7 +72,7 @@ def mvt_response(request, layers: str, z: str, x: str, y: str) -> HttpResponse:
         log.exception("tile %s/%s/%s/%s failed", layers, z, x, y)
         return error_response("the tile took too long or the database is unavailable; try again", None, 503)
     entry = parts[0] if len(parts) == 1 else _combine(parts)
-    return _respond(request, entry, min(layer.tiles.max_age for layer in chosen))
+    return _respond(request, entry, min(layer.tiles.max_age for layer in ask.layers))
 
 
 mvt = require_GET(mvt_response)

@@ -82,7 +82,7 @@ def test_png_tile_draws_the_pin(pin, reader):
     r = as_user(reader).get(f"/tiles/{LAYER}/{Z}/{TILE.x}/{TILE.y}.png")
     assert r.status_code == 200 and r["Content-Type"] == "image/png"
     image = Image.open(io.BytesIO(r.content)).convert("RGBA")
-    assert any(a > 0 for a in image.getchannel("A").getdata())
+    assert image.getchannel("A").getextrema()[1] > 0
 
 
 def test_wms_lists_and_draws_it(pin, reader):
@@ -94,7 +94,7 @@ def test_wms_lists_and_draws_it(pin, reader):
                        "WIDTH": 64, "HEIGHT": 64, "FORMAT": "image/png", "TRANSPARENT": "TRUE"})
     assert r.status_code == 200 and r["Content-Type"].startswith("image/png")
     image = Image.open(io.BytesIO(r.content)).convert("RGBA")
-    assert any(a > 0 for a in image.getchannel("A").getdata())
+    assert image.getchannel("A").getextrema()[1] > 0
 
 
 def _body(response) -> bytes:

@@ -21,6 +21,7 @@ from django.db import connection
 from gis_core.mercator import HALF_WORLD as WORLD
 from tiles import cache
 from tiles.render import bound_filters, variant
+from tiles.where import index_column, layer_conditions
 
 from . import pool
 from .styles import label_column, scale_for_zoom, style_key
@@ -52,16 +53,10 @@ def features_geojson(layer, bbox, res: float, scope_sql: str = "TRUE", scope_par
     label_expr = dict(t.columns).get(label, label) if show_label else None
     kind = (layer.geometry_type or "").lower()
     thin = not show_label and kind in ("point", "multipoint", "geometry")
-    scope_named, params = _named(scope_sql, scope_params, "s")
-    index_column = getattr(t, "bbox_column", None) or t.geometry  # a view may expose an indexed box
-    where = [f"{index_column} && ST_MakeEnvelope(%(x0)s, %(y0)s, %(x1)s, %(y1)s, 3857)", f"({t.where})",
-             f"({scope_named})"]
+    conditions, params = _named(*layer_conditions(layer, scope_sql, scope_params, filters), "w")
+    where = [f"{index_column(layer)} && ST_MakeEnvelope(%(x0)s, %(y0)s, %(x1)s, %(y1)s, 3857)", conditions]
     params.update({"x0": bbox[0], "y0": bbox[1], "x1": bbox[2], "y1": bbox[3], "tol": res * t.simplify_px,
                    "digits": digits, "grid": res, "limit": MAX_FEATURES})
-    for i, (sql, values) in enumerate(filters):
-        sql, named = _named(sql, list(values), f"f{i}_")
-        where.append(f"({sql})")
-        params.update(named)
     if thin:
         rows = (f"SELECT ST_AsGeoJSON(ST_SnapToGrid({geom}, %(grid)s), %(digits)s) AS g FROM {t.table} "
                 f"WHERE {' AND '.join(where)} GROUP BY 1 LIMIT %(limit)s")
@@ -80,7 +75,7 @@ def features_geojson(layer, bbox, res: float, scope_sql: str = "TRUE", scope_par
     return text if count else ""
 
 
-def _named(sql: str, params, prefix: str) -> tuple[str, dict]:
+def _named(sql: str, params: list, prefix: str) -> tuple[str, dict]:
     """A condition written with %s placeholders -> named ones, so several mix in one query."""
     parts = sql.split("%s")
     if len(parts) - 1 != len(params):
@@ -110,9 +105,8 @@ def postgis_subquery(layer, res: float, scope_sql: str = "TRUE", scope_params=()
     label_expr = dict(t.columns).get(label, label) if label and res <= _res_for_scale(layer) else None
     # the style's TextSymbolizer reads [<label>]; the name is a constant of the catalogue
     columns = f', ({label_expr})::text AS "{label}"' if label_expr else ""
-    index_column = getattr(t, "bbox_column", None) or t.geometry
-    where = [f"{index_column} && !bbox!", f"({t.where})", f"({scope_sql})", *(f"({sql})" for sql, _ in filters)]
-    params = [*scope_params, *(v for _, values in filters for v in values)]
+    conditions, params = layer_conditions(layer, scope_sql, scope_params, filters)
+    where = [f"{index_column(layer)} && !bbox!", conditions]
     text = (f"(SELECT {geom} AS geom{columns} FROM {t.table} WHERE {' AND '.join(where)} "
             f"LIMIT {MAX_FEATURES}) AS q")
     connection.ensure_connection()

@@ -7,8 +7,9 @@ from django.http import HttpResponse
 from django.views.decorators.http import require_GET
 
 from layers.ogc.exceptions import Unauthorized
-from tiles.render import BadTileRequest, parse_filters, parse_tile
-from tiles.views import error_response, tile_layer_or_404, tile_user
+from tiles.render import BadTileRequest
+from tiles.requests import parse_tile_request
+from tiles.views import error_response
 
 from .pool import RenderTimeout
 from .render import png_tile as render_png_tile
@@ -19,16 +20,9 @@ log = logging.getLogger(__name__)
 @require_GET
 def png_tile(request, layer_id: str, z: str, x: str, y: str):
     try:
-        layer = tile_layer_or_404(layer_id)
-        z, x, y = parse_tile(z, x, y)
-        if z > layer.tiles.maxzoom:
-            raise BadTileRequest(f"layer {layer.id} is served at z {layer.tiles.minzoom}-{layer.tiles.maxzoom};"
-                                 " clients overzoom beyond", "z")
-        raw_filters = parse_filters([layer], request.GET)
-        scope = layer.tiles.scope(tile_user(request))
-        if scope is None:
-            raise BadTileRequest(f"your account may not see layer {layer.id}", "layer", 403)
-        entry = render_png_tile(layer, z, x, y, scope, raw_filters)
+        ask = parse_tile_request(request, layer_id, z, x, y, max_layers=1)
+        layer = ask.layers[0]
+        entry = render_png_tile(layer, ask.z, ask.x, ask.y, ask.scopes[0], ask.raw_filters)
     except BadTileRequest as exc:
         return error_response(str(exc), exc.field, exc.status)
     except Unauthorized as exc:

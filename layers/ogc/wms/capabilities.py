@@ -8,6 +8,7 @@ from django.db import connection
 from django.http import HttpResponse
 
 from gis_core.mercator import WORLD_BOUNDS
+from tiles.where import index_column
 
 from .featureinfo import FORMATS as INFO_FORMATS
 from .params import CRS, LAYER_LIMIT, MAX_SIZE, geographic, visible_layers
@@ -27,10 +28,9 @@ def _extent(layer) -> tuple | None:
     if hit and hit[0] > now:
         return hit[1]
     t = layer.tiles
-    column = getattr(t, "bbox_column", None) or t.geometry
     with connection.cursor() as cur:
         cur.execute(f"SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM "
-                    f"(SELECT ST_Extent({column})::geometry AS e FROM {t.table} WHERE {t.where}) s")
+                    f"(SELECT ST_Extent({index_column(layer)})::geometry AS e FROM {t.table} WHERE {t.where}) s")
         row = cur.fetchone()
     box = tuple(row) if row and row[0] is not None else None
     with _lock:

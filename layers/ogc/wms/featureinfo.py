@@ -10,6 +10,8 @@ from django.contrib.gis.db.models.functions import AsGeoJSON
 from django.db import connection
 from django.http import HttpResponse
 
+from tiles.where import index_column, layer_conditions
+
 from ..common import NS, format_value
 from .errors import WMSError, missing
 from .params import FEATURE_COUNT_MAX, int_param, mercator, parse_layers, parse_map
@@ -20,15 +22,14 @@ TOLERANCE_PX = 4
 
 def _pick(layer, scope, point, tolerance, count) -> list:
     t = layer.tiles
-    index_column = getattr(t, "bbox_column", None) or t.geometry
-    scope_sql, scope_params = scope
+    conditions, params = layer_conditions(layer, *scope)
     sql = (f"SELECT {t.id_column} FROM {t.table} "
-           f"WHERE {index_column} && ST_Expand(ST_SetSRID(ST_MakePoint(%s, %s), 3857), %s) AND ({t.where}) "
-           f"AND ({scope_sql}) AND ST_DWithin({t.geometry}, ST_SetSRID(ST_MakePoint(%s, %s), 3857), %s) "
+           f"WHERE {index_column(layer)} && ST_Expand(ST_SetSRID(ST_MakePoint(%s, %s), 3857), %s) AND {conditions} "
+           f"AND ST_DWithin({t.geometry}, ST_SetSRID(ST_MakePoint(%s, %s), 3857), %s) "
            f"ORDER BY ST_Distance({t.geometry}, ST_SetSRID(ST_MakePoint(%s, %s), 3857)), {t.id_column} LIMIT %s")
     x, y = point
     with connection.cursor() as cur:
-        cur.execute(sql, [x, y, tolerance, *scope_params, x, y, tolerance, x, y, count])
+        cur.execute(sql, [x, y, tolerance, *params, x, y, tolerance, x, y, count])
         return [row[0] for row in cur.fetchall()]
 
 

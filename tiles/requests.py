@@ -1,0 +1,57 @@
+"""The one tile-request parser, for vector (MVT) and PNG tiles: layers, z/x/y, filters and who is
+asking, each checked with an error naming the parameter."""
+from dataclasses import dataclass
+
+from layers import catalogue
+from layers.catalogue import Layer
+from layers.ogc.auth import basic_or_session_user
+from layers.ogc.exceptions import Unauthorized
+
+from .render import BadTileRequest, parse_filters, parse_tile
+
+MAX_LAYERS_PER_TILE = 20
+
+
+@dataclass(frozen=True)
+class TileAsk:
+    layers: tuple[Layer, ...]
+    z: int
+    x: int
+    y: int
+    raw_filters: dict  # {param: sorted values}, checked against the layers' declared filters
+    scopes: tuple  # per layer: its Tiles.scope(user), (cache key part, SQL, params)
+
+
+def tile_layer_or_404(layer_id: str) -> Layer:
+    layer = catalogue.get(layer_id)
+    if layer is None or layer.tiles is None:
+        raise BadTileRequest(f"no tile layer {layer_id[:60]!r}", "layer", 404)
+    return layer
+
+
+def tile_user(request):
+    user = basic_or_session_user(request)
+    if user is None:
+        raise Unauthorized("log in to see map tiles")
+    return user
+
+
+def parse_tile_request(request, layer_ids: str, z: str, x: str, y: str, max_layers: int = MAX_LAYERS_PER_TILE) -> TileAsk:
+    ids = layer_ids.split(",")
+    if len(ids) > max_layers or len(set(ids)) != len(ids):
+        raise BadTileRequest(f"1-{max_layers} different layers, comma-separated", "layer")
+    chosen = tuple(tile_layer_or_404(i) for i in ids)
+    z, x, y = parse_tile(z, x, y)
+    for layer in chosen:
+        if z > layer.tiles.maxzoom:
+            raise BadTileRequest(f"layer {layer.id} is served at z {layer.tiles.minzoom}-{layer.tiles.maxzoom};"
+                                 " clients overzoom beyond", "z")
+    raw_filters = parse_filters(list(chosen), request.GET)
+    user = tile_user(request)
+    scopes = []
+    for layer in chosen:
+        scope = layer.tiles.scope(user)
+        if scope is None:
+            raise BadTileRequest(f"your account may not see layer {layer.id}", "layer", 403)
+        scopes.append(scope)
+    return TileAsk(chosen, z, x, y, raw_filters, tuple(scopes))
