@@ -67,8 +67,14 @@ up: demo accounts
 	$(VENV)/bin/gunicorn gis_core.wsgi:application \
 	  --bind $(HOST):$(PORT) --workers 3 --pid $(STATE)/gunicorn.pid --access-logfile -
 
+# The tests' own Redis database on the same server (a running make up keeps db 0); settings.py adds
+# their own Celery queue and cache prefix, so a development worker never takes a test's task.
+TEST_REDIS_DB ?= 15
+redis_db_url = $(shell python3 -c 'import sys, urllib.parse as u; print(u.urlparse(sys.argv[1])._replace(path="/" + sys.argv[2]).geturl())' '$(1)' '$(TEST_REDIS_DB)')
+
 test: venv services
-	GRIDCITY_ENV=test $(PY) -m pytest $(PYTEST_ARGS)
+	GRIDCITY_ENV=test CELERY_BROKER_URL='$(call redis_db_url,$(CELERY_BROKER_URL))' \
+	  REDIS_URL='$(call redis_db_url,$(REDIS_URL))' $(PY) -m pytest $(PYTEST_ARGS)
 
 # The benchmarks' own comparison servers and load tool (nginx, wrk, MapServer, tipg): only for make bench.
 $(VENV)/.bench-installed: pyproject.toml
