@@ -103,6 +103,15 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Tests keep off a running `make up` on the same Redis: their own queue and key prefix (and, from the
 # Makefile, their own Redis database), so a development worker never takes a test's task.
 _REDIS_SCOPE = "gridcity-test" if ENVIRONMENT == "test" else "gridcity"
+# Tasks are acknowledged when done (acks_late): the message of a task whose worker died goes back to
+# the queue once it has been out this long. Keep it above the longest task's run time; a task delivered
+# again while the first delivery still runs finds its job claimed and waits (components.tasks).
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": int(os.environ.get("GRIDCITY_TASK_REDELIVER_S", "900")),
+    # How often a worker looks for such messages: every 10 s (kombu's default is about every 100 s).
+    "unacked_restore_interval": min(10, int(os.environ.get("GRIDCITY_TASK_REDELIVER_S", "900"))),
+    "unacked_restore_throttle": 1,
+}
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("GRIDCITY_CELERY_QUEUE", "gridcity-test" if ENVIRONMENT == "test" else "celery")
 REDIS_URL = os.environ.get("REDIS_URL", CELERY_BROKER_URL)
 # Sessions are read on every tile request: keep them in Redis in front of the database.
