@@ -100,8 +100,9 @@ redis_start() {
   fi
 }
 
+# Only the Redis this checkout started (its pid file): another checkout's on the same port is left alone.
 redis_stop() {
-  redis-cli -p "$redis_port" ping >/dev/null 2>&1 && redis-cli -p "$redis_port" shutdown nosave >/dev/null 2>&1 || true
+  stop_pidfile "$state/redis/redis.pid"
 }
 
 stop_pidfile() {
