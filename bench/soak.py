@@ -67,10 +67,13 @@ def prepare(database_url: str) -> dict:
         cur.execute("SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM "
                     "(SELECT ST_Extent(geom) e FROM layers_grid WHERE level_id = 1) t")
         extent = cur.fetchone()
-    return {"env": env, "components": components, "owner": owner, "extent": extent, "cookie": session_cookie()}
+    password = secrets.token_urlsafe(16)
+    return {"env": env, "components": components, "owner": owner, "extent": extent,
+            "cookie": session_cookie(password), "basic": (SOAK_USER, password)}
 
 
-def session_cookie() -> str:
+def session_cookie(password: str) -> str:
+    """A logged-in GIS editor for the REST and tile requests; the password is for WFS (HTTP Basic)."""
     from django.conf import settings
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
     from django.contrib.auth.models import Group
@@ -79,9 +82,8 @@ def session_cookie() -> str:
     from components import roles
 
     user, _ = get_user_model().objects.get_or_create(username=SOAK_USER)
-    if user.has_usable_password():
-        user.set_unusable_password()
-        user.save()
+    user.set_password(password)
+    user.save()
     user.groups.add(Group.objects.get_or_create(name=roles.GIS_EDITOR)[0])
     store = SessionStore()
     store[SESSION_KEY] = str(user.pk)
@@ -179,13 +181,19 @@ def run_clients(base: str, data: dict, clients: int, seconds: float) -> dict:
         local = defaultdict(list)
         counts = defaultdict(int)
         bad = []
+
+        def note(text):  # a few examples per client are enough to see what went wrong
+            if len(bad) < 20:
+                bad.append(text)
+
         with httpx.Client(base_url=base, timeout=60.0, cookies={"sessionid": data["cookie"], "csrftoken": csrf},
                           headers={"Accept": "application/json", "X-CSRFToken": csrf}) as http:
             while time.monotonic() < stop_at:
                 kind, method, path, body, expected = mix.next()
                 t = time.perf_counter()
                 try:
-                    r = http.request(method, path, json=body)
+                    # WFS clients (QGIS, GDAL) send HTTP Basic; the server keeps the check briefly.
+                    r = http.request(method, path, json=body, auth=data["basic"] if kind == "wfs" else None)
                     status = r.status_code
                 except httpx.HTTPError as exc:
                     status, r = None, exc
@@ -193,14 +201,14 @@ def run_clients(base: str, data: dict, clients: int, seconds: float) -> dict:
                 counts["requests"] += 1
                 if status is None:
                     counts["connection_errors"] += 1
-                    bad.append(f"{kind} {path}: {r!r}")
+                    note(f"{kind} {path}: {r!r}")
                 elif status >= 500:
                     counts["server_errors"] += 1
-                    bad.append(f"{kind} {path}: {status} {r.text[:200]}")
+                    note(f"{kind} {path}: {status} {r.text[:200]}")
                 elif status not in expected:
                     counts["unexpected"] += 1
                     counts[f"unexpected:{kind}:{status}"] += 1
-                    bad.append(f"{kind} {path}: {status} {r.text[:200]}")
+                    note(f"{kind} {path}: {status} {r.text[:200]}")
         with lock:
             for k, v in local.items():
                 latencies[k].extend(v)
@@ -209,7 +217,7 @@ def run_clients(base: str, data: dict, clients: int, seconds: float) -> dict:
                     unexpected[k.split(":", 1)[1]] += v
                 else:
                     totals[k] += v
-            samples.extend(bad[:5])
+            samples.extend(b for b in dict.fromkeys(bad) if b not in samples)
 
     threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
     for t in threads:
@@ -257,6 +265,7 @@ def run(seconds: float, clients: int, workers: int, database_url: str) -> dict:
     failures = result["server_errors"] + result["connection_errors"] + result["unexpected"]
     return {
         "seconds": seconds, "clients": clients, "gunicorn_workers": workers, **result,
+        "load_average_end": os.getloadavg(), "cpus": os.cpu_count(),
         "requests_per_s": round(result["requests"] / max(elapsed, 1e-9), 1),
         "error_rate": failures / max(result["requests"], 1),
         "worker_rss_mib": {str(pid): {"start": round(first[pid] / 1024, 1), "end": round(last[pid] / 1024, 1)}
@@ -289,7 +298,8 @@ def main(argv=None) -> int:
         print(f"  worker {pid}: RSS {v['start']} MiB -> {v['end']} MiB")
     if report["workers_replaced"]:
         print(f"  workers replaced during the run: {report['workers_replaced']}")
-    for s in report["error_samples"]:
+    print(f"  machine: {report['cpus']} CPUs, load average at the end {report['load_average_end'][0]:.1f}")
+    for s in report["error_samples"][:10]:
         print(f"  ! {s}")
     print(f"  written to {out.relative_to(ROOT)}")
     return 0 if report["error_rate"] == 0 else 1
