@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Starts or stops the project-local PostGIS cluster, Redis and Celery worker under $GRIDCITY_STATE.
+# Starts or stops the project-local PostGIS cluster, Redis and Celery worker of this checkout (state in
+# $GRIDCITY_STATE; the cluster as described at pg_home below).
 # A server given by DATABASE_URL / CELERY_BROKER_URL that is not the local default is left alone.
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
