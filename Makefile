@@ -23,11 +23,12 @@ export GRIDCITY_ENV      ?= development
 export LOCAL_PG_PORT LOCAL_REDIS_PORT
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help up test down deps venv services migrate demo accounts clean-state bench bench-deps
+.PHONY: help up test soak down deps venv services migrate demo accounts clean-state bench bench-deps
 
 help:
 	@echo "make up    - install what is missing, load the demo city, serve http://$(HOST):$(PORT)/"
 	@echo "make test  - install what is missing and run the whole test suite"
+	@echo "make soak  - the long fault and load tests (SOAK_SECONDS=600 of 20 clients; README: Reliability)"
 	@echo "make down  - stop what make up started"
 
 deps:
@@ -67,8 +68,22 @@ up: demo accounts
 	$(VENV)/bin/gunicorn gis_core.wsgi:application \
 	  --bind $(HOST):$(PORT) --workers 3 --pid $(STATE)/gunicorn.pid --access-logfile -
 
+# The tests' own Redis database on the same server (a running make up keeps db 0); settings.py adds
+# their own Celery queue and cache prefix, so a development worker never takes a test's task.
+TEST_REDIS_DB ?= 15
+redis_db_url = $(shell python3 -c 'import sys, urllib.parse as u; print(u.urlparse(sys.argv[1])._replace(path="/" + sys.argv[2]).geturl())' '$(1)' '$(TEST_REDIS_DB)')
+
 test: venv services
-	GRIDCITY_ENV=test $(PY) -m pytest $(PYTEST_ARGS)
+	GRIDCITY_ENV=test CELERY_BROKER_URL='$(call redis_db_url,$(CELERY_BROKER_URL))' \
+	  REDIS_URL='$(call redis_db_url,$(REDIS_URL))' $(PY) -m pytest $(PYTEST_ARGS)
+
+# The fault tests at full length (1,000 grid write races, 50 worker kills; make test runs 50 and 5),
+# then bench/soak.py: SOAK_SECONDS of mixed reads and writes from 20 clients against a gunicorn of its own.
+SOAK_SECONDS ?= 600
+soak: venv services
+	GRIDCITY_ENV=test GRIDCITY_SOAK=1 CELERY_BROKER_URL='$(call redis_db_url,$(CELERY_BROKER_URL))' \
+	  REDIS_URL='$(call redis_db_url,$(REDIS_URL))' $(PY) -m pytest tests/reliability $(PYTEST_ARGS)
+	SOAK_SECONDS=$(SOAK_SECONDS) $(PY) -m bench.soak
 
 # The benchmarks' own comparison servers and load tool (nginx, wrk, MapServer, tipg): only for make bench.
 $(VENV)/.bench-installed: pyproject.toml

@@ -103,10 +103,23 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_TRACK_STARTED = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Tests keep off a running `make up` on the same Redis: their own queue and key prefix (and, from the
+# Makefile, their own Redis database), so a development worker never takes a test's task.
+_REDIS_SCOPE = "gridcity-test" if ENVIRONMENT == "test" else "gridcity"
+# Tasks are acknowledged when done (acks_late): the message of a task whose worker died goes back to
+# the queue once it has been out this long. Keep it above the longest task's run time; a task delivered
+# again while the first delivery still runs finds its job claimed and waits (components.tasks).
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": int(os.environ.get("GRIDCITY_TASK_REDELIVER_S", "900")),
+    # How often a worker looks for such messages: every 10 s (kombu's default is about every 100 s).
+    "unacked_restore_interval": min(10, int(os.environ.get("GRIDCITY_TASK_REDELIVER_S", "900"))),
+    "unacked_restore_throttle": 1,
+}
+CELERY_TASK_DEFAULT_QUEUE = os.environ.get("GRIDCITY_CELERY_QUEUE", "gridcity-test" if ENVIRONMENT == "test" else "celery")
 REDIS_URL = os.environ.get("REDIS_URL", CELERY_BROKER_URL)
 # Sessions are read on every tile request: keep them in Redis in front of the database.
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
-                      "KEY_PREFIX": "gridcity"}}
+                      "KEY_PREFIX": _REDIS_SCOPE}}
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 # Set to also keep unfiltered tiles as files for nginx to serve (deploy/nginx/gridcity.conf).
 TILE_DISK_DIR = os.environ.get("GRIDCITY_TILE_DISK_DIR", "")

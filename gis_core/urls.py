@@ -7,6 +7,9 @@ from layers.ogc import views as ogc_views
 
 from . import health, views
 
+# A server we need being down answers 503 with Retry-After, not 500 (gis_core/unavailable.py).
+handler500 = "gis_core.unavailable.server_error"
+
 urlpatterns = [
     path("", views.home, name="home"),
     path("accounts/login/", auth_views.LoginView.as_view(

@@ -3,6 +3,7 @@ from celery import shared_task
 from .grids.assignment import run_reassignment
 
 
-@shared_task(name="layers.reassign_components")
+# Acknowledged when done and put back if the worker dies: run_reassignment is safe to run again.
+@shared_task(name="layers.reassign_components", acks_late=True, reject_on_worker_lost=True)
 def reassign_components(reassignment_id: int) -> dict:
     return run_reassignment(reassignment_id)

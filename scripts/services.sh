@@ -1,14 +1,28 @@
 #!/usr/bin/env bash
-# Starts or stops the project-local PostGIS cluster, Redis and Celery worker under $GRIDCITY_STATE.
+# Starts or stops the project-local PostGIS cluster, Redis and Celery worker of this checkout (state in
+# $GRIDCITY_STATE; the cluster as described at pg_home below).
 # A server given by DATABASE_URL / CELERY_BROKER_URL that is not the local default is left alone.
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 state="${GRIDCITY_STATE:-$here/.local}"
 pg_port="${LOCAL_PG_PORT:-54329}"
 redis_port="${LOCAL_REDIS_PORT:-63799}"
-pgdata="$state/pg/data"
-pgrun="$state/pg/run"
 venv="${VENV:-$here/.venv}"
+
+# Where the local cluster lives. As root, initdb and the server run as the postgres user, who may not
+# be able to enter the checkout (root's home and `mktemp -d` are mode 700): the cluster then lives in
+# the postgres user's own directory, one per checkout (named by a digest of this checkout's state
+# path, which is written beside it), and $state/pg-cluster points to it. A cluster made inside the
+# checkout by an earlier version, or by a user who runs everything as themselves, stays where it is.
+pg_home() {
+  if [ -n "${LOCAL_PG_DIR:-}" ]; then echo "$LOCAL_PG_DIR"; return; fi
+  if [ -s "$state/pg/data/PG_VERSION" ] || [ "$(id -u)" -ne 0 ]; then echo "$state/pg"; return; fi
+  local digest; digest="$(printf %s "$(realpath -m "$state")" | sha1sum | cut -c1-12)"
+  echo "${LOCAL_PG_PARENT:-/var/lib/postgresql}/gridcity-$digest"
+}
+pghome="$(pg_home)"
+pgdata="$pghome/data"
+pgrun="$pghome/run"
 
 local_db()     { [[ "${DATABASE_URL:-}" == *"127.0.0.1:$pg_port/"* ]]; }
 local_broker() { [[ "${CELERY_BROKER_URL:-}" == *"127.0.0.1:$redis_port/"* ]]; }
@@ -21,9 +35,10 @@ pg_bindir() {
   echo "PostgreSQL server binaries not found (run scripts/install-deps.sh)" >&2; exit 1
 }
 
-# initdb and pg_ctl refuse to run as root: as root, run them as the postgres user.
+# initdb and pg_ctl refuse to run as root: as root, run them as the postgres user (from /, since
+# the postgres user may not be allowed into the current directory).
 as_pg() {
-  if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+  if [ "$(id -u)" -eq 0 ]; then (cd / && runuser -u postgres -- "$@"); else "$@"; fi
 }
 
 pg_start() {
@@ -33,8 +48,12 @@ pg_start() {
     echo "Using the PostgreSQL server already on 127.0.0.1:$pg_port"
     pg_ensure_db; return
   fi
-  mkdir -p "$state/pg"
-  [ "$(id -u)" -eq 0 ] && chown postgres:postgres "$state/pg"
+  mkdir -p "$pghome" "$state"
+  if [ "$(id -u)" -eq 0 ]; then
+    chown postgres:postgres "$pghome"
+    chmod 700 "$pghome"
+    [ "$pghome" = "$state/pg" ] || { realpath -m "$state" > "$pghome/checkout"; ln -sfn "$pghome" "$state/pg-cluster"; }
+  fi
   if [ ! -s "$pgdata/PG_VERSION" ]; then
     echo "Creating the local PostGIS cluster in $pgdata"
     as_pg mkdir -p "$pgdata" "$pgrun"
@@ -54,7 +73,8 @@ CONF
   fi
   as_pg mkdir -p "$pgrun"
   if ! as_pg "$bin/pg_ctl" -D "$pgdata" status >/dev/null 2>&1; then
-    as_pg "$bin/pg_ctl" -D "$pgdata" -l "$state/pg/server.log" -w -t 60 start >/dev/null
+    # The port asked for now wins over the one written at creation (a second instance of one checkout).
+    as_pg "$bin/pg_ctl" -D "$pgdata" -l "$pghome/server.log" -o "-p $pg_port" -w -t 60 start >/dev/null
   fi
   pg_ensure_db
 }
@@ -81,8 +101,9 @@ redis_start() {
   fi
 }
 
+# Only the Redis this checkout started (its pid file): another checkout's on the same port is left alone.
 redis_stop() {
-  redis-cli -p "$redis_port" ping >/dev/null 2>&1 && redis-cli -p "$redis_port" shutdown nosave >/dev/null 2>&1 || true
+  stop_pidfile "$state/redis/redis.pid"
 }
 
 stop_pidfile() {
@@ -107,10 +128,11 @@ case "${1:-}" in
     if local_db; then pg_start; fi
     if local_broker; then redis_start; fi ;;
   worker-start) worker_start ;;
+  pg-dir) echo "$pghome" ;;
   stop)
     stop_pidfile "$state/gunicorn.pid"
     stop_pidfile "$state/celery/worker.pid"
     if local_broker; then redis_stop; fi
     if local_db; then pg_stop; fi ;;
-  *) echo "usage: $0 start|worker-start|stop" >&2; exit 2 ;;
+  *) echo "usage: $0 start|worker-start|stop|pg-dir" >&2; exit 2 ;;
 esac

@@ -15,6 +15,8 @@ from django.core.exceptions import DisallowedHost
 from django.core.handlers.wsgi import WSGIRequest
 from django.db import close_old_connections
 
+from gis_core.unavailable import UNAVAILABLE, unavailable_response
+
 log = logging.getLogger(__name__)
 TILE_PATH = re.compile(r"^/tiles/(?P<layers>[^/]+)/(?P<z>[^/]+)/(?P<x>[^/]+)/(?P<y>[^/]+)\.mvt$")
 
@@ -45,6 +47,9 @@ def wrap(django_app):
             response = view(request, **kwargs)
         except DisallowedHost:
             response = error_response("host not allowed", None, 400)
+        except UNAVAILABLE:
+            log.warning("tile request %s: a server is unavailable", environ.get("PATH_INFO"), exc_info=True)
+            response = unavailable_response()
         except Exception:  # noqa: BLE001 - never a stack trace to the client
             log.exception("tile request %s failed", environ.get("PATH_INFO"))
             response = error_response("internal error", None, 500)

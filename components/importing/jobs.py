@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 import traceback
 
-from django.db import connection, connections
+from django.db import connection, connections, transaction
 from django.utils import timezone
 
 from .models import ImportJob
@@ -51,21 +51,43 @@ class JobProgress:
             self._side = None
 
 
+class JobBusy(Exception):
+    """Another worker is running this job now (a second delivery of its task): try again later."""
+
+
+def _claim(job_id) -> bool:
+    """Holds the job for the current transaction; False when another worker holds it."""
+    with connection.cursor() as cur:
+        cur.execute("SELECT pg_try_advisory_xact_lock(hashtext('components.importjob'), hashtext(%s))", [str(job_id)])
+        return cur.fetchone()[0]
+
+
+@transaction.atomic
 def run_job(job_id) -> dict:
-    """Runs one ImportJob to the end and stores its outcome. Returns the job as a dict."""
+    """Runs one ImportJob to the end and stores its outcome. Returns the job as a dict.
+
+    The rows and the job's outcome commit in one transaction, and the job is claimed for that
+    transaction: a task delivered again after its worker died finds either nothing committed (and runs
+    the job afresh) or the job ended (and does nothing); never a second write of the same rows."""
     from . import import_file
 
+    if not _claim(job_id):
+        raise JobBusy(str(job_id))
     job = ImportJob.objects.get(pk=job_id)
     if job.status not in (ImportJob.Status.PENDING, ImportJob.Status.RUNNING):
         return job.as_dict()
-    job.status, job.phase, job.started_at = ImportJob.Status.RUNNING, "reading", timezone.now()
-    job.save(update_fields=["status", "phase", "started_at"])
     progress = JobProgress(job)
+    started = timezone.now()
+    # Through progress's own connection, so the API shows "running" while this transaction is open.
+    progress._update(status=ImportJob.Status.RUNNING, phase="reading", started_at=started)
     try:
-        result = import_file(job.file, srid=job.srid or None, encoding=job.encoding or None, mapping=job.mapping or None,
-                             dry_run=job.dry_run, user=job.created_by, job=job, progress=progress)
+        with transaction.atomic():
+            result = import_file(job.file, srid=job.srid or None, encoding=job.encoding or None,
+                                 mapping=job.mapping or None, dry_run=job.dry_run, user=job.created_by, job=job,
+                                 progress=progress)
     except Exception as exc:  # noqa: BLE001 - a crash must still end the job
         job.refresh_from_db()
+        job.started_at = job.started_at or started
         job.status, job.phase, job.finished_at = ImportJob.Status.FAILED, "done", timezone.now()
         job.message = f"the import stopped unexpectedly: {exc.__class__.__name__}: {exc}"[:2000]
         job.save()
@@ -74,6 +96,7 @@ def run_job(job_id) -> dict:
     finally:
         progress.close()
     job.refresh_from_db()
+    job.started_at = job.started_at or started
     job.phase = "done"
     job.finished_at = timezone.now()
     job.rows_total = result.rows
