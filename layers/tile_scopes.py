@@ -6,25 +6,15 @@ import re
 
 from django.db.models import Q
 
-from components import roles
+from components import roles, visibility
 from components.models import ComponentClass, ComponentState, Organisation
 
 from .catalogue import TileFilter
 from .grids.models import Grid
 
-UNIT_SQL = "(owner_id = %s OR maintainer_id = %s OR department_id = %s)"
-
-
 def component_scope(user):
-    """(cache key part, SQL, params): everyone who reads sees all; a maintenance unit its own."""
-    if not roles.can_read(user):
-        return None
-    if roles.is_unit_only(user):
-        org = roles.organisation_of(user)
-        if org is None:
-            return None
-        return f"org{org.pk}", UNIT_SQL, [org.pk] * 3
-    return "all", "TRUE", []
+    """(cache key part, SQL, params): the one visibility rule (components.visibility) as SQL."""
+    return visibility.scope_sql(user)
 
 
 def grid_scope(user):

@@ -6,17 +6,48 @@ from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
 from gis_core.crs import CRSError, parse_crs, to_storage_geometry
 
+from .. import visibility
 from ..models import Component, ComponentClass, ComponentState, DataSource, Organisation, OwnershipTransfer
 from ..validation import to_shapely
 
 
-class OrganisationRefSerializer(serializers.ModelSerializer):
+def _viewer(serializer):
+    request = serializer.context.get("request")
+    return getattr(request, "user", None)
+
+
+class _HidesOtherPhones:
+    """A maintenance unit sees the phone of its own organisation only (visibility.sees_organisation_details).
+    Without a request in the context (internal use) nothing is hidden."""
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        if "request" in self.context and not visibility.sees_organisation_details(_viewer(self), instance):
+            data["phone"] = None
+        return data
+
+
+def hide_other_phones(feature: dict, user) -> dict:
+    """The same rule for the fast feature dicts (components.api.features): a Feature or a flat
+    dict with department/owner/maintainer entries."""
+    kind, own = visibility.scope(user)
+    if kind == visibility.ALL:
+        return feature
+    props = feature.get("properties", feature)
+    for role in ("department", "owner", "maintainer"):
+        org = props.get(role)
+        if isinstance(org, dict) and (own is None or org.get("uscc") != own.uscc):
+            org["phone"] = None
+    return feature
+
+
+class OrganisationRefSerializer(_HidesOtherPhones, serializers.ModelSerializer):
     class Meta:
         model = Organisation
         fields = ["uscc", "name", "phone"]
 
 
-class OrganisationSerializer(serializers.ModelSerializer):
+class OrganisationSerializer(_HidesOtherPhones, serializers.ModelSerializer):
     class Meta:
         model = Organisation
         fields = ["uscc", "name", "kinds", "contact_person", "phone", "address"]

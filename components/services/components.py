@@ -6,6 +6,7 @@ from django.contrib.gis.geos import GEOSGeometry
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from .. import roles
 from ..ids import allocate_ids, reserve_up_to, split_id
 from ..models import Component, ComponentState, Organisation, OwnershipTransfer
 from ..signals import components_changed
@@ -16,6 +17,20 @@ EDITABLE_FIELDS = {
     "department", "owner", "maintainer", "state", "census_date", "change_date", "data_source", "note",
     "attributes",
 }
+
+
+NOTE_MAX_LENGTH = 500
+OWNERSHIP_FIELDS = {"department", "owner", "maintainer"}
+TRANSFER_ONLY = "changes only through an ownership transfer (POST /api/components/transfer/), which records it"
+# Service field name -> the name the role matrix and the REST API use.
+_MATRIX_NAME = {"geom": "geometry"}
+
+
+def _refuse_unless(user, action: str, field: str) -> None:
+    """The role matrix (components.roles.MATRIX) for an acting account; system writes (user None:
+    imports, tasks, shell) are not role-checked."""
+    if user is not None and getattr(user, "is_authenticated", False) and not roles.may(user, action):
+        raise ServiceError({field: "your role may not change this"})
 
 
 def history_user_id(user):
@@ -81,10 +96,21 @@ def create_component(*, user=None, code: str | None = None, admin_code: str | No
 
 
 @transaction.atomic
-def update_component(component: Component, *, user=None, action: str = "update", **changes) -> Component:
+def update_component(component: Component, *, user=None, **changes) -> Component:
+    """Changes any editable field but the organisations (those move by `transfer_ownership`), each
+    as the role matrix allows the acting user."""
+    for name in changes.keys() - OWNERSHIP_FIELDS - {"component_class"}:
+        field = _MATRIX_NAME.get(name, name)
+        _refuse_unless(user, f"update.{field}", field)
+    return _apply(component, user=user, action="update", **changes)
+
+
+def _apply(component: Component, *, user, action: str, **changes) -> Component:
     unknown = changes.keys() - EDITABLE_FIELDS
     if unknown:
         raise ServiceError({name: "unknown field" for name in unknown})
+    if len(changes.get("note") or "") > NOTE_MAX_LENGTH:
+        raise ServiceError({"note": f"at most {NOTE_MAX_LENGTH} characters"})
     component = Component.objects.select_for_update().get(pk=component.pk)
     if component.retired:
         raise ServiceError({"code": f"component {component.code} is retired and cannot be changed"})
@@ -93,6 +119,12 @@ def update_component(component: Component, *, user=None, action: str = "update",
     if "component_class" in changes and changes["component_class"] != component.component_class:
         raise ServiceError({"component_class": "the class is part of the ID: retire this component and register a new one"})
     changed = {k: v for k, v in changes.items() if getattr(component, k) != v}
+    moved = sorted(changed.keys() & OWNERSHIP_FIELDS)
+    if moved:
+        raise ServiceError({name: TRANSFER_ONLY for name in moved})
+    if action == "change_state" and "state" not in changed:
+        # Otherwise a state report could rewrite any component's note with the state unchanged.
+        raise ServiceError({"state": f"is already {component.state_id}: a state report must change the state"})
     if not changed:
         return component
     before = [component.geom.extent] if "geom" in changed and component.geom is not None else []
@@ -110,7 +142,10 @@ def update_component(component: Component, *, user=None, action: str = "update",
     return component
 
 
+@transaction.atomic
 def change_state(component: Component, state: ComponentState | str, *, user=None, note: str = "") -> Component:
+    """A state report (grid workers, units): the state must change; a note goes with it."""
+    _refuse_unless(user, "change_state", "state")
     if isinstance(state, str):
         state = ComponentState.objects.filter(code=state).first()
         if state is None:
@@ -118,7 +153,7 @@ def change_state(component: Component, state: ComponentState | str, *, user=None
     changes = {"state": state}
     if note:
         changes["note"] = note
-    return update_component(component, user=user, action="change_state", **changes)
+    return _apply(component, user=user, action="change_state", **changes)
 
 
 @transaction.atomic
@@ -128,6 +163,7 @@ def transfer_ownership(
     """Moves the department, owner or maintainer of one or many components, dated and recorded."""
     if role not in OwnershipTransfer.Role.values:
         raise ServiceError({"role": f"must be one of {', '.join(OwnershipTransfer.Role.values)}"})
+    _refuse_unless(user, "transfer", "role")
     effective_date = effective_date or timezone.localdate()
     locked = list(Component.objects.select_for_update().filter(pk__in=[c.pk for c in components]).order_by("pk"))
     if not locked:
@@ -158,6 +194,7 @@ def retire_component(component: Component, *, reason: str, at=None, user=None) -
     """Retires (注销) a component. Its ID is never handed out again: the serial counter only grows."""
     if not reason or not reason.strip():
         raise ServiceError({"reason": "a reason is required to retire a component"})
+    _refuse_unless(user, "retire", "code")
     component = Component.objects.select_for_update().get(pk=component.pk)
     if component.retired:
         raise ServiceError({"code": f"component {component.code} is already retired"})
