@@ -6,6 +6,8 @@ from django.contrib.gis.geos import GEOSGeometry
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from gis_core.text import bad_character
+
 from .. import roles
 from ..ids import allocate_ids, reserve_up_to, split_id
 from ..models import Component, ComponentState, Organisation, OwnershipTransfer
@@ -24,6 +26,24 @@ OWNERSHIP_FIELDS = {"department", "owner", "maintainer"}
 TRANSFER_ONLY = "changes only through an ownership transfer (POST /api/components/transfer/), which records it"
 # Service field name -> the name the role matrix and the REST API use.
 _MATRIX_NAME = {"geom": "geometry"}
+
+
+# Free-text fields people type; a note may span lines.
+_TEXT_FIELDS = {"name": False, "location_desc": False, "street_code": False, "community_code": False,
+                "grid_code": False, "note": True}
+
+
+def _text_errors(values: dict) -> dict[str, str]:
+    """Control and format characters refused in every free-text field (gis_core.text), for the
+    writers that come without a serializer (admin, shell, tasks)."""
+    errors = {}
+    for name, multiline in _TEXT_FIELDS.items():
+        reason = bad_character(values.get(name), multiline=multiline)
+        if reason:
+            errors[name] = reason
+    if len(values.get("note") or "") > NOTE_MAX_LENGTH:
+        errors["note"] = f"at most {NOTE_MAX_LENGTH} characters"
+    return errors
 
 
 def _refuse_unless(user, action: str, field: str) -> None:
@@ -72,6 +92,9 @@ def create_component(*, user=None, code: str | None = None, admin_code: str | No
     unknown = fields.keys() - EDITABLE_FIELDS
     if unknown:
         raise ServiceError({name: "unknown field" for name in unknown})
+    errors = _text_errors(fields)
+    if errors:
+        raise ServiceError(errors)
     fields["geom"] = _as_geos(fields.get("geom"))
     fields.setdefault("state", ComponentState.objects.filter(code="intact").first())
     fields.setdefault("attributes", {})
@@ -109,8 +132,9 @@ def _apply(component: Component, *, user, action: str, **changes) -> Component:
     unknown = changes.keys() - EDITABLE_FIELDS
     if unknown:
         raise ServiceError({name: "unknown field" for name in unknown})
-    if len(changes.get("note") or "") > NOTE_MAX_LENGTH:
-        raise ServiceError({"note": f"at most {NOTE_MAX_LENGTH} characters"})
+    errors = _text_errors(changes)
+    if errors:
+        raise ServiceError(errors)
     component = Component.objects.select_for_update().get(pk=component.pk)
     if component.retired:
         raise ServiceError({"code": f"component {component.code} is retired and cannot be changed"})
@@ -164,6 +188,8 @@ def transfer_ownership(
     if role not in OwnershipTransfer.Role.values:
         raise ServiceError({"role": f"must be one of {', '.join(OwnershipTransfer.Role.values)}"})
     _refuse_unless(user, "transfer", "role")
+    if bad_character(reason):
+        raise ServiceError({"reason": bad_character(reason)})
     effective_date = effective_date or timezone.localdate()
     locked = list(Component.objects.select_for_update().filter(pk__in=[c.pk for c in components]).order_by("pk"))
     if not locked:
@@ -195,6 +221,9 @@ def retire_component(component: Component, *, reason: str, at=None, user=None) -
     if not reason or not reason.strip():
         raise ServiceError({"reason": "a reason is required to retire a component"})
     _refuse_unless(user, "retire", "code")
+    reason_error = bad_character(reason)
+    if reason_error:
+        raise ServiceError({"reason": reason_error})
     component = Component.objects.select_for_update().get(pk=component.pk)
     if component.retired:
         raise ServiceError({"code": f"component {component.code} is already retired"})
