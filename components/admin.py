@@ -10,6 +10,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.contrib.gis.admin import GISModelAdmin
 from django.contrib.gis.forms import OSMWidget
+from django.db import transaction
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
@@ -28,7 +29,7 @@ from .models import (
     OwnershipTransfer,
     UserProfile,
 )
-from .services import create_component, update_component
+from .services import ServiceError, create_component, transfer_ownership, update_component
 from .services.components import EDITABLE_FIELDS
 
 # --------------------------------------------------------------------------- offline map widget
@@ -137,9 +138,17 @@ class ComponentAdmin(ServiceBackedAdmin, OfflineMapAdmin):
             fields = {name: data[name] for name in EDITABLE_FIELDS if name in data}
             return create_component(user=request.user, admin_code=data.get("admin_code") or None, **fields)
         changes = {name: data[name] for name in form.changed_data if name in EDITABLE_FIELDS}
-        if not changes:
-            return Component.objects.get(pk=form.instance.pk)
-        return update_component(form.instance, user=request.user, **changes)
+        with transaction.atomic():  # a refusal below undoes the transfers made above
+            # The organisations move only by a recorded transfer (the service refuses them in an update).
+            for role in ("department", "owner", "maintainer"):
+                if role in changes:
+                    to_org = changes.pop(role)
+                    if to_org is None:
+                        raise ServiceError({role: "cannot be emptied: transfer it to another organisation"})
+                    transfer_ownership([form.instance], role=role, to_org=to_org, user=request.user, reason="admin")
+            if not changes:
+                return Component.objects.get(pk=form.instance.pk)
+            return update_component(form.instance, user=request.user, **changes)
 
     @admin.display(description="变更记录 history")
     def history_table(self, obj):

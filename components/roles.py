@@ -59,23 +59,67 @@ def is_unit_only(user) -> bool:
     return MAINTENANCE_UNIT in roles and not roles & {DISPATCHER, GIS_EDITOR, GRID_WORKER, ADMINISTRATOR}
 
 
+# The role matrix: who may do what, as data. Actions: "read", "create", "transfer", "retire",
+# "import", "change_state", "photo", and "update.<field>" for each field a PATCH may name. The
+# organisations a component answers to (department, owner, maintainer) are in no "update." row:
+# they move only through an ownership transfer, which records who, when and why. A maintenance
+# unit writes only its own components: visibility (components.visibility) narrows the rows, the
+# matrix says which columns.
+_EDITORS = frozenset({GIS_EDITOR, ADMINISTRATOR})
+_FIELD_EDITORS = _EDITORS | {MAINTENANCE_UNIT}
+PATCH_FIELDS = (
+    "name", "geometry", "street_code", "community_code", "grid_code", "location_desc", "state", "census_date",
+    "change_date", "data_source", "note", "attributes",
+)
+OWNERSHIP_FIELDS = ("department", "owner", "maintainer")
+MATRIX: dict[str, frozenset] = {
+    "read": frozenset(ALL),
+    "create": _EDITORS,
+    "transfer": _EDITORS,
+    "retire": _EDITORS,
+    "import": _EDITORS,
+    "change_state": _FIELD_EDITORS | {GRID_WORKER},
+    "photo": _FIELD_EDITORS | {GRID_WORKER},
+    **{f"update.{name}": _FIELD_EDITORS for name in PATCH_FIELDS},
+    **{f"update.{name}": frozenset() for name in OWNERSHIP_FIELDS},
+}
+
+
+def allowed(role: str, action: str) -> bool:
+    """One cell of the matrix (unknown actions are refused)."""
+    return role in MATRIX.get(action, frozenset())
+
+
+def may(user, action: str) -> bool:
+    """Whether any of the user's roles allows `action`."""
+    return bool(roles_of(user) & MATRIX.get(action, frozenset()))
+
+
 def can_register(user) -> bool:
     """Create components, transfer ownership, retire."""
-    return bool(roles_of(user) & {GIS_EDITOR, ADMINISTRATOR})
+    return may(user, "create")
 
 
 def can_edit(user) -> bool:
-    """Update components (a maintenance unit: only its own, which the selector enforces)."""
-    return bool(roles_of(user) & {GIS_EDITOR, ADMINISTRATOR, MAINTENANCE_UNIT})
+    """Update some field of components (a maintenance unit: only its own, which visibility enforces)."""
+    return any(may(user, f"update.{name}") for name in PATCH_FIELDS)
 
 
 def can_change_state(user) -> bool:
-    return bool(roles_of(user) & {GIS_EDITOR, ADMINISTRATOR, MAINTENANCE_UNIT, GRID_WORKER})
+    return may(user, "change_state")
+
+
+def can_transfer(user) -> bool:
+    return may(user, "transfer")
+
+
+def can_retire(user) -> bool:
+    return may(user, "retire")
 
 
 def can_import(user) -> bool:
-    return bool(roles_of(user) & {GIS_EDITOR, ADMINISTRATOR})
+    return may(user, "import")
 
 
 def can_read(user) -> bool:
-    return bool(roles_of(user))
+    return may(user, "read")

@@ -4,7 +4,7 @@ from django.db.models import BooleanField, Count, FloatField, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.http import Http404
 
-from . import roles
+from . import visibility
 from .models import Component, Organisation
 
 _POINT_GEOG = "ST_SetSRID(ST_MakePoint(%s, %s), 4490)::geography"
@@ -12,17 +12,15 @@ MAX_RADIUS_M = 5000
 
 
 def visible_components(user) -> QuerySet:
-    """What `user` may see: every role sees all; a maintenance unit only what its organisation
-    is department, owner or maintainer of; anyone else nothing."""
+    """What `user` may see (the rule lives in components.visibility)."""
     qs = Component.objects.select_related("component_class", "state", "department", "owner", "maintainer")
-    if not roles.can_read(user):
-        return qs.none()
-    if roles.is_unit_only(user):
-        org = roles.organisation_of(user)
-        if org is None:
-            return qs.none()
-        qs = qs.filter(Q(owner=org) | Q(maintainer=org) | Q(department=org))
-    return qs
+    return visibility.filter_visible(qs, user)
+
+
+def written_component(pk: int) -> Component:
+    """The row a write just saved, read back for the answer without the visibility scope: the
+    writer was allowed to write it, and a write must never answer 404 after it has committed."""
+    return Component.objects.select_related("component_class", "state", "department", "owner", "maintainer").get(pk=pk)
 
 
 def get_component(user, code: str) -> Component:

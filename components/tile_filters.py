@@ -10,22 +10,13 @@ from django.db.models import Q
 from layers.catalogue import TileFilter
 from layers.grids.models import Grid
 
-from . import roles
+from . import visibility
 from .models import ComponentClass, ComponentState, Organisation
-
-UNIT_SQL = "(owner_id = %s OR maintainer_id = %s OR department_id = %s)"
 
 
 def component_scope(user):
-    """(cache key part, SQL, params): everyone who reads sees all; a maintenance unit its own."""
-    if not roles.can_read(user):
-        return None
-    if roles.is_unit_only(user):
-        org = roles.organisation_of(user)
-        if org is None:
-            return None
-        return f"org{org.pk}", UNIT_SQL, [org.pk] * 3
-    return "all", "TRUE", []
+    """(cache key part, SQL, params): the one visibility rule (components.visibility) as SQL."""
+    return visibility.scope_sql(user)
 
 
 def _classes(values: list[str]) -> list:

@@ -9,7 +9,7 @@ from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_safe
 
-from . import roles
+from . import visibility
 from .history import component_history
 from .models import Component
 from .qr import card_url, qr_png, qr_svg, qr_svg_inline
@@ -46,8 +46,10 @@ def _not_found(request, code):
     return response
 
 
-def can_see_history(user) -> bool:
-    return bool(user.is_authenticated and (user.is_staff or roles.can_read(user)))
+def can_see_history(user, component) -> bool:
+    """The change history follows the API's visibility rule: a maintenance unit sees only the
+    history of its own organisation's components (the record itself is public)."""
+    return visibility.can_see(user, component)
 
 
 def _coordinates(geom):
@@ -93,11 +95,12 @@ def _short(value, limit=80):
 
 @require_safe
 def component_card(request, code: str):
-    """部件身份证: the public page at /c/<code>. Staff also see the change history."""
+    """部件身份证: the public page at /c/<code>. Readers who may see the component through the API
+    also see its change history."""
     component = _component(code)
     if component is None:
         return _not_found(request, code)
-    show_history = can_see_history(request.user)
+    show_history = can_see_history(request.user, component)
     context = {
         "c": component,
         "cls": component.component_class,

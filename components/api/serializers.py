@@ -5,18 +5,72 @@ from rest_framework_gis.fields import GeometryField
 from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
 from gis_core.crs import CRSError, parse_crs, to_storage_geometry
+from gis_core.text import bad_character
 
+from .. import visibility
+from ..services.components import NOTE_MAX_LENGTH
 from ..models import Component, ComponentClass, ComponentState, DataSource, Organisation, OwnershipTransfer
 from ..validation import to_shapely
 
 
-class OrganisationRefSerializer(serializers.ModelSerializer):
+class FreeText(serializers.CharField):
+    """Free text typed by people: no control or format characters (gis_core.text.bad_character);
+    `multiline` text may hold tabs and line breaks."""
+
+    def __init__(self, multiline: bool = False, **kwargs):
+        self.multiline = multiline
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        reason = bad_character(value, multiline=self.multiline)
+        if reason:
+            raise serializers.ValidationError(reason)
+        return value
+
+
+def _viewer(serializer):
+    request = serializer.context.get("request")
+    return getattr(request, "user", None)
+
+
+class _HidesOtherPhones:
+    """A maintenance unit sees the phone of its own organisation only (visibility.sees_organisation_details).
+    Without a request in the context (internal use) nothing is hidden."""
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        if "request" in self.context and not visibility.sees_organisation_details(_viewer(self), instance):
+            data["phone"] = None
+        return data
+
+
+def hide_other_phones(feature: dict, user) -> dict:
+    """The same rule for the fast feature dicts (components.api.features): a Feature or a flat
+    dict with department/owner/maintainer entries."""
+    kind, own = visibility.scope(user)
+    if kind == visibility.ALL:
+        return feature
+    props = feature.get("properties", feature)
+    for role in ("department", "owner", "maintainer"):
+        org = props.get(role)
+        if isinstance(org, dict) and (own is None or org.get("uscc") != own.uscc):
+            org["phone"] = None
+    return feature
+
+
+class OrganisationRefSerializer(_HidesOtherPhones, serializers.ModelSerializer):
     class Meta:
         model = Organisation
         fields = ["uscc", "name", "phone"]
 
 
-class OrganisationSerializer(serializers.ModelSerializer):
+class OrganisationSerializer(_HidesOtherPhones, serializers.ModelSerializer):
+    name = FreeText(max_length=200)
+    contact_person = FreeText(max_length=50, required=False, allow_blank=True)
+    phone = FreeText(max_length=30, required=False, allow_blank=True)
+    address = FreeText(max_length=200, required=False, allow_blank=True)
+
     class Meta:
         model = Organisation
         fields = ["uscc", "name", "kinds", "contact_person", "phone", "address"]
@@ -92,11 +146,11 @@ class ComponentWriteSerializer(serializers.Serializer):
     class_code = serializers.SlugRelatedField(slug_field="code", queryset=ComponentClass.objects.all(), source="component_class")
     geometry = _GeoJSONGeometry(source="geom")
     crs = serializers.CharField(required=False, default="EPSG:4490", write_only=True)
-    name = serializers.CharField(required=False, allow_blank=True, max_length=200)
-    street_code = serializers.CharField(required=False, allow_blank=True, max_length=9)
-    community_code = serializers.CharField(required=False, allow_blank=True, max_length=12)
-    grid_code = serializers.CharField(required=False, allow_blank=True, max_length=15)
-    location_desc = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    name = FreeText(required=False, allow_blank=True, max_length=200)
+    street_code = FreeText(required=False, allow_blank=True, max_length=9)
+    community_code = FreeText(required=False, allow_blank=True, max_length=12)
+    grid_code = FreeText(required=False, allow_blank=True, max_length=15)
+    location_desc = FreeText(required=False, allow_blank=True, max_length=200)
     department = _OrgByUscc()
     owner = _OrgByUscc()
     maintainer = _OrgByUscc()
@@ -104,8 +158,15 @@ class ComponentWriteSerializer(serializers.Serializer):
     census_date = serializers.DateField(required=False, allow_null=True)
     change_date = serializers.DateField(required=False, allow_null=True)
     data_source = serializers.ChoiceField(choices=DataSource.choices, required=False)
-    note = serializers.CharField(required=False, allow_blank=True)
+    note = FreeText(multiline=True, required=False, allow_blank=True, max_length=NOTE_MAX_LENGTH)
     attributes = serializers.DictField(required=False)
+
+    def validate_attributes(self, value):
+        for key, item in value.items():
+            reason = bad_character(key) or bad_character(item, multiline=True)
+            if reason:
+                raise serializers.ValidationError({key: reason})
+        return value
 
     def validate(self, data):
         crs_text = data.pop("crs", "EPSG:4490")
@@ -127,11 +188,11 @@ class ComponentWriteSerializer(serializers.Serializer):
 
 class StateChangeSerializer(serializers.Serializer):
     state = serializers.SlugRelatedField(slug_field="code", queryset=ComponentState.objects.filter(active=True))
-    note = serializers.CharField(required=False, allow_blank=True, default="")
+    note = FreeText(multiline=True, required=False, allow_blank=True, default="", max_length=NOTE_MAX_LENGTH)
 
 
 class RetireSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=200)
+    reason = FreeText(max_length=200)
     at = serializers.DateTimeField(required=False, allow_null=True)
 
 
@@ -140,7 +201,7 @@ class TransferSerializer(serializers.Serializer):
     role = serializers.ChoiceField(choices=OwnershipTransfer.Role.choices)
     to = serializers.SlugRelatedField(slug_field="uscc", queryset=Organisation.objects.all(), help_text="USCC")
     effective_date = serializers.DateField(required=False)
-    reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
+    reason = FreeText(required=False, allow_blank=True, default="", max_length=200)
 
 
 class TransferRecordSerializer(serializers.ModelSerializer):

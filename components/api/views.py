@@ -1,4 +1,5 @@
 """Thin REST views: parse, call a selector or a service, serialise."""
+from django.db import transaction
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
@@ -8,15 +9,20 @@ from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from .. import roles, selectors, services
+from gis_core.api_errors import error_body
+
+from .. import roles, selectors, services, visibility
 from ..models import ClassMapping, ComponentClass, ComponentState, Organisation
 from .features import feature_rows, ownership, row_by_code, to_feature
 from .filters import parse_component_filters
-from .permissions import CanChangeState, CanEdit, CanRead, IsAdministrator, ReadOrRegister
+from .permissions import (
+    CanAddPhoto, CanChangeState, CanEdit, CanRead, CanRetire, CanTransfer, IsAdministrator, ReadOrRegister,
+    refused_fields,
+)
 from .serializers import (
     ComponentClassSerializer, ComponentSerializer, ComponentStateSerializer, ComponentWriteSerializer,
     OrganisationSerializer, OwnershipSerializer, RetireSerializer, StateChangeSerializer, TransferRecordSerializer,
-    TransferSerializer,
+    TransferSerializer, hide_other_phones,
 )
 
 FILTER_PARAMS = [
@@ -40,7 +46,7 @@ FILTER_PARAMS = [
 
 
 def _one_row(user, code) -> dict:
-    if roles.is_unit_only(user) or not roles.can_read(user):
+    if visibility.scope(user)[0] != visibility.ALL:
         row = feature_rows(selectors.visible_components(user).filter(code=code)).first()
     else:  # everyone else sees every component: the same query each time
         row = row_by_code(selectors.visible_components(user), code)
@@ -61,9 +67,19 @@ def _feature_page(view, qs, with_distance: bool):
         first = list(rows[: size + 1])
         if len(first) <= size:
             return Response({"type": "FeatureCollection", "count": len(first), "next": None, "previous": None,
-                             "features": [to_feature(row) for row in first]})
+                             "features": [_feature(row, request.user) for row in first]})
     page = view.paginate_queryset(rows)
-    return view.get_paginated_response({"features": [to_feature(row) for row in page]})
+    return view.get_paginated_response({"features": [_feature(row, request.user) for row in page]})
+
+
+def _feature(row: dict, user) -> dict:
+    return hide_other_phones(to_feature(row), user)
+
+
+def _written(request, component) -> dict:
+    """The answer to a write: the saved row as the writer's serializer shows it, read without the
+    visibility scope, inside the write's transaction (a failure here rolls the write back)."""
+    return ComponentSerializer(selectors.written_component(component.pk), context={"request": request}).data
 
 
 def _write_fields(data: dict) -> dict:
@@ -85,13 +101,13 @@ class ComponentList(generics.GenericAPIView):
         return _feature_page(self, self.get_queryset(), "near" in request.query_params)
 
     @extend_schema(request=ComponentWriteSerializer, responses={201: ComponentSerializer})
+    @transaction.atomic
     def post(self, request):
         s = ComponentWriteSerializer(data=request.data)
         s.is_valid(raise_exception=True)
         component = services.create_component(user=request.user, code=s.validated_data.get("code"),
                                               **_write_fields(s.validated_data))
-        component = selectors.get_component(request.user, component.code)
-        return Response(ComponentSerializer(component).data, status=status.HTTP_201_CREATED)
+        return Response(_written(request, component), status=status.HTTP_201_CREATED)
 
 
 class ComponentWithin(generics.GenericAPIView):
@@ -117,18 +133,23 @@ class ComponentDetail(APIView):
 
     @extend_schema(responses=ComponentSerializer)
     def get(self, request, code):
-        return Response(to_feature(_one_row(request.user, code)))
+        return Response(_feature(_one_row(request.user, code), request.user))
 
     @extend_schema(request=ComponentWriteSerializer, responses=ComponentSerializer)
+    @transaction.atomic
     def patch(self, request, code):
         component = selectors.get_component(request.user, code)
+        if isinstance(request.data, dict):
+            refused = refused_fields(request.user, request.data.keys())
+            if refused:
+                return Response(error_body(refused[1].items()), status=refused[0])
         s = ComponentWriteSerializer(data=request.data, partial=True)
         s.is_valid(raise_exception=True)
         if "code" in s.validated_data and s.validated_data["code"] != code:
             return Response({"message": "code: an ID cannot be changed", "field": "code",
                              "errors": [{"field": "code", "message": "an ID cannot be changed"}]}, status=400)
-        services.update_component(component, user=request.user, **_write_fields(s.validated_data))
-        return Response(ComponentSerializer(selectors.get_component(request.user, code)).data)
+        component = services.update_component(component, user=request.user, **_write_fields(s.validated_data))
+        return Response(_written(request, component))
 
 
 class ComponentOwnership(APIView):
@@ -138,32 +159,35 @@ class ComponentOwnership(APIView):
 
     @extend_schema(responses=OwnershipSerializer)
     def get(self, request, code):
-        return Response(ownership(_one_row(request.user, code)))
+        return Response(hide_other_phones(ownership(_one_row(request.user, code)), request.user))
 
 
 class ComponentStateChange(APIView):
     permission_classes = [CanChangeState]
 
     @extend_schema(request=StateChangeSerializer, responses=ComponentSerializer)
+    @transaction.atomic
     def post(self, request, code):
         component = selectors.get_component(request.user, code)
         s = StateChangeSerializer(data=request.data)
         s.is_valid(raise_exception=True)
-        services.change_state(component, s.validated_data["state"], user=request.user, note=s.validated_data["note"])
-        return Response(ComponentSerializer(selectors.get_component(request.user, code)).data)
+        component = services.change_state(component, s.validated_data["state"], user=request.user,
+                                          note=s.validated_data["note"])
+        return Response(_written(request, component))
 
 
 class ComponentRetire(APIView):
-    permission_classes = [ReadOrRegister]
+    permission_classes = [CanRetire]
 
     @extend_schema(request=RetireSerializer, responses=ComponentSerializer)
+    @transaction.atomic
     def post(self, request, code):
         component = selectors.get_component(request.user, code)
         s = RetireSerializer(data=request.data)
         s.is_valid(raise_exception=True)
-        services.retire_component(component, reason=s.validated_data["reason"], at=s.validated_data.get("at"),
-                                  user=request.user)
-        return Response(ComponentSerializer(selectors.get_component(request.user, code)).data)
+        component = services.retire_component(component, reason=s.validated_data["reason"],
+                                              at=s.validated_data.get("at"), user=request.user)
+        return Response(_written(request, component))
 
 
 class ComponentHistory(APIView):
@@ -182,7 +206,7 @@ class ComponentHistory(APIView):
 class ComponentPhotos(APIView):
     """Photos of a component: GET lists them, POST (multipart: image, caption, taken_at) adds one."""
 
-    permission_classes = [CanChangeState]
+    permission_classes = [CanAddPhoto]
 
     @extend_schema(responses={200: OpenApiTypes.OBJECT})
     def get(self, request, code):
@@ -192,6 +216,7 @@ class ComponentPhotos(APIView):
     @extend_schema(request={"multipart/form-data": {"type": "object", "properties": {
         "image": {"type": "string", "format": "binary"}, "caption": {"type": "string"}}}},
         responses={201: OpenApiTypes.OBJECT})
+    @transaction.atomic
     def post(self, request, code):
         component = selectors.get_component(request.user, code)
         photo = services.add_photo(component, request.FILES.get("image"), caption=request.data.get("caption", ""),
@@ -207,9 +232,10 @@ def _photo(photo) -> dict:
 class ComponentTransfer(APIView):
     """Moves the department, owner or maintainer of one or many components, dated and recorded."""
 
-    permission_classes = [ReadOrRegister]
+    permission_classes = [CanTransfer]
 
     @extend_schema(request=TransferSerializer, responses=TransferRecordSerializer(many=True))
+    @transaction.atomic
     def post(self, request):
         s = TransferSerializer(data=request.data)
         s.is_valid(raise_exception=True)
@@ -223,7 +249,8 @@ class ComponentTransfer(APIView):
         transfers = services.transfer_ownership(
             components, role=s.validated_data["role"], to_org=s.validated_data["to"],
             effective_date=s.validated_data.get("effective_date"), reason=s.validated_data["reason"], user=request.user)
-        return Response({"transferred": len(transfers), "transfers": TransferRecordSerializer(transfers, many=True).data})
+        return Response({"transferred": len(transfers),
+                         "transfers": TransferRecordSerializer(transfers, many=True, context={"request": request}).data})
 
 
 class OrganisationList(generics.ListCreateAPIView):
@@ -245,7 +272,8 @@ class OrganisationDetail(generics.RetrieveAPIView):
 
 def _organisation_for(request, uscc) -> Organisation:
     org = get_object_or_404(Organisation, uscc=uscc)
-    if roles.is_unit_only(request.user) and roles.organisation_of(request.user) != org:
+    kind, own = visibility.scope(request.user)
+    if kind == visibility.UNIT and own != org:
         raise PermissionDenied("a maintenance unit sees only its own organisation")
     return org
 
@@ -258,7 +286,8 @@ class OrganisationSummary(APIView):
     @extend_schema(responses={200: OpenApiTypes.OBJECT})
     def get(self, request, uscc):
         org = _organisation_for(request, uscc)
-        return Response({"organisation": OrganisationSerializer(org).data, **selectors.unit_summary(request.user, org)})
+        return Response({"organisation": OrganisationSerializer(org, context={"request": request}).data,
+                         **selectors.unit_summary(request.user, org)})
 
 
 class OrganisationComponents(generics.GenericAPIView):

@@ -6,6 +6,9 @@ from django.contrib.gis.geos import GEOSGeometry
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from gis_core.text import bad_character
+
+from .. import roles
 from ..ids import allocate_ids, reserve_up_to, split_id
 from ..models import Component, ComponentState, Organisation, OwnershipTransfer
 from ..signals import components_changed
@@ -16,6 +19,38 @@ EDITABLE_FIELDS = {
     "department", "owner", "maintainer", "state", "census_date", "change_date", "data_source", "note",
     "attributes",
 }
+
+
+NOTE_MAX_LENGTH = 500
+OWNERSHIP_FIELDS = {"department", "owner", "maintainer"}
+TRANSFER_ONLY = "changes only through an ownership transfer (POST /api/components/transfer/), which records it"
+# Service field name -> the name the role matrix and the REST API use.
+_MATRIX_NAME = {"geom": "geometry"}
+
+
+# Free-text fields people type; a note may span lines.
+_TEXT_FIELDS = {"name": False, "location_desc": False, "street_code": False, "community_code": False,
+                "grid_code": False, "note": True}
+
+
+def _text_errors(values: dict) -> dict[str, str]:
+    """Control and format characters refused in every free-text field (gis_core.text), for the
+    writers that come without a serializer (admin, shell, tasks)."""
+    errors = {}
+    for name, multiline in _TEXT_FIELDS.items():
+        reason = bad_character(values.get(name), multiline=multiline)
+        if reason:
+            errors[name] = reason
+    if len(values.get("note") or "") > NOTE_MAX_LENGTH:
+        errors["note"] = f"at most {NOTE_MAX_LENGTH} characters"
+    return errors
+
+
+def _refuse_unless(user, action: str, field: str) -> None:
+    """The role matrix (components.roles.MATRIX) for an acting account; system writes (user None:
+    imports, tasks, shell) are not role-checked."""
+    if user is not None and getattr(user, "is_authenticated", False) and not roles.may(user, action):
+        raise ServiceError({field: "your role may not change this"})
 
 
 def history_user_id(user):
@@ -57,6 +92,9 @@ def create_component(*, user=None, code: str | None = None, admin_code: str | No
     unknown = fields.keys() - EDITABLE_FIELDS
     if unknown:
         raise ServiceError({name: "unknown field" for name in unknown})
+    errors = _text_errors(fields)
+    if errors:
+        raise ServiceError(errors)
     fields["geom"] = _as_geos(fields.get("geom"))
     fields.setdefault("state", ComponentState.objects.filter(code="intact").first())
     fields.setdefault("attributes", {})
@@ -81,10 +119,22 @@ def create_component(*, user=None, code: str | None = None, admin_code: str | No
 
 
 @transaction.atomic
-def update_component(component: Component, *, user=None, action: str = "update", **changes) -> Component:
+def update_component(component: Component, *, user=None, **changes) -> Component:
+    """Changes any editable field but the organisations (those move by `transfer_ownership`), each
+    as the role matrix allows the acting user."""
+    for name in changes.keys() - OWNERSHIP_FIELDS - {"component_class"}:
+        field = _MATRIX_NAME.get(name, name)
+        _refuse_unless(user, f"update.{field}", field)
+    return _apply(component, user=user, action="update", **changes)
+
+
+def _apply(component: Component, *, user, action: str, **changes) -> Component:
     unknown = changes.keys() - EDITABLE_FIELDS
     if unknown:
         raise ServiceError({name: "unknown field" for name in unknown})
+    errors = _text_errors(changes)
+    if errors:
+        raise ServiceError(errors)
     component = Component.objects.select_for_update().get(pk=component.pk)
     if component.retired:
         raise ServiceError({"code": f"component {component.code} is retired and cannot be changed"})
@@ -93,6 +143,12 @@ def update_component(component: Component, *, user=None, action: str = "update",
     if "component_class" in changes and changes["component_class"] != component.component_class:
         raise ServiceError({"component_class": "the class is part of the ID: retire this component and register a new one"})
     changed = {k: v for k, v in changes.items() if getattr(component, k) != v}
+    moved = sorted(changed.keys() & OWNERSHIP_FIELDS)
+    if moved:
+        raise ServiceError({name: TRANSFER_ONLY for name in moved})
+    if action == "change_state" and "state" not in changed:
+        # Otherwise a state report could rewrite any component's note with the state unchanged.
+        raise ServiceError({"state": f"is already {component.state_id}: a state report must change the state"})
     if not changed:
         return component
     before = [component.geom.extent] if "geom" in changed and component.geom is not None else []
@@ -110,7 +166,10 @@ def update_component(component: Component, *, user=None, action: str = "update",
     return component
 
 
+@transaction.atomic
 def change_state(component: Component, state: ComponentState | str, *, user=None, note: str = "") -> Component:
+    """A state report (grid workers, units): the state must change; a note goes with it."""
+    _refuse_unless(user, "change_state", "state")
     if isinstance(state, str):
         state = ComponentState.objects.filter(code=state).first()
         if state is None:
@@ -118,7 +177,7 @@ def change_state(component: Component, state: ComponentState | str, *, user=None
     changes = {"state": state}
     if note:
         changes["note"] = note
-    return update_component(component, user=user, action="change_state", **changes)
+    return _apply(component, user=user, action="change_state", **changes)
 
 
 @transaction.atomic
@@ -128,6 +187,9 @@ def transfer_ownership(
     """Moves the department, owner or maintainer of one or many components, dated and recorded."""
     if role not in OwnershipTransfer.Role.values:
         raise ServiceError({"role": f"must be one of {', '.join(OwnershipTransfer.Role.values)}"})
+    _refuse_unless(user, "transfer", "role")
+    if bad_character(reason):
+        raise ServiceError({"reason": bad_character(reason)})
     effective_date = effective_date or timezone.localdate()
     locked = list(Component.objects.select_for_update().filter(pk__in=[c.pk for c in components]).order_by("pk"))
     if not locked:
@@ -158,6 +220,10 @@ def retire_component(component: Component, *, reason: str, at=None, user=None) -
     """Retires (注销) a component. Its ID is never handed out again: the serial counter only grows."""
     if not reason or not reason.strip():
         raise ServiceError({"reason": "a reason is required to retire a component"})
+    _refuse_unless(user, "retire", "code")
+    reason_error = bad_character(reason)
+    if reason_error:
+        raise ServiceError({"reason": reason_error})
     component = Component.objects.select_for_update().get(pk=component.pk)
     if component.retired:
         raise ServiceError({"code": f"component {component.code} is already retired"})

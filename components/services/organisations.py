@@ -1,5 +1,7 @@
 from django.db import transaction
 
+from gis_core.text import bad_character
+
 from ..models import Organisation
 from ..uscc import uscc_error
 from ..validation import ServiceError
@@ -16,6 +18,10 @@ def upsert_organisation(*, uscc: str, name: str, kinds=("other",), contact_perso
         errors["uscc"] = reason
     if not name or not name.strip():
         errors["name"] = "required"
+    for field, value in (("name", name), ("contact_person", contact_person), ("phone", phone), ("address", address)):
+        reason = bad_character(value)
+        if reason:
+            errors[field] = reason
     bad_kinds = set(kinds) - KINDS
     if bad_kinds:
         errors["kinds"] = f"unknown kinds {sorted(bad_kinds)}; use {sorted(KINDS)}"

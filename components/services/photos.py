@@ -1,5 +1,7 @@
 from django.db import transaction
 
+from gis_core.text import bad_character
+
 from ..models import Component, ComponentPhoto
 from ..validation import ServiceError
 
@@ -10,6 +12,8 @@ _SIGNATURES = {b"\xff\xd8\xff": "jpg", b"\x89PNG\r\n\x1a\n": "png", b"RIFF": "we
 @transaction.atomic
 def add_photo(component: Component, upload, *, caption: str = "", taken_at=None, user=None) -> ComponentPhoto:
     """Attaches a JPEG, PNG or WebP photo, checked by its bytes rather than by its name."""
+    if not isinstance(caption, str) or bad_character(caption):
+        raise ServiceError({"caption": bad_character(caption) or "must be text"})
     if upload is None:
         raise ServiceError({"image": "required"})
     if upload.size > MAX_PHOTO_BYTES:

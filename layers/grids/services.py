@@ -7,11 +7,15 @@ from django.db import DatabaseError, connection, transaction
 from shapely.validation import explain_validity
 
 from components.validation import ServiceError, to_shapely
+from gis_core.geometry import district_bbox
 
 from .assignment import schedule_reassignment
 from .models import Grid, GridLevel, GridVersion
 from .signals import grids_changed
 
+# Grids are the district and its parts: none reaches past the district's extent
+# (GRIDCITY_DISTRICT_BBOX) by more than this, about 50 m, for boundaries digitised on another base map.
+DISTRICT_TOLERANCE_DEG = 0.0005
 TOPOLOGY_STATES = {"GR001": "overlap", "GR002": "outside_parent", "GR003": "children_outside", "GR004": "has_children"}
 
 
@@ -33,6 +37,18 @@ def geometry_problem(geom) -> str | None:
         return "geometry is empty"
     if not shapely.is_valid(shp):
         return f"geometry is invalid: {explain_validity(shp)}"
+    return outside_district(shp)
+
+
+def outside_district(shp) -> str | None:
+    """Why a grid's geometry lies outside the district, or None. (The database checks each child
+    against its parent; this bounds the top of the tree, which has no parent.)"""
+    minx, miny, maxx, maxy = shp.bounds
+    bx0, by0, bx1, by1 = district_bbox()
+    t = DISTRICT_TOLERANCE_DEG
+    if minx < bx0 - t or miny < by0 - t or maxx > bx1 + t or maxy > by1 + t:
+        return (f"the grid ({minx:.6f}, {miny:.6f}) - ({maxx:.6f}, {maxy:.6f}) reaches outside the district "
+                f"({bx0}, {by0}, {bx1}, {by1}): wrong CRS or axis order?")
     return None
 
 

@@ -228,3 +228,97 @@ def test_paging_counts_with_and_without_a_second_page(dispatcher):
     second = dispatcher.get("/api/components/", {"page_size": 2, "page": 2}).json()
     assert second["count"] == 3 and len(second["features"]) == 1
     assert {f["id"] for f in paged["features"] + second["features"]} == {f["id"] for f in one_page["features"]}
+
+
+def test_unit_cannot_move_its_component_to_another_organisation_by_patch():
+    """Issue 8: the PATCH committed and then answered 404 (the re-read no longer saw the row)."""
+    mine_org, other_org = OrganisationFactory(), OrganisationFactory()
+    mine = ComponentFactory(owner=mine_org, maintainer=mine_org)
+    unit = client_for(roles.MAINTENANCE_UNIT, organisation=mine_org)
+    r = unit.patch(f"/api/components/{mine.code}/", {"owner": other_org.uscc, "maintainer": other_org.uscc,
+                                                     "department": other_org.uscc}, format="json")
+    assert r.status_code == 400
+    assert r.json()["field"] in ("owner", "maintainer", "department") and "transfer" in r.json()["message"]
+    mine.refresh_from_db()
+    assert mine.owner == mine_org and mine.maintainer == mine_org and mine.department is None
+    from components.models import OwnershipTransfer
+    assert not OwnershipTransfer.objects.exists()
+
+
+def test_a_failure_after_the_write_rolls_the_write_back(editor, monkeypatch):
+    """No write answers an error status after committing: the answer is built inside the write's
+    transaction, so anything failing there undoes the write."""
+    from rest_framework.exceptions import NotFound
+
+    from components.api import views
+
+    c = ComponentFactory(name="原名")
+
+    def broken(request, component):
+        raise NotFound("gone")
+
+    monkeypatch.setattr(views, "_written", broken)
+    assert editor.patch(f"/api/components/{c.code}/", {"name": "新名"}, format="json").status_code == 404
+    assert editor.post(f"/api/components/{c.code}/state/", {"state": "damaged"}, format="json").status_code == 404
+    assert editor.post(f"/api/components/{c.code}/retire/", {"reason": "x"}, format="json").status_code == 404
+    c.refresh_from_db()
+    assert (c.name, c.state_id, c.retired) == ("原名", "intact", False)
+
+
+def test_state_report_must_change_the_state_and_notes_are_bounded():
+    c = ComponentFactory(note="原备注")
+    worker = client_for(roles.GRID_WORKER)
+    r = worker.post(f"/api/components/{c.code}/state/", {"state": "intact", "note": "改写"}, format="json")
+    assert r.status_code == 400 and r.json()["field"] == "state"
+    r = worker.post(f"/api/components/{c.code}/state/", {"state": "damaged", "note": "x" * 501}, format="json")
+    assert r.status_code == 400 and r.json()["field"] == "note"
+    c.refresh_from_db()
+    assert (c.state_id, c.note) == ("intact", "原备注")
+    r = worker.post(f"/api/components/{c.code}/state/", {"state": "damaged", "note": "灯罩破损\n第二行"}, format="json")
+    assert r.status_code == 200
+    c.refresh_from_db()
+    assert (c.state_id, c.note) == ("damaged", "灯罩破损\n第二行")
+    assert worker.patch(f"/api/components/{c.code}/", {"note": "x"}, format="json").status_code == 403
+
+
+@pytest.mark.parametrize("char", ["\u202e", "\x07", "\x1b", "\x00", "\u200b", "\n"])
+@pytest.mark.parametrize("path,field", [
+    ("", "name"), ("", "location_desc"), ("", "grid_code"), ("state/", "note"), ("retire/", "reason"),
+])
+def test_control_characters_are_refused_in_free_text(editor, char, path, field):
+    c = ComponentFactory(name="原名")
+    body = {field: f"府河{char}路"}
+    if path == "state/":
+        body["state"] = "damaged"
+        if char == "\n":  # notes may span lines
+            return
+    r = (editor.patch if not path else editor.post)(f"/api/components/{c.code}/{path}", body, format="json")
+    assert r.status_code == 400, r.content
+    assert r.json()["field"] == field
+    c.refresh_from_db()
+    assert (c.name, c.state_id, c.retired, c.location_desc) == ("原名", "intact", False, "")
+
+
+def test_control_characters_are_refused_in_organisations():
+    admin = client_for(roles.ADMINISTRATOR)
+    r = admin.post("/api/organisations/", {"uscc": OrganisationFactory.build().uscc, "name": "恶意\u202e单位"},
+                   format="json")
+    assert r.status_code == 400 and r.json()["field"] == "name"
+
+
+def test_unit_sees_only_its_own_organisations_phone():
+    mine_org = OrganisationFactory(phone="0537-1111111")
+    other_org = OrganisationFactory(phone="0537-2222222")
+    c = ComponentFactory(owner=mine_org, maintainer=other_org)
+    unit = client_for(roles.MAINTENANCE_UNIT, organisation=mine_org)
+    answers = [unit.get(f"/api/components/{c.code}/").json()["properties"],
+               unit.get("/api/components/").json()["features"][0]["properties"],
+               unit.get(f"/api/components/{c.code}/ownership/").json(),
+               unit.patch(f"/api/components/{c.code}/", {"name": "x"}, format="json").json()["properties"]]
+    for props in answers:
+        assert props["owner"]["phone"] == "0537-1111111"
+        assert props["maintainer"]["phone"] is None and props["maintainer"]["name"] == other_org.name
+    by_uscc = {o["uscc"]: o for o in unit.get("/api/organisations/").json()}
+    assert by_uscc[mine_org.uscc]["phone"] == "0537-1111111" and by_uscc[other_org.uscc]["phone"] is None
+    dispatcher = client_for(roles.DISPATCHER, name="phone-dispatcher")
+    assert dispatcher.get(f"/api/components/{c.code}/").json()["properties"]["maintainer"]["phone"] == "0537-2222222"

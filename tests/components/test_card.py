@@ -108,3 +108,33 @@ def test_qr_etag(client, component):
     first = client.get(f"/c/{component.code}/qr.svg")
     again = client.get(f"/c/{component.code}/qr.svg", HTTP_IF_NONE_MATCH=first["ETag"])
     assert again.status_code == 304
+
+
+def test_unit_sees_history_of_its_own_components_only(client, component):
+    """Issue 8: the card showed a unit another organisation's history while the API answered 404.
+    One rule (components.visibility) for the card, the API and the history endpoint."""
+    from rest_framework.test import APIClient
+
+    editor = make_user("card-editor2", "gis_editor")
+    update_component(component, user=editor, name="府河路2号井盖")
+    other = ComponentFactory(name="别家井盖")
+    update_component(other, user=editor, name="别家井盖改名")
+    unit = make_user("card-unit", "maintenance_unit", organisation=component.owner)
+    client.force_login(unit)
+
+    mine = client.get(f"/c/{component.code}").content.decode()
+    assert "变更记录" in mine and "府河路1号井盖 → 府河路2号井盖" in mine
+    theirs = client.get(f"/c/{other.code}")
+    assert theirs.status_code == 200  # the card itself is public (the label on the street)
+    assert "变更记录" not in theirs.content.decode() and "card-editor2" not in theirs.content.decode()
+
+    api = APIClient()
+    api.force_authenticate(unit)
+    assert api.get(f"/api/components/{component.code}/history/").status_code == 200
+    assert api.get(f"/api/components/{other.code}/").status_code == 404
+    assert api.get(f"/api/components/{other.code}/history/").status_code == 404
+
+
+def test_unit_without_organisation_sees_no_history(client, component):
+    client.force_login(make_user("card-lost-unit", "maintenance_unit"))
+    assert "变更记录" not in client.get(f"/c/{component.code}").content.decode()

@@ -83,3 +83,47 @@ def test_database_refuses_invalid_geometry_even_from_raw_sql():
                     "'POLYGON((116.83 35.55,116.84 35.56,116.84 35.55,116.83 35.56,116.83 35.55))', 4490) WHERE id = %s",
                     [c.pk])
     assert Component.objects.get(pk=c.pk).geom.geom_type == "Point"
+
+
+@pytest.mark.django_db
+def test_organisations_move_only_by_transfer():
+    from components.models import OwnershipTransfer
+    from components.services import transfer_ownership
+    from tests.factories import OrganisationFactory, make_user
+
+    c = ComponentFactory()
+    new = OrganisationFactory()
+    for role in ("owner", "maintainer", "department"):
+        with pytest.raises(ServiceError) as err:
+            update_component(c, **{role: new})
+        assert role in err.value.errors and "transfer" in err.value.errors[role]
+    unit = make_user("svc-unit", "maintenance_unit", organisation=c.owner)
+    with pytest.raises(ServiceError) as err:
+        transfer_ownership([c], role="owner", to_org=new, user=unit)
+    assert "role" in err.value.errors
+    assert not OwnershipTransfer.objects.exists()
+    transfer_ownership([c], role="owner", to_org=new, user=make_user("svc-editor", "gis_editor"))
+    c.refresh_from_db()
+    assert c.owner == new and OwnershipTransfer.objects.count() == 1
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("field", ["name", "location_desc", "note"])
+def test_services_refuse_control_characters_without_a_serializer(field):
+    c = ComponentFactory(name="原名")
+    with pytest.raises(ServiceError) as err:
+        update_component(c, **{field: "a\u202eb\x07"})
+    assert field in err.value.errors
+    update_component(c, note="第一行\n第二行\t")  # notes may span lines
+
+
+def test_gis_core_bad_character():
+    from gis_core.text import bad_character
+
+    assert bad_character("府河路 1号") is None
+    assert "U+202E" in bad_character("abc\u202edef")
+    assert "U+0007" in bad_character("\x07")
+    assert "U+001B" in bad_character("\x1b[31m")
+    assert bad_character("a\nb") and bad_character("a\nb", multiline=True) is None
+    assert bad_character("a\tb\r\n", multiline=True) is None
+    assert bad_character("\ufeffBOM", multiline=True)

@@ -42,6 +42,24 @@ def test_child_outside_parent_is_refused(district):
     assert "outside its parent" in err.value.errors["geom"]
 
 
+@pytest.mark.parametrize("where", ["district", "street"])
+def test_grid_outside_the_district_is_refused(district, settings, where):
+    settings.GRIDCITY_DISTRICT_BBOX = (X0, Y0, X0 + 0.1, Y0 + 0.1)
+    with pytest.raises(ServiceError) as err:
+        if where == "district":  # the top of the tree has no parent to be checked against
+            create_grid(code="370813", name="far", level=1, geom=box(1, 1, 1.1, 1.1))
+        else:
+            update_grid("370812", geom=box(0, 0, 0.1, 0.2))
+    assert "outside the district" in err.value.errors["geom"]
+    assert not Grid.objects.filter(code="370813").exists()
+    assert Grid.objects.get(code="370812").geom.extent[3] == pytest.approx(Y0 + 0.1)
+
+
+def test_grid_on_the_district_edge_is_accepted_within_the_tolerance(district, settings):
+    settings.GRIDCITY_DISTRICT_BBOX = (X0, Y0, X0 + 0.1, Y0 + 0.1)
+    update_grid("370812", geom=box(0, 0, 0.1, 0.1002))
+
+
 def test_bowtie_is_refused_naming_the_self_intersection(district):
     bowtie = Polygon(((X0, Y0), (X0 + 0.01, Y0 + 0.01), (X0 + 0.01, Y0), (X0, Y0 + 0.01), (X0, Y0)), srid=4490)
     with pytest.raises(ServiceError) as err:
