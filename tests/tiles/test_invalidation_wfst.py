@@ -31,6 +31,18 @@ EMPTY = (X0 + 0.035, Y0 + 0.035)
 GRID_102 = (X0 + 0.035, Y0 + 0.025)
 
 
+@pytest.fixture(autouse=True)
+def _fresh_credentials():
+    """Each test makes its users anew under the same names: a user cached by an earlier test (Basic
+    credentials -> user, for a minute per process) would carry that test's organisation here."""
+    from components import roles as role_cache
+    from gis_core.request_user import forget_users
+    from layers.ogc import auth
+
+    auth.clear_cache(), forget_users(), role_cache.forget_roles()
+    yield
+
+
 @pytest.fixture
 def clients(transactional_db):
     make_grids()
