@@ -12,8 +12,15 @@ from tests.factories import ComponentFactory, make_user
 
 from .test_wfs_support import PASSWORD, make_grids
 
-pytestmark = [pytest.mark.django_db(transaction=True),
-              pytest.mark.skipif(shutil.which("ogrinfo") is None, reason="gdal-bin is not installed")]
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture(autouse=True)
+def gdal_installed():
+    """Fails (never skips): a CI without GDAL must show a broken install, not a green run that tested nothing."""
+    for tool in ("ogrinfo", "ogr2ogr"):
+        if shutil.which(tool) is None:
+            pytest.fail(f"{tool} is missing: run scripts/install-deps.sh (Debian package gdal-bin)")
 
 
 @pytest.fixture

@@ -2,13 +2,13 @@
 import json
 
 import pytest
+from owslib.wfs import WebFeatureService
 
 from components import roles
 from tests.factories import make_user
 
 from .test_wfs_support import PASSWORD, make_grids
 
-owslib = pytest.importorskip("owslib")
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
@@ -20,8 +20,6 @@ def data(transactional_db):
 
 @pytest.mark.parametrize("version", ["2.0.0", "1.1.0"])
 def test_owslib_reads_capabilities_schema_and_features(live_server, data, version):
-    from owslib.wfs import WebFeatureService
-
     wfs = WebFeatureService(f"{live_server.url}/wfs", version=version, username="owslib_reader", password=PASSWORD)
     assert "gridcity:base_grids" in wfs.contents
     layer = wfs.contents["gridcity:base_grids"]

@@ -5,12 +5,13 @@ import json
 from pathlib import Path
 
 import pytest
+from owslib.wms import WebMapService
 from PIL import Image
 
 from components import roles
 from tests.factories import make_user
 
-from .test_qgis_wfs import _qgis_available, run_client
+from .test_qgis_wfs import run_client
 from .test_wfs_support import PASSWORD, X0, Y0, make_grids
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -25,8 +26,6 @@ def data(transactional_db):
 
 
 def test_owslib_reads_capabilities_and_gets_a_map(live_server, data):
-    from owslib.wms import WebMapService
-
     wms = WebMapService(f"{live_server.url}/wms", version="1.3.0", username="wms_client", password=PASSWORD)
     assert wms.identification.type == "WMS" and wms.version == "1.3.0"
     assert {"base_grids", "components", "district_grids"} <= set(wms.contents)
@@ -44,7 +43,6 @@ def test_owslib_reads_capabilities_and_gets_a_map(live_server, data):
     assert [f["properties"]["code"] for f in json.loads(info.read())["features"]] == ["37081200100101"]
 
 
-@pytest.mark.skipif(not _qgis_available(), reason="python3-qgis is not installed for /usr/bin/python3")
 def test_qgis_adds_the_wms_layer_and_renders_the_grids(live_server, data):
     cfg = {"url": f"{live_server.url}/wms", "layer": "base_grids", "crs": "EPSG:4490", "username": "wms_client",
            "password": PASSWORD, "bbox": list(BOX)}
