@@ -22,6 +22,7 @@ from django.conf import settings
 
 from gis_core.crs import parse_crs, to_storage_geometry, CRSError
 
+from .errors import no_paths
 from .readers import FileProblem, Source, read_source
 
 NATIVE_FIELDS = [
@@ -103,9 +104,10 @@ class Prepared:
 
 
 def import_file(path, *, srid=None, encoding=None, mapping=None, dry_run=False, user=None, job=None,
-                progress=None) -> ImportResult:
+                progress=None, name: str | None = None) -> ImportResult:
     """Imports one file of components. Returns an ImportResult; never half-writes: when any row is
-    bad, every bad row is in .errors and nothing was written."""
+    bad, every bad row is in .errors and nothing was written. `name` is the file's name as the client
+    knows it (an upload's original name): errors and warnings name it, never a path on this server."""
     started = time.perf_counter()
     result = ImportResult(dry_run=dry_run)
     source = None
@@ -138,10 +140,24 @@ def import_file(path, *, srid=None, encoding=None, mapping=None, dry_run=False, 
         upsert_prepared(prepared, result, user=user, job=job, progress=progress, dry_run=dry_run)
         return result
     finally:
-        if source is not None and source.tmpdir is not None:
-            source.tmpdir.cleanup()
+        if source is not None:
+            source.cleanup()
+        _scrub_paths(result, path, name)
         result.errors.sort(key=lambda e: (e.row is not None, e.row or 0))
         result.seconds = time.perf_counter() - started
+
+
+def _scrub_paths(result: ImportResult, path, name: str | None) -> None:
+    from pathlib import Path
+
+    path = Path(path)
+    shown = name or path.name
+    replace = {str(path): shown, str(path.resolve()): shown, str(path.parent) + "/": "", str(settings.MEDIA_ROOT): ""}
+    if name:
+        replace[path.name] = name
+    for e in result.errors:
+        e.reason = no_paths(e.reason, replace=replace)
+    result.warnings = [no_paths(w, replace=replace) for w in result.warnings]
 
 
 # ---------------------------------------------------------------- mapping
@@ -259,6 +275,11 @@ def prepare(source: Source, mapping: dict, result: ImportResult) -> Prepared | N
         errors.append(RowError(row, fld, reason))
     cols = _apply_mapping(source, mapping, result)
     n = source.n
+    bad_cells = _cell_errors(cols)
+    if bad_cells:
+        # A NUL or a cell of a megabyte is no value to validate further: these rows are reported alone.
+        errors.extend(bad_cells)
+        return None
     present = set(cols) & set(NATIVE_FIELDS)
     empty = np.full(n, "", dtype=object)
 
@@ -514,6 +535,39 @@ def prepare(source: Source, mapping: dict, result: ImportResult) -> Prepared | N
     geom_hex = shapely.to_wkb(geoms, hex=True, include_srid=False)
     return Prepared(n=n, present=present, code=code, class_id=class_id, class_code=class_text, admin_code=admin,
                     geom_hex=geom_hex, bbox=bbox, values={**values, "_serial_max": serial_max})
+
+
+# Characters no cell may hold: C0 controls but tab and line breaks, DEL, and the bidirectional
+# embeddings/overrides/isolates that make text display other than it reads (U+202E and kin).
+_FORBIDDEN = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f"
+_FORBIDDEN_RE2 = rf"[{_FORBIDDEN}\x{{202a}}-\x{{202e}}\x{{2066}}-\x{{2069}}]"  # RE2 syntax (Arrow)
+_FORBIDDEN_RE = re.compile(rf"[{_FORBIDDEN}\u202a-\u202e\u2066-\u2069]")
+
+
+def _cell_errors(cols: dict[str, np.ndarray]) -> list[RowError]:
+    """Row errors for cells too long for their field or holding a forbidden character, any column."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    errors = []
+    for name, values in cols.items():
+        limit = settings.GRIDCITY_IMPORT_MAX_WKT_CHARS if name == "wkt" else settings.GRIDCITY_IMPORT_MAX_CELL_CHARS
+        try:
+            arr = pa.array(np.asarray(values, dtype=object), type=pa.string())
+            lengths = np.asarray(pc.utf8_length(arr).to_numpy(zero_copy_only=False))
+            odd = np.asarray(pc.match_substring_regex(arr, _FORBIDDEN_RE2).to_numpy(zero_copy_only=False), dtype=bool)
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            texts = ["" if v is None else str(v) for v in values.tolist()]
+            lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+            odd = np.fromiter((_FORBIDDEN_RE.search(t) is not None for t in texts), dtype=bool, count=len(texts))
+        for i in np.flatnonzero(lengths > limit).tolist():
+            errors.append(RowError(i + 1, name, f"is {int(lengths[i]):,} characters long; at most {limit:,} are accepted"))
+        for i in np.flatnonzero(odd & ~(lengths > limit)).tolist():
+            found = _FORBIDDEN_RE.search(str(values[i]))
+            char = found.group(0) if found else "\x00"
+            what = "NUL character" if char == "\x00" else f"control character U+{ord(char):04X}"
+            errors.append(RowError(i + 1, name, f"holds a {what}: remove it"))
+    return errors
 
 
 def _codes_fast(code: np.ndarray, class_lut: np.ndarray, class_inv: np.ndarray, admin: np.ndarray):
