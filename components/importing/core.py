@@ -23,6 +23,7 @@ from django.conf import settings
 from gis_core.crs import parse_crs, to_storage_geometry, CRSError
 
 from .errors import no_paths
+from .nesting import MAX_NESTING, wkb_too_deep, wkt_too_deep
 from .readers import FileProblem, Source, read_source
 
 NATIVE_FIELDS = [
@@ -183,8 +184,8 @@ def _apply_mapping(source: Source, mapping: dict, result: ImportResult) -> dict[
         native = low if low in known else _ALIASES.get(low)
         if native is None:
             if low not in _IGNORED:
-                result.warnings.append(f"column {column!r} is not a component field and was not imported "
-                                       f"(map it with mapping={{field: {column!r}}})")
+                result.warnings.append(f"column {column[:80]!r} is not a component field and was not imported "
+                                       f"(map it with mapping={{field: {column[:80]!r}}})")
             continue
         if native in cols:
             raise FileProblem(f"two columns give {native}: {column!r} and another", field=native)
@@ -307,10 +308,15 @@ def prepare(source: Source, mapping: dict, result: ImportResult) -> Prepared | N
         raw = source.wkb
         missing = np.equal(raw, None) if raw.dtype == object else np.zeros(n, bool)  # noqa: E711
         missing = np.asarray(missing, dtype=bool)
+        deep = wkb_too_deep(raw)
+        if deep.any():  # never handed to GEOS: see nesting.py
+            raw = np.array(raw, dtype=object)
+            raw[deep] = None
         geoms = shapely.from_wkb(raw, on_invalid="ignore")
         bad = (geoms == None) & ~missing  # noqa: E711 - elementwise
         for i in np.flatnonzero(bad):
-            errors.append(RowError(int(i) + 1, "geometry", "malformed geometry (cannot be decoded)"))
+            errors.append(RowError(int(i) + 1, "geometry", f"geometry nests collections deeper than {MAX_NESTING} levels "
+                                   "or is malformed" if deep[i] else "malformed geometry (cannot be decoded)"))
         missing_or_bad = missing | bad
         missing = missing_or_bad
         for i in np.flatnonzero(missing & ~bad):
@@ -640,6 +646,8 @@ def _attributes(text: str, cls, attribute_errors):
             value = json.loads(text)
         except ValueError as exc:
             return {"attributes": f"is not valid JSON: {exc.msg} at character {exc.pos}"}
+        except RecursionError:
+            return {"attributes": "is not valid JSON here: arrays or objects nested too deeply"}
     if not isinstance(value, dict):
         return {"attributes": "must be a JSON object"}
     if cls is not None:
@@ -656,13 +664,15 @@ def _csv_geometry(cols: dict, n: int, errors: list):
         texts = cols["wkt"]
         missing = texts == ""
         stripped = np.array([_EWKT_RE.sub("", t) for t in texts.tolist()], dtype=object)
-        stripped[missing] = None
+        deep = wkt_too_deep(stripped.tolist())
+        stripped[missing | deep] = None  # too deep: never handed to GEOS (see nesting.py)
         geoms = shapely.from_wkt(stripped, on_invalid="ignore")
         bad = (geoms == None) & ~missing  # noqa: E711
         for i in np.flatnonzero(missing):
             errors.append(RowError(int(i) + 1, "wkt", "geometry is missing"))
         for i in np.flatnonzero(bad):
-            errors.append(RowError(int(i) + 1, "wkt", f"malformed WKT: {texts[i][:60]!r}"))
+            why = f"brackets unbalanced or nested deeper than {MAX_NESTING} levels" if deep[i] else repr(texts[i][:60])
+            errors.append(RowError(int(i) + 1, "wkt", f"malformed WKT: {why}"))
         return geoms, missing | bad
     if "x" in cols and "y" in cols:
         xs = np.full(n, np.nan)

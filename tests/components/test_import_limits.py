@@ -376,3 +376,72 @@ def test_too_many_form_fields_answer_json_400(media, settings):
     r = _editor().post("/api/imports/", {f"f{i}": "x" for i in range(10)} | {"file": _upload("a.csv", b"x")},
                        format="multipart")
     assert r.status_code == 400 and r.json()["field"] == "file", r.content
+
+
+# ---------------------------------------------------------------- nesting that would crash GEOS or json
+
+def _nested_wkb(depth):
+    import struct
+    wkb = struct.pack("<BIdd", 1, 1, 116.8, 35.5)
+    for _ in range(depth):
+        wkb = struct.pack("<BII", 1, 7, 1) + wkb
+    return wkb
+
+
+def test_deeply_nested_wkt_is_a_row_error_not_a_dead_worker(tmp_path):
+    # 30,000 levels overflow GEOS's stack (the process dies with SIGSEGV) yet stay under the WKT cell limit.
+    deep = "GEOMETRYCOLLECTION(" * 30_000 + "POINT(116.8 35.5)" + ")" * 30_000
+    p = tmp_path / "deep.csv"
+    p.write_text(f"class_code,wkt\n0118,POINT(116.8 35.5)\n0118,\"{deep}\"\n0118,\"POLYGON((1 2\"\n", encoding="utf-8")
+    r = import_file(p, srid=4490)
+    assert [(e.row, e.field) for e in r.errors] == [(2, "wkt"), (3, "wkt")], r.as_dict()
+    assert "nested deeper than 8" in r.errors[0].reason and Component.objects.count() == 0
+
+
+def test_deeply_nested_wkb_in_a_geopackage_is_a_row_error(tmp_path):
+    import sqlite3
+
+    import numpy as np
+    import pyogrio
+    import shapely
+
+    p = tmp_path / "deep.gpkg"
+    pyogrio.raw.write(str(p), geometry=shapely.to_wkb(shapely.points([116.8, 116.81], [35.5, 35.5])),
+                      field_data=[np.array(["0118", "0118"], dtype=object)], fields=["class_code"], crs="EPSG:4490",
+                      geometry_type="Unknown", driver="GPKG", layer="components")
+    con = sqlite3.connect(p)
+    for (name,) in con.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall():
+        con.execute(f'DROP TRIGGER "{name}"')  # GeoPackage triggers call SpatiaLite functions sqlite3 lacks
+    blob = b"GP\x00\x01" + (4490).to_bytes(4, "little") + _nested_wkb(30_000)  # GeoPackage header, no envelope
+    con.execute("UPDATE components SET geom = ? WHERE fid = 2", (blob,))
+    con.commit()
+    con.close()
+    r = import_file(p)
+    assert [(e.row, e.field) for e in r.errors] == [(2, "geometry")], r.as_dict()
+    assert "deeper than 8" in r.errors[0].reason
+
+
+def test_nesting_check_passes_large_ordinary_geometries():
+    import shapely
+    from components.importing.nesting import wkb_too_deep, wkt_too_deep
+
+    ring = shapely.Point(116.8, 35.5).buffer(0.01, quad_segs=2000)
+    multi = shapely.MultiPolygon([ring, shapely.Point(116.9, 35.5).buffer(0.01, quad_segs=2000)])
+    holes = shapely.Polygon(shapely.box(116.0, 35.0, 117.0, 36.0).exterior.coords,
+                            [shapely.box(116.0 + i * 0.01, 35.5, 116.005 + i * 0.01, 35.505).exterior.coords
+                             for i in range(50)])
+    blobs = [shapely.to_wkb(g) for g in (ring, multi, holes)] + [None, shapely.to_wkb(multi, include_srid=True),
+                                                                shapely.to_wkb(shapely.force_3d(multi))]
+    assert len(blobs[1]) > 9000
+    assert not wkb_too_deep(blobs).any()
+    assert not wkt_too_deep([shapely.to_wkt(g) for g in (ring, multi, holes)]).any()
+    assert wkb_too_deep([_nested_wkb(2000)]).all() and wkt_too_deep(["GEOMETRYCOLLECTION(" * 9 + "POINT(1 2)" + ")" * 9]).all()
+
+
+def test_deeply_nested_attributes_json_is_a_row_error(tmp_path):
+    owner = OrganisationFactory()
+    deep = "[" * 5000 + "]" * 5000
+    p = tmp_path / "a.csv"
+    p.write_text(f"class_code,owner_uscc,attributes,x,y\n0118,{owner.uscc},\"{deep}\",116.8,35.5\n", encoding="utf-8")
+    r = import_file(p, srid=4490)
+    assert [(e.row, e.field) for e in r.errors] == [(1, "attributes")], r.as_dict()
