@@ -2,6 +2,7 @@
 
 Included by components/api/urls.py under /api/."""
 import json
+import logging
 import os
 import tempfile
 import uuid
@@ -27,6 +28,8 @@ from ..importing.models import ImportJob
 from ..selectors import filter_components, visible_components
 from .filters import parse_component_filters
 from .permissions import CanRead
+
+log = logging.getLogger(__name__)
 
 _UPLOAD_SUFFIXES = {".gpkg", ".zip", ".geojson", ".json", ".csv", ".txt", ".tsv"}
 
@@ -72,9 +75,14 @@ class ImportList(APIView):
 
     def handle_exception(self, exc):
         # Django's own form limits (fields, files, non-file bytes) are the client's mistake: answer as JSON.
-        if isinstance(exc, (RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent)):
+        if isinstance(exc, RequestDataTooBig):
+            exc = UploadTooLarge({"file": f"the form is too large: {exc}"})
+        elif isinstance(exc, (TooManyFieldsSent, TooManyFilesSent)):
             exc = ValidationError({"file": f"the form is refused: {exc}"})
-        return super().handle_exception(exc)
+        response = super().handle_exception(exc)
+        if isinstance(exc, QueueUnavailable):
+            response["Retry-After"] = str(exc.retry_after)
+        return response
 
     def post(self, request):
         upload = request.FILES.get("file")
@@ -110,12 +118,31 @@ class ImportList(APIView):
         except BaseException:
             remove_upload(target)  # no job will ever run for it
             raise
-        from ..tasks import run_import
-
-        transaction.on_commit(lambda: run_import.delay(str(job.pk)))
+        transaction.on_commit(lambda: _enqueue(job))
         body = job.as_dict()
         body["url"] = request.build_absolute_uri(f"{job.pk}/")
         return Response(body, status=status.HTTP_202_ACCEPTED)
+
+
+class QueueUnavailable(APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_code = "queue_unavailable"
+
+
+def _enqueue(job: ImportJob) -> None:
+    """Hands the job to the worker; when the queue does not take it, no trace of the request is kept
+    (job row and upload removed) and the client is told to try again."""
+    from ..tasks import run_import
+
+    try:
+        run_import.delay(str(job.pk))
+    except Exception:  # noqa: BLE001 - kombu/redis raise many kinds when the broker is away
+        log.exception("import job %s could not be queued", job.pk)
+        ImportJob.objects.filter(pk=job.pk).delete()
+        remove_upload(job.file)
+        exc = QueueUnavailable({"file": "the import queue is not reachable: nothing was kept, try again in a minute"})
+        exc.retry_after = 60
+        raise exc from None
 
 
 class ImportDetail(APIView):

@@ -445,3 +445,27 @@ def test_deeply_nested_attributes_json_is_a_row_error(tmp_path):
     p.write_text(f"class_code,owner_uscc,attributes,x,y\n0118,{owner.uscc},\"{deep}\",116.8,35.5\n", encoding="utf-8")
     r = import_file(p, srid=4490)
     assert [(e.row, e.field) for e in r.errors] == [(1, "attributes")], r.as_dict()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_when_the_queue_is_away_the_upload_answers_503_and_keeps_nothing(media, monkeypatch):
+    # transaction=True: the view runs in autocommit as in production, where on_commit runs at once.
+    from kombu.exceptions import OperationalError
+
+    from components import tasks
+
+    def away(*args, **kwargs):
+        raise OperationalError("Error 111 connecting to 127.0.0.1:63799. Connection refused.")
+
+    monkeypatch.setattr(tasks.run_import, "delay", away)
+    r = _editor("gis-queue").post("/api/imports/", {"file": _upload("a.csv", b"class_code,x,y\n"), "srid": "4490"},
+                                  format="multipart")
+    assert r.status_code == 503 and r.json()["field"] == "file" and r["Retry-After"] == "60", r.content
+    assert ImportJob.objects.count() == 0 and not _left_files(media)
+
+
+def test_form_fields_past_djangos_data_limit_answer_json_413(media, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1024
+    r = _editor().post("/api/imports/", {"mapping": "x" * 4096, "file": _upload("a.csv", b"x")}, format="multipart")
+    assert r.status_code == 413 and r.json()["field"] == "file", r.content
+    assert not _left_files(media)
