@@ -110,6 +110,7 @@ def _run(job: ImportJob) -> dict:
         job.refresh_from_db()
         job.status, job.phase, job.finished_at = ImportJob.Status.FAILED, "done", timezone.now()
         job.message = _say(f"the import stopped unexpectedly ({exc.__class__.__name__}); nothing was written", job)[:2000]
+        remove_upload(job.file)  # before the job reads as ended: an ended job has no upload left
         job.save()
         return job.as_dict()
     finally:
@@ -135,5 +136,6 @@ def _run(job: ImportJob) -> dict:
         where = f"row {first.row}, " if first.row else ""
         job.message = (f"nothing was written: {len(result.errors)} error(s); first: {where}{first.field}: {first.reason}")
     job.message = _say(job.message, job)[:2000]
+    remove_upload(job.file)
     job.save()
     return job.as_dict()

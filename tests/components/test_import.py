@@ -418,6 +418,8 @@ def test_api_import_through_a_real_celery_worker(tmp_path, settings):
     assert body["status"] == "succeeded", body
     assert body["created"] == 5 and body["rows_done"] == 5 and body["rows_per_s"] > 0
     assert Component.objects.filter(name="灯0").exists()
+    # A job that reads as ended has left nothing of its upload behind.
+    assert not [p for p in tmp_path.rglob("*") if p.is_file()]
 
 
 def test_bad_census_date_beside_a_change_date_is_reported_not_a_crash(tmp_path):
