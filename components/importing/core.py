@@ -292,7 +292,10 @@ def prepare(source: Source, mapping: dict, result: ImportResult) -> Prepared | N
     if source.kind == "csv":
         geoms, missing = _csv_geometry(cols, n, errors)
         if "wkt" in cols:
-            srids = {m.group(1) for m in map(_EWKT_RE.match, cols["wkt"][:1000].tolist()) if m}
+            srids = _ewkt_srids(cols["wkt"])
+            if len(srids) > 1:
+                raise FileProblem(f"the wkt column mixes {', '.join('SRID=' + s for s in sorted(srids)[:5])}: "
+                                  "one file, one coordinate system", field="wkt")
             if srids:
                 try:
                     declared = parse_crs(sorted(srids)[0])
@@ -659,6 +662,22 @@ def _attributes(text: str, cls, attribute_errors):
     return json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
+def _ewkt_srids(texts: np.ndarray) -> set[str]:
+    """The distinct SRID= prefixes of a wkt column, every row looked at (Arrow finds the few that have one)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:
+        flagged = pc.match_substring_regex(pa.array(texts, type=pa.string()), r"(?i)^\s*SRID=")
+        rows = np.flatnonzero(np.asarray(flagged.to_numpy(zero_copy_only=False), dtype=bool))
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        rows = range(len(texts))
+    return {m.group(1) for m in (_EWKT_RE.match(texts[i]) for i in rows) if m}
+
+
+_NUMBER_RE = re.compile(r"^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$")
+
+
 def _csv_geometry(cols: dict, n: int, errors: list):
     if "wkt" in cols:
         texts = cols["wkt"]
@@ -684,11 +703,12 @@ def _csv_geometry(cols: dict, n: int, errors: list):
                     missing[i] = True
                     errors.append(RowError(i + 1, name, "coordinate is missing"))
                     continue
-                try:
-                    target[i] = float(v)
-                except ValueError:
+                # float() also takes '1_16.8', full-width digits, 'nan' and 'inf': a coordinate is plain ASCII decimal.
+                if not _NUMBER_RE.match(v):
                     missing[i] = True
-                    errors.append(RowError(i + 1, name, f"{v!r} is not a number"))
+                    errors.append(RowError(i + 1, name, f"{v[:40]!r} is not a number (ASCII digits, e.g. 116.8231)"))
+                    continue
+                target[i] = float(v)
         geoms = shapely.points(xs, ys)
         geoms[missing] = None
         return geoms, missing

@@ -469,3 +469,20 @@ def test_form_fields_past_djangos_data_limit_answer_json_413(media, settings):
     r = _editor().post("/api/imports/", {"mapping": "x" * 4096, "file": _upload("a.csv", b"x")}, format="multipart")
     assert r.status_code == 413 and r.json()["field"] == "file", r.content
     assert not _left_files(media)
+
+
+# ---------------------------------------------------------------- coordinates and SRIDs said exactly
+
+@pytest.mark.parametrize("x", ["1_16.8", "１１６.８", "nan", "inf", "0x10", "116.8.1", "--116"])
+def test_csv_coordinates_are_plain_decimals(tmp_path, x):
+    p = tmp_path / "x.csv"
+    p.write_text(f"class_code,x,y\n0118,116.81,35.5\n0118,{x},35.5\n", encoding="utf-8")
+    _refused(import_file(p, srid=4490), "x", "is not a number", row=2)
+
+
+def test_wkt_column_mixing_srids_is_refused_even_past_the_first_rows(tmp_path):
+    rows = "".join(f"0118,SRID=4490;POINT(116.8{i % 10} 35.5)\n" for i in range(1500))
+    rows += "0118,SRID=4527;POINT(39500000 3935000)\n"
+    p = tmp_path / "w.csv"
+    p.write_text("class_code,wkt\n" + rows, encoding="utf-8")
+    _refused(import_file(p), "wkt", "mixes SRID=4490, SRID=4527")
