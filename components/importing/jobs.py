@@ -60,13 +60,32 @@ class JobProgress:
 def run_job(job_id) -> dict:
     """Runs one ImportJob to the end and stores its outcome. Returns the job as a dict. However the job
     ends (done, refused, crashed, or found already ended), its uploaded file is removed."""
-    job = ImportJob.objects.get(pk=job_id)
+    job = ImportJob.objects.filter(pk=job_id).first()
+    if job is None:
+        return {"id": str(job_id), "status": "gone"}  # removed (e.g. the queue refused it at upload)
     try:
-        if job.status not in (ImportJob.Status.PENDING, ImportJob.Status.RUNNING):
-            return job.as_dict()
-        return _run(job)
+        # Claimed by one conditional UPDATE: of two deliveries of the same job, one runs it.
+        claimed = ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.PENDING).update(
+            status=ImportJob.Status.RUNNING, phase="reading", started_at=timezone.now())
+        job.refresh_from_db()
+        if claimed:
+            return _run(job)
+        if job.status == ImportJob.Status.RUNNING:
+            return _end_abandoned(job)
+        return job.as_dict()
     finally:
         remove_upload(job.file)
+
+
+def _end_abandoned(job: ImportJob) -> dict:
+    """A job found running when its task is delivered: the worker that ran it died (its message is only
+    delivered again then), and with it the import's transaction. Ended here, once, as failed."""
+    remove_upload(job.file)
+    job.status, job.phase, job.finished_at = ImportJob.Status.FAILED, "done", timezone.now()
+    job.rows_done, job.rows_per_s = 0, 0
+    job.message = "the worker running this import stopped (restarted or killed); nothing was written: upload the file again"
+    job.save()
+    return job.as_dict()
 
 
 def upload_folder(path) -> Path | None:
@@ -98,8 +117,6 @@ def _say(text, job: ImportJob) -> str:
 def _run(job: ImportJob) -> dict:
     from . import import_file
 
-    job.status, job.phase, job.started_at = ImportJob.Status.RUNNING, "reading", timezone.now()
-    job.save(update_fields=["status", "phase", "started_at"])
     progress = JobProgress(job)
     try:
         result = import_file(job.file, srid=job.srid or None, encoding=job.encoding or None, mapping=job.mapping or None,

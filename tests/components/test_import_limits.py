@@ -486,3 +486,35 @@ def test_wkt_column_mixing_srids_is_refused_even_past_the_first_rows(tmp_path):
     p = tmp_path / "w.csv"
     p.write_text("class_code,wkt\n" + rows, encoding="utf-8")
     _refused(import_file(p), "wkt", "mixes SRID=4490, SRID=4527")
+
+
+# ---------------------------------------------------------------- a job ends once
+
+def test_a_job_found_running_ended_by_a_dead_worker_is_failed_once_and_cleaned(media):
+    from django.utils import timezone
+    folder = Path(media) / "imports" / "1b7c1d1e-0000-4000-8000-000000000000"
+    folder.mkdir(parents=True)
+    (folder / "upload.csv").write_text("class_code,x,y\n0118,116.8,35.5\n")
+    job = ImportJob.objects.create(file=str(folder / "upload.csv"), filename="a.csv", srid="4490",
+                                   status=ImportJob.Status.RUNNING, phase="writing", started_at=timezone.now())
+    body = run_job(job.pk)
+    assert body["status"] == "failed" and "stopped" in body["message"] and body["finished_at"]
+    assert not folder.exists() and Component.objects.count() == 0
+    again = run_job(job.pk)  # a further delivery changes nothing
+    assert again["status"] == "failed" and again["finished_at"] == body["finished_at"]
+
+
+def test_a_job_runs_once_however_often_its_task_is_delivered(tmp_path):
+    owner = OrganisationFactory()
+    p = tmp_path / "a.csv"
+    p.write_text(f"class_code,owner_uscc,x,y\n0118,{owner.uscc},116.8,35.5\n", encoding="utf-8")
+    job = ImportJob.objects.create(file=str(p), filename="a.csv", srid="4490")
+    first = run_job(job.pk)
+    second = run_job(job.pk)
+    assert first["status"] == second["status"] == "succeeded" and first["created"] == 1
+    assert Component.objects.count() == 1 and second["finished_at"] == first["finished_at"]
+
+
+def test_the_import_task_is_acknowledged_only_once_it_has_run():
+    from components.tasks import run_import
+    assert run_import.acks_late and run_import.reject_on_worker_lost
