@@ -16,7 +16,7 @@ from .errors import FileProblem
 _CHUNK = 1024 * 1024
 
 
-def _mib(n: int | float) -> str:
+def _mib(n: float) -> str:
     return f"{n / (1024 * 1024):,.1f} MiB"
 
 

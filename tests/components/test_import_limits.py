@@ -423,6 +423,7 @@ def test_deeply_nested_wkb_in_a_geopackage_is_a_row_error(tmp_path):
 
 def test_nesting_check_passes_large_ordinary_geometries():
     import shapely
+
     from components.importing.nesting import wkb_too_deep, wkt_too_deep
 
     ring = shapely.Point(116.8, 35.5).buffer(0.01, quad_segs=2000)
