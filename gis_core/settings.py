@@ -188,6 +188,22 @@ GRIDCITY_DISTRICT_BBOX = tuple(
 # Grid codes: "cjt213" (14-digit base grids) or "gbt47678" (15-digit, GB/T 47678.3).
 GRIDCITY_GRID_CODE_STANDARD = os.environ.get("GRIDCITY_GRID_CODE_STANDARD", "cjt213")
 
+# Imports (components.importing): what one upload may cost before it is refused.
+# The upload itself, checked from Content-Length before any byte of the body is read.
+GRIDCITY_IMPORT_MAX_UPLOAD_BYTES = int(os.environ.get("GRIDCITY_IMPORT_MAX_UPLOAD_BYTES", 200 * 1024 * 1024))
+# A zip, from its directory before extracting and again by counting while extracting: the sum of
+# uncompressed sizes, the members, and the compression ratio (per member and overall) once a member
+# or the whole is larger than GRIDCITY_IMPORT_ZIP_RATIO_FROM (small files compress by any ratio).
+# Deflate tops out near 1,030:1 (bzip2 and LZMA go far beyond); a real .dbf of mostly blank text
+# fields deflates about 130:1, hence 500.
+GRIDCITY_IMPORT_MAX_UNZIPPED_BYTES = int(os.environ.get("GRIDCITY_IMPORT_MAX_UNZIPPED_BYTES", 1024 * 1024 * 1024))
+GRIDCITY_IMPORT_MAX_ZIP_MEMBERS = int(os.environ.get("GRIDCITY_IMPORT_MAX_ZIP_MEMBERS", 100))
+GRIDCITY_IMPORT_MAX_ZIP_RATIO = float(os.environ.get("GRIDCITY_IMPORT_MAX_ZIP_RATIO", 500))
+GRIDCITY_IMPORT_ZIP_RATIO_FROM = int(os.environ.get("GRIDCITY_IMPORT_ZIP_RATIO_FROM", 1024 * 1024))
+# One cell of a file, in characters (fields with a shorter limit of their own keep it); WKT may be longer.
+GRIDCITY_IMPORT_MAX_CELL_CHARS = int(os.environ.get("GRIDCITY_IMPORT_MAX_CELL_CHARS", 10_000))
+GRIDCITY_IMPORT_MAX_WKT_CHARS = int(os.environ.get("GRIDCITY_IMPORT_MAX_WKT_CHARS", 1_000_000))
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

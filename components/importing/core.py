@@ -22,6 +22,8 @@ from django.conf import settings
 
 from gis_core.crs import parse_crs, to_storage_geometry, CRSError
 
+from .errors import no_paths
+from .nesting import MAX_NESTING, wkb_too_deep, wkt_too_deep
 from .readers import FileProblem, Source, read_source
 
 NATIVE_FIELDS = [
@@ -103,9 +105,10 @@ class Prepared:
 
 
 def import_file(path, *, srid=None, encoding=None, mapping=None, dry_run=False, user=None, job=None,
-                progress=None) -> ImportResult:
+                progress=None, name: str | None = None) -> ImportResult:
     """Imports one file of components. Returns an ImportResult; never half-writes: when any row is
-    bad, every bad row is in .errors and nothing was written."""
+    bad, every bad row is in .errors and nothing was written. `name` is the file's name as the client
+    knows it (an upload's original name): errors and warnings name it, never a path on this server."""
     started = time.perf_counter()
     result = ImportResult(dry_run=dry_run)
     source = None
@@ -138,10 +141,24 @@ def import_file(path, *, srid=None, encoding=None, mapping=None, dry_run=False, 
         upsert_prepared(prepared, result, user=user, job=job, progress=progress, dry_run=dry_run)
         return result
     finally:
-        if source is not None and source.tmpdir is not None:
-            source.tmpdir.cleanup()
+        if source is not None:
+            source.cleanup()
+        _scrub_paths(result, path, name)
         result.errors.sort(key=lambda e: (e.row is not None, e.row or 0))
         result.seconds = time.perf_counter() - started
+
+
+def _scrub_paths(result: ImportResult, path, name: str | None) -> None:
+    from pathlib import Path
+
+    path = Path(path)
+    shown = name or path.name
+    replace = {str(path): shown, str(path.resolve()): shown, str(path.parent) + "/": "", str(settings.MEDIA_ROOT): ""}
+    if name:
+        replace[path.name] = name
+    for e in result.errors:
+        e.reason = no_paths(e.reason, replace=replace)
+    result.warnings = [no_paths(w, replace=replace) for w in result.warnings]
 
 
 # ---------------------------------------------------------------- mapping
@@ -167,8 +184,8 @@ def _apply_mapping(source: Source, mapping: dict, result: ImportResult) -> dict[
         native = low if low in known else _ALIASES.get(low)
         if native is None:
             if low not in _IGNORED:
-                result.warnings.append(f"column {column!r} is not a component field and was not imported "
-                                       f"(map it with mapping={{field: {column!r}}})")
+                result.warnings.append(f"column {column[:80]!r} is not a component field and was not imported "
+                                       f"(map it with mapping={{field: {column[:80]!r}}})")
             continue
         if native in cols:
             raise FileProblem(f"two columns give {native}: {column!r} and another", field=native)
@@ -259,6 +276,11 @@ def prepare(source: Source, mapping: dict, result: ImportResult) -> Prepared | N
         errors.append(RowError(row, fld, reason))
     cols = _apply_mapping(source, mapping, result)
     n = source.n
+    bad_cells = _cell_errors(cols)
+    if bad_cells:
+        # A NUL or a cell of a megabyte is no value to validate further: these rows are reported alone.
+        errors.extend(bad_cells)
+        return None
     present = set(cols) & set(NATIVE_FIELDS)
     empty = np.full(n, "", dtype=object)
 
@@ -270,7 +292,10 @@ def prepare(source: Source, mapping: dict, result: ImportResult) -> Prepared | N
     if source.kind == "csv":
         geoms, missing = _csv_geometry(cols, n, errors)
         if "wkt" in cols:
-            srids = {m.group(1) for m in map(_EWKT_RE.match, cols["wkt"][:1000].tolist()) if m}
+            srids = _ewkt_srids(cols["wkt"])
+            if len(srids) > 1:
+                raise FileProblem(f"the wkt column mixes {', '.join('SRID=' + s for s in sorted(srids)[:5])}: "
+                                  "one file, one coordinate system", field="wkt")
             if srids:
                 try:
                     declared = parse_crs(sorted(srids)[0])
@@ -286,10 +311,15 @@ def prepare(source: Source, mapping: dict, result: ImportResult) -> Prepared | N
         raw = source.wkb
         missing = np.equal(raw, None) if raw.dtype == object else np.zeros(n, bool)  # noqa: E711
         missing = np.asarray(missing, dtype=bool)
+        deep = wkb_too_deep(raw)
+        if deep.any():  # never handed to GEOS: see nesting.py
+            raw = np.array(raw, dtype=object)
+            raw[deep] = None
         geoms = shapely.from_wkb(raw, on_invalid="ignore")
         bad = (geoms == None) & ~missing  # noqa: E711 - elementwise
         for i in np.flatnonzero(bad):
-            errors.append(RowError(int(i) + 1, "geometry", "malformed geometry (cannot be decoded)"))
+            errors.append(RowError(int(i) + 1, "geometry", f"geometry nests collections deeper than {MAX_NESTING} levels "
+                                   "or is malformed" if deep[i] else "malformed geometry (cannot be decoded)"))
         missing_or_bad = missing | bad
         missing = missing_or_bad
         for i in np.flatnonzero(missing & ~bad):
@@ -516,6 +546,39 @@ def prepare(source: Source, mapping: dict, result: ImportResult) -> Prepared | N
                     geom_hex=geom_hex, bbox=bbox, values={**values, "_serial_max": serial_max})
 
 
+# Characters no cell may hold: C0 controls but tab and line breaks, DEL, and the bidirectional
+# embeddings/overrides/isolates that make text display other than it reads (U+202E and kin).
+_FORBIDDEN = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f"
+_FORBIDDEN_RE2 = rf"[{_FORBIDDEN}\x{{202a}}-\x{{202e}}\x{{2066}}-\x{{2069}}]"  # RE2 syntax (Arrow)
+_FORBIDDEN_RE = re.compile(rf"[{_FORBIDDEN}\u202a-\u202e\u2066-\u2069]")
+
+
+def _cell_errors(cols: dict[str, np.ndarray]) -> list[RowError]:
+    """Row errors for cells too long for their field or holding a forbidden character, any column."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    errors = []
+    for name, values in cols.items():
+        limit = settings.GRIDCITY_IMPORT_MAX_WKT_CHARS if name == "wkt" else settings.GRIDCITY_IMPORT_MAX_CELL_CHARS
+        try:
+            arr = pa.array(np.asarray(values, dtype=object), type=pa.string())
+            lengths = np.asarray(pc.utf8_length(arr).to_numpy(zero_copy_only=False))
+            odd = np.asarray(pc.match_substring_regex(arr, _FORBIDDEN_RE2).to_numpy(zero_copy_only=False), dtype=bool)
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            texts = ["" if v is None else str(v) for v in values.tolist()]
+            lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+            odd = np.fromiter((_FORBIDDEN_RE.search(t) is not None for t in texts), dtype=bool, count=len(texts))
+        for i in np.flatnonzero(lengths > limit).tolist():
+            errors.append(RowError(i + 1, name, f"is {int(lengths[i]):,} characters long; at most {limit:,} are accepted"))
+        for i in np.flatnonzero(odd & ~(lengths > limit)).tolist():
+            found = _FORBIDDEN_RE.search(str(values[i]))
+            char = found.group(0) if found else "\x00"
+            what = "NUL character" if char == "\x00" else f"control character U+{ord(char):04X}"
+            errors.append(RowError(i + 1, name, f"holds a {what}: remove it"))
+    return errors
+
+
 def _codes_fast(code: np.ndarray, class_lut: np.ndarray, class_inv: np.ndarray, admin: np.ndarray):
     """The code checks of prepare(), vectorised: the highest serial per (admin code, class pk) when every
     given code is well-formed, unique and fits its class and admin code; None when any row breaks a
@@ -586,6 +649,8 @@ def _attributes(text: str, cls, attribute_errors):
             value = json.loads(text)
         except ValueError as exc:
             return {"attributes": f"is not valid JSON: {exc.msg} at character {exc.pos}"}
+        except RecursionError:
+            return {"attributes": "is not valid JSON here: arrays or objects nested too deeply"}
     if not isinstance(value, dict):
         return {"attributes": "must be a JSON object"}
     if cls is not None:
@@ -597,18 +662,36 @@ def _attributes(text: str, cls, attribute_errors):
     return json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
+def _ewkt_srids(texts: np.ndarray) -> set[str]:
+    """The distinct SRID= prefixes of a wkt column, every row looked at (Arrow finds the few that have one)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:
+        flagged = pc.match_substring_regex(pa.array(texts, type=pa.string()), r"(?i)^\s*SRID=")
+        rows = np.flatnonzero(np.asarray(flagged.to_numpy(zero_copy_only=False), dtype=bool))
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        rows = range(len(texts))
+    return {m.group(1) for m in (_EWKT_RE.match(texts[i]) for i in rows) if m}
+
+
+_NUMBER_RE = re.compile(r"^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$")
+
+
 def _csv_geometry(cols: dict, n: int, errors: list):
     if "wkt" in cols:
         texts = cols["wkt"]
         missing = texts == ""
         stripped = np.array([_EWKT_RE.sub("", t) for t in texts.tolist()], dtype=object)
-        stripped[missing] = None
+        deep = wkt_too_deep(stripped.tolist())
+        stripped[missing | deep] = None  # too deep: never handed to GEOS (see nesting.py)
         geoms = shapely.from_wkt(stripped, on_invalid="ignore")
         bad = (geoms == None) & ~missing  # noqa: E711
         for i in np.flatnonzero(missing):
             errors.append(RowError(int(i) + 1, "wkt", "geometry is missing"))
         for i in np.flatnonzero(bad):
-            errors.append(RowError(int(i) + 1, "wkt", f"malformed WKT: {texts[i][:60]!r}"))
+            why = f"brackets unbalanced or nested deeper than {MAX_NESTING} levels" if deep[i] else repr(texts[i][:60])
+            errors.append(RowError(int(i) + 1, "wkt", f"malformed WKT: {why}"))
         return geoms, missing | bad
     if "x" in cols and "y" in cols:
         xs = np.full(n, np.nan)
@@ -620,11 +703,12 @@ def _csv_geometry(cols: dict, n: int, errors: list):
                     missing[i] = True
                     errors.append(RowError(i + 1, name, "coordinate is missing"))
                     continue
-                try:
-                    target[i] = float(v)
-                except ValueError:
+                # float() also takes '1_16.8', full-width digits, 'nan' and 'inf': a coordinate is plain ASCII decimal.
+                if not _NUMBER_RE.match(v):
                     missing[i] = True
-                    errors.append(RowError(i + 1, name, f"{v!r} is not a number"))
+                    errors.append(RowError(i + 1, name, f"{v[:40]!r} is not a number (ASCII digits, e.g. 116.8231)"))
+                    continue
+                target[i] = float(v)
         geoms = shapely.points(xs, ys)
         geoms[missing] = None
         return geoms, missing

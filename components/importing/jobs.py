@@ -2,13 +2,19 @@
 transaction is still open (through a second database connection), and the outcome at the end."""
 from __future__ import annotations
 
+import logging
+import shutil
 import time
-import traceback
+from pathlib import Path
 
+from django.conf import settings
 from django.db import connection, connections, transaction
 from django.utils import timezone
 
+from .errors import no_paths
 from .models import ImportJob
+
+log = logging.getLogger(__name__)
 
 MAX_STORED_ERRORS = 1000
 
@@ -68,14 +74,50 @@ def run_job(job_id) -> dict:
 
     The rows and the job's outcome commit in one transaction, and the job is claimed for that
     transaction: a task delivered again after its worker died finds either nothing committed (and runs
-    the job afresh) or the job ended (and does nothing); never a second write of the same rows."""
-    from . import import_file
-
+    the job afresh) or the job ended (and does nothing); never a second write of the same rows. Once
+    the job has ended, its uploaded file is removed."""
     if not _claim(job_id):
         raise JobBusy(str(job_id))
-    job = ImportJob.objects.get(pk=job_id)
+    job = ImportJob.objects.filter(pk=job_id).first()
+    if job is None:
+        return {"id": str(job_id), "status": "gone"}  # removed (e.g. the queue refused it at upload)
+    path = job.file
+    # After commit: a worker killed before it keeps the upload for the task's next delivery.
+    transaction.on_commit(lambda: remove_upload(path))
     if job.status not in (ImportJob.Status.PENDING, ImportJob.Status.RUNNING):
         return job.as_dict()
+    return _run(job)
+
+
+def upload_folder(path) -> Path | None:
+    """The folder an upload was stored in (MEDIA_ROOT/imports/<job id>/), or None for a file elsewhere
+    (e.g. a path given to the job by a test or a script, which is not ours to delete)."""
+    if not path:
+        return None
+    uploads = (Path(settings.MEDIA_ROOT) / "imports").resolve()
+    folder = Path(path).resolve().parent
+    return folder if folder.parent == uploads else None
+
+
+def remove_upload(path) -> None:
+    folder = upload_folder(path)
+    if folder is not None:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _say(text, job: ImportJob) -> str:
+    """Text for the job row and the API: names the upload as its client named it, no server path."""
+    replace = {str(settings.MEDIA_ROOT): ""}
+    if job.file:
+        shown = job.filename or Path(job.file).name
+        replace[job.file] = shown
+        replace[Path(job.file).name] = shown
+    return no_paths(text, replace=replace)
+
+
+def _run(job: ImportJob) -> dict:
+    from . import import_file
+
     progress = JobProgress(job)
     started = timezone.now()
     # Through progress's own connection, so the API shows "running" while this transaction is open.
@@ -84,14 +126,14 @@ def run_job(job_id) -> dict:
         with transaction.atomic():
             result = import_file(job.file, srid=job.srid or None, encoding=job.encoding or None,
                                  mapping=job.mapping or None, dry_run=job.dry_run, user=job.created_by, job=job,
-                                 progress=progress)
+                                 progress=progress, name=job.filename or None)
     except Exception as exc:  # noqa: BLE001 - a crash must still end the job
+        log.exception("import job %s stopped unexpectedly", job.pk)
         job.refresh_from_db()
         job.started_at = job.started_at or started
         job.status, job.phase, job.finished_at = ImportJob.Status.FAILED, "done", timezone.now()
-        job.message = f"the import stopped unexpectedly: {exc.__class__.__name__}: {exc}"[:2000]
+        job.message = _say(f"the import stopped unexpectedly ({exc.__class__.__name__}); nothing was written", job)[:2000]
         job.save()
-        traceback.print_exc()
         return job.as_dict()
     finally:
         progress.close()
@@ -104,7 +146,8 @@ def run_job(job_id) -> dict:
     job.rows_per_s = result.rows / result.seconds if result.seconds and result.ok else 0
     job.created, job.updated, job.unchanged = result.created, result.updated, result.unchanged
     job.error_count = len(result.errors)
-    job.errors = [e.as_dict() for e in result.errors[:MAX_STORED_ERRORS]]
+    job.errors = [{"row": e.row, "field": e.field if e.field is None else _say(e.field, job), "reason": _say(e.reason, job)}
+                  for e in result.errors[:MAX_STORED_ERRORS]]
     if result.ok:
         job.status = ImportJob.Status.SUCCEEDED
         job.message = ("dry run: nothing written. " if result.dry_run else "") + \
@@ -114,6 +157,7 @@ def run_job(job_id) -> dict:
         job.status = ImportJob.Status.FAILED
         first = result.errors[0]
         where = f"row {first.row}, " if first.row else ""
-        job.message = (f"nothing was written: {len(result.errors)} error(s); first: {where}{first.field}: {first.reason}")[:2000]
+        job.message = (f"nothing was written: {len(result.errors)} error(s); first: {where}{first.field}: {first.reason}")
+    job.message = _say(job.message, job)[:2000]
     job.save()
     return job.as_dict()

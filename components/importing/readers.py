@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 import tempfile
 import zipfile
@@ -16,17 +17,12 @@ import numpy as np
 
 from gis_core.crs import CRSError, parse_crs
 
+from . import archive
+from .errors import FileProblem, no_paths
+
 VECTOR_SUFFIXES = {".gpkg", ".geojson", ".json", ".shp"}
 CSV_SUFFIXES = {".csv", ".txt", ".tsv"}
 _GB_NAMES = {"gbk", "gb2312", "gb18030", "cp936", "936", "euc-cn"}
-
-
-class FileProblem(Exception):
-    """The file as a whole cannot be read: `field` is the option or column at fault (or None)."""
-
-    def __init__(self, reason: str, field: str | None = None, row: int | None = None):
-        self.reason, self.field, self.row = reason, field, row
-        super().__init__(reason)
 
 
 @dataclass
@@ -40,6 +36,11 @@ class Source:
     warnings: list[str] = field(default_factory=list)
     row_errors: list[tuple[int, str, str]] = field(default_factory=list)
     tmpdir: tempfile.TemporaryDirectory | None = None
+
+    def cleanup(self):
+        if self.tmpdir is not None:
+            self.tmpdir.cleanup()
+            self.tmpdir = None
 
 
 def _norm_encoding(name: str | None) -> str | None:
@@ -178,16 +179,17 @@ def _scalar(v) -> str:
 
 # ---------------------------------------------------------------- CRS
 
-def crs_of(declared: str | None, option, *, implicit_wgs84: bool = False) -> int | str:
-    """The CRS to read the coordinates in: the file's declaration, the `srid` option, or a refusal."""
+def crs_of(declared: str | None, option, *, implicit_wgs84: bool = False, file_crs=None) -> int | str:
+    """The CRS to read the coordinates in: the file's declaration (`file_crs` when the caller parsed it
+    already, else GDAL's `declared`), the `srid` option, or a refusal."""
     parsed_option = None
     if option not in (None, ""):
         try:
             parsed_option = parse_crs(option)
         except CRSError as exc:
             raise FileProblem(str(exc), field="srid") from None
-    parsed_file = None
-    if declared and not implicit_wgs84:
+    parsed_file = file_crs
+    if parsed_file is None and declared and not implicit_wgs84:
         parsed_file = _epsg_of(declared)
     if parsed_file is None and parsed_option is None:
         if implicit_wgs84:
@@ -197,8 +199,12 @@ def crs_of(declared: str | None, option, *, implicit_wgs84: bool = False) -> int
     if parsed_file is not None and parsed_option is not None and parsed_file != parsed_option:
         # GCJ-02 / BD-09 data is routinely labelled WGS84: the option may say what it really is.
         if not (parsed_file == 4326 and parsed_option in ("GCJ02", "BD09")):
-            raise FileProblem(f"srid {parsed_option} contradicts the file's own CRS EPSG:{parsed_file}", field="srid")
+            raise FileProblem(f"srid {parsed_option} contradicts the file's own CRS {_crs_text(parsed_file)}", field="srid")
     return parsed_option if parsed_option is not None else parsed_file
+
+
+def _crs_text(crs) -> str:
+    return f"EPSG:{crs}" if isinstance(crs, int) else str(crs)
 
 
 def _epsg_of(declared: str) -> int:
@@ -241,18 +247,12 @@ def _read_zip(path: Path, srid, encoding) -> Source:
     tmp = tempfile.TemporaryDirectory(prefix="gridcity-import-")
     try:
         with zipfile.ZipFile(path) as zf:
-            bad = zf.testzip()
-            if bad is not None:
-                raise FileProblem(f"the zip archive is damaged: {bad} fails its checksum", field="file")
-            names = [n for n in zf.namelist() if not n.endswith("/") and "__MACOSX" not in n]
-            for name in names:
-                target = (Path(tmp.name) / name).resolve()
-                if not str(target).startswith(str(Path(tmp.name).resolve())):
-                    raise FileProblem(f"unsafe path in zip: {name}", field="file")
-            zf.extractall(tmp.name, members=names)
-    except (zipfile.BadZipFile, EOFError, OSError) as exc:
+            members = archive.wanted_members(zf)
+            archive.extract(zf, members, Path(tmp.name))
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, NotImplementedError, RuntimeError) as exc:
+        # CRC and size mismatches (a directory that lies) end here too. The reason names no path.
         tmp.cleanup()
-        raise FileProblem(f"the zip archive is damaged: {exc}", field="file") from None
+        raise FileProblem(f"the zip archive is damaged or unsupported: {no_paths(exc)}", field="file") from None
     except FileProblem:
         tmp.cleanup()
         raise
@@ -275,6 +275,8 @@ def _read_zip(path: Path, srid, encoding) -> Source:
     except Exception:
         tmp.cleanup()
         raise
+    if source.tmpdir is not None:  # cannot happen (no zip inside the zip is read), but never leak one
+        source.tmpdir.cleanup()
     source.tmpdir = tmp
     return source
 
@@ -328,14 +330,86 @@ def _gpkg_layer(path: Path) -> str | int:
     return "components" if "components" in names else 0
 
 
-def read_vector(path: Path, *, srid=None, encoding=None) -> Source:
+def _gdal_read(path: Path, kind: str, read_kwargs: dict, *, shown: str):
+    """(meta, geometry, field columns, whether they are Arrow arrays) read by GDAL, or a FileProblem
+    naming the file as the client knows it (GDAL's own message names the server's path)."""
     import pyogrio
-    import pyogrio.errors
 
+    if kind == "gpkg":
+        read_kwargs["layer"] = _gpkg_layer(path)
+    # GeoPackage and GeoJSON text is UTF-8 by definition (a GeoJSON in another encoding was rewritten
+    # by the caller): read them through GDAL's columnar Arrow stream. Shapefiles keep the per-feature
+    # reader, which decodes their declared dBase encoding.
+    use_arrow = kind in ("gpkg", "geojson")
+    try:
+        if use_arrow:
+            meta, table = pyogrio.raw.read_arrow(path, **read_kwargs)
+            geometry, field_data = _arrow_columns(meta, table)
+        else:
+            meta, _fids, geometry, field_data = pyogrio.raw.read(path, **read_kwargs)
+    except Exception as exc:  # noqa: BLE001 - GDAL errors come in many kinds
+        reason = no_paths(exc, replace={str(path): shown, str(path.resolve()): shown})
+        raise FileProblem(f"{shown} cannot be read: {reason}", field="file") from None
+    return meta, geometry, field_data, use_arrow
+
+
+_CRS_MEMBER = re.compile(r'"crs"\s*:\s*(?=[{n])')
+_CRS84 = re.compile(r"^(?:urn:ogc:def:crs:OGC:(?:1\.3)?:CRS84|OGC:CRS84|CRS84|"
+                    r"https?://www\.opengis\.net/def/crs/OGC/1\.3/CRS84)$", re.I)
+_EPSG_NAME = re.compile(r"^(?:EPSG:(?:[0-9.]*:)?|urn:ogc:def:crs:EPSG:(?:[0-9.]*):|"
+                        r"https?://www\.opengis\.net/def/crs/EPSG/[0-9.]+/)([0-9]{1,9})$", re.I)
+
+
+def geojson_crs(text: str) -> str | None:
+    """The coordinate system a GeoJSON declares (its "crs" members, 2008 form), as text, or None when it
+    declares none. Every "crs" object in the text is read, so a declaration anywhere is seen; two that
+    differ, or one of a kind not understood, are refused."""
+    found = set()
+    decoder = json.JSONDecoder()
+    for m in _CRS_MEMBER.finditer(text):
+        try:
+            member, _ = decoder.raw_decode(text, m.end())
+        except ValueError:
+            continue  # not JSON at this place: "crs" inside a string; GDAL reports a broken file itself
+        if member is None:
+            continue  # "crs": null declares none
+        if not isinstance(member, dict):
+            continue
+        props = member.get("properties") if isinstance(member.get("properties"), dict) else {}
+        kind = str(member.get("type", "")).lower()
+        if kind == "name" and isinstance(props.get("name"), str):
+            found.add(props["name"].strip())
+        elif kind == "epsg" and str(props.get("code", "")).isascii() and str(props.get("code", "")).isdigit():
+            found.add(f"EPSG:{props['code']}")
+        else:
+            raise FileProblem(f"the GeoJSON's \"crs\" member {json.dumps(member, ensure_ascii=False)[:120]} is not "
+                              "understood: name the CRS as {\"type\": \"name\", \"properties\": {\"name\": \"EPSG:4490\"}}",
+                              field="srid")
+    if len(found) > 1:
+        raise FileProblem(f"the GeoJSON declares several coordinate systems ({', '.join(sorted(found))[:200]})",
+                          field="srid")
+    return found.pop() if found else None
+
+
+def _geojson_crs_code(name: str) -> int | str:
+    """A GeoJSON's CRS name -> an accepted CRS, or a refusal naming it (never a silent WGS84)."""
+    if _CRS84.match(name):
+        return 4326
+    m = _EPSG_NAME.match(name)
+    try:
+        return parse_crs(int(m.group(1)) if m else name)
+    except CRSError as exc:
+        raise FileProblem(f"the GeoJSON declares the coordinate system {name[:80]!r}, which is unknown or not "
+                          f"accepted ({exc}): fix its \"crs\" member, or remove it and give srid", field="srid") from None
+
+
+def read_vector(path: Path, *, srid=None, encoding=None) -> Source:
     suffix = path.suffix.lower()
     kind = {".gpkg": "gpkg", ".shp": "shp"}.get(suffix, "geojson")
     implicit = False
+    file_crs = None
     read_kwargs = {}
+    copy = None
     if kind == "shp":
         enc = _dbf_encoding(path, encoding)
         if enc:
@@ -344,33 +418,24 @@ def read_vector(path: Path, *, srid=None, encoding=None) -> Source:
     elif kind == "geojson":
         data = path.read_bytes()
         text, found = _decode(data, encoding, path.name)
+        # GDAL reads a CRS it does not know as WGS84: the declaration is read here, before GDAL sees it.
+        declared = geojson_crs(text)
+        implicit = declared is None
+        file_crs = None if declared is None else _geojson_crs_code(declared)
         if found != "utf-8" or data.startswith(b"\xef\xbb\xbf"):
-            # GeoJSON is UTF-8 by definition: hand GDAL a UTF-8 copy.
-            tmp = tempfile.NamedTemporaryFile(suffix=".geojson", delete=False)
+            # GeoJSON is UTF-8 by definition: hand GDAL a UTF-8 copy (removed once read).
+            tmp = tempfile.NamedTemporaryFile(suffix=".geojson", prefix="gridcity-import-", delete=False)
             tmp.write(text.encode("utf-8"))
             tmp.close()
-            path = Path(tmp.name)
+            copy = Path(tmp.name)
         encoding = found
-        implicit = re.search(rb'"crs"\s*:', data[:4096] if len(data) > 4096 else data) is None and \
-            re.search(r'"crs"\s*:', text) is None
         del data, text
-    if kind == "gpkg":
-        read_kwargs["layer"] = _gpkg_layer(path)
-    # GeoPackage and GeoJSON text is UTF-8 by definition (a GeoJSON in another encoding was rewritten
-    # above): read them through GDAL's columnar Arrow stream. Shapefiles keep the per-feature reader,
-    # which decodes their declared dBase encoding.
-    use_arrow = kind in ("gpkg", "geojson")
     try:
-        if use_arrow:
-            meta, table = pyogrio.raw.read_arrow(path, **read_kwargs)
-            geometry, field_data = _arrow_columns(meta, table)
-        else:
-            meta, _fids, geometry, field_data = pyogrio.raw.read(path, **read_kwargs)
-    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, pyogrio.errors.FieldError) as exc:
-        raise FileProblem(f"{path.name} cannot be read: {exc}", field="file") from None
-    except Exception as exc:  # noqa: BLE001 - GDAL errors come in many kinds
-        raise FileProblem(f"{path.name} cannot be read: {exc}", field="file") from None
-    crs = crs_of(meta.get("crs"), srid, implicit_wgs84=implicit)
+        meta, geometry, field_data, use_arrow = _gdal_read(copy or path, kind, read_kwargs, shown=path.name)
+    finally:
+        if copy is not None:
+            copy.unlink(missing_ok=True)
+    crs = crs_of(meta.get("crs"), srid, implicit_wgs84=implicit, file_crs=file_crs)
     columns = {}
     for name, values in zip(meta["fields"], field_data):
         try:
@@ -382,21 +447,29 @@ def read_vector(path: Path, *, srid=None, encoding=None) -> Source:
     return Source(columns=columns, n=n, wkb=wkb, crs=crs, kind=kind, encoding=encoding)
 
 
-def read_csv(path: Path, *, srid=None, encoding=None) -> Source:
-    text, found = _decode(Path(path).read_bytes(), encoding, Path(path).name)
-    sample = text[:8192]
-    delimiter = "\t" if Path(path).suffix.lower() == ".tsv" or (sample.count("\t") > sample.count(",")) else ","
+def _csv_rows(text: str, delimiter: str):
+    """(header, data rows padded to the header's width, [(row, field, reason)]). Rows are numbered
+    from 1 under the header; blank lines are no rows."""
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
         header = next(reader)
     except StopIteration:
         raise FileProblem("the CSV file is empty", field="file") from None
+    except csv.Error as exc:
+        raise FileProblem(f"the CSV header cannot be read: {exc}", field="file") from None
     header = [h.strip() for h in header]
     width = len(header)
     rows = []
     row_errors = []
     i = 0
-    for rec in reader:
+    while True:
+        try:
+            rec = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            # Where the reader stopped is unsure after this: the file is refused here, naming the row.
+            raise FileProblem(f"cannot be read as CSV: {exc}", field="file", row=i + 1) from None
         if not rec or (len(rec) == 1 and not rec[0].strip() and width > 1):
             continue  # a blank line is no data row
         i += 1
@@ -404,6 +477,21 @@ def read_csv(path: Path, *, srid=None, encoding=None) -> Source:
             row_errors.append((i, "row", f"has {len(rec)} values, the header has {width} columns"))
             rec = (rec + [""] * width)[:width]
         rows.append(rec)
+    return header, rows, row_errors
+
+
+def read_csv(path: Path, *, srid=None, encoding=None) -> Source:
+    text, found = _decode(Path(path).read_bytes(), encoding, Path(path).name)
+    sample = text[:8192]
+    delimiter = "\t" if Path(path).suffix.lower() == ".tsv" or (sample.count("\t") > sample.count(",")) else ","
+    # The csv module refuses a cell over 131,072 characters with an error that names no row: lift its
+    # limit to the text's own size (already in memory) and let prepare() refuse long cells by row and field.
+    old_limit = csv.field_size_limit()
+    csv.field_size_limit(max(old_limit, len(text) + 1))
+    try:
+        header, rows, row_errors = _csv_rows(text, delimiter)
+    finally:
+        csv.field_size_limit(old_limit)
     n = len(rows)
     columns = {}
     if n:

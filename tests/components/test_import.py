@@ -173,6 +173,66 @@ def test_geojson_with_declared_crs(tmp_path):
     assert Component.objects.get().geom.geom_type == "LineString"
 
 
+def write_gbk_shapefile(tmp_path, names, *, cpg=True, zipped=False, stem="gbk"):
+    """A Shapefile whose .dbf holds GBK bytes (as ArcGIS and most Chinese desktop GIS write it)."""
+    owner = OrganisationFactory()
+    n = len(names)
+    shp = tmp_path / f"{stem}.shp"
+    pyogrio.raw.write(str(shp), geometry=shapely.to_wkb(shapely.points(116.80 + np.arange(n) * 0.001, np.full(n, 35.55))),
+                      field_data=[np.array(["0118"] * n, dtype=object), np.array(names, dtype=object),
+                                  np.array([owner.uscc] * n, dtype=object)],
+                      fields=["class_code", "name", "owner_uscc"], crs="EPSG:4490", geometry_type="Point",
+                      driver="ESRI Shapefile", encoding="GBK")
+    assert "建".encode("gbk") in shp.with_suffix(".dbf").read_bytes()
+    if not cpg:
+        shp.with_suffix(".cpg").unlink()
+    if not zipped:
+        return shp
+    z = tmp_path / f"{stem}.zip"
+    with zipfile.ZipFile(z, "w") as zf:
+        for f in sorted(tmp_path.glob(f"{stem}.*")):
+            if f.suffix != ".zip":
+                zf.write(f, f.name)
+    return z
+
+
+GBK_NAMES = ["建设路路灯", "兖州区九州大道井盖", "龙桥南路消防栓"]
+
+
+@pytest.mark.parametrize("cpg,zipped", [(True, False), (False, False), (True, True), (False, True)])
+def test_gbk_shapefile_with_or_without_cpg(tmp_path, cpg, zipped):
+    p = write_gbk_shapefile(tmp_path, GBK_NAMES, cpg=cpg, zipped=zipped)
+    r = import_file(p)
+    assert r.ok and r.created == 3, r.as_dict()
+    assert r.encoding in ("gb18030", "GBK", "gbk", "cp936")
+    assert sorted(Component.objects.values_list("name", flat=True)) == sorted(GBK_NAMES)
+
+
+def test_gbk_shapefile_declared_utf8_is_refused_not_garbled(tmp_path):
+    p = write_gbk_shapefile(tmp_path, GBK_NAMES, cpg=False)
+    assert_refused(import_file(p, encoding="utf-8"), "encoding", "not valid UTF-8")
+
+
+def test_management_command_encoding_gbk(tmp_path, capsys):
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    z = write_gbk_shapefile(tmp_path, GBK_NAMES, cpg=False, zipped=True)
+    with pytest.raises(CommandError):
+        call_command("import_components", str(z), "--encoding", "utf-8", verbosity=0)
+    assert "not valid UTF-8" in capsys.readouterr().err
+    assert Component.objects.count() == 0
+    call_command("import_components", str(z), "--encoding", "gbk", verbosity=0)
+    assert sorted(Component.objects.values_list("name", flat=True)) == sorted(GBK_NAMES)
+    assert "3 created" in capsys.readouterr().out
+    owner = OrganisationFactory()
+    csv_path = write_csv(tmp_path, "class_code,name,owner_uscc,x,y\n" + f"0305,井盖甲,{owner.uscc},116.9,35.6\n", encoding="gbk")
+    call_command("import_components", str(csv_path), "--encoding", "GBK", "--srid", "4490", "--json", verbosity=0)
+    out = json.loads(capsys.readouterr().out)
+    assert out["ok"] and out["encoding"] == "gb18030" and out["created"] == 1
+    assert Component.objects.filter(name="井盖甲").exists()
+
+
 # ---------------------------------------------------------------- refusals: each writes nothing
 
 def test_malformed_geometry(tmp_path):
@@ -358,6 +418,8 @@ def test_api_import_through_a_real_celery_worker(tmp_path, settings):
     assert body["status"] == "succeeded", body
     assert body["created"] == 5 and body["rows_done"] == 5 and body["rows_per_s"] > 0
     assert Component.objects.filter(name="灯0").exists()
+    # A job that reads as ended has left nothing of its upload behind.
+    assert not [p for p in tmp_path.rglob("*") if p.is_file()]
 
 
 def test_bad_census_date_beside_a_change_date_is_reported_not_a_crash(tmp_path):
