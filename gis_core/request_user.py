@@ -3,10 +3,9 @@
 A map view fires dozens of tile requests a second; Django's session middleware reads the session
 and the user from the database on each. Here the session comes from the cache (cached_db sessions)
 and the user from a short per-process cache, like roles (components.roles), so a deactivation or
-password change applies within USER_CACHE_SECONDS."""
+password change applies within USER_CACHE_SECONDS; a logout applies at once (the session is gone)."""
 import time
 
-from django.conf import settings
 from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY, get_user_model
 from django.utils.crypto import constant_time_compare
 
@@ -32,32 +31,18 @@ def cached_user(pk):
 
 def forget_users() -> None:
     _users.clear()
-    _sessions.clear()
-
-
-_sessions: dict[str, tuple[object, str, float]] = {}
 
 
 def session_user(request):
     """The logged-in user of the request's session, or None; checks the session's password hash.
-    A session already seen is taken from a per-process cache for USER_CACHE_SECONDS: reading it
-    (cached_db: a new Redis client per read in Django's cache backend) costs more than a cached tile."""
-    key = request.COOKIES.get(settings.SESSION_COOKIE_NAME) if hasattr(request, "COOKIES") else None
-    now = time.monotonic()
-    hit = _sessions.get(key) if key else None
-    if hit is not None and hit[2] > now:
-        pk, auth_hash = hit[0], hit[1]
-    else:
-        session = getattr(request, "session", None)
-        pk = session.get(SESSION_KEY) if session is not None else None
-        if pk is None:
-            return None
-        auth_hash = session.get(HASH_SESSION_KEY, "")
-        if key:
-            if len(_sessions) >= MAX_ENTRIES:
-                _sessions.clear()
-            _sessions[key] = (pk, auth_hash, now + USER_CACHE_SECONDS)
+    The session itself is read on every request (one Redis GET, cached_db), never kept in-process:
+    a logout or an expired session must end access on every worker at once. Only the user row is
+    cached (USER_CACHE_SECONDS), like roles."""
+    session = getattr(request, "session", None)
+    pk = session.get(SESSION_KEY) if session is not None else None
+    if pk is None:
+        return None
     user = cached_user(pk)
-    if user is None or not constant_time_compare(auth_hash, user.get_session_auth_hash()):
+    if user is None or not constant_time_compare(session.get(HASH_SESSION_KEY, ""), user.get_session_auth_hash()):
         return None
     return user
