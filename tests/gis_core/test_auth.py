@@ -232,3 +232,24 @@ def test_a_logout_ends_tile_access_at_once_with_the_same_cookie(user):
     stale.cookies["sessionid"] = cookie
     assert stale.get(TILE).status_code == 401
     assert stale.get("/wms", WMS).status_code == 401
+
+
+@pytest.mark.django_db(transaction=True)  # the fast path opens and closes connections as a request does
+def test_a_logout_ends_access_at_once_through_the_tile_fast_path(user, rf):
+    """Production tiles and GET /wms skip Django's middleware (tiles.fastpath): same rule there."""
+    from gis_core.wsgi import application
+
+    def fetch(path, cookie):
+        environ = rf.get(path, HTTP_COOKIE=f"sessionid={cookie}").environ
+        statuses = []
+        application(environ, lambda status, headers: statuses.append(status))
+        return int(statuses[0].split()[0])
+
+    c = Client()
+    assert c.post("/accounts/login/", {"username": user.username, "password": PASSWORD}).status_code == 302
+    cookie = c.cookies["sessionid"].value
+    assert fetch(TILE, cookie) == 200
+    assert fetch("/wms?SERVICE=WMS&REQUEST=GetCapabilities", cookie) == 200
+    c.post("/accounts/logout/")
+    assert fetch(TILE, cookie) == 401
+    assert fetch("/wms?SERVICE=WMS&REQUEST=GetCapabilities", cookie) == 401
