@@ -238,7 +238,9 @@ class BasicAuthentication(authentication.BaseAuthentication):
         try:
             user = authenticate_basic(request)
         except LoginThrottled as exc:
-            raise drf_exceptions.Throttled(wait=exc.retry_after, detail=str(exc)) from None
+            throttled = drf_exceptions.Throttled(wait=exc.retry_after)  # DRF adds Retry-After from wait
+            throttled.detail = drf_exceptions.ErrorDetail(str(exc), code="throttled")  # one sentence, ours
+            raise throttled from None
         except BadCredentials as exc:
             raise drf_exceptions.AuthenticationFailed(str(exc)) from None
         return user, None
