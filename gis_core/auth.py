@@ -26,6 +26,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication
 from rest_framework import exceptions as drf_exceptions
 
@@ -247,6 +248,16 @@ class BasicAuthentication(authentication.BaseAuthentication):
 
     def authenticate_header(self, request):
         return WWW_AUTHENTICATE
+
+
+class BasicAuthenticationScheme(OpenApiAuthenticationExtension):
+    """The API schema's name for it (drf-spectacular knows only DRF's own classes)."""
+
+    target_class = "gis_core.auth.BasicAuthentication"
+    name = "basicAuth"
+
+    def get_security_definition(self, auto_schema):
+        return {"type": "http", "scheme": "basic"}
 
 
 # --- the login forms ----------------------------------------------------------------------------

@@ -253,3 +253,11 @@ def test_a_logout_ends_access_at_once_through_the_tile_fast_path(user, rf):
     c.post("/accounts/logout/")
     assert fetch(TILE, cookie) == 401
     assert fetch("/wms?SERVICE=WMS&REQUEST=GetCapabilities", cookie) == 401
+
+
+def test_the_api_schema_names_basic_and_session_logins(user):
+    c = Client()
+    c.force_login(user)
+    schema = c.get("/api/schema/", HTTP_ACCEPT="application/json").json()
+    assert schema["components"]["securitySchemes"]["basicAuth"] == {"type": "http", "scheme": "basic"}
+    assert "cookieAuth" in schema["components"]["securitySchemes"]
