@@ -1,4 +1,5 @@
-"""Authentication: the demo accounts, and the backend that refuses their passwords in production.
+"""Authentication: the demo accounts, and the backend every password check goes through: it asks
+the failed-login throttle (gis_core.auth) before hashing, and refuses the demo passwords in production.
 
 The demo passwords are published (README, `make up` output), so a production deployment must never
 accept them, whoever created the account and however: the check is on the password, not the user.
@@ -8,7 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
+
+from gis_core.auth import login_throttle
 
 from . import roles
 
@@ -40,9 +44,20 @@ def is_demo_password(password) -> bool:
 
 
 class DemoPasswordGuardBackend(ModelBackend):
-    """Django's ModelBackend, except that in production a demo password never logs anybody in."""
+    """Django's ModelBackend, throttled (every door's password check passes here: forms, admin, HTTP
+    Basic), and in production a demo password never logs anybody in (it counts as a failure)."""
 
     def authenticate(self, request, username=None, password=None, **kwargs):
-        if is_production() and is_demo_password(password):
+        if username is None:
+            username = kwargs.get(get_user_model().USERNAME_FIELD)
+        if username is None or password is None:
             return None
-        return super().authenticate(request, username=username, password=password, **kwargs)
+        login_throttle.check(username, request)  # raises LoginThrottled, before any hashing
+        user = None
+        if not (is_production() and is_demo_password(password)):
+            user = super().authenticate(request, username=username, password=password, **kwargs)
+        if user is None:
+            login_throttle.failed(username, request)
+        else:
+            login_throttle.succeeded(username, request)
+        return user

@@ -9,6 +9,8 @@ from rest_framework.views import exception_handler as drf_handler
 
 from components.validation import ServiceError
 
+from .auth import challenge_wanted
+
 log = logging.getLogger(__name__)
 
 
@@ -40,6 +42,9 @@ def exception_handler(exc, context):
     response = drf_handler(exc, context)
     if response is not None:
         response.data = error_body(_flatten(response.data))
+        request = context.get("request")
+        if response.status_code == 401 and request is not None and not challenge_wanted(request):
+            del response["WWW-Authenticate"]  # the viewer goes back to its login page, without a password dialog
         return response
     if isinstance(exc, DatabaseError):
         log.exception("database error in API")

@@ -126,8 +126,16 @@ TILE_DISK_DIR = os.environ.get("GRIDCITY_TILE_DISK_DIR", "")
 # Bump to drop every cached tile at once (e.g. after changing how tiles are encoded).
 TILE_CACHE_VERSION = os.environ.get("GRIDCITY_TILE_CACHE_VERSION", "1")
 
-# The first backend refuses the published demo passwords in production (components.auth).
+# The backend throttles failed logins and refuses the published demo passwords in production (components.auth).
 AUTHENTICATION_BACKENDS = ["components.auth.DemoPasswordGuardBackend"]
+# Failed logins (gis_core.auth): at this many failures within the window, that account, or that client
+# address, may not try again until the window (opened by its first failure) closes. Kept in Redis.
+LOGIN_THROTTLE_ACCOUNT_FAILURES = int(os.environ.get("GRIDCITY_LOGIN_FAILURES_PER_ACCOUNT", "5"))
+LOGIN_THROTTLE_ADDRESS_FAILURES = int(os.environ.get("GRIDCITY_LOGIN_FAILURES_PER_ADDRESS", "20"))
+LOGIN_THROTTLE_WINDOW_SECONDS = int(os.environ.get("GRIDCITY_LOGIN_THROTTLE_WINDOW_SECONDS", "900"))
+# Proxies (nginx on this host) whose X-Forwarded-For names the client's address.
+LOGIN_THROTTLE_TRUSTED_PROXIES = frozenset(
+    a.strip() for a in os.environ.get("GRIDCITY_TRUSTED_PROXIES", "127.0.0.1,::1").split(",") if a.strip())
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -155,9 +163,10 @@ PUBLIC_BASE_URL = os.environ.get("GRIDCITY_PUBLIC_URL", "http://127.0.0.1:8000")
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Basic first: DRF answers anonymous requests 401 with the first class's challenge (403 without one).
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "gis_core.auth.BasicAuthentication",
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.BasicAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "components.api.pagination.FeaturePagination",

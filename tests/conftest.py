@@ -31,3 +31,20 @@ def user_factory(db):
     from tests.factories import make_user
 
     return make_user
+
+
+@pytest.fixture(scope="session")
+def _login_throttle():
+    from gis_core.auth import login_throttle
+
+    login_throttle.forget_all()  # counts left by an earlier run
+    return login_throttle
+
+
+@pytest.fixture(autouse=True)
+def _forget_failed_logins(_login_throttle):
+    """Failed logins are counted in Redis across requests (gis_core.auth): tests that send wrong
+    passwords must not leave the next test's logins throttled."""
+    yield
+    if _login_throttle.counted_since_forget:
+        _login_throttle.forget_all()

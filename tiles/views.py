@@ -3,11 +3,11 @@ import gzip
 import hashlib
 import logging
 
-from django.conf import settings
 from django.db import OperationalError
 from django.http import HttpResponse, JsonResponse
 from django.views.decorators.http import require_GET
 
+from gis_core.auth import add_auth_headers, challenge_wanted
 from layers import catalogue
 from layers.ogc.exceptions import Unauthorized
 
@@ -20,15 +20,11 @@ log = logging.getLogger(__name__)
 MVT = "application/vnd.mapbox-vector-tile"
 
 
-def error_response(message: str, field: str | None, status: int, request=None) -> JsonResponse:
+def error_response(message: str, field: str | None, status: int, request=None,
+                   retry_after: int | None = None) -> JsonResponse:
     response = JsonResponse({"message": message, "field": field}, status=status,
                             json_dumps_params={"ensure_ascii": False})
-    # Ask for Basic credentials only from clients that are not browsing with a session (QGIS, GDAL,
-    # scripts): a browser whose session ran out goes back to the login page, without a password dialog.
-    if status == 401 and (request is None or "HTTP_AUTHORIZATION" in request.META
-                          or settings.SESSION_COOKIE_NAME not in request.COOKIES):
-        response["WWW-Authenticate"] = 'Basic realm="gridcity", charset="UTF-8"'
-    return response
+    return add_auth_headers(response, retry_after, challenge_wanted(request))
 
 
 def _tile_layers() -> list:
@@ -67,7 +63,7 @@ def mvt_response(request, layers: str, z: str, x: str, y: str) -> HttpResponse:
     except BadTileRequest as exc:
         return error_response(str(exc), exc.field, exc.status)
     except Unauthorized as exc:
-        return error_response(str(exc), None, 401, request)
+        return error_response(str(exc), None, exc.status, request, exc.retry_after)
     except OperationalError:
         log.exception("tile %s/%s/%s/%s failed", layers, z, x, y)
         return error_response("the tile took too long or the database is unavailable; try again", None, 503)
@@ -90,7 +86,7 @@ def tile_auth(request, layer_id: str):
     except BadTileRequest as exc:
         return error_response(str(exc), exc.field, exc.status)
     except Unauthorized as exc:
-        return error_response(str(exc), None, 401, request)
+        return error_response(str(exc), None, exc.status, request, exc.retry_after)
     response = HttpResponse(b"")
     response["X-Tile-Scope"] = scope[0]
     return response

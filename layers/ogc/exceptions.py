@@ -5,6 +5,8 @@ from xml.sax.saxutils import escape, quoteattr
 
 from django.http import HttpResponse
 
+from gis_core.auth import add_auth_headers
+
 
 class OWSException(Exception):
     def __init__(self, text: str, code: str = "InvalidParameterValue", locator: str = "", status: int = 400):
@@ -16,8 +18,11 @@ class OWSException(Exception):
 
 
 class Unauthorized(OWSException):
-    def __init__(self, text="authentication required (HTTP Basic)"):
-        super().__init__(text, code="NoApplicableCode", locator="Authorization", status=401)
+    """401, or 429 with retry_after when too many logins failed."""
+
+    def __init__(self, text="authentication required (HTTP Basic)", status: int = 401, retry_after: int | None = None):
+        super().__init__(text, code="NoApplicableCode", locator="Authorization", status=status)
+        self.retry_after = retry_after
 
 
 def report_xml(exc: OWSException, version: str) -> str:
@@ -41,6 +46,4 @@ def report_xml(exc: OWSException, version: str) -> str:
 def report_response(exc: OWSException, version: str) -> HttpResponse:
     response = HttpResponse(report_xml(exc, version), status=exc.status,
                             content_type="application/xml; charset=utf-8")
-    if exc.status == 401:
-        response["WWW-Authenticate"] = 'Basic realm="gridcity", charset="UTF-8"'
-    return response
+    return add_auth_headers(response, getattr(exc, "retry_after", None))

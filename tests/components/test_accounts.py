@@ -7,6 +7,7 @@ from django.test import override_settings
 
 from components import roles
 from components.auth import DEMO_ACCOUNTS, DEMO_PASSWORDS
+from gis_core.auth import LoginThrottled
 from components.models import Organisation, UserProfile
 from components.uscc import uscc_error
 from tests.factories import OrganisationFactory, make_user
@@ -110,7 +111,28 @@ def test_production_refuses_demo_password_over_the_api(client):
 
     token = base64.b64encode(b"api-user:demo-dispatcher-2026").decode()
     response = client.get("/api/components/", HTTP_AUTHORIZATION=f"Basic {token}")
-    assert response.status_code in (401, 403)
+    assert response.status_code == 401
     make_user("api-real", "dispatcher", password="a-real-long-password-42")
     token = base64.b64encode(b"api-real:a-real-long-password-42").decode()
     assert client.get("/api/components/", HTTP_AUTHORIZATION=f"Basic {token}").status_code == 200
+
+
+def test_every_password_check_is_throttled_in_the_backend(rf):
+    """The backend is the one place passwords are hashed, whatever the door (forms, admin, Basic)."""
+    make_user("throttled", "dispatcher", password="a-real-long-password-42")
+    request = rf.post("/", REMOTE_ADDR="192.0.2.50")
+    for _ in range(5):
+        assert authenticate(request, username="throttled", password="wrong") is None
+    with pytest.raises(LoginThrottled) as refused:
+        authenticate(request, username="throttled", password="a-real-long-password-42")
+    assert 0 < refused.value.retry_after <= 900
+
+
+@override_settings(ENVIRONMENT="production")
+def test_a_demo_password_in_production_counts_as_a_failed_login(rf):
+    make_user("demo-guesser", "dispatcher", password="demo-dispatcher-2026")
+    request = rf.post("/", REMOTE_ADDR="192.0.2.51")
+    for _ in range(5):
+        assert authenticate(request, username="demo-guesser", password="demo-dispatcher-2026") is None
+    with pytest.raises(LoginThrottled):
+        authenticate(request, username="demo-guesser", password="demo-dispatcher-2026")

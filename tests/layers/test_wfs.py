@@ -9,6 +9,7 @@ import pytest
 from django.test import Client
 
 from components import roles
+from gis_core import auth as core_auth
 from layers.models import Grid, GridVersion
 from layers.ogc import auth as ogc_auth
 from tests.factories import make_user
@@ -135,8 +136,8 @@ def test_anonymous_is_asked_for_basic_credentials(grids):
 def test_basic_credentials_are_cached_briefly(grids, reader, monkeypatch):
     ogc_auth.clear_cache()
     calls = []
-    real = ogc_auth.authenticate
-    monkeypatch.setattr(ogc_auth, "authenticate", lambda *a, **k: calls.append(1) or real(*a, **k))
+    real = core_auth.authenticate
+    monkeypatch.setattr(core_auth, "authenticate", lambda *a, **k: calls.append(1) or real(*a, **k))
     for _ in range(3):
         assert get(reader, SERVICE="WFS", REQUEST="GetCapabilities").status_code == 200
     assert len(calls) == 1

@@ -26,7 +26,7 @@ def png_tile(request, layer_id: str, z: str, x: str, y: str):
     except BadTileRequest as exc:
         return error_response(str(exc), exc.field, exc.status)
     except Unauthorized as exc:
-        return error_response(str(exc), None, 401, request)
+        return error_response(str(exc), None, exc.status, request, exc.retry_after)
     except (OperationalError, RenderTimeout):
         log.exception("png tile %s/%s/%s/%s failed", layer_id, z, x, y)
         return error_response("the tile took too long or the database is unavailable; try again", None, 503)

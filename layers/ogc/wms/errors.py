@@ -6,14 +6,18 @@ from xml.sax.saxutils import escape, quoteattr
 
 from django.http import HttpResponse
 
+from gis_core.auth import add_auth_headers
+
 OGC_NS = "http://www.opengis.net/ogc"
 SCHEMA = "http://schemas.opengis.net/wms/1.3.0/exceptions_1_3_0.xsd"
 
 
 class WMSError(Exception):
-    def __init__(self, text: str, code: str = "InvalidParameterValue", locator: str = "", status: int = 400):
+    def __init__(self, text: str, code: str = "InvalidParameterValue", locator: str = "", status: int = 400,
+                 retry_after: int | None = None):
         super().__init__(text)
         self.text, self.code, self.locator, self.status = text, code, locator, status
+        self.retry_after = retry_after
 
 
 def missing(name: str) -> WMSError:
@@ -30,6 +34,4 @@ def report(exc: WMSError) -> HttpResponse:
             f'<ServiceException{code}{locator}>{escape(exc.text)}</ServiceException>'
             '</ServiceExceptionReport>')
     response = HttpResponse(body, status=exc.status, content_type="text/xml; charset=utf-8")
-    if exc.status == 401:
-        response["WWW-Authenticate"] = 'Basic realm="gridcity", charset="UTF-8"'
-    return response
+    return add_auth_headers(response, exc.retry_after)

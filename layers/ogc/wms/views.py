@@ -37,7 +37,7 @@ def _user(request):
         # images as fast as tiles, and request.user costs a cache read and a query each time (~3 ms)
         user = basic_or_session_user(request)
     except Unauthorized as exc:
-        raise WMSError(exc.text, "", "Authorization", 401) from None
+        raise WMSError(exc.text, "", "Authorization", exc.status, exc.retry_after) from None
     if user is None:
         raise WMSError("log in first (HTTP Basic or a session)", "", "Authorization", 401)
     return user
