@@ -5,6 +5,7 @@ from rest_framework_gis.fields import GeometryField
 from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
 from gis_core.crs import CRSError, parse_crs, to_storage_geometry
+from gis_core.geometry import flat_geos
 
 from ..models import Component, ComponentClass, ComponentState, DataSource, Organisation, OwnershipTransfer
 from ..validation import to_shapely
@@ -75,7 +76,8 @@ class OwnershipSerializer(serializers.ModelSerializer):
 
 @extend_schema_field({"type": "object", "description": "GeoJSON geometry: Point, LineString or Polygon (and Multi-)"})
 class _GeoJSONGeometry(GeometryField):
-    pass
+    def to_internal_value(self, value):
+        return flat_geos(super().to_internal_value(value))
 
 
 class _OrgByUscc(serializers.SlugRelatedField):
