@@ -139,3 +139,16 @@ def storage_point(x: float, y: float, crs: int | str) -> tuple[float, float]:
     if not (np.isfinite(lon) and np.isfinite(lat) and -180 <= lon <= 180 and -90 <= lat <= 90):
         raise CRSError(f"({x}, {y}) lies outside the area of {crs if isinstance(crs, str) else f'EPSG:{crs}'}")
     return lon, lat
+
+
+def to_storage_shape(geom, crs: int | str):
+    """One shapely geometry in `crs` -> EPSG:4490, or CRSError when a coordinate cannot be converted
+    (absurd input to GCJ-02/BD-09 or a projection gives nan or inf, which no geometry can hold)."""
+    import shapely
+
+    moved = to_storage_geometry(geom, crs)
+    coords = shapely.get_coordinates(moved)
+    if len(coords) != len(shapely.get_coordinates(geom)) or not np.isfinite(coords).all():
+        raise CRSError(f"coordinates cannot be converted from {crs if isinstance(crs, str) else f'EPSG:{crs}'}: "
+                       "outside the area of that coordinate system (wrong CRS or axis order?)")
+    return moved

@@ -4,7 +4,7 @@ from rest_framework import serializers
 from rest_framework_gis.fields import GeometryField
 from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
-from gis_core.crs import CRSError, parse_crs, to_storage_geometry
+from gis_core.crs import CRSError, parse_crs, to_storage_shape
 from gis_core.geometry import flat_geos
 
 from ..models import Component, ComponentClass, ComponentState, DataSource, Organisation, OwnershipTransfer
@@ -120,7 +120,10 @@ class ComponentWriteSerializer(serializers.Serializer):
             if crs != 4490:
                 from django.contrib.gis.geos import GEOSGeometry
 
-                shp = to_storage_geometry(to_shapely(geom), crs)
+                try:
+                    shp = to_storage_shape(to_shapely(geom), crs)
+                except CRSError as exc:
+                    raise serializers.ValidationError({"geom": str(exc)})
                 geom = GEOSGeometry(memoryview(shp.wkb), srid=4490)
             geom.srid = 4490
             data["geom"] = geom
