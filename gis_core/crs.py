@@ -30,7 +30,7 @@ def parse_crs(value) -> int | str:
     if text in (BD09, "BAIDU", "BD09LL"):
         return BD09
     digits = text.rsplit(":", 1)[-1].rsplit("/", 1)[-1]
-    if not is_ascii_digits(digits):
+    if not is_ascii_digits(digits) or len(digits) > 6:
         raise CRSError(f"unknown CRS {value!r}")
     srid = int(digits)
     if srid not in EPSG_ACCEPTED:
@@ -108,12 +108,14 @@ def to_storage_xy(x, y, crs: int | str):
     WGS84 and CGCS2000 differ by centimetres, far below survey accuracy of city components,
     so 4326 (and the WGS84 that GCJ-02/BD-09 obfuscate) is taken as 4490 by PROJ's own rule."""
     x, y = np.asarray(x, float), np.asarray(y, float)
-    if crs == BD09:
-        x, y = bd09_to_gcj02(x, y)
-        crs = GCJ02
-    if crs == GCJ02:
-        x, y = gcj02_to_wgs84(x, y)
-        crs = 4326
+    # Absurd points give nan here; callers check the result, numpy need not warn about it.
+    with np.errstate(invalid="ignore", over="ignore"):
+        if crs == BD09:
+            x, y = bd09_to_gcj02(x, y)
+            crs = GCJ02
+        if crs == GCJ02:
+            x, y = gcj02_to_wgs84(x, y)
+            crs = 4326
     if crs == STORAGE_SRID:
         return x, y
     return _transformer(int(crs)).transform(x, y)
