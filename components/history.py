@@ -15,6 +15,8 @@ from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.contrib.gis.geos import GEOSGeometry
 
+from gis_core.text import is_ascii_digits
+
 from .models import Component, ComponentClass, Organisation
 
 # Snapshot columns that are bookkeeping, not part of the component's record.
@@ -99,7 +101,7 @@ def component_history(component: Component | int) -> list[dict]:
     user_ids = set()
     for event in events:
         meta = event.pgh_context.metadata if event.pgh_context_id and event.pgh_context else {}
-        if isinstance(meta.get("user"), (int, str)) and str(meta.get("user")).isdigit():
+        if isinstance(meta.get("user"), (int, str)) and is_ascii_digits(str(meta.get("user"))):
             user_ids.add(int(meta["user"]))
     User = get_user_model()
     usernames = dict(User.objects.filter(pk__in=user_ids).values_list("pk", User.USERNAME_FIELD))
@@ -125,7 +127,7 @@ def component_history(component: Component | int) -> list[dict]:
         else:
             action = context.get("action") or _LABEL_ACTION.get(event.pgh_label, event.pgh_label)
         user_id = (context or {}).get("user")
-        user = usernames.get(int(user_id)) if user_id is not None and str(user_id).isdigit() else None
+        user = usernames.get(int(user_id)) if user_id is not None and is_ascii_digits(str(user_id)) else None
         history.append({
             "event_id": event.pgh_id,
             "at": event.pgh_created_at,

@@ -5,6 +5,7 @@ import shapely
 from django.conf import settings
 
 from gis_core.geometry import geometry_error
+from gis_core.text import is_ascii_digits
 
 from .attributes import attribute_errors
 from .ids import id_error
@@ -29,10 +30,10 @@ def code_hierarchy_errors(admin_code: str, street_code: str = "", community_code
     errors = {}
     if not admin_code or not _ADMIN_RE.match(admin_code):
         errors["admin_code"] = "must be 6 digits (GB/T 2260)"
-    if street_code and not (len(street_code) == 9 and street_code.isdigit() and street_code.startswith(admin_code or "")):
+    if street_code and not (len(street_code) == 9 and is_ascii_digits(street_code) and street_code.startswith(admin_code or "")):
         errors["street_code"] = "must be 9 digits starting with the admin code"
     if community_code and not (
-        len(community_code) == 12 and community_code.isdigit() and community_code.startswith(street_code or admin_code or "")
+        len(community_code) == 12 and is_ascii_digits(community_code) and community_code.startswith(street_code or admin_code or "")
     ):
         errors["community_code"] = "must be 12 digits starting with the street code"
     return errors

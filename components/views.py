@@ -9,6 +9,8 @@ from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_safe
 
+from gis_core.text import is_ascii_digits
+
 from . import visibility
 from .history import component_history
 from .models import Component
@@ -30,7 +32,7 @@ QR_MAX_AGE = 24 * 3600
 
 
 def _component(code: str):
-    if not code.isdigit() or len(code) > 17:
+    if not is_ascii_digits(code) or len(code) > 17:
         return None
     return (
         Component.objects.select_related("component_class", "component_class__scheme", "state", "department",

@@ -2,12 +2,13 @@
 import logging
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import DatabaseError
+from django.db import DatabaseError, DataError
 from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_handler
 
 from components.validation import ServiceError
+from gis_core.text import nul_parameter
 
 from .auth import challenge_wanted
 
@@ -47,7 +48,30 @@ def exception_handler(exc, context):
             del response["WWW-Authenticate"]  # the viewer goes back to its login page, without a password dialog
         return response
     if isinstance(exc, DatabaseError):
+        refused = _refused_input(exc, context)
+        if refused is not None:
+            return refused
         log.exception("database error in API")
         return Response({"message": "the database refused or timed out this request", "field": None, "errors": []},
                         status=status.HTTP_503_SERVICE_UNAVAILABLE)
+    return None
+
+
+def _refused_input(exc, context):
+    """A 400 for a database error the request's own values caused, or None (then it is ours: 503).
+    Views validate at the edge; this is the net under them, so a value the edge missed is still
+    the client's error and not an outage to retry."""
+    request = context.get("request")
+    if request is None:
+        return None
+    field = nul_parameter(request.query_params, context.get("kwargs"), getattr(request, "_full_data", None))
+    if field is not None:
+        return Response(error_body([(field, "must not contain NUL characters")]), status=status.HTTP_400_BAD_REQUEST)
+    # SQLSTATE class 22 (data exception): a value out of range or of the wrong form for its column.
+    sqlstate = getattr(exc.__cause__, "sqlstate", None) or ""
+    if isinstance(exc, DataError) and sqlstate.startswith("22"):
+        log.warning("database refused a value from %s %s: %s", request.method, request.path, exc)
+        return Response({"message": "a value in this request is out of range or malformed for the database "
+                                    "(numbers, dates and coordinates)", "field": None, "errors": []},
+                        status=status.HTTP_400_BAD_REQUEST)
     return None

@@ -7,6 +7,8 @@ from functools import lru_cache
 import numpy as np
 from pyproj import CRS, Transformer
 
+from .text import is_ascii_digits
+
 STORAGE_SRID = 4490
 GCJ02 = "GCJ02"
 BD09 = "BD09"
@@ -28,7 +30,7 @@ def parse_crs(value) -> int | str:
     if text in (BD09, "BAIDU", "BD09LL"):
         return BD09
     digits = text.rsplit(":", 1)[-1].rsplit("/", 1)[-1]
-    if not digits.isdigit():
+    if not is_ascii_digits(digits) or len(digits) > 6:
         raise CRSError(f"unknown CRS {value!r}")
     srid = int(digits)
     if srid not in EPSG_ACCEPTED:
@@ -106,12 +108,14 @@ def to_storage_xy(x, y, crs: int | str):
     WGS84 and CGCS2000 differ by centimetres, far below survey accuracy of city components,
     so 4326 (and the WGS84 that GCJ-02/BD-09 obfuscate) is taken as 4490 by PROJ's own rule."""
     x, y = np.asarray(x, float), np.asarray(y, float)
-    if crs == BD09:
-        x, y = bd09_to_gcj02(x, y)
-        crs = GCJ02
-    if crs == GCJ02:
-        x, y = gcj02_to_wgs84(x, y)
-        crs = 4326
+    # Absurd points give nan here; callers check the result, numpy need not warn about it.
+    with np.errstate(invalid="ignore", over="ignore"):
+        if crs == BD09:
+            x, y = bd09_to_gcj02(x, y)
+            crs = GCJ02
+        if crs == GCJ02:
+            x, y = gcj02_to_wgs84(x, y)
+            crs = 4326
     if crs == STORAGE_SRID:
         return x, y
     return _transformer(int(crs)).transform(x, y)
@@ -124,3 +128,29 @@ def to_storage_geometry(geom, crs: int | str):
     if crs == STORAGE_SRID:
         return geom
     return shapely.transform(geom, lambda xy: np.column_stack(to_storage_xy(xy[:, 0], xy[:, 1], crs)))
+
+
+def storage_point(x: float, y: float, crs: int | str) -> tuple[float, float]:
+    """One point in `crs` -> (lon, lat) in EPSG:4490, or CRSError when it lies outside what `crs` can
+    express or lands off the globe (absurd input to GCJ-02/BD-09 gives nan, not an error)."""
+    if not (np.isfinite(x) and np.isfinite(y)):
+        raise CRSError("coordinates must be finite numbers")
+    if crs in (STORAGE_SRID, 4326, GCJ02, BD09) and not (-180 <= x <= 180 and -90 <= y <= 90):
+        raise CRSError(f"({x}, {y}) is not a lon,lat in degrees: wrong CRS or axis order?")
+    lon, lat = (float(v[0]) for v in to_storage_xy([x], [y], crs))
+    if not (np.isfinite(lon) and np.isfinite(lat) and -180 <= lon <= 180 and -90 <= lat <= 90):
+        raise CRSError(f"({x}, {y}) lies outside the area of {crs if isinstance(crs, str) else f'EPSG:{crs}'}")
+    return lon, lat
+
+
+def to_storage_shape(geom, crs: int | str):
+    """One shapely geometry in `crs` -> EPSG:4490, or CRSError when a coordinate cannot be converted
+    (absurd input to GCJ-02/BD-09 or a projection gives nan or inf, which no geometry can hold)."""
+    import shapely
+
+    moved = to_storage_geometry(geom, crs)
+    coords = shapely.get_coordinates(moved)
+    if len(coords) != len(shapely.get_coordinates(geom)) or not np.isfinite(coords).all():
+        raise CRSError(f"coordinates cannot be converted from {crs if isinstance(crs, str) else f'EPSG:{crs}'}: "
+                       "outside the area of that coordinate system (wrong CRS or axis order?)")
+    return moved

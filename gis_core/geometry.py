@@ -1,4 +1,6 @@
 """Geometry checks at the edge: every refusal says what is wrong and where."""
+import math
+
 import shapely
 from django.conf import settings
 from shapely.validation import explain_validity
@@ -18,6 +20,8 @@ def geometry_error(geom, bbox=None) -> str | None:
         return f"geometry type {geom.geom_type} is not accepted (point, line or polygon)"
     if geom.is_empty:
         return "geometry is empty"
+    if not all(math.isfinite(v) for v in geom.bounds):
+        return "coordinates must be finite numbers (nan, inf or too large for the CRS given)"
     if not shapely.is_valid(geom):
         return f"geometry is invalid: {explain_validity(geom)}"
     if shapely.get_coordinate_dimension(geom) > 2:
@@ -30,3 +34,15 @@ def geometry_error(geom, bbox=None) -> str | None:
             f"({bx0}, {by0}, {bx1}, {by1}): wrong CRS or axis order?"
         )
     return None
+
+
+def flat_geos(geom):
+    """A GEOS geometry with Z (and any further ordinate) dropped, as imports drop them: the columns are
+    2-D and PostGIS would refuse the write."""
+    if geom is None or not geom.hasz:
+        return geom
+    from django.contrib.gis.geos import GEOSGeometry, WKBWriter
+
+    writer = WKBWriter()
+    writer.outdim = 2
+    return GEOSGeometry(memoryview(writer.write(geom)), srid=geom.srid)

@@ -169,6 +169,7 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PARSER_CLASSES": ["gis_core.parsers.DepthLimitedJSONParser", "rest_framework.parsers.FormParser", "rest_framework.parsers.MultiPartParser"],
     "DEFAULT_PAGINATION_CLASS": "components.api.pagination.FeaturePagination",
     "PAGE_SIZE": 100,
     "EXCEPTION_HANDLER": "gis_core.api_errors.exception_handler",

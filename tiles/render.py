@@ -5,6 +5,7 @@ import json
 import psycopg
 from django.db import OperationalError, connection
 
+from gis_core.text import has_nul, is_ascii_digits
 from layers.catalogue import Layer
 
 from . import cache, disk
@@ -22,7 +23,7 @@ class BadTileRequest(ValueError):
 def parse_tile(z: str, x: str, y: str) -> tuple[int, int, int]:
     values = {}
     for name, raw in (("z", z), ("x", x), ("y", y)):
-        if not raw.isdigit() or len(raw) > 8:
+        if not is_ascii_digits(raw) or len(raw) > 8:
             raise BadTileRequest(f"{name} must be a non-negative integer, not {raw[:20]!r}", name)
         values[name] = int(raw)
     z, x, y = values["z"], values["x"], values["y"]
@@ -39,6 +40,9 @@ def parse_filters(layers: list[Layer], query) -> dict[str, list[str]]:
     allowed = {f.param for layer in layers for f in layer.tiles.filters}
     raw = {}
     for param in query:
+        if has_nul(param) or any(has_nul(v) for v in query.getlist(param)):
+            # Refused here: PostgreSQL cannot hold NUL in text and would fail the tile with a 500.
+            raise BadTileRequest(f"{param[:40]!r} must not contain NUL characters", param.replace("\x00", "")[:40])
         if param not in allowed:
             known = ", ".join(sorted(allowed)) or "none"
             raise BadTileRequest(f"unknown parameter {param[:40]!r} (filters here: {known})", param[:40])

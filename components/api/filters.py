@@ -4,7 +4,8 @@ import re
 
 from rest_framework.exceptions import ValidationError
 
-from gis_core.geometry import geometry_error
+from gis_core.geometry import flat_geos, geometry_error
+from gis_core.text import finite_float, has_nul, is_ascii_digits
 
 from ..selectors import MAX_RADIUS_M, parse_geometry
 from ..validation import to_shapely
@@ -18,9 +19,9 @@ def _bad(param, message):
 
 def _floats(param, text, n):
     try:
-        values = [float(v) for v in text.split(",")]
+        values = [finite_float(v) for v in text.split(",")]
     except ValueError:
-        _bad(param, f"must be {n} comma-separated numbers")
+        _bad(param, f"must be {n} comma-separated finite numbers")
     if len(values) != n:
         _bad(param, f"must be {n} comma-separated numbers")
     return values
@@ -35,6 +36,12 @@ def _date(param, text):
 
 def parse_component_filters(params, body_geometry=None) -> dict:
     f: dict = {}
+    for param in params:
+        # PostgreSQL refuses NUL in text: one check here instead of a database error per filter.
+        if has_nul(param) or any(has_nul(v) for v in params.getlist(param)):
+            _bad(param.replace("\x00", "\\x00")[:40], "must not contain NUL characters")
+    if "near" in params and not params["near"].strip():
+        _bad("near", "must be lon,lat (empty given)")
     for param, key in (("class", "class_code"), ("major", "major"), ("state", "state")):
         if params.get(param):
             if not _LIST.match(params[param]):
@@ -48,7 +55,7 @@ def parse_component_filters(params, body_geometry=None) -> dict:
     for param, digits in (("admin_code", 6), ("street_code", 9), ("community_code", 12), ("grid_code", None)):
         if params.get(param):
             value = params[param]
-            if not value.isdigit() or (digits and len(value) != digits):
+            if not is_ascii_digits(value) or (digits and len(value) != digits):
                 _bad(param, f"must be {digits} digits" if digits else "must be digits")
             f[param] = value
     for param in ("census_from", "census_to", "changed_from", "changed_to"):
@@ -70,7 +77,7 @@ def parse_component_filters(params, body_geometry=None) -> dict:
         f["near"] = (lon, lat)
         radius = params.get("radius", "50")
         try:
-            f["radius"] = float(radius)
+            f["radius"] = finite_float(radius)
         except ValueError:
             _bad("radius", "must be a number of metres")
         if not 0 < f["radius"] <= MAX_RADIUS_M:
@@ -88,5 +95,5 @@ def parse_component_filters(params, body_geometry=None) -> dict:
         reason = geometry_error(to_shapely(geom), bbox=(-180, -90, 180, 90))
         if reason:
             _bad("within", reason)
-        f["within"] = geom
+        f["within"] = flat_geos(geom)
     return f

@@ -4,7 +4,8 @@ from rest_framework import serializers
 from rest_framework_gis.fields import GeometryField
 from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
-from gis_core.crs import CRSError, parse_crs, to_storage_geometry
+from gis_core.crs import CRSError, parse_crs, to_storage_shape
+from gis_core.geometry import flat_geos
 from gis_core.text import bad_character
 
 from .. import visibility
@@ -129,7 +130,8 @@ class OwnershipSerializer(serializers.ModelSerializer):
 
 @extend_schema_field({"type": "object", "description": "GeoJSON geometry: Point, LineString or Polygon (and Multi-)"})
 class _GeoJSONGeometry(GeometryField):
-    pass
+    def to_internal_value(self, value):
+        return flat_geos(super().to_internal_value(value))
 
 
 class _OrgByUscc(serializers.SlugRelatedField):
@@ -179,7 +181,10 @@ class ComponentWriteSerializer(serializers.Serializer):
             if crs != 4490:
                 from django.contrib.gis.geos import GEOSGeometry
 
-                shp = to_storage_geometry(to_shapely(geom), crs)
+                try:
+                    shp = to_storage_shape(to_shapely(geom), crs)
+                except CRSError as exc:
+                    raise serializers.ValidationError({"geom": str(exc)})
                 geom = GEOSGeometry(memoryview(shp.wkb), srid=4490)
             geom.srid = 4490
             data["geom"] = geom

@@ -65,8 +65,9 @@ class GridWriteSerializer(serializers.Serializer):
     level = serializers.IntegerField(min_value=1, max_value=5)
     parent_code = serializers.RegexField(r"^[0-9]{6,18}$", required=False, allow_blank=True, default="")
     geometry = _GeoJSONGeometry(source="geom")
-    population = serializers.IntegerField(min_value=0, required=False, allow_null=True)
-    households = serializers.IntegerField(min_value=0, required=False, allow_null=True)
+    # The columns are PostgreSQL integers: a larger number is the client's error, not a database refusal.
+    population = serializers.IntegerField(min_value=0, max_value=2**31 - 1, required=False, allow_null=True)
+    households = serializers.IntegerField(min_value=0, max_value=2**31 - 1, required=False, allow_null=True)
 
     def validate_geometry(self, geom):
         if geom.geom_type not in ("Polygon", "MultiPolygon"):

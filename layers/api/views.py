@@ -10,7 +10,8 @@ from rest_framework.views import APIView
 
 from components.api.permissions import CanRead, ReadOrRegister
 from components.validation import ServiceError
-from gis_core.crs import CRSError, parse_crs, to_storage_xy
+from gis_core.crs import CRSError, parse_crs, storage_point
+from gis_core.text import finite_float, has_nul, is_ascii_digits
 
 from ..grids.coverage import coverage_gaps
 from ..grids import services as grid_services
@@ -48,12 +49,12 @@ class GridList(generics.ListAPIView):
         qs = visible_grids(self.request.user).prefetch_related("staff").order_by("code")
         level = self.request.query_params.get("level")
         if level:
-            if not level.isdigit():
+            if not is_ascii_digits(level) or len(level) > 2:
                 _bad("level", "must be a level number 1-5")
             qs = qs.filter(level_id=int(level))
         parent = self.request.query_params.get("parent")
         if parent:
-            if not parent.isdigit():
+            if not is_ascii_digits(parent) or len(parent) > 20:
                 _bad("parent", "must be a grid code")
             qs = qs.filter(parent_code=parent)
         return qs
@@ -123,20 +124,26 @@ class GridLocate(APIView):
                                OpenApiParameter("crs", str, description="EPSG:4490 (default), 4326, GCJ02, BD09 ...")],
                    responses=GridSerializer(many=True))
     def get(self, request):
-        try:
-            lon, lat = float(request.query_params["lon"]), float(request.query_params["lat"])
-        except KeyError as exc:
-            _bad(exc.args[0], "required")
-        except ValueError:
-            _bad("lon", "lon and lat must be numbers")
+        values = {}
+        for name in ("lon", "lat"):
+            if name not in request.query_params:
+                _bad(name, "required")
+            try:
+                values[name] = finite_float(request.query_params[name])
+            except ValueError:
+                _bad(name, "must be a finite number")
+        lon, lat = values["lon"], values["lat"]
         try:
             crs = parse_crs(request.query_params.get("crs", "EPSG:4490"))
         except CRSError as exc:
             _bad("crs", str(exc))
-        x, y = to_storage_xy([lon], [lat], crs)
-        grids = grids_at(float(x[0]), float(y[0]), visible_grids(request.user))
+        try:
+            x, y = storage_point(lon, lat, crs)
+        except CRSError as exc:
+            _bad("lon", str(exc))
+        grids = grids_at(x, y, visible_grids(request.user))
         base = next((g for g in reversed(grids) if g.level_id >= 4), None)
-        return Response({"lon": float(x[0]), "lat": float(y[0]), "base_grid": base.code if base else None,
+        return Response({"lon": x, "lat": y, "base_grid": base.code if base else None,
                          "grids": GridSerializer(grids, many=True).data["features"]})
 
 
@@ -160,9 +167,9 @@ class CoverageGaps(APIView):
     @extend_schema(parameters=[OpenApiParameter("min_area_m2", float)], responses={200: OpenApiTypes.OBJECT})
     def get(self, request):
         try:
-            min_area = float(request.query_params.get("min_area_m2", "1"))
+            min_area = finite_float(request.query_params.get("min_area_m2", "1"))
         except ValueError:
-            _bad("min_area_m2", "must be a number")
+            _bad("min_area_m2", "must be a finite number")
         if not visible_grids(request.user).exists():
             return Response({"gaps": []})
         return Response({"gaps": coverage_gaps(None, min_area_m2=min_area)})
@@ -190,5 +197,5 @@ class GridSummaryList(generics.ListAPIView):
         q = self.request.query_params.get("q", "")
         qs = visible_grids(self.request.user).order_by("code")
         if q:
-            qs = qs.filter(code__startswith=q) if q.isdigit() else qs.filter(name__contains=q)
+            qs = qs.filter(code__startswith=q) if is_ascii_digits(q) else qs.filter(name__contains=q)
         return qs[:50]

@@ -322,3 +322,69 @@ def test_unit_sees_only_its_own_organisations_phone():
     assert by_uscc[mine_org.uscc]["phone"] == "0537-1111111" and by_uscc[other_org.uscc]["phone"] is None
     dispatcher = client_for(roles.DISPATCHER, name="phone-dispatcher")
     assert dispatcher.get(f"/api/components/{c.code}/").json()["properties"]["maintainer"]["phone"] == "0537-2222222"
+
+
+# Hostile and careless input (issue 8): each is a 400 naming the parameter, never a 500 or a 503.
+@pytest.mark.parametrize("params,field", [
+    ({"near": ""}, "near"), ({"near": " "}, "near"),
+    ({"near": "nan,35.5"}, "near"), ({"near": "116.8,inf"}, "near"), ({"near": "116.8,35.5", "radius": "nan"}, "radius"),
+    ({"near": "116.8,35.5", "radius": "inf"}, "radius"),
+    ({"bbox": "nan,35,117,36"}, "bbox"), ({"bbox": "116,35,inf,36"}, "bbox"), ({"bbox": "-inf,35,117,36"}, "bbox"),
+    ({"admin_code": "³⁷⁰⁸¹²"}, "admin_code"), ({"grid_code": "¹²"}, "grid_code"), ({"street_code": "٣٧٠٨١٢٠٠١"}, "street_code"),
+    ({"grid_code": "12\x0034"}, "grid_code"), ({"owner": "\x00"}, "owner"), ({"class": "01\x0018"}, "class"),
+    ({"census_from": "2024-01-01\x00"}, "census_from"), ({"unknown": "a\x00b"}, "unknown"),
+])
+def test_hostile_filter_values_are_refused_by_name(dispatcher, params, field):
+    r = dispatcher.get("/api/components/", params)
+    assert r.status_code == 400, (r.status_code, r.content[:300])
+    assert r.json()["field"] == field, r.json()
+
+
+def test_nul_in_a_path_id_is_a_400_naming_it(dispatcher):
+    for url in ("/api/components/3708120118%00/", "/api/components/%00/history/",
+                "/api/organisations/%00/summary/", "/api/grids/%00/"):
+        r = dispatcher.get(url)
+        assert r.status_code == 400, (url, r.status_code, r.content[:300])
+        assert r.json()["field"] in ("code", "uscc"), r.json()
+
+
+def test_nul_in_a_body_field_is_a_400_not_a_database_error(editor):
+    body = {"class_code": "0118", "geometry": {"type": "Point", "coordinates": [116.83, 35.55]},
+            "attributes": {"lamp_type": "LED\x00"}}
+    before = Component.objects.count()
+    r = editor.post("/api/components/", body, format="json")
+    assert r.status_code == 400, r.content[:300]
+    assert Component.objects.count() == before
+
+
+def test_deeply_nested_json_is_a_400(dispatcher):
+    for depth in (100, 100_000):
+        body = "[" * depth + "]" * depth
+        r = dispatcher.post("/api/components/within/", body, content_type="application/json")
+        assert r.status_code == 400, (depth, r.status_code)
+        assert "nested" in r.json()["message"]
+    geometry = {"type": "Polygon", "coordinates": [[[116.8, 35.5], [116.9, 35.5], [116.9, 35.6], [116.8, 35.5]]]}
+    assert dispatcher.post("/api/components/within/", {"geometry": geometry}, format="json").status_code == 200
+
+
+def test_three_d_geometry_is_stored_flat_not_refused_by_the_database(editor):
+    body = {"class_code": "0118", "geometry": {"type": "Point", "coordinates": [116.83, 35.55, 52.0]},
+            "attributes": {"lamp_type": "LED", "power_w": 120}}
+    r = editor.post("/api/components/", body, format="json")
+    assert r.status_code == 201, r.content[:300]
+    c = Component.objects.get(code=r.json()["id"])
+    assert not c.geom.hasz and (c.geom.x, c.geom.y) == (116.83, 35.55)
+    line = {"type": "LineString", "coordinates": [[116.83, 35.55, 1], [116.831, 35.551, 2]]}
+    assert editor.patch(f"/api/components/{c.code}/", {"geometry": line}, format="json").status_code == 200
+    c.refresh_from_db()
+    assert not c.geom.hasz
+
+
+@pytest.mark.parametrize("coordinates", ["[1e308, 1e308]", "[116.83, 1e400]", "[-1e300, 35.5]"])
+def test_absurd_coordinates_in_gcj02_and_bd09_are_a_400(editor, coordinates):
+    for crs in ("GCJ02", "BD09", "EPSG:4527", "EPSG:4490"):
+        # 1e400 is read as inf by Python's JSON decoder: sent as text, as a client would.
+        body = ('{"class_code": "0118", "geometry": {"type": "Point", "coordinates": %s}, "crs": "%s"}'
+                % (coordinates, crs))
+        r = editor.post("/api/components/", body, content_type="application/json")
+        assert r.status_code == 400 and r.json()["field"] == "geom", (crs, r.status_code, r.content[:300])

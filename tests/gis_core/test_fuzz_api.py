@@ -1,0 +1,84 @@
+"""Schemathesis over /api/schema/: every documented operation, with generated and boundary input,
+as a dispatcher and as a maintenance unit, against the WSGI app itself. A client's mistake must be
+a 4xx; any 5xx is a defect. The number of examples is bounded so `make test` stays quick."""
+import base64
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, settings
+from schemathesis.checks import not_a_server_error
+
+from components import roles
+from tests.factories import ComponentFactory, OrganisationFactory, make_user
+
+pytestmark = pytest.mark.django_db
+
+PASSWORD = "fuzz-pass-123"
+# Writes that start background work outside the request (imports, re-assignments) are left to their
+# own tests: here they would only queue jobs for a worker that is not running.
+SKIPPED = r"^/api/imports/"
+MAX_EXAMPLES = 4
+
+
+def _load_schema():
+    from gis_core.wsgi import application
+
+    loaded = schemathesis.openapi.from_wsgi("/api/schema/", application).exclude(path_regex=SKIPPED)
+    # The coverage phase sends ~120 boundary cases per operation (minutes for the whole API); generated
+    # valid and invalid input, bounded below, keeps this inside `make test`. tests/tiles/test_fuzz_tiles.py
+    # and the edge tests send the hostile values found so far on purpose.
+    loaded.config.phases.coverage.enabled = False
+    return loaded
+
+
+# Loaded at collection: generating the schema reads no rows, and each operation becomes its own test.
+schema = _load_schema()
+
+
+@pytest.fixture(autouse=True)
+def _wsgi_in_test_transaction(settings):
+    """The WSGI handler closes the connection after each request (and with it the test's transaction):
+    keep it open, as Django's own test client does."""
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    # One Basic login per request: a fast hasher, or the fuzzing would mostly measure PBKDF2.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+def _basic_login(role) -> dict:
+    org = OrganisationFactory()
+    ComponentFactory(owner=org)
+    make_user(f"fuzz_{role}", role, organisation=org, password=PASSWORD)
+    token = base64.b64encode(f"fuzz_{role}:{PASSWORD}".encode()).decode()
+    return {"Authorization": f"Basic {token}"}
+
+
+@pytest.fixture
+def dispatcher_login(db):
+    return _basic_login(roles.DISPATCHER)
+
+
+@pytest.fixture
+def unit_login(db):
+    return _basic_login(roles.MAINTENANCE_UNIT)
+
+
+FUZZ = settings(max_examples=MAX_EXAMPLES, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+
+
+@schema.parametrize()
+@FUZZ
+def test_no_server_error_for_a_dispatcher(case, dispatcher_login):
+    case.validate_response(case.call(headers=dispatcher_login), checks=[not_a_server_error])
+
+
+@schema.parametrize()
+@FUZZ
+def test_no_server_error_for_a_unit(case, unit_login):
+    case.validate_response(case.call(headers=unit_login), checks=[not_a_server_error])
