@@ -5,7 +5,7 @@ ServiceError becomes form errors, and save_model only picks up what the service 
 from django import forms
 from django.db import transaction
 
-from components.validation import ServiceError
+from gis_core.errors import ServiceError
 
 
 def errors_to_form(form, errors: dict):

@@ -7,7 +7,7 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_handler
 
-from components.validation import ServiceError
+from gis_core.errors import ClientError, ServiceError
 from gis_core.text import nul_parameter
 
 from .auth import challenge_wanted
@@ -37,6 +37,11 @@ def error_body(pairs):
 def exception_handler(exc, context):
     if isinstance(exc, ServiceError):
         return Response(error_body(exc.errors.items()), status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, ClientError):
+        response = Response(error_body([(exc.field or "non_field_errors", exc.message)]), status=exc.status)
+        if exc.retry_after is not None:
+            response["Retry-After"] = str(exc.retry_after)
+        return response
     if isinstance(exc, DjangoValidationError):
         detail = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
         return Response(error_body(_flatten(detail)), status=status.HTTP_400_BAD_REQUEST)

@@ -7,13 +7,17 @@ class ClientError(Exception):
     """`message` says what is wrong; `field` names the parameter, property or field at fault."""
 
     status = 400
+    retry_after: int | None = None  # seconds, sent as Retry-After (429, 503)
 
-    def __init__(self, message: str, *, field: str | None = None, status: int | None = None):
+    def __init__(self, message: str, *, field: str | None = None, status: int | None = None,
+                 retry_after: int | None = None):
         super().__init__(message)
         self.message = message
         self.field = field
         if status is not None:
             self.status = status
+        if retry_after is not None:
+            self.retry_after = retry_after
 
 
 class ServiceError(ClientError):

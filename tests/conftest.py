@@ -48,3 +48,17 @@ def _forget_failed_logins(_login_throttle):
     yield
     if _login_throttle.counted_since_forget:
         _login_throttle.forget_all()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_process_caches():
+    """Each test makes its users anew, often under the same names and ids: a user, credentials or roles
+    cached per process by an earlier test (for up to a minute) must not carry into this one."""
+    from components import roles
+    from gis_core.request_user import forget_users
+    from layers.ogc import auth
+
+    auth.clear_cache()
+    forget_users()
+    roles.forget_roles()
+    yield

@@ -5,6 +5,7 @@ import json
 import psycopg
 from django.db import OperationalError, connection
 
+from gis_core.errors import ClientError
 from gis_core.text import has_nul, is_ascii_digits
 from layers.catalogue import Layer
 
@@ -12,12 +13,12 @@ from . import cache, disk
 from .sql import MAX_ZOOM, TileRequest, tile_sql
 
 
-class BadTileRequest(ValueError):
-    """A request the client must correct: `field` names the parameter, `status` the HTTP answer."""
+class BadTileRequest(ClientError, ValueError):
+    """A tile request the client must correct: `field` names the parameter, `status` the HTTP answer
+    (rendered as JSON by tiles.views.error_response)."""
 
-    def __init__(self, message: str, field: str, status: int = 400):
-        super().__init__(message)
-        self.field, self.status = field, status
+    def __init__(self, message: str, field: str | None, status: int = 400):
+        super().__init__(message, field=field, status=status)
 
 
 def parse_tile(z: str, x: str, y: str) -> tuple[int, int, int]:

@@ -9,7 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from components.api.permissions import CanRead, ReadOrRegister
-from components.validation import ServiceError
+from gis_core.errors import ServiceError
 from gis_core.crs import CRSError, parse_crs, storage_point
 from gis_core.text import finite_float, has_nul, is_ascii_digits
 

@@ -6,7 +6,8 @@ from django.contrib.gis.geos import GEOSGeometry, MultiPolygon
 from django.db import DatabaseError, connection, transaction
 from shapely.validation import explain_validity
 
-from components.validation import ServiceError, to_shapely
+from components.validation import to_shapely
+from gis_core.errors import ServiceError
 from gis_core.geometry import district_bbox
 
 from .assignment import schedule_reassignment

@@ -5,7 +5,7 @@ from django.contrib.gis.geos import Polygon
 from django.db import connection
 from django.utils import timezone
 
-from components.validation import ServiceError
+from gis_core.errors import ServiceError
 from layers.grids.services import create_grid, delete_grid, grid_as_of, update_grid
 from layers.models import Grid, GridVersion
 

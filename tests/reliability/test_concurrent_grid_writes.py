@@ -7,7 +7,7 @@ import pytest
 from django.contrib.gis.geos import Polygon
 from django.db import connection
 
-from components.validation import ServiceError
+from gis_core.errors import ServiceError
 from layers.grids.services import create_grid, delete_grid, update_grid
 from layers.models import Grid
 

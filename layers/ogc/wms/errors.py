@@ -7,17 +7,19 @@ from xml.sax.saxutils import escape, quoteattr
 from django.http import HttpResponse
 
 from gis_core.auth import add_auth_headers
+from gis_core.errors import ClientError
 
 OGC_NS = "http://www.opengis.net/ogc"
 SCHEMA = "http://schemas.opengis.net/wms/1.3.0/exceptions_1_3_0.xsd"
 
 
-class WMSError(Exception):
+class WMSError(ClientError):
+    """Rendered as a WMS 1.3.0 ServiceExceptionReport by report(); `locator` names the parameter."""
+
     def __init__(self, text: str, code: str = "InvalidParameterValue", locator: str = "", status: int = 400,
                  retry_after: int | None = None):
-        super().__init__(text)
-        self.text, self.code, self.locator, self.status = text, code, locator, status
-        self.retry_after = retry_after
+        super().__init__(text, field=locator or None, status=status, retry_after=retry_after)
+        self.text, self.code, self.locator = text, code, locator
 
 
 def missing(name: str) -> WMSError:
