@@ -153,9 +153,11 @@ class ComponentWriteSerializer(serializers.Serializer):
     community_code = FreeText(required=False, allow_blank=True, max_length=12)
     grid_code = FreeText(required=False, allow_blank=True, max_length=15)
     location_desc = FreeText(required=False, allow_blank=True, max_length=200)
-    department = _OrgByUscc()
-    owner = _OrgByUscc()
-    maintainer = _OrgByUscc()
+    # On registration only: afterwards the organisations move by POST /api/components/transfer/,
+    # which records the transfer; a PATCH naming them is refused.
+    department = _OrgByUscc(help_text="USCC; on create only (later: /api/components/transfer/)")
+    owner = _OrgByUscc(help_text="USCC; on create only (later: /api/components/transfer/)")
+    maintainer = _OrgByUscc(help_text="USCC; on create only (later: /api/components/transfer/)")
     state = serializers.SlugRelatedField(slug_field="code", queryset=ComponentState.objects.all(), required=False)
     census_date = serializers.DateField(required=False, allow_null=True)
     change_date = serializers.DateField(required=False, allow_null=True)

@@ -11,7 +11,7 @@ from rest_framework.views import APIView
 
 from gis_core.api_errors import error_body
 
-from .. import roles, selectors, services, visibility
+from .. import selectors, services, visibility
 from ..models import ClassMapping, ComponentClass, ComponentState, Organisation
 from .features import feature_rows, ownership, row_by_code, to_feature
 from .filters import parse_component_filters

@@ -9,6 +9,7 @@ from shapely.validation import explain_validity
 from components.validation import to_shapely
 from gis_core.errors import ServiceError
 from gis_core.geometry import district_bbox
+from gis_core.text import bad_character
 
 from .assignment import schedule_reassignment
 from .models import Grid, GridLevel, GridVersion
@@ -92,10 +93,17 @@ def _validate(code: str, level: GridLevel, parent_code: str, geom) -> None:
         raise ServiceError(errors)
 
 
+def _name_error(name) -> None:
+    reason = bad_character(name)
+    if reason:
+        raise ServiceError({"name": reason})
+
+
 @transaction.atomic
 def create_grid(*, code: str, name: str, level: int | GridLevel, geom, parent_code: str = "", check: bool = True,
                 **extra) -> Grid:
     level = level if isinstance(level, GridLevel) else GridLevel.objects.get(level=level)
+    _name_error(name)
     geom = _as_multipolygon(geom)
     _validate(code, level, parent_code, geom)
     if Grid.objects.filter(code=code).exists():
@@ -128,6 +136,8 @@ def update_grid(grid: Grid | str, *, check: bool = True, **changes) -> Grid:
     unknown = changes.keys() - EDITABLE
     if unknown:
         raise ServiceError({k: "cannot be changed" for k in unknown})
+    if "name" in changes:
+        _name_error(changes["name"])
     if "geom" in changes:
         changes["geom"] = _as_multipolygon(changes["geom"])
         reason = geometry_problem(changes["geom"])

@@ -142,6 +142,27 @@ def test_change_goes_through_the_service(admin_client):
     assert latest["changes"]["name"] == ["旧名", "新名"]
 
 
+def test_owner_change_in_the_admin_is_a_recorded_transfer(admin_client):
+    from components.models import OwnershipTransfer
+
+    component = ComponentFactory(name="旧名")
+    new_owner = OrganisationFactory()
+    url = f"/admin/components/component/{component.pk}/change/"
+    response = admin_client.post(url, _form_data(component, owner=new_owner.pk))
+    assert response.status_code == 302, response.content.decode()[:3000]
+    component.refresh_from_db()
+    assert component.owner == new_owner
+    (transfer,) = OwnershipTransfer.objects.filter(component=component)
+    assert transfer.role == "owner" and transfer.to_org == new_owner
+    assert component_history(component)[0]["action"] == "transfer"
+    # Refused together with a bad field: neither the transfer nor the rest is kept.
+    other = OrganisationFactory()
+    response = admin_client.post(url, _form_data(component, owner=other.pk, street_code="110101001"))
+    assert response.status_code == 200
+    component.refresh_from_db()
+    assert component.owner == new_owner and OwnershipTransfer.objects.filter(component=component).count() == 1
+
+
 def test_service_errors_are_form_errors(admin_client):
     component = ComponentFactory(name="原名")
     url = f"/admin/components/component/{component.pk}/change/"

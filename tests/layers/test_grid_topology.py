@@ -60,6 +60,16 @@ def test_grid_on_the_district_edge_is_accepted_within_the_tolerance(district, se
     update_grid("370812", geom=box(0, 0, 0.1, 0.1002))
 
 
+def test_control_characters_in_a_grid_name_are_refused(district):
+    with pytest.raises(ServiceError) as err:
+        create_grid(code="370812001", name="鼓楼\u202e街道", level=2, parent_code="370812", geom=box(0, 0, 0.05, 0.1))
+    assert "U+202E" in err.value.errors["name"]
+    with pytest.raises(ServiceError) as err:
+        update_grid("370812", name="兖州\x1b区")
+    assert "name" in err.value.errors
+    assert Grid.objects.get(code="370812").name == "兖州区"
+
+
 def test_bowtie_is_refused_naming_the_self_intersection(district):
     bowtie = Polygon(((X0, Y0), (X0 + 0.01, Y0 + 0.01), (X0 + 0.01, Y0), (X0, Y0 + 0.01), (X0, Y0)), srid=4490)
     with pytest.raises(ServiceError) as err:
