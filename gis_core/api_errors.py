@@ -29,7 +29,7 @@ def _flatten(detail, prefix=""):
 def error_body(pairs):
     pairs = list(pairs)
     field, message = pairs[0] if pairs else ("non_field_errors", "bad request")
-    return {"message": message if field == "non_field_errors" else f"{field}: {message}",
+    return {"message": message if field in ("non_field_errors", "detail") else f"{field}: {message}",
             "field": None if field in ("non_field_errors", "detail") else field,
             "errors": [{"field": f, "message": m} for f, m in pairs]}
 

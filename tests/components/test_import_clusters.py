@@ -12,7 +12,7 @@ from components import roles
 from components.importing import import_file
 from components.models import Component
 from tests.factories import OrganisationFactory, make_user
-from tiles.cluster_sql import REBUILD
+from components.cluster_cells import REBUILD
 
 pytestmark = pytest.mark.django_db
 
