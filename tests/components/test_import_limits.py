@@ -334,12 +334,13 @@ def test_upload_is_removed_when_the_job_crashes(tmp_path, media, monkeypatch, dj
     assert not _left_files(media)
 
 
-def test_a_job_already_ended_still_has_its_upload_removed(media):
+def test_a_job_already_ended_still_has_its_upload_removed(media, django_capture_on_commit_callbacks):
     folder = Path(media) / "imports" / "0b7c1d1e-0000-4000-8000-000000000000"
     folder.mkdir(parents=True)
     (folder / "upload.csv").write_text("x")
     job = ImportJob.objects.create(file=str(folder / "upload.csv"), filename="a.csv", status=ImportJob.Status.SUCCEEDED)
-    run_job(job.pk)
+    with django_capture_on_commit_callbacks(execute=True):  # the upload goes once the job's outcome commits
+        run_job(job.pk)
     assert not folder.exists()
 
 
@@ -491,18 +492,24 @@ def test_wkt_column_mixing_srids_is_refused_even_past_the_first_rows(tmp_path):
 
 # ---------------------------------------------------------------- a job ends once
 
-def test_a_job_found_running_ended_by_a_dead_worker_is_failed_once_and_cleaned(media):
+def test_a_job_found_running_after_its_worker_died_runs_again_once_and_is_cleaned(
+        media, django_capture_on_commit_callbacks):
+    """The dead worker's transaction wrote nothing (rows and outcome commit together): the next
+    delivery runs the job afresh, once, and removes the upload after its outcome commits."""
     from django.utils import timezone
+    owner = OrganisationFactory()
     folder = Path(media) / "imports" / "1b7c1d1e-0000-4000-8000-000000000000"
     folder.mkdir(parents=True)
-    (folder / "upload.csv").write_text("class_code,x,y\n0118,116.8,35.5\n")
+    (folder / "upload.csv").write_text(f"class_code,owner_uscc,x,y\n0118,{owner.uscc},116.8,35.5\n", encoding="utf-8")
     job = ImportJob.objects.create(file=str(folder / "upload.csv"), filename="a.csv", srid="4490",
                                    status=ImportJob.Status.RUNNING, phase="writing", started_at=timezone.now())
-    body = run_job(job.pk)
-    assert body["status"] == "failed" and "stopped" in body["message"] and body["finished_at"]
-    assert not folder.exists() and Component.objects.count() == 0
+    with django_capture_on_commit_callbacks(execute=True):
+        body = run_job(job.pk)
+    assert body["status"] == "succeeded" and body["created"] == 1 and body["finished_at"]
+    assert not folder.exists() and Component.objects.count() == 1
     again = run_job(job.pk)  # a further delivery changes nothing
-    assert again["status"] == "failed" and again["finished_at"] == body["finished_at"]
+    assert again["status"] == "succeeded" and again["finished_at"] == body["finished_at"]
+    assert Component.objects.count() == 1
 
 
 def test_a_job_runs_once_however_often_its_task_is_delivered(tmp_path):
