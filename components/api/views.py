@@ -2,11 +2,13 @@
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import generics, status
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import generics, serializers, status
 from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
+
+from gis_core.openapi import feature_page, with_errors
 
 from .. import roles, selectors, services
 from ..models import ClassMapping, ComponentClass, ComponentState, Organisation
@@ -80,11 +82,11 @@ class ComponentList(generics.GenericAPIView):
         filters = parse_component_filters(self.request.query_params)
         return selectors.filter_components(selectors.visible_components(self.request.user), filters)
 
-    @extend_schema(parameters=FILTER_PARAMS, operation_id="components_list")
+    @extend_schema(parameters=FILTER_PARAMS, operation_id="components_list", responses=with_errors({200: feature_page("Component")}))
     def get(self, request):
         return _feature_page(self, self.get_queryset(), "near" in request.query_params)
 
-    @extend_schema(request=ComponentWriteSerializer, responses={201: ComponentSerializer})
+    @extend_schema(request=ComponentWriteSerializer, responses=with_errors({201: ComponentSerializer}, forbidden=True))
     def post(self, request):
         s = ComponentWriteSerializer(data=request.data)
         s.is_valid(raise_exception=True)
@@ -101,7 +103,7 @@ class ComponentWithin(generics.GenericAPIView):
     serializer_class = ComponentSerializer
 
     @extend_schema(request={"application/json": {"type": "object", "properties": {"geometry": {"type": "object"}}}},
-                   parameters=FILTER_PARAMS)
+                   parameters=FILTER_PARAMS, responses=with_errors({200: feature_page("Component")}))
     def post(self, request):
         geometry = request.data.get("geometry") if isinstance(request.data, dict) else None
         if not geometry:
@@ -115,11 +117,11 @@ class ComponentWithin(generics.GenericAPIView):
 class ComponentDetail(APIView):
     permission_classes = [CanEdit]
 
-    @extend_schema(responses=ComponentSerializer)
+    @extend_schema(responses=with_errors({200: ComponentSerializer}, not_found=True))
     def get(self, request, code):
         return Response(to_feature(_one_row(request.user, code)))
 
-    @extend_schema(request=ComponentWriteSerializer, responses=ComponentSerializer)
+    @extend_schema(request=ComponentWriteSerializer, responses=with_errors({200: ComponentSerializer}, not_found=True, forbidden=True))
     def patch(self, request, code):
         component = selectors.get_component(request.user, code)
         s = ComponentWriteSerializer(data=request.data, partial=True)
@@ -136,7 +138,7 @@ class ComponentOwnership(APIView):
 
     permission_classes = [CanEdit]
 
-    @extend_schema(responses=OwnershipSerializer)
+    @extend_schema(responses=with_errors({200: OwnershipSerializer}, not_found=True))
     def get(self, request, code):
         return Response(ownership(_one_row(request.user, code)))
 
@@ -144,7 +146,7 @@ class ComponentOwnership(APIView):
 class ComponentStateChange(APIView):
     permission_classes = [CanChangeState]
 
-    @extend_schema(request=StateChangeSerializer, responses=ComponentSerializer)
+    @extend_schema(request=StateChangeSerializer, responses=with_errors({200: ComponentSerializer}, not_found=True, forbidden=True))
     def post(self, request, code):
         component = selectors.get_component(request.user, code)
         s = StateChangeSerializer(data=request.data)
@@ -156,7 +158,7 @@ class ComponentStateChange(APIView):
 class ComponentRetire(APIView):
     permission_classes = [ReadOrRegister]
 
-    @extend_schema(request=RetireSerializer, responses=ComponentSerializer)
+    @extend_schema(request=RetireSerializer, responses=with_errors({200: ComponentSerializer}, not_found=True, forbidden=True))
     def post(self, request, code):
         component = selectors.get_component(request.user, code)
         s = RetireSerializer(data=request.data)
@@ -171,7 +173,7 @@ class ComponentHistory(APIView):
 
     permission_classes = [CanEdit]
 
-    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(responses=with_errors({200: OpenApiTypes.OBJECT}, not_found=True))
     def get(self, request, code):
         from ..history import component_history
 
@@ -184,14 +186,14 @@ class ComponentPhotos(APIView):
 
     permission_classes = [CanChangeState]
 
-    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(responses=with_errors({200: OpenApiTypes.OBJECT}, not_found=True))
     def get(self, request, code):
         component = selectors.get_component(request.user, code)
         return Response([_photo(p) for p in component.photos.order_by("-uploaded_at")])
 
     @extend_schema(request={"multipart/form-data": {"type": "object", "properties": {
         "image": {"type": "string", "format": "binary"}, "caption": {"type": "string"}}}},
-        responses={201: OpenApiTypes.OBJECT})
+        responses=with_errors({201: OpenApiTypes.OBJECT}, not_found=True, forbidden=True))
     def post(self, request, code):
         component = selectors.get_component(request.user, code)
         photo = services.add_photo(component, request.FILES.get("image"), caption=request.data.get("caption", ""),
@@ -209,7 +211,8 @@ class ComponentTransfer(APIView):
 
     permission_classes = [ReadOrRegister]
 
-    @extend_schema(request=TransferSerializer, responses=TransferRecordSerializer(many=True))
+    @extend_schema(request=TransferSerializer, responses=with_errors({200: inline_serializer("TransferResult", fields={
+        "transferred": serializers.IntegerField(), "transfers": TransferRecordSerializer(many=True)})}, forbidden=True))
     def post(self, request):
         s = TransferSerializer(data=request.data)
         s.is_valid(raise_exception=True)
@@ -255,7 +258,7 @@ class OrganisationSummary(APIView):
 
     permission_classes = [CanEdit]
 
-    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(responses=with_errors({200: OpenApiTypes.OBJECT}, not_found=True, forbidden=True))
     def get(self, request, uscc):
         org = _organisation_for(request, uscc)
         return Response({"organisation": OrganisationSerializer(org).data, **selectors.unit_summary(request.user, org)})
@@ -268,7 +271,8 @@ class OrganisationComponents(generics.GenericAPIView):
     permission_classes = [CanEdit]
     serializer_class = ComponentSerializer
 
-    @extend_schema(parameters=[OpenApiParameter("role", str, enum=["any", "owner", "maintainer", "department"])] + FILTER_PARAMS)
+    @extend_schema(parameters=[OpenApiParameter("role", str, enum=["any", "owner", "maintainer", "department"])] + FILTER_PARAMS,
+                   responses=with_errors({200: feature_page("Component")}, not_found=True, forbidden=True))
     def get(self, request, uscc):
         org = _organisation_for(request, uscc)
         role = request.query_params.get("role", "any")
