@@ -3,13 +3,14 @@ from django.db import transaction
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import generics, status
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import generics, serializers, status
 from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from gis_core.api_errors import error_body
+from gis_core.openapi import feature_page, with_errors
 
 from .. import selectors, services, visibility
 from ..models import ClassMapping, ComponentClass, ComponentState, Organisation
@@ -96,11 +97,11 @@ class ComponentList(generics.GenericAPIView):
         filters = parse_component_filters(self.request.query_params)
         return selectors.filter_components(selectors.visible_components(self.request.user), filters)
 
-    @extend_schema(parameters=FILTER_PARAMS, operation_id="components_list")
+    @extend_schema(parameters=FILTER_PARAMS, operation_id="components_list", responses=with_errors({200: feature_page("Component")}))
     def get(self, request):
         return _feature_page(self, self.get_queryset(), "near" in request.query_params)
 
-    @extend_schema(request=ComponentWriteSerializer, responses={201: ComponentSerializer})
+    @extend_schema(request=ComponentWriteSerializer, responses=with_errors({201: ComponentSerializer}, forbidden=True))
     @transaction.atomic
     def post(self, request):
         s = ComponentWriteSerializer(data=request.data)
@@ -117,7 +118,7 @@ class ComponentWithin(generics.GenericAPIView):
     serializer_class = ComponentSerializer
 
     @extend_schema(request={"application/json": {"type": "object", "properties": {"geometry": {"type": "object"}}}},
-                   parameters=FILTER_PARAMS)
+                   parameters=FILTER_PARAMS, responses=with_errors({200: feature_page("Component")}))
     def post(self, request):
         geometry = request.data.get("geometry") if isinstance(request.data, dict) else None
         if not geometry:
@@ -131,11 +132,11 @@ class ComponentWithin(generics.GenericAPIView):
 class ComponentDetail(APIView):
     permission_classes = [CanEdit]
 
-    @extend_schema(responses=ComponentSerializer)
+    @extend_schema(responses=with_errors({200: ComponentSerializer}, not_found=True))
     def get(self, request, code):
         return Response(_feature(_one_row(request.user, code), request.user))
 
-    @extend_schema(request=ComponentWriteSerializer, responses=ComponentSerializer)
+    @extend_schema(request=ComponentWriteSerializer, responses=with_errors({200: ComponentSerializer}, not_found=True, forbidden=True))
     @transaction.atomic
     def patch(self, request, code):
         component = selectors.get_component(request.user, code)
@@ -157,7 +158,7 @@ class ComponentOwnership(APIView):
 
     permission_classes = [CanEdit]
 
-    @extend_schema(responses=OwnershipSerializer)
+    @extend_schema(responses=with_errors({200: OwnershipSerializer}, not_found=True))
     def get(self, request, code):
         return Response(hide_other_phones(ownership(_one_row(request.user, code)), request.user))
 
@@ -165,7 +166,7 @@ class ComponentOwnership(APIView):
 class ComponentStateChange(APIView):
     permission_classes = [CanChangeState]
 
-    @extend_schema(request=StateChangeSerializer, responses=ComponentSerializer)
+    @extend_schema(request=StateChangeSerializer, responses=with_errors({200: ComponentSerializer}, not_found=True, forbidden=True))
     @transaction.atomic
     def post(self, request, code):
         component = selectors.get_component(request.user, code)
@@ -179,7 +180,7 @@ class ComponentStateChange(APIView):
 class ComponentRetire(APIView):
     permission_classes = [CanRetire]
 
-    @extend_schema(request=RetireSerializer, responses=ComponentSerializer)
+    @extend_schema(request=RetireSerializer, responses=with_errors({200: ComponentSerializer}, not_found=True, forbidden=True))
     @transaction.atomic
     def post(self, request, code):
         component = selectors.get_component(request.user, code)
@@ -195,7 +196,7 @@ class ComponentHistory(APIView):
 
     permission_classes = [CanEdit]
 
-    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(responses=with_errors({200: OpenApiTypes.OBJECT}, not_found=True))
     def get(self, request, code):
         from ..history import component_history
 
@@ -208,14 +209,14 @@ class ComponentPhotos(APIView):
 
     permission_classes = [CanAddPhoto]
 
-    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(responses=with_errors({200: OpenApiTypes.OBJECT}, not_found=True))
     def get(self, request, code):
         component = selectors.get_component(request.user, code)
         return Response([_photo(p) for p in component.photos.order_by("-uploaded_at")])
 
     @extend_schema(request={"multipart/form-data": {"type": "object", "properties": {
         "image": {"type": "string", "format": "binary"}, "caption": {"type": "string"}}}},
-        responses={201: OpenApiTypes.OBJECT})
+        responses=with_errors({201: OpenApiTypes.OBJECT}, not_found=True, forbidden=True))
     @transaction.atomic
     def post(self, request, code):
         component = selectors.get_component(request.user, code)
@@ -234,7 +235,8 @@ class ComponentTransfer(APIView):
 
     permission_classes = [CanTransfer]
 
-    @extend_schema(request=TransferSerializer, responses=TransferRecordSerializer(many=True))
+    @extend_schema(request=TransferSerializer, responses=with_errors({200: inline_serializer("TransferResult", fields={
+        "transferred": serializers.IntegerField(), "transfers": TransferRecordSerializer(many=True)})}, forbidden=True))
     @transaction.atomic
     def post(self, request):
         s = TransferSerializer(data=request.data)
@@ -283,7 +285,7 @@ class OrganisationSummary(APIView):
 
     permission_classes = [CanEdit]
 
-    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(responses=with_errors({200: OpenApiTypes.OBJECT}, not_found=True, forbidden=True))
     def get(self, request, uscc):
         org = _organisation_for(request, uscc)
         return Response({"organisation": OrganisationSerializer(org, context={"request": request}).data,
@@ -297,7 +299,8 @@ class OrganisationComponents(generics.GenericAPIView):
     permission_classes = [CanEdit]
     serializer_class = ComponentSerializer
 
-    @extend_schema(parameters=[OpenApiParameter("role", str, enum=["any", "owner", "maintainer", "department"])] + FILTER_PARAMS)
+    @extend_schema(parameters=[OpenApiParameter("role", str, enum=["any", "owner", "maintainer", "department"])] + FILTER_PARAMS,
+                   responses=with_errors({200: feature_page("Component")}, not_found=True, forbidden=True))
     def get(self, request, uscc):
         org = _organisation_for(request, uscc)
         role = request.query_params.get("role", "any")

@@ -11,7 +11,8 @@ from rest_framework.views import APIView
 from components.api.permissions import CanRead, ReadOrRegister
 from gis_core.errors import ServiceError
 from gis_core.crs import CRSError, parse_crs, storage_point
-from gis_core.text import finite_float, has_nul, is_ascii_digits
+from gis_core.openapi import feature_page, with_errors
+from gis_core.text import finite_float, is_ascii_digits
 
 from ..grids.coverage import coverage_gaps
 from ..grids import services as grid_services
@@ -21,6 +22,11 @@ from ..models import GridReassignment, GridVersion
 from .serializers import (
     GridReassignmentSerializer, GridSerializer, GridSummarySerializer, GridVersionSerializer, GridWriteSerializer,
 )
+
+
+LOCATE_RESPONSE = {"type": "object", "properties": {
+    "lon": {"type": "number"}, "lat": {"type": "number"}, "base_grid": {"type": "string", "nullable": True},
+    "grids": {"type": "array", "items": {"$ref": "#/components/schemas/Grid"}, "description": "district first"}}}
 
 
 def _bad(param, message):
@@ -33,7 +39,7 @@ class GridList(generics.ListAPIView):
     permission_classes = [ReadOrRegister]
     serializer_class = GridSerializer
 
-    @extend_schema(request=GridWriteSerializer, responses={201: GridSerializer})
+    @extend_schema(request=GridWriteSerializer, responses=with_errors({201: GridSerializer}, forbidden=True))
     def post(self, request):
         s = GridWriteSerializer(data=request.data)
         s.is_valid(raise_exception=True)
@@ -41,7 +47,8 @@ class GridList(generics.ListAPIView):
         grid = grid_services.create_grid(**data)
         return Response(GridSerializer(grid).data, status=201)
 
-    @extend_schema(parameters=[OpenApiParameter("level", int), OpenApiParameter("parent", str)])
+    @extend_schema(parameters=[OpenApiParameter("level", int), OpenApiParameter("parent", str)],
+                   responses=with_errors({200: feature_page("Grid")}))
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
@@ -65,7 +72,7 @@ class GridDetail(APIView):
 
     permission_classes = [ReadOrRegister]
 
-    @extend_schema(request=GridWriteSerializer, responses=GridSerializer)
+    @extend_schema(request=GridWriteSerializer, responses=with_errors({200: GridSerializer}, not_found=True, forbidden=True))
     def patch(self, request, code):
         s = GridWriteSerializer(data=request.data, partial=True)
         s.is_valid(raise_exception=True)
@@ -76,11 +83,12 @@ class GridDetail(APIView):
         grid = grid_services.update_grid(code, **changes)
         return Response(GridSerializer(grid).data)
 
+    @extend_schema(responses=with_errors({204: None}, not_found=True, forbidden=True))
     def delete(self, request, code):
         grid_services.delete_grid(code)
         return Response(status=204)
 
-    @extend_schema(responses=GridSerializer, parameters=[
+    @extend_schema(responses=with_errors({200: GridSerializer}, not_found=True), parameters=[
         OpenApiParameter("as_of", OpenApiTypes.DATETIME, description="the version current at this time")])
     def get(self, request, code):
         as_of = request.query_params.get("as_of")
@@ -107,7 +115,7 @@ class GridVersions(APIView):
 
     permission_classes = [CanRead]
 
-    @extend_schema(responses=GridVersionSerializer(many=True))
+    @extend_schema(responses=with_errors({200: GridVersionSerializer(many=True)}, not_found=True))
     def get(self, request, code):
         versions = GridVersion.objects.filter(code=code).order_by("version")
         if not versions.exists() or not visible_grids(request.user).exists():
@@ -122,7 +130,7 @@ class GridLocate(APIView):
 
     @extend_schema(parameters=[OpenApiParameter("lon", float, required=True), OpenApiParameter("lat", float, required=True),
                                OpenApiParameter("crs", str, description="EPSG:4490 (default), 4326, GCJ02, BD09 ...")],
-                   responses=GridSerializer(many=True))
+                   responses=with_errors({200: LOCATE_RESPONSE}))
     def get(self, request):
         values = {}
         for name in ("lon", "lat"):
@@ -152,7 +160,7 @@ class GridCoverage(APIView):
 
     permission_classes = [CanRead]
 
-    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(responses=with_errors({200: OpenApiTypes.OBJECT}, not_found=True))
     def get(self, request, code):
         get_object_or_404(visible_grids(request.user), code=code)
         gaps = coverage_gaps(code, min_area_m2=0)
@@ -164,7 +172,7 @@ class CoverageGaps(APIView):
 
     permission_classes = [CanRead]
 
-    @extend_schema(parameters=[OpenApiParameter("min_area_m2", float)], responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(parameters=[OpenApiParameter("min_area_m2", float)], responses=with_errors({200: OpenApiTypes.OBJECT}))
     def get(self, request):
         try:
             min_area = finite_float(request.query_params.get("min_area_m2", "1"))

@@ -82,3 +82,62 @@ def test_no_server_error_for_a_dispatcher(case, dispatcher_login):
 @FUZZ
 def test_no_server_error_for_a_unit(case, unit_login):
     case.validate_response(case.call(headers=unit_login), checks=[not_a_server_error])
+
+
+LIST_ENDPOINTS = [("/api/components/", "get", "Component"), ("/api/components/within/", "post", "Component"),
+                  ("/api/organisations/{uscc}/components/", "get", "Component"), ("/api/grids/", "get", "Grid")]
+
+
+def _documented(client) -> dict:
+    r = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+    assert r.status_code == 200
+    import json
+
+    return json.loads(r.content)
+
+
+def _resolve(doc, schema):
+    while "$ref" in schema:
+        schema = doc["components"]["schemas"][schema["$ref"].rsplit("/", 1)[-1]]
+    return schema
+
+
+@pytest.mark.parametrize("path,method,feature", LIST_ENDPOINTS)
+def test_lists_are_documented_as_paged_feature_collections(client, path, method, feature):
+    doc = _documented(client)
+    responses = doc["paths"][path][method]["responses"]
+    page = _resolve(doc, responses["200"]["content"]["application/json"]["schema"])
+    assert set(page["required"]) >= {"type", "count", "features"} and "results" not in page["properties"]
+    assert _resolve(doc, page["properties"]["type"])["enum"] == ["FeatureCollection"]
+    features = page["properties"]["features"]
+    assert features["type"] == "array" and features["items"]["$ref"].endswith(f"/{feature}")
+    assert _resolve(doc, features["items"])["properties"]["type"]  # a Feature, not a FeatureCollection
+    assert "400" in responses
+
+
+@pytest.mark.parametrize("path,method", [
+    ("/api/components/{code}/", "get"), ("/api/components/{code}/", "patch"), ("/api/components/{code}/ownership/", "get"),
+    ("/api/components/{code}/history/", "get"), ("/api/components/{code}/state/", "post"),
+    ("/api/grids/{code}/", "get"), ("/api/grids/{code}/versions/", "get"), ("/api/organisations/{uscc}/components/", "get"),
+])
+def test_detail_answers_document_400_and_404_with_the_error_body(client, path, method):
+    doc = _documented(client)
+    responses = doc["paths"][path][method]["responses"]
+    for status in ("400", "404"):
+        body = _resolve(doc, responses[status]["content"]["application/json"]["schema"])
+        assert {"message", "field"} <= set(body["properties"]), (path, status)
+
+
+def test_answers_match_the_documented_list_shape(client):
+    from rest_framework.test import APIClient
+
+    api = APIClient()
+    api.force_authenticate(make_user("shape_reader", roles.DISPATCHER))
+    ComponentFactory()
+    body = api.get("/api/components/").json()
+    assert body["type"] == "FeatureCollection" and {"count", "features", "next", "previous"} <= set(body)
+    assert body["features"][0]["type"] == "Feature"
+    grids = api.get("/api/grids/").json()
+    assert grids["type"] == "FeatureCollection" and {"count", "features", "next", "previous"} <= set(grids)
+    error = api.get("/api/components/", {"near": ""}).json()
+    assert error["field"] == "near" and error["message"]
