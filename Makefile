@@ -65,7 +65,7 @@ up: demo accounts
 	@scripts/services.sh worker-start
 	@echo "Serving the demo city at http://$(HOST):$(PORT)/  (accounts: see README.md; stop with make down)"
 	$(VENV)/bin/gunicorn gis_core.wsgi:application \
-	  --bind $(HOST):$(PORT) --workers 3 --pid $(STATE)/gunicorn.pid --access-logfile -
+	  --bind $(HOST):$(PORT) --workers 3 --timeout 60 --pid $(STATE)/gunicorn.pid --access-logfile -
 
 test: venv services
 	GRIDCITY_ENV=test $(PY) -m pytest $(PYTEST_ARGS)

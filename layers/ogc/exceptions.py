@@ -7,12 +7,14 @@ from django.http import HttpResponse
 
 
 class OWSException(Exception):
-    def __init__(self, text: str, code: str = "InvalidParameterValue", locator: str = "", status: int = 400):
+    def __init__(self, text: str, code: str = "InvalidParameterValue", locator: str = "", status: int = 400,
+                 retry_after: int | None = None):
         super().__init__(text)
         self.text = text
         self.code = code
         self.locator = locator
         self.status = status
+        self.retry_after = retry_after  # seconds, sent as Retry-After (429, 503)
 
 
 class Unauthorized(OWSException):
@@ -43,4 +45,6 @@ def report_response(exc: OWSException, version: str) -> HttpResponse:
                             content_type="application/xml; charset=utf-8")
     if exc.status == 401:
         response["WWW-Authenticate"] = 'Basic realm="gridcity", charset="UTF-8"'
+    if exc.retry_after is not None:
+        response["Retry-After"] = str(exc.retry_after)
     return response
