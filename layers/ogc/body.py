@@ -45,8 +45,8 @@ def operation_limit(operation: str) -> int:
 
 
 def read_xml(request) -> bytes:
-    largest = max(limits.limit("MAX_TRANSACTION_BYTES"), limits.limit("MAX_REQUEST_BYTES"))
-    declared = check_declared(request, largest, "any operation")
+    declared = check_declared(request, max(operation_limit("Transaction"), operation_limit("")),
+                              "Transaction, the largest")
     head = request.read(min(declared, CHUNK))
     operation = root_name(head) or "this request"
     cap = operation_limit(operation)
