@@ -292,3 +292,47 @@ def test_a_getfeature_over_its_database_time_is_refused_before_anything_is_sent(
     assert r.status_code == 503 and r["Retry-After"]
     code, locator, text = report(r)
     assert code == "OperationProcessingFailed" and "database time" in text
+
+
+# ---------------------------------------------------------------- token sizes (parse cost linear)
+def _transaction(inner: str) -> bytes:
+    return f'<wfs:Transaction xmlns:wfs="{WFS20}" version="2.0.0" service="WFS">{inner}</wfs:Transaction>'.encode()
+
+
+HUGE = 2 * 1024 * 1024
+HUGE_TOKENS = {
+    "text node": _transaction("x" * HUGE),
+    "attribute value": _transaction(f'<wfs:Delete typeName="{"a" * HUGE}"/>'),
+    "element name": _transaction(f'<{"a" * HUGE}/>'),
+    "comment": _transaction("<!--" + "<a>" * (HUGE // 3) + "-->"),
+    "cdata": _transaction("<wfs:Native><![CDATA[" + "<" * HUGE + "]]></wfs:Native>"),
+}
+
+
+@pytest.mark.parametrize("kind", list(HUGE_TOKENS))
+def test_a_body_with_a_huge_token_is_refused_unparsed(grids, editor, settings, monkeypatch, kind):
+    from layers.ogc import xmlsafe
+
+    monkeypatch.setattr(xmlsafe, "iterparse", lambda *a, **k: pytest.fail("the body was parsed"))
+    r = post(editor, HUGE_TOKENS[kind])
+    assert r.status_code == 400
+    code, locator, text = report(r)
+    assert locator == "request" and "longer than" in text
+
+
+@pytest.mark.parametrize("xml,words", [
+    (_transaction(f'<wfs:Delete typeName="{"a" * 70_000}"/>'), "attribute 'typeName' longer than"),
+    (_transaction(f'<{"a" * 300}/>'), "element name longer than"),
+    (_transaction(f'<wfs:Delete {"a" * 300}="1"/>'), "attribute name longer than"),
+])
+def test_long_names_and_attribute_values_are_refused(grids, editor, xml, words):
+    r = post(editor, xml)
+    assert r.status_code == 400 and words in report(r)[2]
+
+
+def test_a_long_geometry_within_the_token_limit_still_parses():
+    from layers.ogc import xmlsafe
+
+    coords = " ".join(f"{i % 90}.123456 {i % 180}.654321" for i in range(30_000))  # ~700 KB posList
+    root = xmlsafe.parse(f"<posList>{coords}</posList>".encode())
+    assert len(root.text) == len(coords)
