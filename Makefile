@@ -66,7 +66,7 @@ up: demo accounts
 	@scripts/services.sh worker-start
 	@echo "Serving the demo city at http://$(HOST):$(PORT)/  (accounts: see README.md; stop with make down)"
 	$(VENV)/bin/gunicorn gis_core.wsgi:application \
-	  --bind $(HOST):$(PORT) --workers 3 --pid $(STATE)/gunicorn.pid --access-logfile -
+	  --bind $(HOST):$(PORT) --workers 3 --timeout 60 --pid $(STATE)/gunicorn.pid --access-logfile -
 
 # The tests' own Redis database on the same server (a running make up keeps db 0); settings.py adds
 # their own Celery queue and cache prefix, so a development worker never takes a test's task.

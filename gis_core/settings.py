@@ -91,10 +91,16 @@ TEMPLATES = [
 DATABASE_URL = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:54329/gridcity")
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=600, conn_health_checks=True)}
 DATABASES["default"]["ENGINE"] = "django.contrib.gis.db.backends.postgis"
-# No request may keep the database busy for long, whatever it asks for.
-DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
-    f"-c statement_timeout={int(os.environ.get('GRIDCITY_STATEMENT_TIMEOUT_MS', '30000'))}"
-)
+# No request may keep the database busy for long, whatever it asks for: well below the worker
+# timeout (gunicorn --timeout 60 in the Makefile), so the database always stops first.
+GRIDCITY_STATEMENT_TIMEOUT_MS = int(os.environ.get("GRIDCITY_STATEMENT_TIMEOUT_MS", "10000"))
+DATABASES["default"].setdefault("OPTIONS", {})["options"] = f"-c statement_timeout={GRIDCITY_STATEMENT_TIMEOUT_MS}"
+# OGC (WFS/WMS) limits, documented in docs/wfs.md: body size per operation, the database time one
+# request may spend in total, and how many expensive requests one client may have running at once.
+GRIDCITY_OGC_MAX_TRANSACTION_BYTES = int(os.environ.get("GRIDCITY_OGC_MAX_TRANSACTION_BYTES", 5 * 1024 * 1024))
+GRIDCITY_OGC_MAX_REQUEST_BYTES = int(os.environ.get("GRIDCITY_OGC_MAX_REQUEST_BYTES", 256 * 1024))
+GRIDCITY_OGC_REQUEST_DB_MS = int(os.environ.get("GRIDCITY_OGC_REQUEST_DB_MS", "20000"))
+GRIDCITY_OGC_CONCURRENT_PER_CLIENT = int(os.environ.get("GRIDCITY_OGC_CONCURRENT_PER_CLIENT", "2"))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "redis://127.0.0.1:63799/0")

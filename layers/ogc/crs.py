@@ -10,10 +10,10 @@ SUPPORTED = (4490, 4326, 3857)
 GEOGRAPHIC = {4490, 4326}
 
 _FORMS = [
-    (re.compile(r"^EPSG:(\d+)$", re.I), "short"),
-    (re.compile(r"^http://www\.opengis\.net/gml/srs/epsg\.xml#(\d+)$", re.I), "xml"),
-    (re.compile(r"^urn:(?:x-)?ogc:def:crs:EPSG:[0-9.]*:(\d+)$", re.I), "urn"),
-    (re.compile(r"^https?://www\.opengis\.net/def/crs/EPSG/[0-9.]+/(\d+)$", re.I), "uri"),
+    (re.compile(r"^EPSG:(\d+)$", re.I | re.A), "short"),
+    (re.compile(r"^http://www\.opengis\.net/gml/srs/epsg\.xml#(\d+)$", re.I | re.A), "xml"),
+    (re.compile(r"^urn:(?:x-)?ogc:def:crs:EPSG:[0-9.]*:(\d+)$", re.I | re.A), "urn"),
+    (re.compile(r"^https?://www\.opengis\.net/def/crs/EPSG/[0-9.]+/(\d+)$", re.I | re.A), "uri"),
 ]
 _CRS84 = re.compile(r"^(urn:ogc:def:crs:OGC:1\.3:CRS84|CRS:84|http://www\.opengis\.net/def/crs/OGC/1\.3/CRS84)$", re.I)
 

@@ -6,15 +6,18 @@ from xml.sax.saxutils import escape, quoteattr
 from django.http import HttpResponse
 
 from gis_core.auth import add_auth_headers
+from gis_core.errors import ClientError
 
 
-class OWSException(Exception):
-    def __init__(self, text: str, code: str = "InvalidParameterValue", locator: str = "", status: int = 400):
-        super().__init__(text)
+class OWSException(ClientError):
+    """Rendered as an OWS ExceptionReport by report_response(); `locator` names the parameter."""
+
+    def __init__(self, text: str, code: str = "InvalidParameterValue", locator: str = "", status: int = 400,
+                 retry_after: int | None = None):
+        super().__init__(text, field=locator or None, status=status, retry_after=retry_after)
         self.text = text
         self.code = code
         self.locator = locator
-        self.status = status
 
 
 class Unauthorized(OWSException):

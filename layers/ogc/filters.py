@@ -8,8 +8,10 @@ import re
 
 from django.db.models import Q
 
+from gis_core.text import is_ascii_digits
+
 from . import crs as crslib
-from . import geometry
+from . import geometry, limits
 from .exceptions import OWSException
 from .xmlsafe import children, local, text
 
@@ -25,6 +27,8 @@ SPATIAL = {
     "Equals": "equals", "Touches": "touches", "Crosses": "crosses", "Overlaps": "overlaps", "BBOX": "intersects",
 }
 ID_ELEMENTS = {"FeatureId": "fid", "GmlObjectId": None, "ResourceId": "rid"}
+LOGICAL = ("And", "Or", "Not")
+OPERATORS = frozenset(COMPARISONS) | frozenset(SPATIAL) | {"PropertyIsLike", "PropertyIsNull", "PropertyIsBetween"}
 
 
 def resolve_name(layer, raw: str, locator: str = "PropertyName"):
@@ -66,7 +70,7 @@ def parse_feature_id(layer, fid: str):
     """'<type>.<pk>' -> pk for this layer, None when it names another type or is malformed."""
     typename, _, pk = (fid or "").strip().rpartition(".")
     typename = typename.rsplit(":", 1)[-1]
-    if typename != layer.id or not pk.isdigit():
+    if typename != layer.id or not is_ascii_digits(pk):
         return None
     return int(pk)
 
@@ -80,6 +84,7 @@ class FilterBuilder:
         parts = children(filter_elem)
         if not parts:
             raise OWSException("empty Filter", locator="Filter")
+        _check_size(filter_elem)
         ids = [p for p in parts if local(p.tag) in ID_ELEMENTS]
         if ids:
             if len(ids) != len(parts):
@@ -143,6 +148,7 @@ class FilterBuilder:
             prop, literal = self._operands(elem)
             if prop.type != "string":
                 raise OWSException("PropertyIsLike applies to text properties", locator=name)
+            _check_pattern(literal, elem.get("wildCard", "*"), elem.get("singleChar", "?"))
             regex = like_to_regex(literal, elem.get("wildCard", "*"), elem.get("singleChar", "?"),
                                   elem.get("escapeChar") or elem.get("escape") or "\\")
             lookup = "iregex" if elem.get("matchCase", "true").lower() == "false" else "regex"
@@ -175,6 +181,33 @@ class FilterBuilder:
                            if name in ("DWithin", "Beyond") else "InvalidParameterValue", locator="Filter")
 
 
+def _check_size(filter_elem) -> None:
+    """Operators and ids of a whole Filter counted before any is built: a flat Or of tens of thousands
+    of comparisons is refused here, not after the database has spent a minute on it."""
+    operators = ids = 0
+    for e in filter_elem.iter():
+        name = local(e.tag)
+        if name in OPERATORS or name in LOGICAL:
+            operators += 1
+        elif name in ID_ELEMENTS:
+            ids += 1
+    limits.check_count(operators, "MAX_FILTER_OPERATORS", "filter operators", "Filter")
+    limits.check_count(ids, "MAX_FEATURE_IDS", "feature ids", "ResourceId")
+
+
+def _check_pattern(pattern: str, wild: str, single: str) -> None:
+    """PropertyIsLike runs as a PostgreSQL regex: length and wildcards bounded so no pattern backtracks
+    for long."""
+    cap = limits.limit("MAX_LIKE_PATTERN")
+    if len(pattern) > cap:
+        raise OWSException(f"PropertyIsLike pattern longer than {cap} characters", locator="PropertyIsLike")
+    wildcards = sum(pattern.count(c) for c in {wild, single} if c)
+    cap = limits.limit("MAX_LIKE_WILDCARDS")
+    if wildcards > cap:
+        raise OWSException(f"PropertyIsLike pattern has {wildcards} wildcards (at most {cap})",
+                           locator="PropertyIsLike")
+
+
 def like_to_regex(pattern: str, wild: str, single: str, escape: str) -> str:
     out, i = ["^"], 0
     while i < len(pattern):
@@ -183,7 +216,8 @@ def like_to_regex(pattern: str, wild: str, single: str, escape: str) -> str:
             i += 1
             out.append(_literal(pattern[i]))
         elif ch == wild:
-            out.append(".*")
+            if out[-1] != ".*":  # ** matches what * does, with more backtracking
+                out.append(".*")
         elif ch == single:
             out.append(".")
         else:

@@ -10,7 +10,8 @@ from django.http import HttpResponse, StreamingHttpResponse
 from django.utils import timezone
 
 from . import crs as crslib
-from . import geometry
+from . import geometry, limits
+from .deadline import DbBudget
 from .common import NS, PREFIX, format_value, gml_ns, layer_for, layers_for
 from .exceptions import OWSException
 from .filters import GEOMETRY_NAME, FilterBuilder, parse_feature_id, resolve_name
@@ -65,7 +66,9 @@ def _select(layer, value: str | None):
     if not value or value.strip().strip("()") in ("*", ""):
         return None
     names = []
-    for raw in value.strip("()").split(","):
+    raw_names = value.strip("()").split(",")
+    limits.check_count(len(raw_names), "MAX_PROPERTY_NAMES", "property names", "propertyName")
+    for raw in raw_names:
         if raw.strip():
             prop = resolve_name(layer, raw, locator="propertyName")
             names.append(GEOMETRY_NAME if prop == GEOMETRY_NAME else prop.name)
@@ -77,7 +80,13 @@ def from_kvp(params: dict, version: str) -> GetFeatureRequest:
     out_crs = crslib.parse(srs) if srs else None
     ids = params.get("RESOURCEID") or params.get("FEATUREID")
     typenames = params.get("TYPENAMES") or params.get("TYPENAME")
+    type_locator = "typeNames" if version == "2.0.0" else "typeName"
+    if ids:
+        limits.check_count(ids.count(",") + 1, "MAX_FEATURE_IDS", "feature ids",
+                           "resourceId" if params.get("RESOURCEID") else "featureId")
     if typenames:
+        limits.check_count(typenames.count(",") + typenames.count(")(") + 1, "MAX_QUERIES", "type names",
+                           type_locator)
         layers = layers_for(typenames, "typeNames" if version == "2.0.0" else "typeName")
     elif ids:
         layers = []
@@ -142,7 +151,9 @@ def _bbox(layer, value: str, default_crs):
 def from_xml(root, version: str) -> GetFeatureRequest:
     out_crs = None
     queries = []
-    for qe in children(root, "Query"):
+    query_elems = children(root, "Query")
+    limits.check_count(len(query_elems), "MAX_QUERIES", "wfs:Query elements", "Query")
+    for qe in query_elems:
         srs = qe.get("srsName")
         if srs:
             out_crs = crslib.parse(srs)
@@ -155,6 +166,8 @@ def from_xml(root, version: str) -> GetFeatureRequest:
             if f is not None:
                 query.q &= FilterBuilder(layer, default_crs).build(f)
             queries.append(query)
+            limits.check_count(len(queries), "MAX_QUERIES", "queries (type names of all wfs:Query elements)",
+                               "Query")
     if not queries:
         raise OWSException("GetFeature needs a Query", code="MissingParameterValue", locator="Query")
     count = root.get("count") or root.get("maxFeatures")
@@ -166,14 +179,15 @@ def from_xml(root, version: str) -> GetFeatureRequest:
         json=_output_format(root.get("outputFormat"), version))
 
 
-def _plan(req: GetFeatureRequest, user):
-    """(layer, queryset, names, offset, limit) per query, and the totals."""
+def _plan(req: GetFeatureRequest, user, deadline: DbBudget):
+    """(layer, queryset, names, offset, limit) per query, and the totals; each count within the
+    request's database time, so a request of many queries is refused before anything is sent."""
     limit = min(req.count if req.count is not None else MAX_FEATURES, MAX_FEATURES)
     start = req.start
     plans, matched = [], 0
     for query in req.queries:
         qs = query.layer.queryset(user).filter(query.q).order_by(query.layer.pk)
-        n = qs.count()
+        n = deadline.count(qs)
         matched += n
         if limit > 0 and start < n:
             take = min(limit, n - start)
@@ -186,7 +200,7 @@ def _plan(req: GetFeatureRequest, user):
     return plans, matched, returned
 
 
-def _rows(query, qs, offset, take, kind, out_crs):
+def _rows(query, qs, offset, take, kind, out_crs, deadline):
     layer = query.layer
     props = [p for p in layer.properties if query.names is None or p.name in query.names]
     with_geom = query.names is None or GEOMETRY_NAME in query.names
@@ -196,7 +210,7 @@ def _rows(query, qs, offset, take, kind, out_crs):
                                                     geometry.output_expression(layer, out_crs, kind, layer.id)))
         fields.append("_ogc_geom")
     rows = qs.values_list(*fields)[offset:offset + take].iterator(chunk_size=CHUNK)
-    return props, with_geom, rows
+    return props, with_geom, deadline.rows(rows)
 
 
 def _srs_fix(gml: str, out_crs):
@@ -217,7 +231,7 @@ def _unique_ids(gml: str, gid: str) -> str:
     return "".join(out)
 
 
-def _gml_stream(req, plans, matched, returned, out_crs_for):
+def _gml_stream(req, plans, matched, returned, out_crs_for, deadline):
     version = req.version
     kind = {"2.0.0": "gml32", "1.1.0": "gml311", "1.0.0": "gml2"}[version]
     stamp = timezone.now().replace(microsecond=0).isoformat()
@@ -243,7 +257,7 @@ def _gml_stream(req, plans, matched, returned, out_crs_for):
         for query, qs, offset, take in plans:
             layer = query.layer
             out_crs = out_crs_for(layer)
-            props, with_geom, rows = _rows(query, qs, offset, take, kind, out_crs)
+            props, with_geom, rows = _rows(query, qs, offset, take, kind, out_crs, deadline)
             tag = f"{PREFIX}:{layer.id}"
             buf = []
             for row in rows:
@@ -266,14 +280,14 @@ def _gml_stream(req, plans, matched, returned, out_crs_for):
     yield tail.encode()
 
 
-def _json_stream(req, plans, matched, returned, out_crs_for):
+def _json_stream(req, plans, matched, returned, out_crs_for, deadline):
     yield (f'{{"type":"FeatureCollection","numberMatched":{matched},'
            f'"numberReturned":{0 if req.hits else returned},"features":[').encode()
     first = True
     if not req.hits:
         for query, qs, offset, take in plans:
             layer = query.layer
-            props, with_geom, rows = _rows(query, qs, offset, take, "geojson", out_crs_for(layer))
+            props, with_geom, rows = _rows(query, qs, offset, take, "geojson", out_crs_for(layer), deadline)
             buf = []
             for row in rows:
                 properties = {p.name: (v if isinstance(v, (int, float, str, bool)) or v is None else format_value(v))
@@ -296,16 +310,17 @@ def get_feature(request, ows_request, user):
         req = from_xml(ows_request.xml, version)
     else:
         req = from_kvp(ows_request.params, version)
-    plans, matched, returned = _plan(req, user)
+    deadline = DbBudget()
+    plans, matched, returned = _plan(req, user, deadline)
 
     def out_crs_for(layer):
         return req.crs or crslib.default(layer)
 
     if req.json:
-        stream = _json_stream(req, plans, matched, returned, out_crs_for)
+        stream = _json_stream(req, plans, matched, returned, out_crs_for, deadline)
         content_type = "application/json; charset=utf-8"
     else:
-        stream = _gml_stream(req, plans, matched, returned, out_crs_for)
+        stream = _gml_stream(req, plans, matched, returned, out_crs_for, deadline)
         content_type = {"2.0.0": "application/gml+xml; version=3.2", "1.1.0": "text/xml; subtype=gml/3.1.1",
                         "1.0.0": "text/xml; subtype=gml/2.1.2"}[version]
     if req.hits:

@@ -4,15 +4,15 @@ import logging
 
 from django.views.decorators.csrf import csrf_exempt
 
+from . import body, limits
 from . import requests as ogcrequests
-from .auth import basic_user
+from .auth import basic_or_session_user, basic_user
 from .capabilities import get_capabilities
 from .describe import describe_feature_type
 from .exceptions import OWSException, Unauthorized, report_response
 from .getfeature import get_feature
 from .transaction import transaction_op
 from .wms import views as wms_views
-from .xmlsafe import MAX_BYTES
 
 log = logging.getLogger(__name__)
 
@@ -42,26 +42,31 @@ def _parse(request) -> ogcrequests.OWSRequest:
     if request.method == "GET":
         return ogcrequests.from_kvp(request.GET)
     content_type = request.META.get("CONTENT_TYPE", "")
-    try:
-        length = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        length = 0
-    if length > MAX_BYTES:
-        raise OWSException(f"request body larger than {MAX_BYTES} bytes", locator="request", status=413)
     if content_type.startswith("application/x-www-form-urlencoded"):
+        body.check_declared(request, limits.limit("MAX_REQUEST_BYTES"), "a form request")
         return ogcrequests.from_kvp(request.POST)
-    body = request.read(MAX_BYTES + 1)
-    if not body.strip() and request.GET:
+    data = body.read_xml(request)
+    if not data.strip() and request.GET:
         return ogcrequests.from_kvp(request.GET)
-    return ogcrequests.from_xml(body)
+    return ogcrequests.from_xml(data)
+
+
+def _query_version(request) -> str:
+    """The version of the query string, for errors raised before the body is read (2.0.0 if none)."""
+    version = next((v for k, v in request.GET.items() if k.upper() == "VERSION"), "").strip()
+    return version if version in ogcrequests.VERSIONS else "2.0.0"
 
 
 def _dispatch(request, fixed_service: str | None):
-    version = "2.0.0"
+    version = _query_version(request)
     ows_request = None
     try:
         if request.method not in ("GET", "POST"):
             raise OWSException("use GET or POST", code="OperationNotSupported", locator="request", status=405)
+        # Credentials before the body: an anonymous or wrong client never gets its body read or parsed.
+        user = basic_user(request)
+        if user is None:
+            raise Unauthorized()
         ows_request = _parse(request)
         version = ows_request.version
         service = ows_request.service or fixed_service
@@ -76,9 +81,6 @@ def _dispatch(request, fixed_service: str | None):
         if handler is None:
             raise OWSException(f"service {service!r} is not offered here", code="InvalidParameterValue",
                                locator="service")
-        user = basic_user(request)
-        if user is None:
-            raise Unauthorized()
         return handler(request, ows_request, user)
     except OWSException as exc:
         if (exc.status == 400 and ows_request is not None and version != "2.0.0"
@@ -103,8 +105,22 @@ def wfs(request):
 KVP_SERVICES = {"WMS": wms_views.wms}
 
 
+def _form_post(request) -> bool:
+    return request.method == "POST" and request.META.get("CONTENT_TYPE", "").startswith(
+        "application/x-www-form-urlencoded")
+
+
 @csrf_exempt
 def ows(request):
+    if _form_post(request):
+        # SERVICE= of a form POST is in its body: credentials (Basic or, for WMS, a session) and the
+        # size first, so an anonymous or oversized form is never read.
+        try:
+            if basic_or_session_user(request) is None:
+                raise Unauthorized()
+            body.check_declared(request, limits.limit("MAX_REQUEST_BYTES"), "a form request")
+        except OWSException as exc:
+            return report_response(exc, _query_version(request))
     own = KVP_SERVICES.get(wms_views.requested_service(request))
     if own is not None:
         return own(request)

@@ -2,7 +2,6 @@
 Transactions (including the real QGIS 3.22 bodies), auth, and schema validity offline."""
 import json
 import re
-import time
 from xml.etree import ElementTree as ET
 
 import pytest
@@ -285,7 +284,9 @@ def test_bbox_axis_order_by_crs_form(grids, reader):
     assert _count(reader, BBOX=f"{lon0},{lat0},{lon0 + 0.001},{lat0 + 0.001},EPSG:4490") == 1
     assert _count(reader, BBOX=f"{lat0},{lon0},{lat0 + 0.001},{lon0 + 0.001},urn:ogc:def:crs:EPSG::4490") == 1
     assert _count(reader, BBOX=f"{lat0},{lon0},{lat0 + 0.001},{lon0 + 0.001},EPSG:4490") == 0
-    assert _count(reader, BBOX="0,0,1,1,EPSG:9999") == 0 if False else True
+    r = get(reader, SERVICE="WFS", VERSION="2.0.0", REQUEST="GetFeature", TYPENAMES="base_grids", BBOX="0,0,1,1,EPSG:9999")
+    assert r.status_code == 400
+    assert exception_code(r)[0] == "InvalidParameterValue" and xml(r).find(f".//{{{OWS11}}}Exception").get("locator") == "bbox"
 
 
 FES = "http://www.opengis.net/fes/2.0"
@@ -454,9 +455,7 @@ def _refused(user, body, status=200):
     """WFS 1.x Transaction refusals come back as an ExceptionReport with HTTP 200 (QGIS reads it
     only then); 403 for users who may not edit."""
     before = snapshot()
-    t = time.monotonic()
     r = post(user, body)
-    assert time.monotonic() - t < 10
     assert r.status_code == status, content(r)
     code, text = exception_code(r)
     assert snapshot() == before
@@ -529,9 +528,7 @@ BAD_BODIES = {
 @pytest.mark.parametrize("kind", list(BAD_BODIES))
 def test_hostile_bodies_are_refused_quickly(grids, editor, kind):
     before = snapshot()
-    t = time.monotonic()
-    r = post(editor, BAD_BODIES[kind])
-    assert time.monotonic() - t < 5
+    r = post(editor, BAD_BODIES[kind])  # how quickly: bench/, not here
     assert r.status_code in (400, 413)
     assert b"ExceptionReport" in content(r)
     assert b"Traceback" not in content(r)

@@ -8,7 +8,8 @@ from django.views.decorators.csrf import csrf_exempt
 from tiles.raster.pool import RenderTimeout
 
 from ..auth import basic_or_session_user
-from ..exceptions import Unauthorized
+from .. import body, limits
+from ..exceptions import OWSException, Unauthorized
 from .capabilities import get_capabilities
 from .errors import WMSError, missing, report
 from .featureinfo import get_feature_info
@@ -43,11 +44,22 @@ def _user(request):
     return user
 
 
+def _check_size(request):
+    try:
+        body.check_declared(request, limits.limit("MAX_REQUEST_BYTES"), "a form request")
+    except OWSException as exc:
+        raise WMSError(exc.text, "", exc.locator, exc.status) from None
+
+
 @csrf_exempt
 def wms(request):
     try:
         if request.method not in ("GET", "POST"):
             raise WMSError("use GET", "OperationNotSupported", "REQUEST", 405)
+        # Credentials before the body: an anonymous or wrong client's form is never read.
+        user = _user(request)
+        if request.method == "POST":
+            _check_size(request)
         params = _params(request)
         service = params.get("SERVICE", "WMS").strip().upper()
         if service != "WMS":
@@ -59,7 +71,7 @@ def wms(request):
         if handler is None:
             raise WMSError(f"operation {operation[:40]!r} is not supported: GetCapabilities, GetMap, GetFeatureInfo",
                            "OperationNotSupported", "REQUEST")
-        return handler(request, params, _user(request))
+        return handler(request, params, user)
     except WMSError as exc:
         return report(exc)
     except (OperationalError, RenderTimeout):
