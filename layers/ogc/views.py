@@ -7,6 +7,7 @@ from django.views.decorators.csrf import csrf_exempt
 from . import body, limits
 from . import requests as ogcrequests
 from .auth import basic_or_session_user, basic_user
+from .caching import changing_answer
 from .capabilities import get_capabilities
 from .describe import describe_feature_type
 from .exceptions import OWSException, Unauthorized, report_response
@@ -96,6 +97,7 @@ def _dispatch(request, fixed_service: str | None):
 
 
 @csrf_exempt
+@changing_answer
 def wfs(request):
     return _dispatch(request, "WFS")
 
@@ -111,6 +113,7 @@ def _form_post(request) -> bool:
 
 
 @csrf_exempt
+@changing_answer
 def ows(request):
     if _form_post(request):
         # SERVICE= of a form POST is in its body: credentials (Basic or, for WMS, a session) and the

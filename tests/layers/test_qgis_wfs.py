@@ -97,3 +97,24 @@ def test_qgis_reports_an_overlap_refusal_and_nothing_changes(live_server, setup_
     assert "overlaps grid 37081200100101" in errors, errors
     assert "m2 shared, near POINT(" in errors
     assert sorted(Grid.objects.values_list("id", "code", "name", "version")) == before
+
+
+RELOAD_SCRIPT = Path(__file__).parent / "clients" / "qgis_reload.py"
+
+
+def test_qgis_sees_its_own_edit_after_reload_reopen_and_in_a_second_layer(live_server, setup_grids):
+    """QGIS keeps an HTTP cache of GET answers; WFS answers say they may change, so no read after an
+    edit brings the old geometry back."""
+    new_box = (0.03, 0.02, 0.04, 0.025)  # shrunk inside its old square: no sibling overlapped
+    cfg = {"url": f"{live_server.url}/wfs", "username": "qgis_editor", "password": PASSWORD,
+           "new_box": new_box, "new_name": "重绘网格"}
+    out = run_client(RELOAD_SCRIPT, cfg)
+    assert out["valid"] and out["committed"], out
+    want = {"name": "重绘网格", "extent": [round(X0 + new_box[0], 6), round(Y0 + new_box[1], 6),
+                                       round(X0 + new_box[2], 6), round(Y0 + new_box[3], 6)]}
+    grid = Grid.objects.get(code="37081200100102")
+    assert grid.name == want["name"]
+    assert [round(v, 6) for v in grid.geom.extent] == want["extent"]
+    assert out["reloaded"] == want, out
+    assert out["reopened"] == want, out
+    assert out["bystander_editing"] == want, out

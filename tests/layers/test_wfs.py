@@ -549,3 +549,21 @@ def test_transaction_20_refusal_is_http_400_with_ows11_report(grids, editor):
     assert "overlaps grid 37081200100101" in exception_code(r)[1]
     validate(r, OWS11_XSD)
     assert snapshot() == before
+
+
+@pytest.mark.parametrize("path,params", [
+    ("/wfs", {"SERVICE": "WFS", "REQUEST": "GetCapabilities"}),
+    ("/wfs", {"SERVICE": "WFS", "VERSION": "2.0.0", "REQUEST": "DescribeFeatureType", "TYPENAMES": "base_grids"}),
+    ("/wfs", {"SERVICE": "WFS", "VERSION": "2.0.0", "REQUEST": "GetFeature", "TYPENAMES": "base_grids"}),
+    ("/wfs", {"SERVICE": "WFS", "VERSION": "2.0.0", "REQUEST": "GetFeature", "TYPENAMES": "nope"}),
+    ("/ows", {"SERVICE": "WFS", "VERSION": "2.0.0", "REQUEST": "GetFeature", "TYPENAMES": "base_grids"}),
+    ("/wms", {"SERVICE": "WMS", "REQUEST": "GetCapabilities"}),
+    ("/ows", {"SERVICE": "WMS", "REQUEST": "GetCapabilities"}),
+])
+def test_answers_that_can_change_are_not_kept_by_client_caches(grids, reader, path, params):
+    """QGIS caches GET answers: without these headers a reload after an edit showed the old geometry."""
+    r = Client().get(path, params, HTTP_AUTHORIZATION=basic(reader.username))
+    assert r["Cache-Control"] == "no-store", (path, params, r.status_code)
+    assert "Authorization" in r["Vary"]
+    anonymous = Client().get(path, params)
+    assert anonymous.status_code == 401 and anonymous["Cache-Control"] == "no-store"

@@ -9,6 +9,7 @@ from tiles.raster.pool import RenderTimeout
 
 from ..auth import basic_or_session_user
 from .. import body, limits
+from ..caching import changing_answer
 from ..exceptions import OWSException, Unauthorized
 from .capabilities import get_capabilities
 from .errors import WMSError, missing, report
@@ -52,6 +53,7 @@ def _check_size(request):
 
 
 @csrf_exempt
+@changing_answer
 def wms(request):
     try:
         if request.method not in ("GET", "POST"):
