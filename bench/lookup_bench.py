@@ -90,10 +90,10 @@ def ensure_loaded(scale: str, seed: int) -> dict:
 
 def session_cookie() -> str:
     """A logged-in dispatcher session, made directly: what POST /admin/login/ would leave behind."""
+    from django.conf import settings
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
     from django.contrib.auth.models import Group
     from django.contrib.sessions.backends.db import SessionStore
-    from django.conf import settings
 
     from components import roles
 

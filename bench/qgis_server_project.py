@@ -13,8 +13,7 @@ import sys
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from qgis.core import (QgsApplication, QgsCoordinateReferenceSystem, QgsDataSourceUri, QgsProject,  # noqa: E402
-                       QgsRectangle, QgsVectorLayer)
+from qgis.core import QgsApplication, QgsCoordinateReferenceSystem, QgsDataSourceUri, QgsProject, QgsVectorLayer  # noqa: E402
 
 LAYER_NAME = "base_grids"
 PRECISION = 7

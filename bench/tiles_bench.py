@@ -35,8 +35,18 @@ import time
 from pathlib import Path
 from urllib.parse import urlparse
 
-from bench.lookup_bench import (DATA_DIR, RESULTS_DIR, ROOT, _percentile, ensure_database, free_port,
-                                session_cookie, setup_django, start_gunicorn, wait_until_ok)
+from bench.lookup_bench import (
+    DATA_DIR,
+    RESULTS_DIR,
+    ROOT,
+    _percentile,
+    ensure_database,
+    free_port,
+    session_cookie,
+    setup_django,
+    start_gunicorn,
+    wait_until_ok,
+)
 from bench.wfs_bench import stop
 from bench.wrk_load import run_wrk, wrk_version
 
@@ -90,10 +100,10 @@ def prepare(scale: str, seed: int, database_url: str, redis_url: str) -> dict:
         # tipg's views (below) depend on geom_3857: out of the way of any migration that changes it.
         conn.execute("DROP SCHEMA IF EXISTS bench_tipg CASCADE")
     env = setup_django(database_url)
+    from django.db import connection
+
     from bench.lookup_bench import ensure_loaded
     from fixtures.demo_city import load_grids
-
-    from django.db import connection
     from layers.models import Grid
 
     loaded = ensure_loaded(scale, seed)  # components and, on a first load, the grids

@@ -29,19 +29,26 @@ Targets: ours no slower than QGIS Server on each GetFeature case (p50), Transact
 Only 127.0.0.1 is contacted and every loop is bounded."""
 from __future__ import annotations
 
-import base64
 import json
 import math
 import os
 import re
 import secrets
 import subprocess
-import sys
 import time
 from pathlib import Path
 
-from bench.lookup_bench import (DATA_DIR, RESULTS_DIR, ROOT, _percentile, ensure_database, free_port, setup_django,
-                                start_gunicorn, wait_until_ok)
+from bench.lookup_bench import (
+    DATA_DIR,
+    RESULTS_DIR,
+    ROOT,
+    _percentile,
+    ensure_database,
+    free_port,
+    setup_django,
+    start_gunicorn,
+    wait_until_ok,
+)
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:54329/gridcity_bench_wfs"
 QGIS_PYTHON = "/usr/bin/python3"

@@ -27,8 +27,16 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from bench.lookup_bench import RESULTS_DIR, ROOT, free_port, session_cookie, start_gunicorn, wait_until_ok
-from bench.tiles_bench import (DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL, STATE, code_version, load_tile_set, prepare,
-                               render_template, start_nginx)
+from bench.tiles_bench import (
+    DEFAULT_DATABASE_URL,
+    DEFAULT_REDIS_URL,
+    STATE,
+    code_version,
+    load_tile_set,
+    prepare,
+    render_template,
+    start_nginx,
+)
 from bench.wfs_bench import stop
 from bench.wrk_load import run_wrk, wrk_version
 

@@ -3,7 +3,6 @@ from django.urls import re_path
 
 from . import views
 
-
 # Codes are matched loosely here so that a mistyped code gets the card's own 404 page.
 urlpatterns = [
     re_path(r"^c/(?P<code>[^/]+)/qr\.svg$", views.component_qr_svg, name="component-card-qr-svg"),

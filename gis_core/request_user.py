@@ -10,8 +10,8 @@ from importlib import import_module
 
 import redis
 from django.conf import settings
-from django.core.cache import cache
 from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY, get_user_model
+from django.core.cache import cache
 from django.utils.crypto import constant_time_compare
 
 USER_CACHE_SECONDS = 30

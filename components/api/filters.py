@@ -88,7 +88,7 @@ def parse_component_filters(params, body_geometry=None) -> dict:
     if within:
         try:
             geom = parse_geometry(within)
-        except Exception:
+        except Exception:  # noqa: BLE001 - any unreadable text is the client's error, named
             _bad("within", "must be a GeoJSON or WKT polygon")
         if geom.geom_type not in ("Polygon", "MultiPolygon"):
             _bad("within", "must be a Polygon or MultiPolygon")

@@ -14,8 +14,8 @@ from django.db import transaction
 from django.http import FileResponse
 from django.urls import path
 from rest_framework import status
-from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.exceptions import APIException, NotFound, ValidationError
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response

@@ -9,8 +9,8 @@ from gis_core.geometry import flat_geos
 from gis_core.text import bad_character
 
 from .. import visibility
-from ..services.components import NOTE_MAX_LENGTH
 from ..models import Component, ComponentClass, ComponentState, DataSource, Organisation, OwnershipTransfer
+from ..services.components import NOTE_MAX_LENGTH
 from ..validation import to_shapely
 
 
@@ -178,7 +178,7 @@ class ComponentWriteSerializer(serializers.Serializer):
             try:
                 crs = parse_crs(crs_text)
             except CRSError as exc:
-                raise serializers.ValidationError({"crs": str(exc)})
+                raise serializers.ValidationError({"crs": str(exc)}) from None
             geom = data["geom"]
             if crs != 4490:
                 from django.contrib.gis.geos import GEOSGeometry
@@ -186,7 +186,7 @@ class ComponentWriteSerializer(serializers.Serializer):
                 try:
                     shp = to_storage_shape(to_shapely(geom), crs)
                 except CRSError as exc:
-                    raise serializers.ValidationError({"geom": str(exc)})
+                    raise serializers.ValidationError({"geom": str(exc)}) from None
                 geom = GEOSGeometry(memoryview(shp.wkb), srid=4490)
             geom.srid = 4490
             data["geom"] = geom

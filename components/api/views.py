@@ -17,13 +17,28 @@ from ..models import ClassMapping, ComponentClass, ComponentState, Organisation
 from .features import feature_rows, ownership, row_by_code, to_feature
 from .filters import parse_component_filters
 from .permissions import (
-    CanAddPhoto, CanChangeState, CanEdit, CanRead, CanRetire, CanTransfer, IsAdministrator, ReadOrRegister,
+    CanAddPhoto,
+    CanChangeState,
+    CanEdit,
+    CanRead,
+    CanRetire,
+    CanTransfer,
+    IsAdministrator,
+    ReadOrRegister,
     refused_fields,
 )
 from .serializers import (
-    ComponentClassSerializer, ComponentSerializer, ComponentStateSerializer, ComponentWriteSerializer,
-    OrganisationSerializer, OwnershipSerializer, RetireSerializer, StateChangeSerializer, TransferRecordSerializer,
-    TransferSerializer, hide_other_phones,
+    ComponentClassSerializer,
+    ComponentSerializer,
+    ComponentStateSerializer,
+    ComponentWriteSerializer,
+    OrganisationSerializer,
+    OwnershipSerializer,
+    RetireSerializer,
+    StateChangeSerializer,
+    TransferRecordSerializer,
+    TransferSerializer,
+    hide_other_phones,
 )
 
 FILTER_PARAMS = [

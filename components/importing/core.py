@@ -20,7 +20,7 @@ import numpy as np
 import shapely
 from django.conf import settings
 
-from gis_core.crs import parse_crs, to_storage_geometry, CRSError
+from gis_core.crs import CRSError, parse_crs, to_storage_geometry
 
 from .errors import no_paths
 from .nesting import MAX_NESTING, wkb_too_deep, wkt_too_deep
@@ -265,8 +265,8 @@ def _parse_date(value: str):
 
 
 def prepare(source: Source, mapping: dict, result: ImportResult) -> Prepared | None:
-    from components.ids import split_id
     from components.attributes import attribute_errors
+    from components.ids import split_id
     from components.models import ComponentClass, ComponentState, DataSource, Organisation
     from components.validation import code_hierarchy_errors
     from gis_core.geometry import district_bbox

@@ -9,20 +9,23 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from components.api.permissions import CanRead, ReadOrRegister
-from gis_core.errors import ServiceError
 from gis_core.crs import CRSError, parse_crs, storage_point
+from gis_core.errors import ServiceError
 from gis_core.openapi import feature_page, with_errors
 from gis_core.text import finite_float, is_ascii_digits
 
-from ..grids.coverage import coverage_gaps
 from ..grids import services as grid_services
+from ..grids.coverage import coverage_gaps
 from ..grids.lookup import grids_at
 from ..grids.selectors import visible_grids
 from ..models import GridReassignment, GridVersion
 from .serializers import (
-    GridReassignmentSerializer, GridSerializer, GridSummarySerializer, GridVersionSerializer, GridWriteSerializer,
+    GridReassignmentSerializer,
+    GridSerializer,
+    GridSummarySerializer,
+    GridVersionSerializer,
+    GridWriteSerializer,
 )
-
 
 LOCATE_RESPONSE = {"type": "object", "properties": {
     "lon": {"type": "number"}, "lat": {"type": "number"}, "base_grid": {"type": "string", "nullable": True},

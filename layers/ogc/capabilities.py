@@ -37,7 +37,7 @@ def _a(s) -> str:
 def _extent(layer, user):
     try:
         ext = layer.queryset(user).aggregate(e=Extent(layer.geometry_field))["e"]
-    except Exception:  # an extent is informative only
+    except Exception:  # noqa: BLE001 - an extent is informative only
         ext = None
     return ext or (-180.0, -90.0, 180.0, 90.0)
 
@@ -76,7 +76,7 @@ def _keywords(layer):
 
 def caps_20(url, user):
     layers = _visible(user)
-    transactional = any(_editable(l, user) for l in layers)
+    transactional = any(_editable(layer, user) for layer in layers)
     ops = [
         _operation("GetCapabilities", url, _param("AcceptVersions", ["2.0.0", "1.1.0", "1.0.0"])
                    + _param("AcceptFormats", ["text/xml"])),
@@ -96,7 +96,7 @@ def caps_20(url, user):
         _constraint("ImplementsResultPaging", "TRUE"), _constraint("ImplementsStandardJoins", "FALSE"),
         _constraint("ImplementsSpatialJoins", "FALSE"), _constraint("ImplementsTemporalJoins", "FALSE"),
         _constraint("ImplementsFeatureVersioning", "FALSE"), _constraint("ManageStoredQueries", "FALSE"),
-        f'<ows:Constraint name="CountDefault"><ows:NoValues/><ows:DefaultValue>100000</ows:DefaultValue></ows:Constraint>',
+        '<ows:Constraint name="CountDefault"><ows:NoValues/><ows:DefaultValue>100000</ows:DefaultValue></ows:Constraint>',
     ]
     out = ['<?xml version="1.0" encoding="UTF-8"?>\n',
            '<wfs:WFS_Capabilities version="2.0.0" xmlns:wfs="http://www.opengis.net/wfs/2.0" '
@@ -148,7 +148,7 @@ def caps_20(url, user):
 
 def caps_11(url, user):
     layers = _visible(user)
-    transactional = any(_editable(l, user) for l in layers)
+    transactional = any(_editable(layer, user) for layer in layers)
     ops = [
         _operation("GetCapabilities", url, _param10("AcceptVersions", ["1.1.0", "1.0.0", "2.0.0"])),
         _operation("DescribeFeatureType", url, _param10("outputFormat", ["text/xml; subtype=gml/3.1.1"])),
@@ -200,7 +200,7 @@ def caps_11(url, user):
 
 def caps_10(url, user):
     layers = _visible(user)
-    transactional = any(_editable(l, user) for l in layers)
+    transactional = any(_editable(layer, user) for layer in layers)
 
     def dcp():
         return (f'<DCPType><HTTP><Get onlineResource={_a(url + "?")}/></HTTP></DCPType>'

@@ -7,9 +7,9 @@ from django.test import override_settings
 
 from components import roles
 from components.auth import DEMO_ACCOUNTS, DEMO_PASSWORDS
-from gis_core.auth import LoginThrottled
 from components.models import Organisation, UserProfile
 from components.uscc import uscc_error
+from gis_core.auth import LoginThrottled
 from tests.factories import OrganisationFactory, make_user
 
 pytestmark = pytest.mark.django_db

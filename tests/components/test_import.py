@@ -12,9 +12,9 @@ from rest_framework.test import APIClient
 
 from components import roles
 from components.importing import import_file
-from components.models import Component, ComponentEvent, ImportJob, Organisation
+from components.models import Component, ComponentEvent, ImportJob
 from components.signals import components_changed
-from gis_core.crs import wgs84_to_gcj02, gcj02_to_bd09
+from gis_core.crs import gcj02_to_bd09, wgs84_to_gcj02
 from tests.factories import OrganisationFactory, make_user
 
 pytestmark = pytest.mark.django_db
@@ -85,9 +85,10 @@ def test_gpkg_import_then_rerun_is_a_noop_with_history_and_signal(tmp_path, djan
     assert r2.ok and (r2.created, r2.updated, r2.unchanged) == (0, 0, 30)
     assert ComponentEvent.objects.count() == events
     # the counter never falls behind imported IDs
-    from components.services import create_component
-    from components.models import ComponentClass, ComponentState
     from django.contrib.gis.geos import Point
+
+    from components.models import ComponentClass, ComponentState
+    from components.services import create_component
     new = create_component(component_class=ComponentClass.objects.get(code="0118"),
                            state=ComponentState.objects.get(code="intact"), geom=Point(116.9, 35.6, srid=4490))
     assert new.code == "3708120118000031"
@@ -397,6 +398,7 @@ def _upload(name, data):
 @pytest.mark.django_db(transaction=True)
 def test_api_import_through_a_real_celery_worker(tmp_path, settings):
     from celery.contrib.testing.worker import start_worker
+
     from gis_core.celery import app
 
     settings.MEDIA_ROOT = tmp_path

@@ -9,10 +9,10 @@ from django.db import connection
 from django.test import Client
 
 from components import roles
+from components.cluster_cells import REBUILD
 from components.importing import import_file
 from components.models import Component
 from tests.factories import OrganisationFactory, make_user
-from components.cluster_cells import REBUILD
 
 pytestmark = pytest.mark.django_db
 

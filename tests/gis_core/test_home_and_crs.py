@@ -1,7 +1,15 @@
 import numpy as np
 import pytest
 
-from gis_core.crs import CRSError, bd09_to_gcj02, gcj02_to_bd09, gcj02_to_wgs84, parse_crs, to_storage_xy, wgs84_to_gcj02
+from gis_core.crs import (
+    CRSError,
+    bd09_to_gcj02,
+    gcj02_to_bd09,
+    gcj02_to_wgs84,
+    parse_crs,
+    to_storage_xy,
+    wgs84_to_gcj02,
+)
 from tests.factories import make_user
 
 

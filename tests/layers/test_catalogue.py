@@ -6,7 +6,6 @@ import io
 import mapbox_vector_tile
 import mercantile
 import pytest
-from defusedxml import ElementTree as ET
 from django.contrib.gis.geos import Point
 from django.test import Client
 from PIL import Image

@@ -118,7 +118,7 @@ def test_concurrent_overlapping_writers_never_both_commit():
         outcomes = []
         barrier = threading.Barrier(2)
 
-        def writer(code, geom):
+        def writer(code, geom, barrier=barrier, outcomes=outcomes):
             try:
                 barrier.wait()
                 create_grid(code=code, name=code, level=2, parent_code="370812", geom=geom)

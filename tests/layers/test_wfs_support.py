@@ -45,7 +45,6 @@ def make_grids():
 
 
 def schema_or_skip(path: str):
-    import xmlschema
 
     if not SCHEMAS.is_dir():
         pytest.skip(f"official OGC schemas not found at {SCHEMAS} (../shared/reference beside the repo)")

@@ -2,7 +2,6 @@
 official schemas are beside the repo), GetMap in every CRS with 1.3.0 axis order, GetFeatureInfo
 formats, permissions, and a ServiceExceptionReport with the standard's code for each bad request."""
 import io
-import json
 from xml.etree import ElementTree
 
 import pytest

@@ -21,8 +21,9 @@ def disk(settings, tmp_path):
 
 def test_unfiltered_tiles_are_copied_to_disk_and_dropped_by_an_edit(client, lights, disk,  # noqa: F811
                                                                      django_capture_on_commit_callbacks):
-    from components.services import update_component
     from django.contrib.gis.geos import Point
+
+    from components.services import update_component
 
     r = client.get(tile_url())
     path = disk / "all" / "components" / str(Z) / str(TILE.x) / f"{TILE.y}.mvt"

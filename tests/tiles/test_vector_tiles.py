@@ -12,6 +12,7 @@ from django.db import connection
 from django.test import Client
 
 from components import roles
+from components.cluster_cells import REBUILD
 from components.importing import import_file
 from components.models import Component, ComponentClass, ComponentState
 from components.services import retire_component, update_component
@@ -19,7 +20,6 @@ from layers import catalogue
 from tests.factories import ComponentFactory, OrganisationFactory, make_user
 from tests.layers.test_wfs_support import PASSWORD, TARGET_PK, basic, make_grids
 from tiles import cache
-from components.cluster_cells import REBUILD
 
 pytestmark = pytest.mark.django_db
 

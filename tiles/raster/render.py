@@ -24,7 +24,7 @@ from tiles.render import bound_filters, variant
 from tiles.where import index_column, layer_conditions
 
 from . import pool
-from .styles import label_column, scale_for_zoom, style_key
+from .styles import label_column, style_key
 
 TILE = 256
 META = max(1, int(os.environ.get("GRIDCITY_RASTER_META", "4")))

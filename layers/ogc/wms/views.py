@@ -7,8 +7,8 @@ from django.views.decorators.csrf import csrf_exempt
 
 from tiles.raster.pool import RenderTimeout
 
-from ..auth import basic_or_session_user
 from .. import body, limits
+from ..auth import basic_or_session_user
 from ..caching import changing_answer
 from ..exceptions import OWSException, Unauthorized
 from .capabilities import get_capabilities

@@ -15,7 +15,7 @@ class Command(BaseCommand):
         parser.add_argument("--background", action="store_true", help="queue a Celery task instead")
 
     def handle(self, *args, layers, zooms, bbox, background, **options):
-        ids = [s for s in layers.split(",") if s] or [l.id for l in catalogue.layers() if l.tiles is not None]
+        ids = [s for s in layers.split(",") if s] or [layer.id for layer in catalogue.layers() if layer.tiles is not None]
         try:
             lo, _, hi = zooms.partition("-")
             lo, hi = int(lo), int(hi or lo)
