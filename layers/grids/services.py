@@ -9,7 +9,7 @@ from shapely.validation import explain_validity
 from components.validation import to_shapely
 from gis_core.errors import ServiceError
 from gis_core.geometry import district_bbox
-from gis_core.text import bad_character
+from gis_core.text import bad_character, is_ascii_digits
 
 from .assignment import schedule_reassignment
 from .models import Grid, GridLevel, GridVersion
@@ -76,7 +76,7 @@ def check_topology_now():
 
 def _validate(code: str, level: GridLevel, parent_code: str, geom) -> None:
     errors = {}
-    if not code.isdigit() or len(code) != level.code_length:
+    if not is_ascii_digits(code) or len(code) != level.code_length:
         errors["code"] = f"a {level.name} code has {level.code_length} digits"
     elif parent_code and not code.startswith(parent_code):
         errors["code"] = f"must extend the parent's code {parent_code}"
