@@ -74,6 +74,27 @@ def test_png_tilejson_and_auth_never_answer_a_server_error(clients):
     check()
 
 
+def test_every_listed_odd_value_in_every_place(clients):
+    """Deterministic: each listed odd value as the layer, z, x and y of a real tile, and each listed
+    parameter with each listed value; random search alone would rarely hit them all."""
+    base = {"layer": "components", "z": "16", "x": "53877", "y": "26085"}
+    urls = []
+    for place in ("z", "x", "y"):
+        for odd in ODD:
+            parts = {**base, place: odd}
+            urls.append(f"/tiles/{_path(parts['layer'], parts['z'], parts['x'], parts['y'])}.mvt")
+            urls.append(f"/tiles/{_path('components', parts['z'], parts['x'], parts['y'])}.png")
+    for name in LAYERS + ODD:
+        urls += [f"/tiles/{_path(name, base['z'], base['x'], base['y'])}.mvt", f"/tiles/{_path(name)}.json",
+                 f"/tiles/auth/{_path(name)}"]
+    for param in PARAMS:
+        for value in VALUES:
+            urls.append(f"/tiles/{_path('components', base['z'], base['x'], base['y'])}.mvt?{urlencode({param: value})}")
+    for url in urls:
+        for client in clients:
+            _assert_client_error_at_most(client.get(url), url)
+
+
 @pytest.mark.parametrize("url,field", [
     ("/tiles/components/¹/0/0.mvt", "z"), ("/tiles/components/1/²/0.mvt", "x"), ("/tiles/components/1/0/١.mvt", "y"),
     ("/tiles/components/16/0/0.mvt?class=01%0018", "class"), ("/tiles/components/16/0/0.mvt?owner=%00", "owner"),
