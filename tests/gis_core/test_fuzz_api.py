@@ -78,8 +78,9 @@ _swept: set = set()
 
 
 def _sweep_parameters(case, headers):
-    """Once per operation, each query and path parameter in turn set to each HOSTILE value (the rest
-    as generated): the cheap, deterministic part of schemathesis' coverage phase."""
+    """Once per operation, each query and path parameter and each top-level JSON body field in turn set
+    to each HOSTILE value (the rest as generated): the cheap, deterministic part of schemathesis'
+    coverage phase."""
     key = (case.method, case.path)
     if key in _swept:
         return
@@ -97,6 +98,13 @@ def _sweep_parameters(case, headers):
             setattr(case, where, {**original, param["name"]: hostile})
             case.validate_response(case.call(headers=headers), checks=[not_a_server_error])
         setattr(case, where, original)
+    if isinstance(case.body, dict) and case.media_type == "application/json":
+        original = dict(case.body)
+        for name in original:
+            for hostile in HOSTILE + [1e308, -2**63, 2**64, [], {}, None]:
+                case.body = {**original, name: hostile}
+                case.validate_response(case.call(headers=headers), checks=[not_a_server_error])
+        case.body = original
 
 
 @schema.parametrize()
