@@ -69,7 +69,7 @@ def unit_login(db):
     return _basic_login(roles.MAINTENANCE_UNIT)
 
 
-FUZZ = settings(max_examples=MAX_EXAMPLES, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+FUZZ = settings(max_examples=MAX_EXAMPLES, deadline=None, derandomize=True, database=None, suppress_health_check=list(HealthCheck))
 
 
 # Values that broke the API before: empty, NUL, digits int() refuses, not-a-number, too many digits.

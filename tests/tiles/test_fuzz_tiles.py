@@ -43,7 +43,7 @@ def tile_requests(draw):
     elif broken == "layer":
         parts["layer"] = draw(layer)
     return parts, (draw(query) if broken == "query" else [])
-FUZZ = settings(max_examples=60, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+FUZZ = settings(max_examples=60, deadline=None, derandomize=True, database=None, suppress_health_check=list(HealthCheck))
 
 
 def _path(*parts) -> str:
