@@ -28,7 +28,22 @@ segment = st.one_of(st.sampled_from(ODD), st.integers(min_value=-2**70, max_valu
 layer = st.one_of(st.sampled_from(LAYERS), st.text(max_size=20))
 query = st.lists(st.tuples(st.one_of(st.sampled_from(PARAMS), st.text(max_size=6)),
                            st.one_of(st.sampled_from(VALUES), st.text(max_size=12))), max_size=3)
-FUZZ = settings(max_examples=60, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+
+
+@st.composite
+def tile_requests(draw):
+    """A real tile of a real layer with one part (or none) replaced by an odd value: mostly-valid
+    requests reach the code behind the first check."""
+    z = draw(st.integers(0, 18))
+    parts = {"layer": draw(st.sampled_from(["components", "grid_gaps", "components,grid_gaps"])), "z": str(z),
+             "x": str(draw(st.integers(0, 2**z - 1))), "y": str(draw(st.integers(0, 2**z - 1)))}
+    broken = draw(st.sampled_from(["layer", "z", "x", "y", "query", "none"]))
+    if broken in ("z", "x", "y"):
+        parts[broken] = draw(segment)
+    elif broken == "layer":
+        parts["layer"] = draw(layer)
+    return parts, (draw(query) if broken == "query" else [])
+FUZZ = settings(max_examples=60, deadline=None, derandomize=True, database=None, suppress_health_check=list(HealthCheck))
 
 
 def _path(*parts) -> str:
@@ -53,9 +68,10 @@ def _assert_client_error_at_most(response, url):
 
 def test_vector_tiles_never_answer_a_server_error(clients):
     @FUZZ
-    @given(layer=layer, z=segment, x=segment, y=segment, params=query, who=st.sampled_from([0, 1]))
-    def check(layer, z, x, y, params, who):
-        url = f"/tiles/{_path(layer, z, x, y)}.mvt"
+    @given(request=tile_requests(), who=st.sampled_from([0, 1]))
+    def check(request, who):
+        parts, params = request
+        url = f"/tiles/{_path(parts['layer'], parts['z'], parts['x'], parts['y'])}.mvt"
         if params:
             url += "?" + urlencode(params)
         _assert_client_error_at_most(clients[who].get(url), url)
@@ -72,6 +88,27 @@ def test_png_tilejson_and_auth_never_answer_a_server_error(clients):
             _assert_client_error_at_most(clients[who].get(url), url)
 
     check()
+
+
+def test_every_listed_odd_value_in_every_place(clients):
+    """Deterministic: each listed odd value as the layer, z, x and y of a real tile, and each listed
+    parameter with each listed value; random search alone would rarely hit them all."""
+    base = {"layer": "components", "z": "16", "x": "53877", "y": "26085"}
+    urls = []
+    for place in ("z", "x", "y"):
+        for odd in ODD:
+            parts = {**base, place: odd}
+            urls.append(f"/tiles/{_path(parts['layer'], parts['z'], parts['x'], parts['y'])}.mvt")
+            urls.append(f"/tiles/{_path('components', parts['z'], parts['x'], parts['y'])}.png")
+    for name in LAYERS + ODD:
+        urls += [f"/tiles/{_path(name, base['z'], base['x'], base['y'])}.mvt", f"/tiles/{_path(name)}.json",
+                 f"/tiles/auth/{_path(name)}"]
+    for param in PARAMS:
+        for value in VALUES:
+            urls.append(f"/tiles/{_path('components', base['z'], base['x'], base['y'])}.mvt?{urlencode({param: value})}")
+    for url in urls:
+        for client in clients:
+            _assert_client_error_at_most(client.get(url), url)
 
 
 @pytest.mark.parametrize("url,field", [
