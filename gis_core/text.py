@@ -1,5 +1,6 @@
 """Checks on request text that Python's str methods get subtly wrong for our purposes."""
 import math
+import re
 import unicodedata
 
 NUL = "\x00"
@@ -71,3 +72,13 @@ def bad_character(s, multiline: bool = False) -> str | None:
         if unicodedata.category(ch) in ("Cc", "Cf") and not (multiline and ch in _MULTILINE_ALLOWED):
             return f"control or format character U+{ord(ch):04X} is not allowed"
     return None
+
+
+# Characters XML 1.0 cannot carry at all (not even escaped): C0 controls but tab/LF/CR, surrogates, FFFE/FFFF.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_safe(s: str) -> str:
+    """Text for an XML document that may echo a client's value: what XML cannot hold is written as
+    \\xNN (or \\uNNNN), so an exception report stays well-formed and still shows what was sent."""
+    return _NOT_XML.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100 else f"\\u{ord(m.group()):04x}", s)

@@ -7,6 +7,7 @@ from django.http import HttpResponse
 
 from gis_core.auth import add_auth_headers
 from gis_core.errors import ClientError
+from gis_core.text import xml_safe
 
 
 class OWSException(ClientError):
@@ -29,8 +30,8 @@ class Unauthorized(OWSException):
 
 
 def report_xml(exc: OWSException, version: str) -> str:
-    loc = f" locator={quoteattr(exc.locator)}" if exc.locator else ""
-    text = escape(exc.text)
+    loc = f" locator={quoteattr(xml_safe(exc.locator))}" if exc.locator else ""
+    text = escape(xml_safe(exc.text))
     if version == "1.0.0":
         return ('<?xml version="1.0" encoding="UTF-8"?>\n'
                 '<ServiceExceptionReport version="1.2.0" xmlns="http://www.opengis.net/ogc">'

@@ -8,6 +8,7 @@ from django.http import HttpResponse
 
 from gis_core.auth import add_auth_headers
 from gis_core.errors import ClientError
+from gis_core.text import xml_safe
 
 OGC_NS = "http://www.opengis.net/ogc"
 SCHEMA = "http://schemas.opengis.net/wms/1.3.0/exceptions_1_3_0.xsd"
@@ -27,13 +28,13 @@ def missing(name: str) -> WMSError:
 
 
 def report(exc: WMSError) -> HttpResponse:
-    code = f" code={quoteattr(exc.code)}" if exc.code else ""
-    locator = f" locator={quoteattr(exc.locator)}" if exc.locator else ""
+    code = f" code={quoteattr(xml_safe(exc.code))}" if exc.code else ""
+    locator = f" locator={quoteattr(xml_safe(exc.locator))}" if exc.locator else ""
     body = ('<?xml version="1.0" encoding="UTF-8"?>\n'
             f'<ServiceExceptionReport version="1.3.0" xmlns="{OGC_NS}" '
             'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
             f'xsi:schemaLocation="{OGC_NS} {SCHEMA}">'
-            f'<ServiceException{code}{locator}>{escape(exc.text)}</ServiceException>'
+            f'<ServiceException{code}{locator}>{escape(xml_safe(exc.text))}</ServiceException>'
             '</ServiceExceptionReport>')
     response = HttpResponse(body, status=exc.status, content_type="text/xml; charset=utf-8")
     return add_auth_headers(response, exc.retry_after)
