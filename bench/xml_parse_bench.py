@@ -13,8 +13,9 @@ def _plain(data: bytes):
 
 
 def main():
-    import django
     import os
+
+    import django
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gis_core.settings")
     django.setup()

@@ -11,8 +11,8 @@ from django.utils import timezone
 
 from . import crs as crslib
 from . import geometry, limits
-from .deadline import DbBudget
 from .common import NS, PREFIX, format_value, gml_ns, layer_for, layers_for
+from .deadline import DbBudget
 from .exceptions import OWSException
 from .filters import GEOMETRY_NAME, FilterBuilder, parse_feature_id, resolve_name
 from .xmlsafe import children, local, parse, text

@@ -11,9 +11,11 @@ SCHEMA = "http://schemas.opengis.net/wms/1.3.0/exceptions_1_3_0.xsd"
 
 
 class WMSError(Exception):
-    def __init__(self, text: str, code: str = "InvalidParameterValue", locator: str = "", status: int = 400):
+    def __init__(self, text: str, code: str = "InvalidParameterValue", locator: str = "", status: int = 400,
+                 retry_after: int | None = None):
         super().__init__(text)
         self.text, self.code, self.locator, self.status = text, code, locator, status
+        self.retry_after = retry_after  # seconds, sent as Retry-After (429, 503)
 
 
 def missing(name: str) -> WMSError:
@@ -32,4 +34,6 @@ def report(exc: WMSError) -> HttpResponse:
     response = HttpResponse(body, status=exc.status, content_type="text/xml; charset=utf-8")
     if exc.status == 401:
         response["WWW-Authenticate"] = 'Basic realm="gridcity", charset="UTF-8"'
+    if exc.retry_after is not None:
+        response["Retry-After"] = str(exc.retry_after)
     return response
