@@ -391,3 +391,19 @@ def test_a_wms_client_over_its_budget_gets_a_service_exception_with_retry_after(
                               "HEIGHT": "64", "FORMAT": "image/png"}, HTTP_AUTHORIZATION=basic(reader.username))
     assert r.status_code == 429 and r["Retry-After"]
     assert report(r)[1] == "REQUEST"
+
+
+@pytest.mark.parametrize("bbox", ["nan,0,1,1", "0,0,inf,1", "0,-inf,1,1,EPSG:4490"])
+def test_non_finite_bbox_numbers_are_refused(grids, reader, bbox):
+    r = Client().get("/wfs", {"SERVICE": "WFS", "VERSION": "2.0.0", "REQUEST": "GetFeature", "TYPENAMES": "base_grids",
+                              "BBOX": bbox}, HTTP_AUTHORIZATION=basic(reader.username))
+    assert r.status_code == 400 and report(r)[1] == "bbox"
+
+
+def test_non_finite_gml_coordinates_are_refused(grids, reader):
+    f = (f'<fes:Filter xmlns:fes="{FES}" xmlns:gml="http://www.opengis.net/gml/3.2"><fes:Intersects>'
+         '<fes:ValueReference>geometry</fes:ValueReference><gml:Point srsName="EPSG:4490"><gml:pos>nan 35.5</gml:pos>'
+         '</gml:Point></fes:Intersects></fes:Filter>')
+    r = Client().get("/wfs", {"SERVICE": "WFS", "VERSION": "2.0.0", "REQUEST": "GetFeature", "TYPENAMES": "base_grids",
+                              "FILTER": f}, HTTP_AUTHORIZATION=basic(reader.username))
+    assert r.status_code == 400 and report(r)[1] == "Intersects"
