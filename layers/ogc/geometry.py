@@ -1,6 +1,7 @@
 """GML in (Transactions, filters) through PostGIS ST_GeomFromGML, after fixing the axis order that
 the srsName form requires; envelopes; SQL expressions for GML/GeoJSON out."""
 import copy
+import math
 from xml.etree import ElementTree as ET
 
 from django.contrib.gis.geos import GEOSGeometry, Polygon
@@ -58,9 +59,12 @@ def gml_to_geos(elem, default_crs: crslib.Crs, target_srid: int, multi: bool = F
 
 def _numbers(s: str, locator) -> list[float]:
     try:
-        return [float(v) for v in s.replace(",", " ").split()]
+        numbers = [float(v) for v in s.replace(",", " ").split()]
     except ValueError:
         raise OWSException("coordinates must be numbers", locator=locator) from None
+    if not all(math.isfinite(v) for v in numbers):  # float() reads nan and inf
+        raise OWSException("coordinates must be finite numbers", locator=locator)
+    return numbers
 
 
 def envelope(elem, default_crs, target_srid, locator="BBOX"):

@@ -2,6 +2,7 @@
 streamed. Rows come out as tuples (values_list), never as model instances; always ordered by the
 primary key so pages are stable."""
 import json
+import math
 from dataclasses import dataclass, field
 from xml.sax.saxutils import escape
 
@@ -143,6 +144,8 @@ def _bbox(layer, value: str, default_crs):
         nums = [float(p) for p in parts[:4]]
     except ValueError:
         raise OWSException("BBOX coordinates must be numbers", locator="bbox") from None
+    if not all(math.isfinite(n) for n in nums):
+        raise OWSException("BBOX coordinates must be finite numbers", locator="bbox")
     crs = crslib.parse(parts[4], locator="bbox") if len(parts) == 5 else default_crs
     poly = geometry.bbox_polygon(nums, crs, layer.srid)
     return Q(**{f"{layer.geometry_field}__intersects": poly})

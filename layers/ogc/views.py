@@ -4,6 +4,8 @@ import logging
 
 from django.views.decorators.csrf import csrf_exempt
 
+from gis_core import budget
+
 from . import body, limits
 from . import requests as ogcrequests
 from .auth import basic_or_session_user, basic_user
@@ -17,6 +19,8 @@ from .wms import views as wms_views
 
 log = logging.getLogger(__name__)
 
+# Operations that run queries of the client's choosing: a per-client budget of them at once.
+EXPENSIVE = ("getfeature", "transaction")
 WFS_OPERATIONS = {
     "getcapabilities": get_capabilities,
     "describefeaturetype": describe_feature_type,
@@ -33,7 +37,13 @@ def wfs_service(request, ows_request, user):
     if handler is None:
         raise OWSException(f"operation {ows_request.operation!r} is not supported", code="OperationNotSupported",
                            locator="request")
-    return handler(request, ows_request, user)
+    if op not in EXPENSIVE:
+        return handler(request, ows_request, user)
+    try:
+        return budget.run(budget.client_key(request, user), lambda: handler(request, ows_request, user))
+    except budget.OverBudget as exc:
+        raise OWSException(exc.text, code="NoApplicableCode", locator="request", status=429,
+                           retry_after=exc.retry_after) from None
 
 
 SERVICES = {"WFS": wfs_service}

@@ -336,3 +336,74 @@ def test_a_long_geometry_within_the_token_limit_still_parses():
     coords = " ".join(f"{i % 90}.123456 {i % 180}.654321" for i in range(30_000))  # ~700 KB posList
     root = xmlsafe.parse(f"<posList>{coords}</posList>".encode())
     assert len(root.text) == len(coords)
+
+
+# ---------------------------------------------------------------- per-client budget (real Redis)
+@pytest.fixture
+def budget_of(settings):
+    from gis_core import budget
+
+    settings.GRIDCITY_OGC_CONCURRENT_PER_CLIENT = 2
+    taken = []
+
+    def hold(user, n):
+        taken.extend(budget.acquire(budget.client_key(None, user)) for _ in range(n))
+
+    yield hold
+    for slot in taken:
+        slot.release()
+
+
+def test_a_client_over_its_budget_gets_429_with_retry_after(grids, reader, editor, budget_of):
+    from gis_core import budget
+
+    budget_of(reader, 2)
+    r = post(reader, _getfeature())
+    assert r.status_code == 429 and int(r["Retry-After"]) > 0
+    code, locator, text = report(r)
+    assert locator == "request" and "at once" in text
+    # other clients, and cheap operations of the same client, are not held back
+    assert post(editor, _getfeature()).status_code == 200
+    caps = Client().get("/wfs", {"SERVICE": "WFS", "REQUEST": "GetCapabilities"},
+                        HTTP_AUTHORIZATION=basic(reader.username))
+    assert caps.status_code == 200
+    assert budget.running(budget.client_key(None, reader)) == 2
+
+
+def test_a_streamed_answer_gives_its_slot_back_when_sent(grids, reader, budget_of):
+    from gis_core import budget
+
+    client = budget.client_key(None, reader)
+    budget_of(reader, 1)
+    r = Client().get("/wfs", {"SERVICE": "WFS", "VERSION": "2.0.0", "REQUEST": "GetFeature", "TYPENAMES": "base_grids"},
+                     HTTP_AUTHORIZATION=basic(reader.username))
+    assert r.streaming and budget.running(client) == 2
+    assert b"".join(r.streaming_content).count(b"<wfs:member>") == 3
+    assert budget.running(client) == 1
+    r = post(reader, _getfeature(queries=11))  # a refused request gives its slot back too
+    assert r.status_code == 400 and budget.running(client) == 1
+
+
+def test_a_wms_client_over_its_budget_gets_a_service_exception_with_retry_after(grids, reader, budget_of):
+    budget_of(reader, 2)
+    r = Client().get("/wms", {"SERVICE": "WMS", "VERSION": "1.3.0", "REQUEST": "GetMap", "LAYERS": "base_grids",
+                              "STYLES": "", "CRS": "CRS:84", "BBOX": "116.8,35.5,116.9,35.6", "WIDTH": "64",
+                              "HEIGHT": "64", "FORMAT": "image/png"}, HTTP_AUTHORIZATION=basic(reader.username))
+    assert r.status_code == 429 and r["Retry-After"]
+    assert report(r)[1] == "REQUEST"
+
+
+@pytest.mark.parametrize("bbox", ["nan,0,1,1", "0,0,inf,1", "0,-inf,1,1,EPSG:4490"])
+def test_non_finite_bbox_numbers_are_refused(grids, reader, bbox):
+    r = Client().get("/wfs", {"SERVICE": "WFS", "VERSION": "2.0.0", "REQUEST": "GetFeature", "TYPENAMES": "base_grids",
+                              "BBOX": bbox}, HTTP_AUTHORIZATION=basic(reader.username))
+    assert r.status_code == 400 and report(r)[1] == "bbox"
+
+
+def test_non_finite_gml_coordinates_are_refused(grids, reader):
+    f = (f'<fes:Filter xmlns:fes="{FES}" xmlns:gml="http://www.opengis.net/gml/3.2"><fes:Intersects>'
+         '<fes:ValueReference>geometry</fes:ValueReference><gml:Point srsName="EPSG:4490"><gml:pos>nan 35.5</gml:pos>'
+         '</gml:Point></fes:Intersects></fes:Filter>')
+    r = Client().get("/wfs", {"SERVICE": "WFS", "VERSION": "2.0.0", "REQUEST": "GetFeature", "TYPENAMES": "base_grids",
+                              "FILTER": f}, HTTP_AUTHORIZATION=basic(reader.username))
+    assert r.status_code == 400 and report(r)[1] == "Intersects"

@@ -13,7 +13,17 @@ from layers.models import Grid, GridVersion
 from layers.ogc import auth as ogc_auth
 from tests.factories import make_user
 
-from .test_wfs_support import PASSWORD, SCHEMAS, TARGET_PK, TRAFFIC, X0, Y0, basic, make_grids, schema_or_skip
+from .test_wfs_support import (
+    PASSWORD,
+    SCHEMAS,
+    TARGET_PK,
+    TRAFFIC,
+    X0,
+    Y0,
+    basic,
+    make_grids,
+    official_schema,
+)
 
 pytestmark = pytest.mark.django_db
 WFS20 = "http://www.opengis.net/wfs/2.0"
@@ -73,7 +83,7 @@ def snapshot():
 
 def validate(response_or_bytes, schema_path):
     data = response_or_bytes if isinstance(response_or_bytes, bytes) else content(response_or_bytes)
-    schema = schema_or_skip(schema_path)
+    schema = official_schema(schema_path)
     schema.validate(data.decode("utf-8") if isinstance(data, bytes) else data)
 
 
@@ -221,7 +231,7 @@ def _validate_features(response, version, user):
 
     from .test_wfs_support import _uri_mapper
 
-    schema_or_skip(WFS20_XSD if version == "2.0.0" else WFS11_XSD)
+    official_schema(WFS20_XSD if version == "2.0.0" else WFS11_XSD)
     dft = content(get(user, SERVICE="WFS", VERSION=version, REQUEST="DescribeFeatureType", TYPENAME="base_grids"))
     wfs_xsd = WFS20_XSD if version == "2.0.0" else WFS11_XSD
     wfs_ns = WFS20 if version == "2.0.0" else WFS
@@ -343,7 +353,7 @@ def test_exception_reports_validate(grids, reader):
 def _traffic(name):
     path = TRAFFIC / name
     if not path.exists():
-        pytest.skip(f"QGIS traffic fixtures not found at {TRAFFIC}")
+        pytest.fail(f"QGIS traffic fixtures not found at {TRAFFIC}: set GRIDCITY_REFERENCE to the reference folder")
     return path.read_bytes()
 
 

@@ -1,6 +1,8 @@
 """Shared fixtures and helpers for the WFS tests: a small grid hierarchy, users, Basic auth,
-and the official OGC schemas resolved offline."""
+and the official OGC schemas resolved offline (GRIDCITY_REFERENCE, default ../shared/reference
+beside the repo). Missing schemas fail the tests that need them: a skip would hide a broken set-up."""
 import base64
+import os
 from pathlib import Path
 
 import pytest
@@ -8,7 +10,7 @@ from django.contrib.gis.geos import Polygon
 from django.db import connection
 
 X0, Y0 = 116.80, 35.52
-REFERENCE = Path(__file__).resolve().parents[3] / "shared" / "reference"
+REFERENCE = Path(os.environ.get("GRIDCITY_REFERENCE") or Path(__file__).resolve().parents[3] / "shared" / "reference")
 SCHEMAS = REFERENCE / "ogc-schemas"
 TRAFFIC = REFERENCE / "qgis-traffic"
 PASSWORD = "wfs-pass-123"
@@ -44,10 +46,10 @@ def make_grids():
     return grids
 
 
-def schema_or_skip(path: str):
-
-    if not SCHEMAS.is_dir():
-        pytest.skip(f"official OGC schemas not found at {SCHEMAS} (../shared/reference beside the repo)")
+def official_schema(path):
+    if not Path(path).is_file():
+        pytest.fail(f"official OGC schema not found at {path}: set GRIDCITY_REFERENCE to the reference folder "
+                    "(default ../shared/reference beside the repo)")
     return _schema(str(path))
 
 
@@ -56,7 +58,9 @@ _cache = {}
 
 def _uri_mapper(uri: str) -> str:
     """The official schema URLs (and the few dangling relative paths) -> the copies on disk."""
-    w20, w11 = SCHEMAS / "wfs20" / "xsd", SCHEMAS / "wfs11" / "xsd"
+    w20, w11, wms = SCHEMAS / "wfs20" / "xsd", SCHEMAS / "wfs11" / "xsd", SCHEMAS / "wms130" / "xsd"
+    if uri.startswith("http://schemas.opengis.net/wms/1.3.0/"):
+        return str(wms / "ogc/wms/1.3.0" / uri.rsplit("/", 1)[1])
     exact = {
         "http://schemas.opengis.net/gml/3.2.1/gml.xsd": w20 / "opengis/gml/3.2.1/gml-3.2.1.xsd",
         "http://schemas.opengis.net/ows/1.1.0/owsAll.xsd": w20 / "opengis/ows/1.1/ows-1.1.0.xsd",

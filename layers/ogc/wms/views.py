@@ -5,6 +5,7 @@ import logging
 from django.db import OperationalError
 from django.views.decorators.csrf import csrf_exempt
 
+from gis_core import budget
 from tiles.raster.pool import RenderTimeout
 
 from .. import body, limits
@@ -18,6 +19,8 @@ from .getmap import get_map
 
 log = logging.getLogger(__name__)
 
+# Operations that render or query: a per-client budget of them at once (gis_core.budget).
+EXPENSIVE = ("getmap", "getfeatureinfo")
 OPERATIONS = {"getcapabilities": get_capabilities, "getmap": get_map, "getfeatureinfo": get_feature_info}
 
 
@@ -73,12 +76,18 @@ def wms(request):
         if handler is None:
             raise WMSError(f"operation {operation[:40]!r} is not supported: GetCapabilities, GetMap, GetFeatureInfo",
                            "OperationNotSupported", "REQUEST")
-        return handler(request, params, user)
+        if operation.lower() not in EXPENSIVE:
+            return handler(request, params, user)
+        try:
+            return budget.run(budget.client_key(request, user), lambda: handler(request, params, user))
+        except budget.OverBudget as exc:
+            raise WMSError(exc.text, "", "REQUEST", 429, retry_after=exc.retry_after) from None
     except WMSError as exc:
         return report(exc)
     except (OperationalError, RenderTimeout):
         log.exception("WMS request took too long")
-        return report(WMSError("the map took too long or the database is unavailable; try again", "", "", 503))
+        return report(WMSError("the map took too long or the database is unavailable; try again", "", "", 503,
+                               retry_after=10))
     except Exception:
         log.exception("WMS request failed")
         return report(WMSError("internal error; the request was not carried out", "", "", 500))
