@@ -56,10 +56,10 @@ class LoginThrottled(LoginRefused):
 
 
 def add_auth_headers(response, retry_after: int | None = None, challenge: bool = True):
-    """The headers a refused login needs: the Basic challenge on 401, Retry-After on 429."""
+    """The headers a refusal needs: the Basic challenge on 401, Retry-After on 429 and 503."""
     if response.status_code == 401 and challenge:
         response["WWW-Authenticate"] = WWW_AUTHENTICATE
-    if response.status_code == 429 and retry_after:
+    if response.status_code in (429, 503) and retry_after:
         response["Retry-After"] = str(retry_after)
     return response
 

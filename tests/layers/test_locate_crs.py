@@ -12,6 +12,12 @@ from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture(autouse=True)
+def _district_around_the_published_pairs(settings):
+    """The published reference points are in Beijing: the district is put around them for these tests."""
+    settings.GRIDCITY_DISTRICT_BBOX = (115.5, 39.0, 117.5, 41.0)
+
 # eviltransform's Beijing pair: WGS-84 (116.377817, 39.911954) is GCJ-02 (116.38404722455657, 39.91334545536069).
 WGS = (116.377817, 39.911954)
 GCJ = (116.38404722455657, 39.91334545536069)

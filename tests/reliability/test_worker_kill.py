@@ -101,7 +101,7 @@ def broker():
 def test_import_jobs_end_exactly_once_when_the_worker_is_killed_mid_job(broker, tmp_path, monkeypatch):
     owner = OrganisationFactory()
     monkeypatch.setenv("CELERY_BROKER_URL", broker.url)  # Celery lets the environment win over broker=
-    sender = Celery(broker=broker.url)
+    sender = Celery(broker=broker.url, set_as_current=False)  # the suite's own app stays the current one
     worker = Worker(broker.url, tmp_path / "worker.log")
     worker.start()
     shuffle = random.Random(8)
