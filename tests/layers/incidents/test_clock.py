@@ -2,6 +2,7 @@
 Council calendar as packaged by chinesecalendar (National Day 2025: Oct 1-8 off, Sun Sep 28 and
 Sat Oct 11 worked; Spring Festival 2026: Feb 15-23 off, Sat Feb 14 and Sat Feb 28 worked)."""
 from datetime import date, datetime, time, timedelta, timezone
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -307,3 +308,17 @@ def test_working_days_end_at_a_close_on_a_working_day(start, count):
     assert due.time() == time(17, 30)
     assert is_working_day(due.date())
     assert deadline(start, days(count + 1)) > due
+
+
+def test_decimal_amounts_from_the_limits_table():
+    assert deadline(at(2025, 9, 24, 9), Limit(Decimal("1.5"), Unit.WORKING_HOURS)) == at(2025, 9, 24, 10, 30)
+
+
+class _NeverWorking(WorkingCalendar):
+    def day(self, day):
+        return CalendarDay(working=False, known=True)
+
+
+def test_a_calendar_without_working_days_is_refused_not_looped_on():
+    with pytest.raises(ValueError):
+        deadline(at(2025, 9, 24, 9), hours(1), calendar=_NeverWorking())
