@@ -220,7 +220,7 @@ def act(user, case: Case, action: str, note: str = "", organisation: Organisatio
     from the case's state (409, naming the allowed next actions), or not for the user's role (403)."""
     if action not in workflow.ACTIONS:
         raise ServiceError({"action": f"unknown action {action!r}: one of {', '.join(workflow.ACTIONS)}"})
-    case = Case.objects.select_for_update().select_related("component__maintainer", "component__owner",
+    case = Case.objects.select_for_update(of=("self",)).select_related("component__maintainer", "component__owner",
                                                            "case_class").get(pk=case.pk)
     step = workflow.transition(case.state, action)
     if step is None:
