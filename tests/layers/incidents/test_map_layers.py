@@ -94,3 +94,13 @@ def test_wfs_reads_it_and_refuses_writes(case, dispatcher):
     refused = c.post("/wfs", insert, content_type="text/xml")
     assert 400 <= refused.status_code < 500
     assert Case.objects.count() == 1
+
+
+def test_png_tile_draws_it(case, dispatcher):
+    import io
+
+    from PIL import Image
+
+    r = as_user(dispatcher).get(f"/tiles/{LAYER}/{Z}/{TILE.x}/{TILE.y}.png")
+    assert r.status_code == 200 and r["Content-Type"] == "image/png"
+    assert Image.open(io.BytesIO(r.content)).convert("RGBA").getchannel("A").getextrema()[1] > 0
