@@ -3,7 +3,7 @@ import datetime as dt
 
 from django.db.models import Q
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
@@ -129,6 +129,54 @@ def _detail(case: Case, user) -> dict:
     return feature
 
 
+class OrganisationRefSerializer(serializers.Serializer):
+    uscc = serializers.CharField()
+    name = serializers.CharField()
+
+
+class CaseEventSerializer(serializers.Serializer):
+    at = serializers.DateTimeField()
+    actor = serializers.CharField(allow_null=True)
+    action = serializers.CharField()
+    from_state = serializers.CharField(allow_blank=True)
+    to_state = serializers.CharField()
+    note = serializers.CharField(allow_blank=True)
+    organisation = OrganisationRefSerializer(allow_null=True)
+
+
+class CasePropertiesSerializer(serializers.Serializer):
+    """Documentation of the answer (built by case_properties / _detail)."""
+
+    number = serializers.CharField()
+    state = serializers.ChoiceField(choices=list(workflow.STATES))
+    state_code = serializers.IntegerField()
+    state_name = serializers.CharField()
+    class_code = serializers.CharField()
+    class_name = serializers.CharField()
+    source = serializers.ChoiceField(choices=Source.values)
+    severity = serializers.ChoiceField(choices=Severity.values)
+    description = serializers.CharField(allow_blank=True)
+    component_code = serializers.CharField(allow_null=True)
+    grid_code = serializers.CharField(allow_blank=True)
+    community_code = serializers.CharField(allow_blank=True)
+    street_code = serializers.CharField(allow_blank=True)
+    assigned_org = OrganisationRefSerializer(allow_null=True)
+    due_at = serializers.DateTimeField(allow_null=True)
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+    next_actions = serializers.ListField(child=serializers.CharField(), help_text="what this user may do next")
+    events = CaseEventSerializer(many=True, required=False, help_text="the timeline (detail answers only)")
+
+
+class CaseSerializer(serializers.Serializer):
+    """A case as a GeoJSON Feature (id = the case number)."""
+
+    type = serializers.ChoiceField(choices=["Feature"])
+    id = serializers.CharField()
+    geometry = serializers.JSONField(help_text="GeoJSON Point, EPSG:4490 lon/lat")
+    properties = CasePropertiesSerializer()
+
+
 class ReportSerializer(serializers.Serializer):
     class_code = serializers.CharField(max_length=12)
     point = serializers.ListField(child=serializers.FloatField(), min_length=2, max_length=2,
@@ -156,7 +204,7 @@ class CaseList(APIView):
         return paginator.get_paginated_response({"features": [to_feature(c, request.user) for c in page]})
 
     @extend_schema(request=ReportSerializer, responses=with_errors(
-        {201: OpenApiResponse(OpenApiTypes.OBJECT, description="the case, as a GeoJSON Feature")}, forbidden=True))
+        {201: CaseSerializer}, forbidden=True))
     def post(self, request):
         body = ReportSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -176,15 +224,14 @@ def _visible(user, number: str) -> Case:
 
 
 class CaseDetail(APIView):
-    @extend_schema(responses=with_errors({200: OpenApiResponse(OpenApiTypes.OBJECT, description="the case with its "
-                                                               "event timeline")}, bad_request=False, not_found=True))
+    @extend_schema(responses=with_errors({200: CaseSerializer}, bad_request=False, not_found=True))
     def get(self, request, number):
         return Response(_detail(_visible(request.user, number), request.user))
 
 
 class CaseAction(APIView):
     @extend_schema(request=ActionSerializer, responses=with_errors(
-        {200: OpenApiResponse(OpenApiTypes.OBJECT, description="the case after the step"), 409: CONFLICT},
+        {200: CaseSerializer, 409: CONFLICT},
         forbidden=True, not_found=True))
     def post(self, request, number, action):
         case = _visible(request.user, number)

@@ -124,3 +124,23 @@ def test_list_filters(streetlight, unit, dispatcher):
 
 def test_anonymous_requests_are_refused(streetlight):
     assert Client().get("/api/incidents/").status_code in (401, 403)
+
+
+def test_the_openapi_document_describes_the_case_answers(client):
+    import json
+
+    doc = json.loads(client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").content)
+    page = doc["paths"]["/api/incidents/"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+    page = doc["components"]["schemas"][page["$ref"].rsplit("/", 1)[-1]]
+    assert page["properties"]["features"]["items"]["$ref"] == "#/components/schemas/Case"
+    assert "properties" in doc["components"]["schemas"]["Case"]
+    action = doc["paths"]["/api/incidents/{number}/actions/{action}/"]["post"]["responses"]
+    assert {"200", "400", "403", "404", "409"} <= set(action)
+
+
+def test_a_role_that_may_not_report_is_403(streetlight):
+    from components import roles
+    from tests.factories import make_user
+
+    r = report(make_user("case_gis_editor", roles.GIS_EDITOR))
+    assert r.status_code == 403 and not Case.objects.exists()
