@@ -186,6 +186,8 @@ class ReportSerializer(serializers.Serializer):
     component_code = serializers.CharField(max_length=17, required=False, allow_null=True)
     source = serializers.ChoiceField(choices=Source.values, required=False)
     severity = serializers.ChoiceField(choices=Severity.values, default=Severity.NORMAL)
+    client_token = serializers.CharField(max_length=64, required=False, allow_blank=True,
+                                         help_text="repeat a report with the same token: one case (200 the second time)")
 
 
 class ActionSerializer(serializers.Serializer):
@@ -204,7 +206,7 @@ class CaseList(APIView):
         return paginator.get_paginated_response({"features": [to_feature(c, request.user) for c in page]})
 
     @extend_schema(request=ReportSerializer, responses=with_errors(
-        {201: CaseSerializer}, forbidden=True))
+        {201: CaseSerializer, 200: CaseSerializer}, forbidden=True))
     def post(self, request):
         body = ReportSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -213,7 +215,7 @@ class CaseList(APIView):
         except services.ServiceError as exc:
             return _refused(exc)
         return Response(_detail(selectors.case_with_events(request.user, case.number) or case, request.user),
-                        status=201)
+                        status=200 if case.repeated else 201)
 
 
 def _visible(user, number: str) -> Case:

@@ -98,6 +98,8 @@ class Case(models.Model):
     reporter = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                  related_name="+")
     due_at = models.DateTimeField(null=True, blank=True, help_text="deadline of the current stage (the clock)")
+    # A repeated report (a phone retrying after a lost answer) carries the same token: one case.
+    client_token = models.CharField(max_length=64, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -110,6 +112,8 @@ class Case(models.Model):
         ]
         constraints = [
             models.CheckConstraint(condition=Q(number__regex=r"^[0-9]{14}$"), name="case_number_digits"),
+            models.UniqueConstraint(fields=["reporter", "client_token"], condition=~Q(client_token=""),
+                                    name="case_client_token_unique"),
             models.CheckConstraint(condition=Q(geom__isvalid=True), name="case_geom_valid"),
             models.CheckConstraint(condition=Q(state__in=[s for s, _ in STATE_CHOICES]), name="case_state_known"),
             models.CheckConstraint(condition=Q(source__in=Source.values), name="case_source_known"),

@@ -3,7 +3,7 @@ checks the acting user's role against the workflow table (workflow.TRANSITIONS),
 row and the state change in one transaction, and announces the change after commit."""
 from django.conf import settings
 from django.contrib.gis.geos import Point
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from components import roles
@@ -152,13 +152,21 @@ def _event(case: Case, user, action: str, from_state: str, note: str = "", organ
 
 @transaction.atomic
 def report_case(user, class_code: str, point, crs="EPSG:4490", description: str = "", component_code=None,
-                source: str | None = None, severity: str = Severity.NORMAL) -> Case:
+                source: str | None = None, severity: str = Severity.NORMAL, client_token: str | None = None) -> Case:
     """A new case in 待受理. `point` is (x, y) in `crs` (any CRS gis_core.crs accepts, GCJ-02 and BD-09
     included). A class about an asset snaps to the nearest live component of its component class within
-    the snap radius (or takes `component_code`); base grid, community and street codes are fixed now."""
+    the snap radius (or takes `component_code`); base grid, community and street codes are fixed now.
+    A report repeating the same user's `client_token` returns the case made the first time, marked
+    `repeated`, and writes nothing."""
     held = roles.roles_of(user)
     if _acting(user) is not None and not held & REPORTERS:
         raise RoleRefused({"role": "your role may not report cases"})
+    token = _token(client_token) if _acting(user) is not None else ""
+    if token:
+        earlier = Case.objects.filter(reporter=user, client_token=token).first()
+        if earlier is not None:
+            earlier.repeated = True
+            return earlier
     cls = find_class(class_code)
     if cls.children.exists():
         raise ServiceError({"class_code": f"{class_code} is a major class: choose one of its sub-classes"})
@@ -171,13 +179,32 @@ def report_case(user, class_code: str, point, crs="EPSG:4490", description: str 
     elif source not in Source.values:
         raise ServiceError({"source": f"one of {', '.join(Source.values)}"})
     component = _asset(cls, geom, component_code)
-    case = Case.objects.create(
-        number=allocate_number(), source=source, case_class=cls, severity=severity, description=description,
-        geom=geom, component=component, state=State.REPORTED, reporter=_acting(user), **_grid_codes(geom),
-    )
-    _event(case, user, Action.REPORT, "")
+    try:
+        with transaction.atomic():
+            case = Case.objects.create(
+                number=allocate_number(), source=source, case_class=cls, severity=severity,
+                description=description, geom=geom, component=component, state=State.REPORTED,
+                reporter=_acting(user), client_token=token, **_grid_codes(geom),
+            )
+            _event(case, user, Action.REPORT, "")
+    except IntegrityError as exc:
+        if not token or "case_client_token_unique" not in str(exc):
+            raise
+        # The same report raced in on another connection and committed first: that case is the answer.
+        earlier = Case.objects.get(reporter=user, client_token=token)
+        earlier.repeated = True
+        return earlier
+    case.repeated = False
     _announce(case)
     return case
+
+
+def _token(value) -> str:
+    if value is None or value == "":
+        return ""
+    if not isinstance(value, str) or len(value) > 64 or not value.isascii() or not value.isprintable():
+        raise ServiceError({"client_token": "at most 64 printable ASCII characters"})
+    return value
 
 
 def route(case: Case) -> Organisation | None:

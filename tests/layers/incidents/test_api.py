@@ -144,3 +144,13 @@ def test_a_role_that_may_not_report_is_403(streetlight):
 
     r = report(make_user("case_gis_editor", roles.GIS_EDITOR))
     assert r.status_code == 403 and not Case.objects.exists()
+
+
+def test_a_repeated_report_with_the_same_client_token_makes_one_case(streetlight, dispatcher, grid_worker):
+    first = report(dispatcher, client_token="phone-7f3a-0001")
+    again = report(dispatcher, client_token="phone-7f3a-0001")
+    assert first.status_code == 201 and again.status_code == 200
+    assert again.json()["id"] == first.json()["id"]
+    assert Case.objects.count() == 1 and CaseEvent.objects.count() == 1
+    assert report(grid_worker, client_token="phone-7f3a-0001").status_code == 201  # tokens are per reporter
+    assert report(dispatcher, client_token="x" * 65).json()["field"] == "client_token"

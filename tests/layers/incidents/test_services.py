@@ -142,3 +142,32 @@ def test_grid_codes_are_fixed_at_registration(db, dispatcher):
     case = services.report_case(dispatcher, "06010", (LON, LAT), "EPSG:4490", "垃圾")
     assert case.state == State.REPORTED
     assert (case.grid_code, case.community_code, case.street_code) == ("", "", "")  # no grids in this test
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_same_client_token_racing_on_two_connections_makes_one_case(streetlight):
+    from components import roles
+    from tests.factories import make_user
+
+    user = make_user("racing_reporter", roles.GRID_WORKER)
+    answers, errors = [], []
+    start = threading.Barrier(2)
+
+    def report():
+        try:
+            start.wait()
+            with transaction.atomic():
+                answers.append(services.report_case(user, "06010", (LON, LAT), "EPSG:4490", "垃圾",
+                                                    client_token="retry-1").number)
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=report) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == [] and len(answers) == 2 and answers[0] == answers[1]
+    assert Case.objects.count() == 1 and CaseEvent.objects.count() == 1
