@@ -171,3 +171,35 @@ def test_the_same_client_token_racing_on_two_connections_makes_one_case(streetli
         t.join()
     assert errors == [] and len(answers) == 2 and answers[0] == answers[1]
     assert Case.objects.count() == 1 and CaseEvent.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_dispatchers_clicking_at_once_make_one_step(streetlight):
+    from components import roles
+    from tests.factories import make_user
+
+    case = services.report_case(None, "0118", (LON, LAT), "EPSG:4490", "路灯不亮")
+    desks = [make_user(f"racing_dispatcher_{n}", roles.DISPATCHER) for n in range(2)]
+    outcomes = []
+    start = threading.Barrier(2)
+
+    def dispatch(user):
+        try:
+            start.wait()
+            services.dispatch(user, case)
+            outcomes.append("done")
+        except services.TransitionRefused as exc:
+            outcomes.append(exc.status)
+        except Exception as exc:  # noqa: BLE001 - reported below
+            outcomes.append(repr(exc))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=dispatch, args=(u,)) for u in desks]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes, key=str) == sorted(["done", 409], key=str)
+    assert list(CaseEvent.objects.filter(case=case).values_list("action", flat=True).order_by("id")) == [
+        "report", "dispatch"]
