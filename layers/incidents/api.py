@@ -166,6 +166,9 @@ class CasePropertiesSerializer(serializers.Serializer):
     updated_at = serializers.DateTimeField()
     next_actions = serializers.ListField(child=serializers.CharField(), help_text="what this user may do next")
     events = CaseEventSerializer(many=True, required=False, help_text="the timeline (detail answers only)")
+    possible_duplicates = serializers.ListField(
+        child=serializers.CharField(), required=False,
+        help_text="report answers: open cases of the same class within 50 m in the last 24 h")
 
 
 class CaseSerializer(serializers.Serializer):
@@ -214,8 +217,10 @@ class CaseList(APIView):
             case = services.report_case(request.user, **body.validated_data)
         except services.ServiceError as exc:
             return _refused(exc)
-        return Response(_detail(selectors.case_with_events(request.user, case.number) or case, request.user),
-                        status=200 if case.repeated else 201)
+        answer = _detail(selectors.case_with_events(request.user, case.number) or case, request.user)
+        answer["properties"]["possible_duplicates"] = list(
+            selectors.possible_duplicates(request.user, case).values_list("number", flat=True)[:20])
+        return Response(answer, status=200 if case.repeated else 201)
 
 
 def _visible(user, number: str) -> Case:

@@ -154,3 +154,13 @@ def test_a_repeated_report_with_the_same_client_token_makes_one_case(streetlight
     assert Case.objects.count() == 1 and CaseEvent.objects.count() == 1
     assert report(grid_worker, client_token="phone-7f3a-0001").status_code == 201  # tokens are per reporter
     assert report(dispatcher, client_token="x" * 65).json()["field"] == "client_token"
+
+
+def test_a_report_lists_open_cases_of_the_same_class_nearby_as_possible_duplicates(streetlight, dispatcher):
+    first = report(dispatcher).json()["id"]
+    report(dispatcher, class_code="06010")  # another class: not a duplicate
+    second = report(dispatcher, point=[LON, LAT + 0.0002])  # ~22 m north, the same light
+    assert second.json()["properties"]["possible_duplicates"] == [first]
+    act(dispatcher, first, "void", note="重复")
+    third = report(dispatcher)
+    assert third.json()["properties"]["possible_duplicates"] == [second.json()["id"]]
