@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "components",
     "layers",
     "tiles.apps.TilesConfig",
+    "layers.incidents",
 ]
 if ENVIRONMENT == "test":
     # A domain that exists only in tests, proving a new app's map layers need no change elsewhere.

@@ -27,6 +27,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/", include("components.api.urls")),
     path("api/", include("layers.api.urls")),
+    path("api/", include("layers.incidents.urls")),
     path("", include("tiles.urls")),
     path("", include("components.urls")),
 ]

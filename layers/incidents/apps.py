@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+
+
+class IncidentsConfig(AppConfig):
+    """Cases (事件/案件): reported, dispatched to the unit that answers for them, handled, verified
+    and closed, each step an event in an append-only log; drawn on the map as the `incidents` layer."""
+
+    name = "layers.incidents"
+    label = "incidents"
+    verbose_name = "事件 incidents"
+    default_auto_field = "django.db.models.BigAutoField"

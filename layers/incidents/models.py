@@ -1,0 +1,146 @@
+"""Cases (事件/案件), their class catalogue, their append-only event log, and the routing table.
+
+The hard rules are the database's: unique case numbers from a per-day counter that only grows,
+a valid point, known states, and an event log no UPDATE or DELETE can change (triggers)."""
+import pgtrigger
+from django.conf import settings
+from django.contrib.gis.db import models
+from django.db.models import Q
+
+from components.models import Component, ComponentClass, Organisation
+
+from .workflow import STATE_CHOICES, State
+
+
+class CaseClass(models.Model):
+    """One node of a versioned, multi-level catalogue: a major class (parent empty) or a sub-class.
+    Component-anomaly classes name the component class they are about; reports against them snap
+    to a component of that class."""
+
+    class Kind(models.TextChoices):
+        COMPONENT = "component", "部件类 component anomaly"
+        EVENT = "event", "事件类 event"
+
+    version = models.CharField(max_length=20, default="2026", help_text="catalogue version")
+    code = models.CharField(max_length=12)
+    name = models.CharField(max_length=100)
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    component_class = models.ForeignKey(ComponentClass, null=True, blank=True, on_delete=models.PROTECT,
+                                        related_name="+", help_text="the component class an anomaly is about")
+    requires_asset = models.BooleanField(default=False, help_text="a report must name (or snap to) a component")
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["version", "code"]
+        verbose_name_plural = "case classes"
+        constraints = [
+            models.UniqueConstraint(fields=["version", "code"], name="case_class_code_unique"),
+            models.CheckConstraint(condition=Q(code__regex=r"^[0-9]{2,12}$"), name="case_class_code_digits"),
+            models.CheckConstraint(condition=Q(requires_asset=False) | Q(component_class__isnull=False),
+                                   name="case_class_asset_needs_component_class"),
+        ]
+
+    def __str__(self):
+        return f"{self.code} {self.name}"
+
+
+class CaseNumberCounter(models.Model):
+    """The last serial given out per day: only ever grows, so a number is never given twice."""
+
+    day = models.DateField(primary_key=True)
+    last_serial = models.PositiveIntegerField(default=0)
+
+
+class RoutingRule(models.Model):
+    """Which unit answers for a class of case in a grid (any level; empty = everywhere)."""
+
+    case_class = models.ForeignKey(CaseClass, on_delete=models.CASCADE, related_name="routes")
+    grid_code = models.CharField(max_length=18, blank=True)
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["case_class", "grid_code"], name="routing_rule_unique")]
+
+
+class Source(models.TextChoices):
+    GRID_WORKER = "grid_worker", "网格员上报"
+    HOTLINE = "hotline_12345", "12345 热线"
+    CITIZEN = "open311", "市民 (Open311)"
+    CAMERA = "camera", "视频监控"
+    DISPATCHER = "dispatcher", "调度员"
+    UNIT_PATROL = "unit_patrol", "单位巡查"
+
+
+class Severity(models.TextChoices):
+    NORMAL = "normal", "一般"
+    MAJOR = "major", "重大"
+    URGENT = "urgent", "紧急"
+
+
+class Case(models.Model):
+    Source = Source
+    Severity = Severity
+
+    number = models.CharField("案件编号", max_length=14, unique=True, editable=False)
+    source = models.CharField(max_length=20, choices=Source.choices)
+    case_class = models.ForeignKey(CaseClass, on_delete=models.PROTECT, related_name="cases")
+    severity = models.CharField(max_length=10, choices=Severity.choices, default=Severity.NORMAL)
+    description = models.TextField(blank=True)
+    geom = models.PointField(srid=4490)
+    component = models.ForeignKey(Component, null=True, blank=True, on_delete=models.PROTECT, related_name="cases")
+    # Fixed at registration: a later grid edit does not move an old case to another grid.
+    grid_code = models.CharField(max_length=18, blank=True)
+    community_code = models.CharField(max_length=18, blank=True)
+    street_code = models.CharField(max_length=18, blank=True)
+    state = models.CharField(max_length=20, choices=STATE_CHOICES, default=State.REPORTED)
+    assigned_org = models.ForeignKey(Organisation, null=True, blank=True, on_delete=models.PROTECT, related_name="cases")
+    reporter = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                 related_name="+")
+    due_at = models.DateTimeField(null=True, blank=True, help_text="deadline of the current stage (the clock)")
+    # A repeated report (a phone retrying after a lost answer) carries the same token: one case.
+    client_token = models.CharField(max_length=64, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["state", "created_at"], name="case_state_created_idx"),
+            models.Index(fields=["assigned_org", "state"], name="case_org_state_idx"),
+            models.Index(fields=["grid_code"], name="case_grid_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(number__regex=r"^[0-9]{14}$"), name="case_number_digits"),
+            models.UniqueConstraint(fields=["reporter", "client_token"], condition=~Q(client_token=""),
+                                    name="case_client_token_unique"),
+            models.CheckConstraint(condition=Q(geom__isvalid=True), name="case_geom_valid"),
+            models.CheckConstraint(condition=Q(state__in=[s for s, _ in STATE_CHOICES]), name="case_state_known"),
+            models.CheckConstraint(condition=Q(source__in=Source.values), name="case_source_known"),
+            models.CheckConstraint(condition=Q(severity__in=Severity.values), name="case_severity_known"),
+        ]
+
+    def __str__(self):
+        return self.number
+
+
+class CaseEvent(models.Model):
+    """One step of a case: who did what, when, from which state to which. Rows are only ever added."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events")
+    at = models.DateTimeField(auto_now_add=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                              related_name="+")
+    from_state = models.CharField(max_length=20, blank=True)
+    to_state = models.CharField(max_length=20)
+    action = models.CharField(max_length=20)
+    note = models.TextField(blank=True)
+    organisation = models.ForeignKey(Organisation, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+                                     help_text="the unit the case went to (dispatch, reassign)")
+
+    class Meta:
+        ordering = ["case", "at", "id"]
+        indexes = [models.Index(fields=["case", "at"], name="case_event_case_at_idx")]
+        triggers = [
+            pgtrigger.Protect(name="case_event_append_only", operation=pgtrigger.Update | pgtrigger.Delete),
+        ]
