@@ -1,6 +1,7 @@
 """Standard component IDs: 6 admin digits + class code (4 or 5 digits) + 6-digit serial."""
 import re
 
+import numpy as np
 from django.db import connection
 
 from .models import ComponentClass
@@ -19,21 +20,76 @@ def format_id(admin_code: str, class_code: str, serial: int) -> str:
     return f"{admin_code}{class_code}{serial:06d}"
 
 
+# Why an ID is refused: one text for the services (id_error) and the importer (id_errors_array).
+ID_FORMAT = "must be 16 (GB/T 30428) or 17 (GB/T 47678) digits"
+ID_ZERO_SERIAL = "serial 000000 is not allowed"
+ID_CLASS_LENGTH = "class {cls} ({scheme}) takes {length}-digit IDs"
+ID_CLASS_DIGITS = "digits 7-{last} must be the class code {cls}"
+ID_ADMIN_PREFIX = "first 6 digits must be the admin code {admin}"
+
+
 def id_error(code: str, component_class: ComponentClass | None = None, admin_code: str | None = None) -> str | None:
     """Why `code` is not a well-formed ID (for that class and admin area, when given), or None."""
     if not isinstance(code, str) or not _ID_RE.match(code):
-        return "must be 16 (GB/T 30428) or 17 (GB/T 47678) digits"
+        return ID_FORMAT
     if code.endswith("000000"):
-        return "serial 000000 is not allowed"
+        return ID_ZERO_SERIAL
     if component_class is not None:
         expected = 6 + len(component_class.code) + 6
         if len(code) != expected:
-            return f"class {component_class.code} ({component_class.scheme.code}) takes {expected}-digit IDs"
+            return ID_CLASS_LENGTH.format(cls=component_class.code, scheme=component_class.scheme.code, length=expected)
         if code[6 : 6 + len(component_class.code)] != component_class.code:
-            return f"digits 7-{6 + len(component_class.code)} must be the class code {component_class.code}"
+            return ID_CLASS_DIGITS.format(last=6 + len(component_class.code), cls=component_class.code)
     if admin_code is not None and code[:6] != admin_code:
-        return f"first 6 digits must be the admin code {admin_code}"
+        return ID_ADMIN_PREFIX.format(admin=admin_code)
     return None
+
+
+def id_errors_array(codes: np.ndarray, class_codes: np.ndarray, schemes: np.ndarray, admin_codes: np.ndarray) -> np.ndarray:
+    """id_error() for many rows at once: an object array of reasons (None where the ID is fine).
+    Every argument is an array of str, one per row; a class code '' means the row's class is unknown
+    (only the format and the admin code are checked then), an admin code None means no admin check.
+    Rows are grouped by what the rule looks at, so the checks run on whole arrays."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    codes = np.asarray(codes, dtype=object)
+    n = len(codes)
+    reasons = np.full(n, None, dtype=object)
+    if n == 0:
+        return reasons
+    is_text = np.fromiter((isinstance(c, str) for c in codes.tolist()), dtype=bool, count=n)
+    as_text = np.where(is_text, codes, "").astype(str)
+    lengths = np.strings.str_len(as_text)
+    # ASCII digits only: str.isdigit() (and numpy's) also take '¹' and full-width digits.
+    well_formed = is_text & np.asarray(pc.match_substring_regex(pa.array(as_text, type=pa.string()), _ID_RE.pattern)
+                                       .to_numpy(zero_copy_only=False), dtype=bool)
+    reasons[~well_formed] = ID_FORMAT
+    zero = well_formed & np.strings.endswith(as_text, "000000")
+    reasons[zero] = ID_ZERO_SERIAL
+    todo = well_formed & ~zero
+    cls = np.asarray(class_codes, dtype=str)
+    klen = np.strings.str_len(cls)
+    has_cls = todo & (klen > 0)
+    wrong_len = has_cls & (lengths != 12 + klen)
+    for i in np.flatnonzero(wrong_len).tolist():
+        reasons[i] = ID_CLASS_LENGTH.format(cls=cls[i], scheme=schemes[i], length=12 + int(klen[i]))
+    has_cls &= ~wrong_len
+    todo &= ~wrong_len
+    # digits 7-10 or 7-11: the class code (its length matches, as checked above)
+    class_digits = np.where(klen == 4, np.strings.slice(as_text, 6, 10), np.strings.slice(as_text, 6, 11))
+    wrong_cls = has_cls & (class_digits != cls)
+    for i in np.flatnonzero(wrong_cls).tolist():
+        reasons[i] = ID_CLASS_DIGITS.format(last=6 + int(klen[i]), cls=cls[i])
+    todo &= ~wrong_cls
+    admin = np.asarray(admin_codes, dtype=object)
+    check_admin = todo & np.not_equal(admin, None)  # noqa: E711 - elementwise
+    if check_admin.any():
+        wrong_admin = np.zeros(n, dtype=bool)
+        wrong_admin[check_admin] = np.strings.slice(as_text[check_admin], 0, 6) != admin[check_admin].astype(str)
+        for i in np.flatnonzero(wrong_admin).tolist():
+            reasons[i] = ID_ADMIN_PREFIX.format(admin=admin[i])
+    return reasons
 
 
 def split_id(code: str, class_code_length: int) -> tuple[str, str, int]:

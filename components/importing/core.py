@@ -20,7 +20,22 @@ import numpy as np
 import shapely
 from django.conf import settings
 
+from components.attributes import attribute_errors
+from components.ids import ID_FORMAT, id_errors_array
+from components.models import ComponentClass, ComponentState, DataSource, Organisation
+from components.validation import (
+    ADMIN_CODE_FORMAT,
+    CHANGE_BEFORE_CENSUS,
+    CLASS_INACTIVE,
+    COMMUNITY_CODE_FORMAT,
+    REQUIRED,
+    STATE_INACTIVE,
+    STREET_CODE_FORMAT,
+    code_hierarchy_errors_array,
+    date_order_errors_array,
+)
 from gis_core.crs import CRSError, parse_crs, to_storage_geometry
+from gis_core.geometry import ALLOWED_TYPE_IDS, GEOMETRY_MISSING, district_bbox, geometry_errors_array
 
 from .errors import no_paths
 from .nesting import MAX_NESTING, wkb_too_deep, wkt_too_deep
@@ -36,11 +51,9 @@ CSV_GEOMETRY_FIELDS = ["wkt", "x", "y"]
 _ALIASES = {n[:10]: n for n in NATIVE_FIELDS if len(n) > 10}
 _MAX_LEN = {"name": 200, "location_desc": 200, "grid_code": 15, "street_code": 9, "community_code": 12}
 _IGNORED = {"fid", "ogc_fid", "objectid", "id", "geom", "geometry", "shape"}
-_CODE_RE = re.compile(r"^[0-9]{16,17}$")
 _TRUE = {"true", "t", "1", "yes", "y", "是", "已注销"}
 _FALSE = {"false", "f", "0", "no", "n", "否", ""}
 _EWKT_RE = re.compile(r"^\s*SRID=([0-9]+)\s*;\s*", re.I)
-_ALLOWED_TYPE_IDS = np.array([0, 1, 3, 4, 5, 6])  # point, line, polygon and their multis
 
 
 @dataclass(slots=True)
@@ -265,12 +278,6 @@ def _parse_date(value: str):
 
 
 def prepare(source: Source, mapping: dict, result: ImportResult) -> Prepared | None:
-    from components.attributes import attribute_errors
-    from components.ids import split_id
-    from components.models import ComponentClass, ComponentState, DataSource, Organisation
-    from components.validation import code_hierarchy_errors
-    from gis_core.geometry import district_bbox
-
     errors = result.errors
     for row, fld, reason in source.row_errors:
         errors.append(RowError(row, fld, reason))
@@ -323,50 +330,25 @@ def prepare(source: Source, mapping: dict, result: ImportResult) -> Prepared | N
         missing_or_bad = missing | bad
         missing = missing_or_bad
         for i in np.flatnonzero(missing & ~bad):
-            errors.append(RowError(int(i) + 1, "geometry", "geometry is missing"))
+            errors.append(RowError(int(i) + 1, "geometry", GEOMETRY_MISSING))
     result.crs = f"EPSG:{crs}" if isinstance(crs, int) else crs
-    ok = ~missing
-    type_ids = shapely.get_type_id(geoms)
-    wrong_type = ok & ~np.isin(type_ids, _ALLOWED_TYPE_IDS)
-    for i in np.flatnonzero(wrong_type):
-        errors.append(RowError(int(i) + 1, "geometry",
-                               f"geometry type {shapely.get_type_id(geoms[i])} ({geoms[i].geom_type}) is not accepted "
-                               "(point, line or polygon)"))
-    ok &= ~wrong_type
-    is_empty = ok & shapely.is_empty(geoms)
-    for i in np.flatnonzero(is_empty):
-        errors.append(RowError(int(i) + 1, "geometry", "geometry is empty"))
-    ok &= ~is_empty
-    if shapely.has_z(geoms[ok]).any():
-        geoms = np.where(ok, shapely.force_2d(geoms), geoms)
-    if ok.any():
-        idx = np.flatnonzero(ok)
+    # Only rows of an accepted type that hold something are moved to storage coordinates; the rule
+    # (gis_core.geometry) then looks at every row, in storage coordinates, as the services do.
+    movable = ~missing & np.isin(shapely.get_type_id(geoms), ALLOWED_TYPE_IDS) & ~shapely.is_empty(geoms)
+    if shapely.has_z(geoms[movable]).any():
+        geoms = np.where(movable, shapely.force_2d(geoms), geoms)
+    if movable.any():
+        idx = np.flatnonzero(movable)
         moved = to_storage_geometry(geoms[idx], crs)
         geoms = geoms.copy()
         geoms[idx] = moved
-    bounds = shapely.bounds(geoms)
-    finite = np.isfinite(bounds).all(axis=1)
-    valid = np.ones(n, bool)
-    valid[ok] = shapely.is_valid(geoms[ok])
-    invalid = ok & finite & ~valid
-    if invalid.any():
-        reasons = shapely.is_valid_reason(geoms[invalid])
-        for i, r in zip(np.flatnonzero(invalid), reasons):
-            errors.append(RowError(int(i) + 1, "geometry", f"geometry is invalid: {r}"))
-    ok &= ~invalid
-    bx0, by0, bx1, by1 = district_bbox()
-    with np.errstate(invalid="ignore"):
-        outside = ok & ~(finite & (bounds[:, 0] >= bx0) & (bounds[:, 2] <= bx1) & (bounds[:, 1] >= by0)
-                         & (bounds[:, 3] <= by1))
-    for i in np.flatnonzero(outside):
-        b = bounds[i]
-        errors.append(RowError(int(i) + 1, "geometry",
-                               f"coordinates ({b[0]:.6f}, {b[1]:.6f}) - ({b[2]:.6f}, {b[3]:.6f}) lie outside the "
-                               f"district ({bx0}, {by0}, {bx1}, {by1}): wrong CRS ({result.crs}) or axis order?"))
-    ok &= ~outside
+    reasons = geometry_errors_array(np.where(missing, None, geoms), district_bbox(), result.crs)
+    ok = np.equal(reasons, None)  # noqa: E711 - elementwise
+    for i in np.flatnonzero(~ok & ~missing).tolist():  # missing and malformed rows are reported above
+        errors.append(RowError(i + 1, "geometry", reasons[i]))
     bbox = None
     if ok.any():
-        b = bounds[ok]
+        b = shapely.bounds(geoms[ok])
         bbox = (float(b[:, 0].min()), float(b[:, 1].min()), float(b[:, 2].max()), float(b[:, 3].max()))
 
     # -- class and code ---------------------------------------------------------
@@ -392,12 +374,12 @@ def prepare(source: Source, mapping: dict, result: ImportResult) -> Prepared | N
         for i, (text, cls) in enumerate(zip(class_text.tolist(), class_of)):
             if cls is None:
                 if not text:
-                    errors.append(RowError(i + 1, "class_code", "required"))
+                    errors.append(RowError(i + 1, "class_code", REQUIRED))
                 else:
                     hint = " (leading zero lost? store class codes as text)" if text.isdigit() and len(text) == 3 else ""
                     errors.append(RowError(i + 1, "class_code", f"unknown class {text!r}{hint}"))
             elif not cls.active:
-                errors.append(RowError(i + 1, "class_code", f"class {cls.code} is no longer active"))
+                errors.append(RowError(i + 1, "class_code", CLASS_INACTIVE.format(code=cls.code)))
             else:
                 class_id[i] = cls.pk
 
@@ -407,49 +389,12 @@ def prepare(source: Source, mapping: dict, result: ImportResult) -> Prepared | N
     if no_admin.any():
         admin[no_admin] = [c[:6] if c else default_admin for c in code[no_admin].tolist()]
     street, community = col("street_code"), col("community_code")
-    hier = {}
-    key_rows, _ = _combine(*(_factorize(c)[1] for c in (admin, street, community))) if n else (np.zeros(0, int), None)
-    for i in key_rows.tolist():
-        key = (admin[i], street[i], community[i])
-        hier[key] = code_hierarchy_errors(*key)
-    if any(hier.values()):  # some rows are bad: report them row by row
-        for i, key in enumerate(zip(admin.tolist(), street.tolist(), community.tolist())):
-            errs = hier.get(key)
-            if errs is None:
-                errs = hier[key] = code_hierarchy_errors(*key)
-            if errs:
-                for f, r in errs.items():
-                    errors.append(RowError(i + 1, f, r))
-
-    serial_max: dict[tuple[str, int], int] | None = _codes_fast(code, class_lut, class_inv, admin)
-    seen = {}
-    for i, (c, cls, a) in enumerate(zip(code.tolist(), class_of, admin.tolist()) if serial_max is None else ()):
-        if not c:
-            continue
-        if not _CODE_RE.match(c):
-            errors.append(RowError(i + 1, "code", f"{c!r} must be 16 (GB/T 30428) or 17 (GB/T 47678) digits"))
-            continue
-        first = seen.setdefault(c, i + 1)
-        if first != i + 1:
-            errors.append(RowError(i + 1, "code", f"duplicate ID {c}: also on row {first}"))
-            continue
-        if cls is None:
-            continue
-        k = len(cls.code)
-        if len(c) != 12 + k:
-            errors.append(RowError(i + 1, "code", f"class {cls.code} ({cls.scheme.code}) takes {12 + k}-digit IDs"))
-        elif c[6:6 + k] != cls.code:
-            errors.append(RowError(i + 1, "code", f"digits 7-{6 + k} of {c} must be the class code {cls.code}"))
-        elif c[:6] != a:
-            errors.append(RowError(i + 1, "code", f"first 6 digits of {c} must be the admin code {a}"))
-        elif c.endswith("000000"):
-            errors.append(RowError(i + 1, "code", "serial 000000 is not allowed"))
-        else:
-            _, _, serial = split_id(c, k)
-            key = (a, cls.pk)
-            serial_max = {} if serial_max is None else serial_max
-            if serial > serial_max.get(key, 0):
-                serial_max[key] = serial
+    bad_codes = code_hierarchy_errors_array(admin, street, community)
+    for name, reason in (("admin_code", ADMIN_CODE_FORMAT), ("street_code", STREET_CODE_FORMAT),
+                         ("community_code", COMMUNITY_CODE_FORMAT)):
+        for i in np.flatnonzero(bad_codes[name]).tolist():
+            errors.append(RowError(i + 1, name, reason))
+    serial_max = _check_codes(code, class_of, admin, errors)
 
     # -- references -------------------------------------------------------------
     values: dict[str, list] = {}
@@ -473,7 +418,7 @@ def prepare(source: Source, mapping: dict, result: ImportResult) -> Prepared | N
             if s is None:
                 return ValueError(f"unknown state {v!r}; use one of {', '.join(sorted(x.code for x in states.values()))}")
             if not s.active:
-                return ValueError(f"state {s.code} is not active")
+                return ValueError(STATE_INACTIVE.format(code=s.code))
             return s.code
         values["state"] = _checked(cols["state"], state_of, "state", errors)
     if "data_source" in cols:
@@ -485,10 +430,8 @@ def prepare(source: Source, mapping: dict, result: ImportResult) -> Prepared | N
         if name in cols:
             values[name] = _checked(cols[name], _parse_date, name, errors)
     if "census_date" in values and "change_date" in values:
-        for i, (a, b) in enumerate(zip(values["census_date"], values["change_date"])):
-            # A date that did not parse is a ValueError, already reported for its own column.
-            if a and b and not isinstance(a, ValueError) and not isinstance(b, ValueError) and b < a:
-                errors.append(RowError(i + 1, "change_date", "is before the census date"))
+        for i in np.flatnonzero(date_order_errors_array(values["census_date"], values["change_date"])).tolist():
+            errors.append(RowError(i + 1, "change_date", CHANGE_BEFORE_CENSUS))
     if "retired" in cols:
         def flag(v):
             low = v.lower()
@@ -579,57 +522,44 @@ def _cell_errors(cols: dict[str, np.ndarray]) -> list[RowError]:
     return errors
 
 
-def _codes_fast(code: np.ndarray, class_lut: np.ndarray, class_inv: np.ndarray, admin: np.ndarray):
-    """The code checks of prepare(), vectorised: the highest serial per (admin code, class pk) when every
-    given code is well-formed, unique and fits its class and admin code; None when any row breaks a
-    rule (the row-by-row loop then reports exactly which)."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
+def _check_codes(code: np.ndarray, class_of: np.ndarray, admin: np.ndarray, errors: list) -> dict:
+    """The given IDs: each well-formed for its class and admin code (components.ids) and none twice in
+    the file. Returns the highest serial per (admin code, class pk), for the ID counters."""
     given = np.flatnonzero(code != "")
     serial_max: dict[tuple[str, int], int] = {}
     if not len(given):
         return serial_max
-    try:
-        codes = pa.array(code[given], type=pa.string())
-    except (pa.ArrowInvalid, pa.ArrowTypeError):
-        return None
-    if not pc.all(pc.match_substring_regex(codes, r"^[0-9]{16,17}$")).as_py():
-        return None
-    encoded = codes.dictionary_encode()
-    if len(encoded.dictionary) != len(codes):  # a duplicate ID
-        return None
-    has_cls = np.array([c is not None for c in class_lut], dtype=bool)[class_inv[given]]
-    if not has_cls.any():
-        return serial_max
-    rows = given[has_cls]
-    codes = codes.filter(pa.array(has_cls))
-    inv = class_inv[rows]
-    cls_code = ["" if c is None else c.code for c in class_lut]
-    klen = np.array([len(c) for c in cls_code], dtype=np.int64)[inv]
-    if not np.array_equal(pc.utf8_length(codes).to_numpy(zero_copy_only=False), 12 + klen):
-        return None
-    # digits 7-10 or 7-11: the class code (4 or 5 digits, as the lengths above are 16 or 17)
-    digits = pc.if_else(pa.array(klen == 4), pc.utf8_slice_codeunits(codes, 6, 10), pc.utf8_slice_codeunits(codes, 6, 11))
-    if not pc.all(pc.equal(digits, pa.array(cls_code, type=pa.string()).take(pa.array(inv)))).as_py():
-        return None
-    try:
-        admin_given = pa.array(np.asarray(admin[rows], dtype=object), type=pa.string())
-    except (pa.ArrowInvalid, pa.ArrowTypeError):
-        return None
-    if not pc.all(pc.equal(pc.utf8_slice_codeunits(codes, 0, 6), admin_given)).as_py():
-        return None
-    if pc.any(pc.ends_with(codes, "000000")).as_py():
-        return None
-    serials = pc.cast(pc.utf8_slice_codeunits(codes, -6, 2**31 - 1), pa.int64()).to_numpy(zero_copy_only=False)
-    admin_values, admin_inv = _factorize(admin[rows])
-    pk = np.array([0 if c is None else c.pk for c in class_lut], dtype=np.int64)[inv]
-    first, key_inv = _combine(admin_inv, inv)
-    best = np.zeros(len(first), dtype=np.int64)
-    np.maximum.at(best, key_inv, serials)
-    for i, s in zip(first.tolist(), best.tolist()):
-        if s > 0:
-            serial_max[(admin_values[admin_inv[i]], int(pk[i]))] = s
+    codes = code[given]
+    classes = class_of[given]
+    known = np.not_equal(classes, None)  # noqa: E711 - elementwise
+    class_codes = np.array([c.code if c is not None else "" for c in classes.tolist()], dtype=object)
+    schemes = np.array([c.scheme.code if c is not None else "" for c in classes.tolist()], dtype=object)
+    # The admin code is compared only where the class is known, as the row-by-row rule did.
+    admins = np.where(known, admin[given], None)
+    reasons = id_errors_array(codes, class_codes, schemes, admins)
+    _, first, inverse = np.unique(codes.astype(str), return_index=True, return_inverse=True)
+    first_row = given[first][inverse.reshape(-1)] + 1
+    duplicate = first_row != given + 1
+    for k in np.flatnonzero(np.not_equal(reasons, None) | duplicate).tolist():  # noqa: E711
+        i = int(given[k])
+        if reasons[k] == ID_FORMAT:  # the file's value, shown when it is not even an ID
+            errors.append(RowError(i + 1, "code", f"{codes[k]!r} {ID_FORMAT}"))
+        elif duplicate[k]:
+            errors.append(RowError(i + 1, "code", f"duplicate ID {codes[k]}: also on row {int(first_row[k])}"))
+        elif reasons[k] is not None and known[k]:
+            errors.append(RowError(i + 1, "code", reasons[k]))
+    good = np.equal(reasons, None) & ~duplicate & known  # noqa: E711
+    if good.any():
+        rows = np.flatnonzero(good)
+        serials = np.fromiter((int(c[-6:]) for c in codes[rows].tolist()), dtype=np.int64, count=len(rows))
+        pks = np.fromiter((c.pk for c in classes[rows].tolist()), dtype=np.int64, count=len(rows))
+        admin_values, admin_inv = _factorize(admins[rows])
+        _, pk_inv = np.unique(pks, return_inverse=True)
+        first_of_key, key_inv = _combine(admin_inv, pk_inv.reshape(-1))
+        best = np.zeros(len(first_of_key), dtype=np.int64)
+        np.maximum.at(best, key_inv, serials)
+        for j, s in zip(first_of_key.tolist(), best.tolist()):
+            serial_max[(admin_values[admin_inv[j]], int(pks[j]))] = s
     return serial_max
 
 
@@ -688,7 +618,7 @@ def _csv_geometry(cols: dict, n: int, errors: list):
         geoms = shapely.from_wkt(stripped, on_invalid="ignore")
         bad = (geoms == None) & ~missing  # noqa: E711
         for i in np.flatnonzero(missing):
-            errors.append(RowError(int(i) + 1, "wkt", "geometry is missing"))
+            errors.append(RowError(int(i) + 1, "wkt", GEOMETRY_MISSING))
         for i in np.flatnonzero(bad):
             why = f"brackets unbalanced or nested deeper than {MAX_NESTING} levels" if deep[i] else repr(texts[i][:60])
             errors.append(RowError(int(i) + 1, "wkt", f"malformed WKT: {why}"))
