@@ -1,13 +1,15 @@
 """The rules a component must meet, shared by every write path (REST, admin, import)."""
 import datetime as dt
+import functools
 import re
+import unicodedata
 
 import numpy as np
 import shapely
 from django.conf import settings
 
 from gis_core.geometry import geometry_error
-from gis_core.text import is_ascii_digits
+from gis_core.text import bad_character, is_ascii_digits
 
 from .attributes import attribute_errors
 from .ids import id_error
@@ -112,3 +114,66 @@ def component_errors(values: dict, *, check_code: bool = True) -> dict[str, str]
     if values.get("census_date") and values.get("change_date") and values["change_date"] < values["census_date"]:
         errors["change_date"] = CHANGE_BEFORE_CENSUS
     return errors
+
+
+# Free-text fields people type (True: may span lines), and how long each may be.
+TEXT_FIELDS = {"name": False, "location_desc": False, "street_code": False, "community_code": False,
+               "grid_code": False, "note": True}
+NOTE_MAX_LENGTH = 500
+MAX_LENGTH = {"name": 200, "location_desc": 200, "grid_code": 15, "street_code": 9, "community_code": 12,
+              "note": NOTE_MAX_LENGTH}
+TOO_LONG = "is longer than {limit} characters"
+
+
+def text_errors(values: dict) -> dict[str, str]:
+    """Control and format characters (gis_core.text.bad_character) and over-long text in the free-text
+    fields present in `values`, for the writers that come without a serializer (admin, shell, tasks)."""
+    errors = {}
+    for name, multiline in TEXT_FIELDS.items():
+        value = values.get(name)
+        reason = bad_character(value, multiline=multiline)
+        if reason:
+            errors[name] = reason
+        elif isinstance(value, str) and len(value) > MAX_LENGTH[name]:
+            errors[name] = TOO_LONG.format(limit=MAX_LENGTH[name])
+    return errors
+
+
+def text_errors_array(name: str, values: np.ndarray) -> np.ndarray:
+    """text_errors() for one free-text field over many rows: an object array of reasons, None where
+    a row is fine. Arrow finds the rows with a suspect character; bad_character() words the reason."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    values = np.asarray(values, dtype=object)
+    n = len(values)
+    reasons = np.full(n, None, dtype=object)
+    if n == 0:
+        return reasons
+    multiline = TEXT_FIELDS[name]
+    try:
+        arr = pa.array(values, type=pa.string())
+        suspect = np.asarray(pc.match_substring_regex(arr, _suspect_re2(multiline)).to_numpy(zero_copy_only=False),
+                             dtype=bool)
+        lengths = np.asarray(pc.utf8_length(arr).to_numpy(zero_copy_only=False))
+    except (pa.ArrowInvalid, pa.ArrowTypeError):  # not all text: look at every row
+        suspect = np.ones(n, dtype=bool)
+        lengths = np.fromiter((len(v) if isinstance(v, str) else 0 for v in values.tolist()), dtype=np.int64, count=n)
+    for i in np.flatnonzero(suspect).tolist():
+        reasons[i] = bad_character(values[i], multiline=multiline)
+    too_long = np.equal(reasons, None) & (lengths > MAX_LENGTH[name])  # noqa: E711 - elementwise
+    reasons[too_long] = TOO_LONG.format(limit=MAX_LENGTH[name])
+    return reasons
+
+
+@functools.cache
+def _suspect_re2(multiline: bool) -> str:
+    """An RE2 class of every control (Cc) and format (Cf) character: the ones bad_character() refuses."""
+    ranges = []
+    for cp in range(0x110000):
+        if unicodedata.category(chr(cp)) in ("Cc", "Cf") and not (multiline and chr(cp) in "\t\n\r"):
+            if ranges and ranges[-1][1] == cp - 1:
+                ranges[-1][1] = cp
+            else:
+                ranges.append([cp, cp])
+    return "[" + "".join(f"\\x{{{a:x}}}" if a == b else f"\\x{{{a:x}}}-\\x{{{b:x}}}" for a, b in ranges) + "]"

@@ -31,8 +31,10 @@ from components.validation import (
     REQUIRED,
     STATE_INACTIVE,
     STREET_CODE_FORMAT,
+    TEXT_FIELDS,
     code_hierarchy_errors_array,
     date_order_errors_array,
+    text_errors_array,
 )
 from gis_core.crs import CRSError, parse_crs, to_storage_geometry
 from gis_core.geometry import ALLOWED_TYPE_IDS, GEOMETRY_MISSING, district_bbox, geometry_errors_array
@@ -49,7 +51,6 @@ NATIVE_FIELDS = [
 CSV_GEOMETRY_FIELDS = ["wkt", "x", "y"]
 # Shapefile (dBase) column names are cut to 10 characters.
 _ALIASES = {n[:10]: n for n in NATIVE_FIELDS if len(n) > 10}
-_MAX_LEN = {"name": 200, "location_desc": 200, "grid_code": 15, "street_code": 9, "community_code": 12}
 _IGNORED = {"fid", "ogc_fid", "objectid", "id", "geom", "geometry", "shape"}
 _TRUE = {"true", "t", "1", "yes", "y", "是", "已注销"}
 _FALSE = {"false", "f", "0", "no", "n", "否", ""}
@@ -472,13 +473,11 @@ def prepare(source: Source, mapping: dict, result: ImportResult) -> Prepared | N
             if cls is not None:
                 for f, r in attribute_errors(cls.attribute_schema, {}).items():
                     errors.append(RowError(i + 1, f"attributes.{f}", r))
-    for name in ("name", "location_desc", "grid_code", "note", "street_code", "community_code"):
+    for name in TEXT_FIELDS:
         if name in cols:
-            limit = _MAX_LEN.get(name)
-            if limit:
-                lengths = np.fromiter(map(len, cols[name].tolist()), dtype=np.int64, count=n)
-                for i in np.flatnonzero(lengths > limit).tolist():
-                    errors.append(RowError(i + 1, name, f"is longer than {limit} characters"))
+            reasons = text_errors_array(name, cols[name])
+            for i in np.flatnonzero(np.not_equal(reasons, None)).tolist():  # noqa: E711 - elementwise
+                errors.append(RowError(i + 1, name, reasons[i]))
             values[name] = cols[name].tolist()
     if serial_max is None:
         serial_max = {}

@@ -77,3 +77,14 @@ def test_date_order_array_matches_the_scalar_rule():
     expected = [isinstance(a, dt.date) and isinstance(b, dt.date) and b < a for a, b in zip(census, change)]
     assert date_order_errors_array(census, change).tolist() == expected == [True, False, False, False, False, False, False]
     assert CHANGE_BEFORE_CENSUS == "is before the census date"
+
+
+@pytest.mark.parametrize("name", ["name", "location_desc", "street_code", "grid_code", "note"])
+def test_text_rule_scalar_and_array_agree(name):
+    from components.validation import MAX_LENGTH, text_errors, text_errors_array
+
+    limit = MAX_LENGTH[name]
+    texts = ["", "府河路 1号", "a\tb", "two\nlines\r\n", "x\u200by", "\ufeffBOM", "evil\u202etxt", "\x85", "\x07",
+             "\U000e0001tag", "a" * limit, "a" * (limit + 1), "号" * (limit + 1), "\u200b" + "a" * (limit + 1)]
+    got = text_errors_array(name, np.array(texts, dtype=object))
+    assert got.tolist() == [text_errors({name: t}).get(name) for t in texts]
