@@ -178,7 +178,7 @@ def upsert_prepared(p, result, *, user=None, job=None, progress=None, dry_run=Fa
             t = time.perf_counter()
             if not dry_run:
                 _allocate(p, code)
-                reserve_up_to(p.values.get("_serial_max") or {})
+                reserve_up_to(p.serial_max)
             timings["ids"] = time.perf_counter() - t
             t = time.perf_counter()
             _stage(p, code, present_db)
