@@ -14,6 +14,7 @@ import pghistory
 from django.db import connection, transaction
 
 from ..ids import MAX_SERIAL, allocate_serials, reserve_up_to
+from ..importing.results import RowError
 from ..models import Component, ComponentClass
 from ..signals import components_changed
 from .components import history_user_id
@@ -164,9 +165,7 @@ def _references_checked_once(cur, p) -> bool:
 
 
 def upsert_prepared(p, result, *, user=None, job=None, progress=None, dry_run=False) -> None:
-    """Writes a components.importing.core.Prepared; fills result.created/updated/unchanged (or errors)."""
-    from components.importing.core import RowError
-
+    """Writes a components.importing.results.Prepared; fills result.created/updated/unchanged (or errors)."""
     timings = result.timings
     present_db = {_NATIVE_TO_DB.get(f, f) for f in p.present} & set(_OPTIONAL)
     code = p.code.copy()
