@@ -102,7 +102,7 @@ def prepare(source: Source, mapping: dict, result: ImportResult) -> Prepared | N
         **ownership_columns(cols, errors),
         **status_columns(cols, errors),
         **date_columns(cols, errors),
-        **attribute_columns(cols, ident.class_of, ident.class_inv, ident.class_id, errors),
+        **attribute_columns(cols, ident.class_of, ident.class_id, errors),
         **text_columns(cols, errors),
     }
     if errors:

@@ -88,3 +88,17 @@ def test_text_rule_scalar_and_array_agree(name):
              "\U000e0001tag", "a" * limit, "a" * (limit + 1), "号" * (limit + 1), "\u200b" + "a" * (limit + 1)]
     got = text_errors_array(name, np.array(texts, dtype=object))
     assert got.tolist() == [text_errors({name: t}).get(name) for t in texts]
+
+
+def test_attributes_scalar_and_array_agree():
+    from components.attributes import NOT_AN_OBJECT, attribute_errors, attributes_from_json, attributes_from_json_array
+
+    schema = {"height": {"type": "number", "required": True, "max": 30}, "kind": {"enum": ["led", "sodium"]}}
+    texts = ["", "{}", '{"height": 8}', '{"height": 8, "kind": "led"}', '{"height": 31}', '{"height": "8"}',
+             '{"height": true}', '{"colour": 1, "height": 1}', "[1, 2]", "3", "null", "{", '{"kind": "gas", "height": 2}',
+             "[" * 5000 + "]" * 5000, '{"height": 8}']
+    for schemas in ([schema] * len(texts), [None] * len(texts), [schema, None] * 7 + [schema]):
+        keys = [1 if s is not None else 0 for s in schemas]
+        got = attributes_from_json_array(np.array(texts, dtype=object), np.array(schemas, dtype=object), np.array(keys))
+        assert got.tolist() == [attributes_from_json(t, s) for t, s in zip(texts, schemas)]
+    assert attribute_errors(schema, [1]) == {"attributes": NOT_AN_OBJECT} == attributes_from_json("[1]", None)
