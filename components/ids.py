@@ -47,9 +47,9 @@ def id_error(code: str, component_class: ComponentClass | None = None, admin_cod
 
 def id_errors_array(codes: np.ndarray, class_codes: np.ndarray, schemes: np.ndarray, admin_codes: np.ndarray) -> np.ndarray:
     """id_error() for many rows at once: an object array of reasons (None where the ID is fine).
-    Every argument is an array of str, one per row; a class code '' means the row's class is unknown
-    (only the format and the admin code are checked then), an admin code None means no admin check.
-    Rows are grouped by what the rule looks at, so the checks run on whole arrays."""
+    Every argument is an array with one entry per row: the ID, its class code ('' when the class is
+    unknown: only the format and the admin code are checked then), the class's scheme code, and the
+    admin code (None: not checked). Each check runs on whole Arrow arrays; only bad rows are worded."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -58,37 +58,41 @@ def id_errors_array(codes: np.ndarray, class_codes: np.ndarray, schemes: np.ndar
     reasons = np.full(n, None, dtype=object)
     if n == 0:
         return reasons
-    is_text = np.fromiter((isinstance(c, str) for c in codes.tolist()), dtype=bool, count=n)
-    as_text = np.where(is_text, codes, "").astype(str)
-    lengths = np.strings.str_len(as_text)
-    # ASCII digits only: str.isdigit() (and numpy's) also take '¹' and full-width digits.
-    well_formed = is_text & np.asarray(pc.match_substring_regex(pa.array(as_text, type=pa.string()), _ID_RE.pattern)
-                                       .to_numpy(zero_copy_only=False), dtype=bool)
+    try:
+        ids = pa.array(codes, type=pa.string())
+    except (pa.ArrowInvalid, pa.ArrowTypeError):  # not all text: what is not text is no ID
+        is_text = np.fromiter((isinstance(c, str) for c in codes.tolist()), dtype=bool, count=n)
+        ids = pa.array(np.where(is_text, codes, None), type=pa.string())
+
+    def rows(condition) -> np.ndarray:
+        return np.asarray(pc.fill_null(condition, False).to_numpy(zero_copy_only=False), dtype=bool)
+
+    # ASCII digits only: str.isdigit() also takes '¹' and full-width digits.
+    well_formed = rows(pc.match_substring_regex(ids, _ID_RE.pattern))
     reasons[~well_formed] = ID_FORMAT
-    zero = well_formed & np.strings.endswith(as_text, "000000")
+    zero = well_formed & rows(pc.ends_with(ids, "000000"))
     reasons[zero] = ID_ZERO_SERIAL
     todo = well_formed & ~zero
-    cls = np.asarray(class_codes, dtype=str)
-    klen = np.strings.str_len(cls)
+    cls = pa.array(np.asarray(class_codes, dtype=object), type=pa.string())
+    klen = np.asarray(pc.utf8_length(cls).to_numpy(zero_copy_only=False), dtype=np.int64)
+    lengths = np.asarray(pc.fill_null(pc.utf8_length(ids), 0).to_numpy(zero_copy_only=False), dtype=np.int64)
     has_cls = todo & (klen > 0)
     wrong_len = has_cls & (lengths != 12 + klen)
     for i in np.flatnonzero(wrong_len).tolist():
-        reasons[i] = ID_CLASS_LENGTH.format(cls=cls[i], scheme=schemes[i], length=12 + int(klen[i]))
+        reasons[i] = ID_CLASS_LENGTH.format(cls=class_codes[i], scheme=schemes[i], length=12 + int(klen[i]))
     has_cls &= ~wrong_len
     todo &= ~wrong_len
     # digits 7-10 or 7-11: the class code (its length matches, as checked above)
-    class_digits = np.where(klen == 4, np.strings.slice(as_text, 6, 10), np.strings.slice(as_text, 6, 11))
-    wrong_cls = has_cls & (class_digits != cls)
+    digits = pc.if_else(pa.array(klen == 4), pc.utf8_slice_codeunits(ids, 6, 10), pc.utf8_slice_codeunits(ids, 6, 11))
+    wrong_cls = has_cls & ~rows(pc.equal(digits, cls))
     for i in np.flatnonzero(wrong_cls).tolist():
-        reasons[i] = ID_CLASS_DIGITS.format(last=6 + int(klen[i]), cls=cls[i])
+        reasons[i] = ID_CLASS_DIGITS.format(last=6 + int(klen[i]), cls=class_codes[i])
     todo &= ~wrong_cls
-    admin = np.asarray(admin_codes, dtype=object)
-    check_admin = todo & np.not_equal(admin, None)  # noqa: E711 - elementwise
-    if check_admin.any():
-        wrong_admin = np.zeros(n, dtype=bool)
-        wrong_admin[check_admin] = np.strings.slice(as_text[check_admin], 0, 6) != admin[check_admin].astype(str)
-        for i in np.flatnonzero(wrong_admin).tolist():
-            reasons[i] = ID_ADMIN_PREFIX.format(admin=admin[i])
+    admin = pa.array(np.asarray(admin_codes, dtype=object), type=pa.string())
+    same_admin = pc.fill_null(pc.equal(pc.utf8_slice_codeunits(ids, 0, 6), admin), True)  # None: not checked
+    wrong_admin = todo & ~rows(same_admin)
+    for i in np.flatnonzero(wrong_admin).tolist():
+        reasons[i] = ID_ADMIN_PREFIX.format(admin=admin_codes[i])
     return reasons
 
 

@@ -40,19 +40,30 @@ def identity_columns(cols: dict, n: int, errors: list) -> Identity:
                           field="class_code")
     empty = np.full(n, "", dtype=object)
     code = cols.get("code", empty)
-    class_text, class_inv, class_of, class_id = _classes(cols.get("class_code", empty), code, errors)
+    class_text, class_lut, class_inv, class_id = _classes(cols.get("class_code", empty), code, errors)
+    class_of = class_lut[class_inv]
     admin = _admin_codes(cols.get("admin_code", empty), code)
-    bad = code_hierarchy_errors_array(admin, cols.get("street_code", empty), cols.get("community_code", empty))
-    for name, reason in (("admin_code", ADMIN_CODE_FORMAT), ("street_code", STREET_CODE_FORMAT),
-                         ("community_code", COMMUNITY_CODE_FORMAT)):
-        for i in np.flatnonzero(bad[name]).tolist():
-            errors.append(RowError(i + 1, name, reason))
-    serial_max = _check_codes(code, class_of, admin, errors)
+    _check_hierarchy(admin, cols.get("street_code", empty), cols.get("community_code", empty), errors)
+    serial_max = _check_codes(code, class_lut, class_inv, admin, errors)
     return Identity(code, class_text, class_inv, class_of, class_id, admin, serial_max)
 
 
+def _check_hierarchy(admin: np.ndarray, street: np.ndarray, community: np.ndarray, errors: list) -> None:
+    """The code hierarchy rule, run on the distinct (admin, street, community) triples (a file has few)."""
+    if not len(admin):
+        return
+    first, inverse = combine(*(factorize(c)[1] for c in (admin, street, community)))
+    bad = code_hierarchy_errors_array(admin[first], street[first], community[first])
+    for name, reason in (("admin_code", ADMIN_CODE_FORMAT), ("street_code", STREET_CODE_FORMAT),
+                         ("community_code", COMMUNITY_CODE_FORMAT)):
+        if bad[name].any():
+            for i in np.flatnonzero(bad[name][inverse]).tolist():
+                errors.append(RowError(i + 1, name, reason))
+
+
 def _classes(class_text: np.ndarray, code: np.ndarray, errors: list):
-    """(class code, index among the distinct ones, ComponentClass or None, pk or 0) per row."""
+    """(class code per row, the distinct classes (ComponentClass or None), each row's index among
+    them, class pk per row or 0)."""
     classes = {c.code: c for c in ComponentClass.objects.select_related("scheme")}
     n = len(code)
     class_text = class_text.copy()
@@ -80,7 +91,7 @@ def _classes(class_text: np.ndarray, code: np.ndarray, errors: list):
                 errors.append(RowError(i + 1, "class_code", CLASS_INACTIVE.format(code=cls.code)))
             else:
                 class_id[i] = cls.pk
-    return class_text, class_inv, class_of, class_id
+    return class_text, class_lut, class_inv, class_id
 
 
 def _admin_codes(admin: np.ndarray, code: np.ndarray) -> np.ndarray:
@@ -93,24 +104,33 @@ def _admin_codes(admin: np.ndarray, code: np.ndarray) -> np.ndarray:
     return admin
 
 
-def _check_codes(code: np.ndarray, class_of: np.ndarray, admin: np.ndarray, errors: list) -> dict:
+def _check_codes(code: np.ndarray, class_lut: np.ndarray, class_inv: np.ndarray, admin: np.ndarray, errors: list) -> dict:
     """The given IDs: each well-formed for its class and admin code (components.ids) and none twice in
-    the file. Returns the highest serial per (admin code, class pk), for the ID counters."""
+    the file. Returns the highest serial per (admin code, class pk), for the ID counters.
+    `class_lut` holds the distinct classes (ComponentClass or None), `class_inv` each row's index."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     given = np.flatnonzero(code != "")
     serial_max: dict[tuple[str, int], int] = {}
     if not len(given):
         return serial_max
     codes = code[given]
-    classes = class_of[given]
-    known = np.not_equal(classes, None)  # noqa: E711 - elementwise
-    class_codes = np.array([c.code if c is not None else "" for c in classes.tolist()], dtype=object)
-    schemes = np.array([c.scheme.code if c is not None else "" for c in classes.tolist()], dtype=object)
+    inv = class_inv[given]
+    known = np.array([c is not None for c in class_lut], dtype=bool)[inv]
+    class_codes = np.array(["" if c is None else c.code for c in class_lut], dtype=object)[inv]
+    schemes = np.array(["" if c is None else c.scheme.code for c in class_lut], dtype=object)[inv]
+    pks = np.array([0 if c is None else c.pk for c in class_lut], dtype=np.int64)[inv]
     # The admin code is compared only where the class is known, as the row-by-row rule did.
     admins = np.where(known, admin[given], None)
     reasons = id_errors_array(codes, class_codes, schemes, admins)
-    _, first, inverse = np.unique(codes.astype(str), return_index=True, return_inverse=True)
-    first_row = given[first][inverse.reshape(-1)] + 1
-    duplicate = first_row != given + 1
+    values, code_inv = factorize(codes)
+    duplicate = np.zeros(len(codes), dtype=bool)
+    first_row = given + 1
+    if len(values) != len(codes):
+        _, first = np.unique(code_inv, return_index=True)
+        first_row = given[first][code_inv] + 1
+        duplicate = first_row != given + 1
     for k in np.flatnonzero(np.not_equal(reasons, None) | duplicate).tolist():  # noqa: E711
         i = int(given[k])
         if reasons[k] == ID_FORMAT:  # the file's value, shown when it is not even an ID
@@ -122,13 +142,12 @@ def _check_codes(code: np.ndarray, class_of: np.ndarray, admin: np.ndarray, erro
     good = np.equal(reasons, None) & ~duplicate & known  # noqa: E711
     if good.any():
         rows = np.flatnonzero(good)
-        serials = np.fromiter((int(c[-6:]) for c in codes[rows].tolist()), dtype=np.int64, count=len(rows))
-        pks = np.fromiter((c.pk for c in classes[rows].tolist()), dtype=np.int64, count=len(rows))
+        serials = pc.cast(pc.utf8_slice_codeunits(pa.array(codes[rows], type=pa.string()), -6, 2**31 - 1), pa.int64())
+        serials = np.asarray(serials.to_numpy(zero_copy_only=False), dtype=np.int64)
         admin_values, admin_inv = factorize(admins[rows])
-        _, pk_inv = np.unique(pks, return_inverse=True)
-        first_of_key, key_inv = combine(admin_inv, pk_inv.reshape(-1))
+        first_of_key, key_inv = combine(admin_inv, inv[rows])
         best = np.zeros(len(first_of_key), dtype=np.int64)
         np.maximum.at(best, key_inv, serials)
         for j, s in zip(first_of_key.tolist(), best.tolist()):
-            serial_max[(admin_values[admin_inv[j]], int(pks[j]))] = s
+            serial_max[(admin_values[admin_inv[j]], int(pks[rows][j]))] = s
     return serial_max

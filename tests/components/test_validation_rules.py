@@ -35,6 +35,17 @@ def test_id_rule_scalar_and_array_agree(class_code, admin):
     assert got.tolist() == [id_error(c, cls, admin) for c in _CODES]
 
 
+@pytest.mark.django_db
+def test_id_rule_array_with_a_class_and_admin_of_its_own_per_row():
+    classes = [None, *ComponentClass.objects.select_related("scheme").filter(code__in=["0118", "01037", "0305"])]
+    rows = [(c, cls, admin) for c in _CODES for cls in classes for admin in ("370812", "370813", None)]
+    got = id_errors_array(np.array([r[0] for r in rows], dtype=object),
+                          np.array([r[1].code if r[1] else "" for r in rows], dtype=object),
+                          np.array([r[1].scheme.code if r[1] else "" for r in rows], dtype=object),
+                          np.array([r[2] for r in rows], dtype=object))
+    assert got.tolist() == [id_error(*r) for r in rows]
+
+
 _HIERARCHY = [
     ("370812", "", ""), ("", "", ""), ("37081", "", ""), ("３70812", "", ""), ("370812", "370812001", ""),
     ("370812", "370813001", ""), ("370812", "37081200¹", ""), ("370812", "3708120011", ""),
