@@ -40,6 +40,35 @@ STATE_INACTIVE = "state {code} is not active"
 CHANGE_BEFORE_CENSUS = "is before the census date"
 
 
+def class_error(cls) -> str | None:
+    """Why a component may not have this class (None: no class), or None."""
+    if cls is None:
+        return REQUIRED
+    if not cls.active:
+        return CLASS_INACTIVE.format(code=cls.code)
+    return None
+
+
+def class_errors_array(classes: np.ndarray) -> np.ndarray:
+    """class_error() for an array of classes (ComponentClass or None): an object array of reasons."""
+    classes = np.asarray(classes, dtype=object)
+    reasons = np.full(len(classes), None, dtype=object)
+    reasons[np.equal(classes, None)] = REQUIRED  # noqa: E711 - elementwise
+    inactive = np.fromiter((c is not None and not c.active for c in classes.tolist()), dtype=bool, count=len(classes))
+    for i in np.flatnonzero(inactive).tolist():
+        reasons[i] = CLASS_INACTIVE.format(code=classes[i].code)
+    return reasons
+
+
+def state_error(state) -> str | None:
+    """Why a component may not be in this state (None: no state), or None."""
+    if state is None:
+        return REQUIRED
+    if not state.active:
+        return STATE_INACTIVE.format(code=state.code)
+    return None
+
+
 def code_hierarchy_errors(admin_code: str, street_code: str = "", community_code: str = "") -> dict[str, str]:
     errors = {}
     if not admin_code or not _ADMIN_RE.match(admin_code):
@@ -92,14 +121,9 @@ def component_errors(values: dict, *, check_code: bool = True) -> dict[str, str]
     `values` carries resolved objects: component_class, state, department/owner/maintainer."""
     errors: dict[str, str] = {}
     cls = values.get("component_class")
-    if cls is None:
-        errors["component_class"] = REQUIRED
-    elif not cls.active:
-        errors["component_class"] = CLASS_INACTIVE.format(code=cls.code)
-    if values.get("state") is None:
-        errors["state"] = REQUIRED
-    elif not values["state"].active:
-        errors["state"] = STATE_INACTIVE.format(code=values["state"].code)
+    for name, reason in (("component_class", class_error(cls)), ("state", state_error(values.get("state")))):
+        if reason:
+            errors[name] = reason
     reason = geometry_error(to_shapely(values.get("geom")))
     if reason:
         errors["geom"] = reason

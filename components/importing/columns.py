@@ -51,12 +51,6 @@ def apply_mapping(source: Source, mapping: dict, result: ImportResult) -> dict[s
     return cols
 
 
-def by_value(col: np.ndarray, fn):
-    """Applies fn once per distinct value: returns the list of results per row."""
-    results, inverse = per_distinct(col, fn)
-    return results[inverse].tolist()
-
-
 def per_distinct(col: np.ndarray, fn) -> tuple[np.ndarray, np.ndarray]:
     """(fn of each distinct value, index of each row's value among them)."""
     uniques, inverse = factorize(col)
@@ -67,7 +61,7 @@ def per_distinct(col: np.ndarray, fn) -> tuple[np.ndarray, np.ndarray]:
 
 
 def checked(col: np.ndarray, fn, name: str, errors: list) -> list:
-    """check(by_value(col, fn), name, errors), looking at each distinct value once when none is bad."""
+    """fn of each row (a ValueError for a bad value, reported), looking at each distinct value once when none is bad."""
     results, inverse = per_distinct(col, fn)
     parsed = results[inverse].tolist()
     if any(isinstance(v, ValueError) for v in results.tolist()):

@@ -11,10 +11,9 @@ from components.ids import ID_FORMAT, id_errors_array
 from components.models import ComponentClass
 from components.validation import (
     ADMIN_CODE_FORMAT,
-    CLASS_INACTIVE,
     COMMUNITY_CODE_FORMAT,
-    REQUIRED,
     STREET_CODE_FORMAT,
+    class_errors_array,
     code_hierarchy_errors_array,
 )
 
@@ -75,22 +74,18 @@ def _classes(class_text: np.ndarray, code: np.ndarray, errors: list):
     class_values, class_inv = factorize(class_text)
     class_lut = np.empty(len(class_values), dtype=object)
     class_lut[:] = [classes.get(v) for v in class_values]
-    class_of = class_lut[class_inv]
-    class_id = np.zeros(n, dtype=np.int64)
-    if all(cls is not None and cls.active for cls in class_lut):  # the common case: every row's class is fine
-        class_id[:] = np.array([cls.pk for cls in class_lut], dtype=np.int64)[class_inv] if n else class_id
-    else:
-        for i, (text, cls) in enumerate(zip(class_text.tolist(), class_of)):
-            if cls is None:
-                if not text:
-                    errors.append(RowError(i + 1, "class_code", REQUIRED))
-                else:
-                    hint = " (leading zero lost? store class codes as text)" if text.isdigit() and len(text) == 3 else ""
-                    errors.append(RowError(i + 1, "class_code", f"unknown class {text!r}{hint}"))
-            elif not cls.active:
-                errors.append(RowError(i + 1, "class_code", CLASS_INACTIVE.format(code=cls.code)))
+    reasons = class_errors_array(class_lut)
+    ok = np.equal(reasons, None)  # noqa: E711 - elementwise
+    pks = np.array([0 if cls is None else cls.pk for cls in class_lut], dtype=np.int64)
+    class_id = np.where(ok, pks, 0)[class_inv] if n else np.zeros(0, dtype=np.int64)
+    if not ok.all():
+        for i in np.flatnonzero(~ok[class_inv]).tolist():
+            text, cls = class_text[i], class_lut[class_inv[i]]
+            if cls is None and text:  # a class code the registry does not know: the file's words
+                hint = " (leading zero lost? store class codes as text)" if text.isdigit() and len(text) == 3 else ""
+                errors.append(RowError(i + 1, "class_code", f"unknown class {text!r}{hint}"))
             else:
-                class_id[i] = cls.pk
+                errors.append(RowError(i + 1, "class_code", reasons[class_inv[i]]))
     return class_text, class_lut, class_inv, class_id
 
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from components.models import ComponentState, DataSource
-from components.validation import STATE_INACTIVE
+from components.validation import state_error
 
 from .columns import checked
 
@@ -35,9 +35,8 @@ def _state_lookup():
         s = states.get(v) or states.get(v.lower())
         if s is None:
             return ValueError(f"unknown state {v!r}; use one of {', '.join(sorted(x.code for x in states.values()))}")
-        if not s.active:
-            return ValueError(STATE_INACTIVE.format(code=s.code))
-        return s.code
+        reason = state_error(s)
+        return ValueError(reason) if reason else s.code
     return state_of
 
 

@@ -1,10 +1,12 @@
 """import_file(): any accepted file -> validated rows -> one set-based upsert, or nothing at all.
 
-Pipeline: read (pyogrio / csv) -> map columns to the native layout -> validate every row vectorised
-(shapely 2 array functions for geometry, dict lookups for classes/organisations/states, per distinct
-value for dates, attributes and codes of the admin hierarchy) -> if any row is bad, report every
-(row, field, reason) and write nothing -> else COPY into a staging table and INSERT .. ON CONFLICT
-(code) DO UPDATE .. WHERE IS DISTINCT FROM, in one transaction (components.services.bulk).
+Pipeline: read (readers: pyogrio / csv) -> map columns to the native layout (columns) -> validate
+every column group vectorised (columns_geometry, columns_identity, columns_ownership, columns_status,
+columns_dates, columns_attributes, columns_text), each calling the array form of the rule the
+services apply one component at a time (gis_core.geometry, components.ids, components.validation,
+components.attributes) -> if any row is bad, report every (row, field, reason) and write nothing ->
+else COPY into a staging table and INSERT .. ON CONFLICT (code) DO UPDATE .. WHERE IS DISTINCT FROM,
+in one transaction (components.services.bulk).
 
 Rows are numbered from 1 in file order (the first feature, or the first data line under a CSV
 header, is row 1). `field` is the native field name (or the option: srid, encoding, file, mapping)."""

@@ -113,3 +113,13 @@ def test_attributes_scalar_and_array_agree():
         got = attributes_from_json_array(np.array(texts, dtype=object), np.array(schemas, dtype=object), np.array(keys))
         assert got.tolist() == [attributes_from_json(t, s) for t, s in zip(texts, schemas)]
     assert attribute_errors(schema, [1]) == {"attributes": NOT_AN_OBJECT} == attributes_from_json("[1]", None)
+
+
+def test_class_rule_scalar_and_array_agree():
+    from types import SimpleNamespace
+
+    from components.validation import class_error, class_errors_array
+
+    classes = [None, SimpleNamespace(code="0118", active=True), SimpleNamespace(code="0305", active=False), None]
+    assert class_errors_array(np.array(classes, dtype=object)).tolist() == [class_error(c) for c in classes]
+    assert class_errors_array(np.array([], dtype=object)).tolist() == []
