@@ -13,6 +13,7 @@ from gis_core.text import bad_character, is_ascii_digits
 
 from .attributes import attribute_errors
 from .ids import id_error
+from .models import Component
 
 _ADMIN_RE = re.compile(r"^[0-9]{6}$")
 
@@ -143,9 +144,9 @@ def component_errors(values: dict, *, check_code: bool = True) -> dict[str, str]
 # Free-text fields people type (True: may span lines), and how long each may be.
 TEXT_FIELDS = {"name": False, "location_desc": False, "street_code": False, "community_code": False,
                "grid_code": False, "note": True}
-NOTE_MAX_LENGTH = 500
-MAX_LENGTH = {"name": 200, "location_desc": 200, "grid_code": 15, "street_code": 9, "community_code": 12,
-              "note": NOTE_MAX_LENGTH}
+NOTE_MAX_LENGTH = 500  # the note column is unbounded text; people's notes are not
+# The column widths, so an over-long value is refused with words before PostgreSQL refuses it.
+MAX_LENGTH = {name: Component._meta.get_field(name).max_length or NOTE_MAX_LENGTH for name in TEXT_FIELDS}
 TOO_LONG = "is longer than {limit} characters"
 
 
