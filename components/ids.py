@@ -1,6 +1,7 @@
 """Standard component IDs: 6 admin digits + class code (4 or 5 digits) + 6-digit serial."""
 import re
 
+import numpy as np
 from django.db import connection
 
 from .models import ComponentClass
@@ -19,21 +20,80 @@ def format_id(admin_code: str, class_code: str, serial: int) -> str:
     return f"{admin_code}{class_code}{serial:06d}"
 
 
+# Why an ID is refused: one text for the services (id_error) and the importer (id_errors_array).
+ID_FORMAT = "must be 16 (GB/T 30428) or 17 (GB/T 47678) digits"
+ID_ZERO_SERIAL = "serial 000000 is not allowed"
+ID_CLASS_LENGTH = "class {cls} ({scheme}) takes {length}-digit IDs"
+ID_CLASS_DIGITS = "digits 7-{last} must be the class code {cls}"
+ID_ADMIN_PREFIX = "first 6 digits must be the admin code {admin}"
+
+
 def id_error(code: str, component_class: ComponentClass | None = None, admin_code: str | None = None) -> str | None:
     """Why `code` is not a well-formed ID (for that class and admin area, when given), or None."""
     if not isinstance(code, str) or not _ID_RE.match(code):
-        return "must be 16 (GB/T 30428) or 17 (GB/T 47678) digits"
+        return ID_FORMAT
     if code.endswith("000000"):
-        return "serial 000000 is not allowed"
+        return ID_ZERO_SERIAL
     if component_class is not None:
         expected = 6 + len(component_class.code) + 6
         if len(code) != expected:
-            return f"class {component_class.code} ({component_class.scheme.code}) takes {expected}-digit IDs"
+            return ID_CLASS_LENGTH.format(cls=component_class.code, scheme=component_class.scheme.code, length=expected)
         if code[6 : 6 + len(component_class.code)] != component_class.code:
-            return f"digits 7-{6 + len(component_class.code)} must be the class code {component_class.code}"
+            return ID_CLASS_DIGITS.format(last=6 + len(component_class.code), cls=component_class.code)
     if admin_code is not None and code[:6] != admin_code:
-        return f"first 6 digits must be the admin code {admin_code}"
+        return ID_ADMIN_PREFIX.format(admin=admin_code)
     return None
+
+
+def id_errors_array(codes: np.ndarray, class_codes: np.ndarray, schemes: np.ndarray, admin_codes: np.ndarray) -> np.ndarray:
+    """id_error() for many rows at once: an object array of reasons (None where the ID is fine).
+    Every argument is an array with one entry per row: the ID, its class code ('' when the class is
+    unknown: only the format and the admin code are checked then), the class's scheme code, and the
+    admin code (None: not checked). Each check runs on whole Arrow arrays; only bad rows are worded."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    codes = np.asarray(codes, dtype=object)
+    n = len(codes)
+    reasons = np.full(n, None, dtype=object)
+    if n == 0:
+        return reasons
+    try:
+        ids = pa.array(codes, type=pa.string())
+    except (pa.ArrowInvalid, pa.ArrowTypeError):  # not all text: what is not text is no ID
+        is_text = np.fromiter((isinstance(c, str) for c in codes.tolist()), dtype=bool, count=n)
+        ids = pa.array(np.where(is_text, codes, None), type=pa.string())
+
+    def rows(condition) -> np.ndarray:
+        return np.asarray(pc.fill_null(condition, False).to_numpy(zero_copy_only=False), dtype=bool)
+
+    # ASCII digits only: str.isdigit() also takes '¹' and full-width digits.
+    well_formed = rows(pc.match_substring_regex(ids, _ID_RE.pattern))
+    reasons[~well_formed] = ID_FORMAT
+    zero = well_formed & rows(pc.ends_with(ids, "000000"))
+    reasons[zero] = ID_ZERO_SERIAL
+    todo = well_formed & ~zero
+    cls = pa.array(np.asarray(class_codes, dtype=object), type=pa.string())
+    klen = np.asarray(pc.utf8_length(cls).to_numpy(zero_copy_only=False), dtype=np.int64)
+    lengths = np.asarray(pc.fill_null(pc.utf8_length(ids), 0).to_numpy(zero_copy_only=False), dtype=np.int64)
+    has_cls = todo & (klen > 0)
+    wrong_len = has_cls & (lengths != 12 + klen)
+    for i in np.flatnonzero(wrong_len).tolist():
+        reasons[i] = ID_CLASS_LENGTH.format(cls=class_codes[i], scheme=schemes[i], length=12 + int(klen[i]))
+    has_cls &= ~wrong_len
+    todo &= ~wrong_len
+    # digits 7-10 or 7-11: the class code (its length matches, as checked above)
+    digits = pc.if_else(pa.array(klen == 4), pc.utf8_slice_codeunits(ids, 6, 10), pc.utf8_slice_codeunits(ids, 6, 11))
+    wrong_cls = has_cls & ~rows(pc.equal(digits, cls))
+    for i in np.flatnonzero(wrong_cls).tolist():
+        reasons[i] = ID_CLASS_DIGITS.format(last=6 + int(klen[i]), cls=class_codes[i])
+    todo &= ~wrong_cls
+    admin = pa.array(np.asarray(admin_codes, dtype=object), type=pa.string())
+    same_admin = pc.fill_null(pc.equal(pc.utf8_slice_codeunits(ids, 0, 6), admin), True)  # None: not checked
+    wrong_admin = todo & ~rows(same_admin)
+    for i in np.flatnonzero(wrong_admin).tolist():
+        reasons[i] = ID_ADMIN_PREFIX.format(admin=admin_codes[i])
+    return reasons
 
 
 def split_id(code: str, class_code_length: int) -> tuple[str, str, int]:

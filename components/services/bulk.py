@@ -14,6 +14,7 @@ import pghistory
 from django.db import connection, transaction
 
 from ..ids import MAX_SERIAL, allocate_serials, reserve_up_to
+from ..importing.results import RowError
 from ..models import Component, ComponentClass
 from ..signals import components_changed
 from .components import history_user_id
@@ -164,9 +165,7 @@ def _references_checked_once(cur, p) -> bool:
 
 
 def upsert_prepared(p, result, *, user=None, job=None, progress=None, dry_run=False) -> None:
-    """Writes a components.importing.core.Prepared; fills result.created/updated/unchanged (or errors)."""
-    from components.importing.core import RowError
-
+    """Writes a components.importing.results.Prepared; fills result.created/updated/unchanged (or errors)."""
     timings = result.timings
     present_db = {_NATIVE_TO_DB.get(f, f) for f in p.present} & set(_OPTIONAL)
     code = p.code.copy()
@@ -178,7 +177,7 @@ def upsert_prepared(p, result, *, user=None, job=None, progress=None, dry_run=Fa
             t = time.perf_counter()
             if not dry_run:
                 _allocate(p, code)
-                reserve_up_to(p.values.get("_serial_max") or {})
+                reserve_up_to(p.serial_max)
             timings["ids"] = time.perf_counter() - t
             t = time.perf_counter()
             _stage(p, code, present_db)

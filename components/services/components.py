@@ -12,7 +12,7 @@ from .. import roles
 from ..ids import allocate_ids, reserve_up_to, split_id
 from ..models import Component, ComponentState, Organisation, OwnershipTransfer
 from ..signals import components_changed
-from ..validation import ServiceError, component_errors
+from ..validation import NOTE_MAX_LENGTH, ServiceError, component_errors, text_errors  # noqa: F401 - NOTE_MAX_LENGTH for serializers
 
 EDITABLE_FIELDS = {
     "component_class", "name", "geom", "street_code", "community_code", "grid_code", "location_desc",
@@ -21,29 +21,10 @@ EDITABLE_FIELDS = {
 }
 
 
-NOTE_MAX_LENGTH = 500
 OWNERSHIP_FIELDS = {"department", "owner", "maintainer"}
 TRANSFER_ONLY = "changes only through an ownership transfer (POST /api/components/transfer/), which records it"
 # Service field name -> the name the role matrix and the REST API use.
 _MATRIX_NAME = {"geom": "geometry"}
-
-
-# Free-text fields people type; a note may span lines.
-_TEXT_FIELDS = {"name": False, "location_desc": False, "street_code": False, "community_code": False,
-                "grid_code": False, "note": True}
-
-
-def _text_errors(values: dict) -> dict[str, str]:
-    """Control and format characters refused in every free-text field (gis_core.text), for the
-    writers that come without a serializer (admin, shell, tasks)."""
-    errors = {}
-    for name, multiline in _TEXT_FIELDS.items():
-        reason = bad_character(values.get(name), multiline=multiline)
-        if reason:
-            errors[name] = reason
-    if len(values.get("note") or "") > NOTE_MAX_LENGTH:
-        errors["note"] = f"at most {NOTE_MAX_LENGTH} characters"
-    return errors
 
 
 def _refuse_unless(user, action: str, field: str) -> None:
@@ -92,7 +73,7 @@ def create_component(*, user=None, code: str | None = None, admin_code: str | No
     unknown = fields.keys() - EDITABLE_FIELDS
     if unknown:
         raise ServiceError({name: "unknown field" for name in unknown})
-    errors = _text_errors(fields)
+    errors = text_errors(fields)
     if errors:
         raise ServiceError(errors)
     fields["geom"] = _as_geos(fields.get("geom"))
@@ -132,7 +113,7 @@ def _apply(component: Component, *, user, action: str, **changes) -> Component:
     unknown = changes.keys() - EDITABLE_FIELDS
     if unknown:
         raise ServiceError({name: "unknown field" for name in unknown})
-    errors = _text_errors(changes)
+    errors = text_errors(changes)
     if errors:
         raise ServiceError(errors)
     component = Component.objects.select_for_update().get(pk=component.pk)
