@@ -3,6 +3,7 @@
 `all` runs each benchmark in its own process (Django binds one database per process: the lookup
 benchmark keeps its 1M components in gridcity_bench, the import benchmark truncates its own
 gridcity_bench_import)."""
+
 import argparse
 import os
 import subprocess
@@ -16,8 +17,15 @@ DEFAULT_IMPORT_DATABASE_URL = "postgres://postgres@127.0.0.1:54329/gridcity_benc
 def _lookup(args):
     from bench.lookup_bench import run
 
-    results = run(scale=args.scale, seed=args.seed, database_url=args.database_url, requests=args.requests,
-                  concurrency=args.concurrency, workers=args.workers, threads=args.threads)
+    results = run(
+        scale=args.scale,
+        seed=args.seed,
+        database_url=args.database_url,
+        requests=args.requests,
+        concurrency=args.concurrency,
+        workers=args.workers,
+        threads=args.threads,
+    )
     return 0 if all(r["ok"] for r in results) else 1
 
 
@@ -44,8 +52,15 @@ def _wfs(args):
     """Our /wfs against QGIS Server 3.22 on the same table: bench.wfs_bench.run()."""
     from bench.wfs_bench import run
 
-    results = run(scale=args.scale, seed=args.seed, database_url=args.database_url, repeat=args.repeat,
-                  transactions=args.transactions, workers=args.workers, threads=args.threads)
+    results = run(
+        scale=args.scale,
+        seed=args.seed,
+        database_url=args.database_url,
+        repeat=args.repeat,
+        transactions=args.transactions,
+        workers=args.workers,
+        threads=args.threads,
+    )
     return 0 if all(r["ok"] is not False for r in results) else 1
 
 
@@ -54,9 +69,18 @@ def _tiles(args):
     from bench.tiles_bench import LAYERS, run
 
     layers = tuple(args.layers.split(",")) if args.layers else LAYERS
-    result = run(scale=args.scale, seed=args.seed, database_url=args.database_url, n_tiles=args.tiles,
-                 concurrency=args.concurrency, workers=args.workers, threads=args.threads, layer_ids=layers,
-                 redis_url=args.redis_url, skip=tuple(args.skip.split(",")) if args.skip else ())
+    result = run(
+        scale=args.scale,
+        seed=args.seed,
+        database_url=args.database_url,
+        n_tiles=args.tiles,
+        concurrency=args.concurrency,
+        workers=args.workers,
+        threads=args.threads,
+        layer_ids=layers,
+        redis_url=args.redis_url,
+        skip=tuple(args.skip.split(",")) if args.skip else (),
+    )
     return 0 if all(t["ok"] for t in result["targets"]) else 1
 
 
@@ -64,8 +88,16 @@ def _wms(args):
     """Our /wms GetMap against MapServer 8 on the same tables: bench.wms_bench.run()."""
     from bench.wms_bench import run
 
-    result = run(scale=args.scale, seed=args.seed, database_url=args.database_url, n_maps=args.maps,
-                 concurrency=args.concurrency, workers=args.workers, threads=args.threads, redis_url=args.redis_url)
+    result = run(
+        scale=args.scale,
+        seed=args.seed,
+        database_url=args.database_url,
+        n_maps=args.maps,
+        concurrency=args.concurrency,
+        workers=args.workers,
+        threads=args.threads,
+        redis_url=args.redis_url,
+    )
     return 0 if all(t["ok"] for t in result["targets"]) else 1
 
 
@@ -74,31 +106,51 @@ def main(argv=None):
     parser.add_argument("which", choices=["lookup", "import", "wfs", "tiles", "wms", "all"])
     parser.add_argument("--scale", default="city", help="demo city scale: city (~1M, default), demo (~50k), tiny")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--database-url", default=None,
-                        help="bench database (name must contain 'bench'); default gridcity_bench / gridcity_bench_import "
-                             "/ gridcity_bench_wfs / gridcity_bench_tiles (tiles and wms)")
+    parser.add_argument(
+        "--database-url",
+        default=None,
+        help="bench database (name must contain 'bench'); default gridcity_bench / gridcity_bench_import "
+        "/ gridcity_bench_wfs / gridcity_bench_tiles (tiles and wms)",
+    )
     parser.add_argument("--requests", type=int, default=2000, help="lookup: requests per case and mode (max 20000)")
-    parser.add_argument("--concurrency", type=int, default=4,
-                        help="lookup, tiles, wms: concurrent keep-alive clients (every case of a run alike)")
-    parser.add_argument("--workers", type=int, default=4, help="lookup, wfs, tiles, wms: gunicorn workers "
-                        "(tiles: also tipg's uvicorn workers; wms: also MapServer FastCGI processes)")
+    parser.add_argument(
+        "--concurrency",
+        type=int,
+        default=4,
+        help="lookup, tiles, wms: concurrent keep-alive clients (every case of a run alike)",
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=4,
+        help="lookup, wfs, tiles, wms: gunicorn workers "
+        "(tiles: also tipg's uvicorn workers; wms: also MapServer FastCGI processes)",
+    )
     parser.add_argument("--threads", type=int, default=2, help="lookup, wfs, tiles, wms: threads per gunicorn worker")
-    parser.add_argument("--repeat", type=int, default=20, help="wfs: timed full GetFeature requests per case and server")
+    parser.add_argument(
+        "--repeat", type=int, default=20, help="wfs: timed full GetFeature requests per case and server"
+    )
     parser.add_argument("--transactions", type=int, default=200, help="wfs: timed Update transactions per server")
     parser.add_argument("--tiles", type=int, default=1000, help="tiles: tile positions z10-z18 (each x layers)")
-    parser.add_argument("--layers", default=None,
-                        help="tiles: comma-separated tile layers (default components,base_grids,community_grids,street_grids)")
+    parser.add_argument(
+        "--layers",
+        default=None,
+        help="tiles: comma-separated tile layers (default components,base_grids,community_grids,street_grids)",
+    )
     parser.add_argument("--skip", default=None, help="tiles: cases to leave out, comma-separated: tipg, recipe")
     parser.add_argument("--maps", type=int, default=200, help="wms: map extents per size")
-    parser.add_argument("--redis-url", default=None,
-                        help="tiles, wms: the bench's own Redis database, flushed for cold passes (default redis://127.0.0.1:63799/7)")
+    parser.add_argument(
+        "--redis-url",
+        default=None,
+        help="tiles, wms: the bench's own Redis database, flushed for cold passes (default redis://127.0.0.1:63799/7)",
+    )
     args = parser.parse_args(argv)
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
     if args.which == "all":
         # Each benchmark keeps its own database: a --database-url is not passed on to both.
         rest, skip = [], False
-        for a in (argv if argv is not None else sys.argv[1:]):
+        for a in argv if argv is not None else sys.argv[1:]:
             if skip or a == "all" or a.startswith("--database-url="):
                 skip = False
                 continue
@@ -106,7 +158,9 @@ def main(argv=None):
                 skip = True
                 continue
             rest.append(a)
-        codes = [subprocess.call([sys.executable, "-m", "bench", which, *rest], cwd=ROOT) for which in ("import", "lookup")]
+        codes = [
+            subprocess.call([sys.executable, "-m", "bench", which, *rest], cwd=ROOT) for which in ("import", "lookup")
+        ]
         return max(codes)
     if args.which == "wfs":
         return _wfs(args)

@@ -5,6 +5,7 @@
 
 run() resets the component tables of that database (TRUNCATE), so never point it at a live registry:
 it refuses a database whose name does not contain "bench" or "imp" unless force=True."""
+
 from __future__ import annotations
 
 import os
@@ -45,8 +46,12 @@ def make_points_gpkg(path, n: int, *, seed: int = 1, with_codes: bool = True, or
     from components.services import upsert_organisation
     from components.uscc import make_uscc
 
-    orgs = [upsert_organisation(uscc=make_uscc(f"91370812MA{i:07d}"), name=f"测试单位{i}", kinds=["owner", "maintainer"]).uscc
-            for i in range(organisations)]
+    orgs = [
+        upsert_organisation(
+            uscc=make_uscc(f"91370812MA{i:07d}"), name=f"测试单位{i}", kinds=["owner", "maintainer"]
+        ).uscc
+        for i in range(organisations)
+    ]
     rng = np.random.default_rng(seed)
     x = rng.uniform(BBOX[0] + 0.01, BBOX[2] - 0.01, n)
     y = rng.uniform(BBOX[1] + 0.01, BBOX[3] - 0.01, n)
@@ -60,23 +65,37 @@ def make_points_gpkg(path, n: int, *, seed: int = 1, with_codes: bool = True, or
             codes[idx] = [f"370812{c}{s:06d}" for s in range(1, len(idx) + 1)]
         fields = {"code": codes, **fields}
     orgs_arr = np.array(orgs, dtype=object)
-    fields.update({
-        "name": np.array([f"部件{i}" for i in range(n)], dtype=object),
-        "owner_uscc": orgs_arr[rng.integers(0, len(orgs), n)],
-        "maintainer_uscc": orgs_arr[rng.integers(0, len(orgs), n)],
-        "state": np.array(["intact", "damaged", "完好"], dtype=object)[rng.integers(0, 3, n)],
-        "census_date": np.array(["2024-05-01"] * n, dtype=object),
-    })
+    fields.update(
+        {
+            "name": np.array([f"部件{i}" for i in range(n)], dtype=object),
+            "owner_uscc": orgs_arr[rng.integers(0, len(orgs), n)],
+            "maintainer_uscc": orgs_arr[rng.integers(0, len(orgs), n)],
+            "state": np.array(["intact", "damaged", "完好"], dtype=object)[rng.integers(0, 3, n)],
+            "census_date": np.array(["2024-05-01"] * n, dtype=object),
+        }
+    )
     Path(path).unlink(missing_ok=True)
-    pyogrio.raw.write(str(path), geometry=shapely.to_wkb(shapely.points(x, y)), field_data=list(fields.values()),
-                      fields=list(fields), crs="EPSG:4490", geometry_type="Point", driver="GPKG", layer="components")
+    pyogrio.raw.write(
+        str(path),
+        geometry=shapely.to_wkb(shapely.points(x, y)),
+        field_data=list(fields.values()),
+        fields=list(fields),
+        crs="EPSG:4490",
+        geometry_type="Point",
+        driver="GPKG",
+        layer="components",
+    )
     return str(path)
 
 
 def _pg_conn_string(database_url: str) -> str:
     u = urlparse(database_url)
-    parts = [f"dbname={u.path.lstrip('/')}", f"host={u.hostname or '127.0.0.1'}", f"port={u.port or 5432}",
-             f"user={u.username or 'postgres'}"]
+    parts = [
+        f"dbname={u.path.lstrip('/')}",
+        f"host={u.hostname or '127.0.0.1'}",
+        f"port={u.port or 5432}",
+        f"user={u.username or 'postgres'}",
+    ]
     if u.password:
         parts.append(f"password={u.password}")
     return " ".join(parts)
@@ -100,8 +119,22 @@ def run(gpkg_path, database_url, *, force: bool = False, print_table: bool = Tru
     with connection.cursor() as cur:
         cur.execute("DROP SCHEMA IF EXISTS bench_scratch CASCADE; CREATE SCHEMA bench_scratch")
     t = time.perf_counter()
-    subprocess.run(["ogr2ogr", "-f", "PostgreSQL", f"PG:{_pg_conn_string(database_url)}", str(gpkg_path), layer,
-                    "-nln", "ogr_floor", "-lco", "SCHEMA=bench_scratch", "-overwrite"], check=True)
+    subprocess.run(
+        [
+            "ogr2ogr",
+            "-f",
+            "PostgreSQL",
+            f"PG:{_pg_conn_string(database_url)}",
+            str(gpkg_path),
+            layer,
+            "-nln",
+            "ogr_floor",
+            "-lco",
+            "SCHEMA=bench_scratch",
+            "-overwrite",
+        ],
+        check=True,
+    )
     floor = time.perf_counter() - t
     results.append({"what": "ogr2ogr -f PostgreSQL (floor)", "rows": rows, "seconds": floor})
     with connection.cursor() as cur:
@@ -110,8 +143,10 @@ def run(gpkg_path, database_url, *, force: bool = False, print_table: bool = Tru
     # 2. our import into a fresh state (no components, no history), then the same file again (a no-op)
     def reset():
         with connection.cursor() as cur:
-            cur.execute("TRUNCATE components_componentphoto, components_ownershiptransfer, components_component, "
-                        "components_componentevent, components_idsequence")
+            cur.execute(
+                "TRUNCATE components_componentphoto, components_ownershiptransfer, components_component, "
+                "components_componentevent, components_idsequence"
+            )
             cur.execute("VACUUM ANALYZE components_component")
 
     reset()
@@ -124,8 +159,9 @@ def run(gpkg_path, database_url, *, force: bool = False, print_table: bool = Tru
     again = import_file(gpkg_path)
     took_again = time.perf_counter() - t
     assert again.ok and again.unchanged == rows, again.as_dict(max_errors=5)
-    results.append({"what": "import_file again (all unchanged)", "rows": rows, "seconds": took_again,
-                    "detail": again.timings})
+    results.append(
+        {"what": "import_file again (all unchanged)", "rows": rows, "seconds": took_again, "detail": again.timings}
+    )
     with connection.cursor() as cur:
         cur.execute("SELECT count(*) FROM components_componentevent")
         events = cur.fetchone()[0]

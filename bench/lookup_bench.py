@@ -10,6 +10,7 @@ gridcity_bench) unless it is already there, starts gunicorn on a free 127.0.0.1 
 dispatcher by a session cookie made with Django's SessionStore (no password hashing per request),
 and measures with httpx (keep-alive) sequentially and with a few concurrent clients. Only ever
 talks to 127.0.0.1, and every loop is bounded. Targets: p50 <= 5 ms by ID, <= 10 ms nearest."""
+
 from __future__ import annotations
 
 import json
@@ -123,12 +124,17 @@ def samples(n: int, seed: int):
         if total == 0:
             raise SystemExit("the bench database holds no components")
         frac = min(100.0, 100.0 * 3 * n / total)
-        cur.execute(f"SELECT code, ST_X(geom), ST_Y(geom) FROM components_component TABLESAMPLE BERNOULLI ({frac}) "
-                    f"REPEATABLE ({seed}) WHERE NOT retired LIMIT %s", [2 * n])
+        cur.execute(
+            f"SELECT code, ST_X(geom), ST_Y(geom) FROM components_component TABLESAMPLE BERNOULLI ({frac}) "
+            f"REPEATABLE ({seed}) WHERE NOT retired LIMIT %s",
+            [2 * n],
+        )
         rows = cur.fetchall()
-        cur.execute("SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM "
-                    "(SELECT ST_Extent(geom) e FROM (SELECT geom FROM components_component "
-                    "TABLESAMPLE BERNOULLI (1) REPEATABLE (1)) s) t")
+        cur.execute(
+            "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM "
+            "(SELECT ST_Extent(geom) e FROM (SELECT geom FROM components_component "
+            "TABLESAMPLE BERNOULLI (1) REPEATABLE (1)) s) t"
+        )
         x0, y0, x1, y1 = cur.fetchone()
     rng = np.random.default_rng(seed)
     rows = [rows[i] for i in rng.permutation(len(rows))]
@@ -153,16 +159,38 @@ def free_port() -> int:
 
 def start_gunicorn(env: dict, port: int, workers: int, threads: int) -> subprocess.Popen:
     gunicorn = Path(sys.executable).with_name("gunicorn")
-    cmd = [str(gunicorn), "gis_core.wsgi:application", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
-           "--worker-class", "gthread", "--threads", str(threads), "--keep-alive", "30", "--log-level", "warning"]
+    cmd = [
+        str(gunicorn),
+        "gis_core.wsgi:application",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        str(workers),
+        "--worker-class",
+        "gthread",
+        "--threads",
+        str(threads),
+        "--keep-alive",
+        "30",
+        "--log-level",
+        "warning",
+    ]
     # one benchmark client on many connections: the per-client budget of running OGC requests
     # (gis_core/budget.py) would answer most of them 429, so it is off for the measured servers
-    return subprocess.Popen(cmd, cwd=ROOT, env={"GRIDCITY_OGC_CONCURRENT_PER_CLIENT": "0", **env,
-                                                "GRIDCITY_LOG_LEVEL": "ERROR"})
+    return subprocess.Popen(
+        cmd, cwd=ROOT, env={"GRIDCITY_OGC_CONCURRENT_PER_CLIENT": "0", **env, "GRIDCITY_LOG_LEVEL": "ERROR"}
+    )
 
 
-def wait_until_ok(url: str, proc: subprocess.Popen, *, what: str = "server", timeout: float = 60.0,
-                  ok=lambda r: r.status_code == 200, **request) -> None:
+def wait_until_ok(
+    url: str,
+    proc: subprocess.Popen,
+    *,
+    what: str = "server",
+    timeout: float = 60.0,
+    ok=lambda r: r.status_code == 200,
+    **request,
+) -> None:
     """Polls `url` until `ok(response)`, failing fast if `proc` exits (used by every benchmark)."""
     import httpx
 
@@ -199,8 +227,9 @@ def measure(base: str, cookie: str, urls: list[str], concurrency: int, check=Non
 
     def worker(part):
         local, bad = [], []
-        with httpx.Client(base_url=base, cookies={"sessionid": cookie}, timeout=10.0,
-                          headers={"Accept": "application/json"}) as client:
+        with httpx.Client(
+            base_url=base, cookies={"sessionid": cookie}, timeout=10.0, headers={"Accept": "application/json"}
+        ) as client:
             for url in part:
                 t = time.perf_counter()
                 r = client.get(url)
@@ -225,9 +254,16 @@ def measure(base: str, cookie: str, urls: list[str], concurrency: int, check=Non
         th.join()
     wall = time.perf_counter() - t
     lat = sorted(latencies)
-    return {"n": len(lat), "p50": _percentile(lat, 50), "p95": _percentile(lat, 95), "p99": _percentile(lat, 99),
-            "mean": sum(lat) / len(lat) if lat else float("nan"), "rps": len(lat) / wall if wall else 0.0,
-            "errors": len(errors), "first_errors": errors[:3]}
+    return {
+        "n": len(lat),
+        "p50": _percentile(lat, 50),
+        "p95": _percentile(lat, 95),
+        "p99": _percentile(lat, 99),
+        "mean": sum(lat) / len(lat) if lat else float("nan"),
+        "rps": len(lat) / wall if wall else 0.0,
+        "errors": len(errors),
+        "first_errors": errors[:3],
+    }
 
 
 def _features(payload):
@@ -248,8 +284,17 @@ def check_nearest(r) -> str | None:
     return None
 
 
-def run(scale: str = "city", seed: int = 1, database_url: str | None = None, *, requests: int = 2000,
-        concurrency: int = 4, workers: int = 4, threads: int = 2, print_table: bool = True) -> list[dict]:
+def run(
+    scale: str = "city",
+    seed: int = 1,
+    database_url: str | None = None,
+    *,
+    requests: int = 2000,
+    concurrency: int = 4,
+    workers: int = 4,
+    threads: int = 2,
+    print_table: bool = True,
+) -> list[dict]:
     database_url = database_url or os.environ.get("BENCH_DATABASE_URL") or DEFAULT_DATABASE_URL
     requests = max(1, min(int(requests), 20_000))
     ensure_database(database_url)
@@ -269,8 +314,12 @@ def run(scale: str = "city", seed: int = 1, database_url: str | None = None, *, 
         cases = [
             ("ownership by ID", "by_id", [f"/api/components/{c}/ownership/" for c in codes], None),
             ("component by ID", "by_id", [f"/api/components/{c}/" for c in codes], None),
-            ("nearest within 50 m", "nearest", [f"/api/components/?near={x:.7f},{y:.7f}&radius=50" for x, y in points],
-             check_nearest),
+            (
+                "nearest within 50 m",
+                "nearest",
+                [f"/api/components/?near={x:.7f},{y:.7f}&radius=50" for x, y in points],
+                check_nearest,
+            ),
         ]
         for label, kind, urls, check in cases:
             measure(base, cookie, urls[: min(100, len(urls))], 1)  # warm up connections and caches
@@ -286,14 +335,20 @@ def run(scale: str = "city", seed: int = 1, database_url: str | None = None, *, 
         except subprocess.TimeoutExpired:
             proc.kill()
     if print_table:
-        print(f"\nlookup benchmark: {state['components']:,} components, gunicorn {workers} workers x {threads} threads, "
-              f"{requests} requests per row, httpx keep-alive")
-        print(f"{'case':22} {'clients':>7} {'n':>6} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'req/s':>8} {'errors':>6}  target p50")
+        print(
+            f"\nlookup benchmark: {state['components']:,} components, gunicorn {workers} workers x {threads} threads, "
+            f"{requests} requests per row, httpx keep-alive"
+        )
+        print(
+            f"{'case':22} {'clients':>7} {'n':>6} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'req/s':>8} {'errors':>6}  target p50"
+        )
         for m in results:
             verdict = "ok" if m["ok"] else ("MISSED" if m["errors"] == 0 else "ERRORS")
             target = f"<= {m['target_p50']:.0f} ms {verdict}" if m["concurrency"] == 1 else ("" if m["ok"] else verdict)
-            print(f"{m['case']:22} {m['concurrency']:>7} {m['n']:>6} {m['p50']:>8.2f} {m['p95']:>8.2f} {m['p99']:>8.2f} "
-                  f"{m['rps']:>8.0f} {m['errors']:>6}  {target}")
+            print(
+                f"{m['case']:22} {m['concurrency']:>7} {m['n']:>6} {m['p50']:>8.2f} {m['p95']:>8.2f} {m['p99']:>8.2f} "
+                f"{m['rps']:>8.0f} {m['errors']:>6}  {target}"
+            )
             for e in m["first_errors"]:
                 print(f"    {e}")
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)

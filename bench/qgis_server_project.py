@@ -7,6 +7,7 @@ Run with Debian's /usr/bin/python3 (python3-qgis, QGIS 3.22), not the project ve
 the layer over WFS (WFSLayers), allows Update/Insert/Delete (WFSTLayers), writes coordinates with 7
 decimals (WFSLayersPrecision; the grids are stored rounded to 1e-7 degrees, so nothing is lost) and is
 in EPSG:4490. Prints the layer id."""
+
 import argparse
 import os
 import sys
@@ -40,7 +41,9 @@ def build(out: str, dbname: str, host: str, port: int, user: str) -> str:
     project.writeEntry("WMSServiceAbstract", "/", "base_grids (layers_grid, level 4) for the WFS benchmark")
     project.writeEntry("WMSCrsList", "/", ["EPSG:4490", "EPSG:4326"])
     ext = layer.extent()
-    project.writeEntry("WMSExtent", "/", [str(ext.xMinimum()), str(ext.yMinimum()), str(ext.xMaximum()), str(ext.yMaximum())])
+    project.writeEntry(
+        "WMSExtent", "/", [str(ext.xMinimum()), str(ext.yMinimum()), str(ext.xMaximum()), str(ext.yMaximum())]
+    )
     project.writeEntry("WFSLayers", "/", [lid])
     project.writeEntry("WFSLayersPrecision", "/" + lid, PRECISION)
     for op in ("Update", "Insert", "Delete"):

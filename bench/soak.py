@@ -15,6 +15,7 @@ Reports the error rate (any 5xx or connection failure; also any answer other tha
 2xx/304), throughput, latency per kind, and the resident memory (RSS) of each gunicorn worker at the
 start (after a warm-up) and the end, sampled every 10 s. Writes bench/results/soak-<time>.json.
 Only ever talks to 127.0.0.1 and every loop is bounded by the clock."""
+
 from __future__ import annotations
 
 import argparse
@@ -40,6 +41,8 @@ def default_database_url() -> str:
 
     url = urlparse(os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:54329/gridcity"))
     return url._replace(path="/" + SOAK_DATABASE).geturl()
+
+
 SOAK_USER = "soak-gis-editor"
 WARM_UP_S = 10
 SAMPLE_EVERY_S = 10
@@ -59,17 +62,27 @@ def prepare(database_url: str) -> dict:
     from django.db import connection
 
     with connection.cursor() as cur:
-        cur.execute("SELECT code, ST_X(geom), ST_Y(geom) FROM components_component WHERE NOT retired "
-                    "ORDER BY random() LIMIT 2000")
+        cur.execute(
+            "SELECT code, ST_X(geom), ST_Y(geom) FROM components_component WHERE NOT retired "
+            "ORDER BY random() LIMIT 2000"
+        )
         components = cur.fetchall()
         cur.execute("SELECT uscc FROM components_organisation LIMIT 1")
         owner = cur.fetchone()[0]
-        cur.execute("SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM "
-                    "(SELECT ST_Extent(geom) e FROM layers_grid WHERE level_id = 1) t")
+        cur.execute(
+            "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM "
+            "(SELECT ST_Extent(geom) e FROM layers_grid WHERE level_id = 1) t"
+        )
         extent = cur.fetchone()
     password = secrets.token_urlsafe(16)
-    return {"env": env, "components": components, "owner": owner, "extent": extent,
-            "cookie": session_cookie(password), "basic": (SOAK_USER, password)}
+    return {
+        "env": env,
+        "components": components,
+        "owner": owner,
+        "extent": extent,
+        "cookie": session_cookie(password),
+        "basic": (SOAK_USER, password),
+    }
 
 
 def session_cookie(password: str) -> str:
@@ -97,8 +110,16 @@ def session_cookie(password: str) -> str:
 def start_gunicorn(env: dict, port: int, workers: int) -> subprocess.Popen:
     """As `make up` serves (sync workers), on a port of its own."""
     gunicorn = Path(sys.executable).with_name("gunicorn")
-    cmd = [str(gunicorn), "gis_core.wsgi:application", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
-           "--log-level", "warning"]
+    cmd = [
+        str(gunicorn),
+        "gis_core.wsgi:application",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        str(workers),
+        "--log-level",
+        "warning",
+    ]
     return subprocess.Popen(cmd, cwd=ROOT, env={**env, "GRIDCITY_LOG_LEVEL": "ERROR"})
 
 
@@ -142,7 +163,13 @@ class Mix:
         if r < 0.36:
             return "nearest", "GET", f"/api/components/?near={x:.6f},{y:.6f}&radius=50", None, (200,)
         if r < 0.44:
-            return "bbox", "GET", f"/api/components/?bbox={x - 0.002:.6f},{y - 0.002:.6f},{x + 0.002:.6f},{y + 0.002:.6f}", None, (200,)
+            return (
+                "bbox",
+                "GET",
+                f"/api/components/?bbox={x - 0.002:.6f},{y - 0.002:.6f},{x + 0.002:.6f},{y + 0.002:.6f}",
+                None,
+                (200,),
+            )
         if r < 0.52:
             lon, lat = self.point()
             return "locate", "GET", f"/api/grids/locate/?lon={lon:.6f}&lat={lat:.6f}", None, (200, 404)
@@ -151,7 +178,13 @@ class Mix:
             layer = rng.choice(("components", "base_grids"))
             return f"tile_{layer}", "GET", f"/tiles/{layer}/{t.z}/{t.x}/{t.y}.mvt", None, (200, 204)
         if r < 0.74:
-            return "wfs", "GET", "/wfs?SERVICE=WFS&VERSION=2.0.0&REQUEST=GetFeature&TYPENAMES=base_grids&COUNT=20", None, (200,)
+            return (
+                "wfs",
+                "GET",
+                "/wfs?SERVICE=WFS&VERSION=2.0.0&REQUEST=GetFeature&TYPENAMES=base_grids&COUNT=20",
+                None,
+                (200,),
+            )
         if r < 0.80:
             return "healthz", "GET", "/healthz", None, (200,)
         if r < 0.90:
@@ -160,8 +193,13 @@ class Mix:
             state = rng.choice(("intact", "damaged"))
             return "state", "POST", f"/api/components/{code}/state/", {"state": state, "note": "soak"}, (200,)
         lon, lat = x + rng.uniform(-0.0005, 0.0005), y + rng.uniform(-0.0005, 0.0005)
-        return "register", "POST", "/api/components/", {
-            "class_code": "0118", "geometry": {"type": "Point", "coordinates": [lon, lat]}, "owner": self.owner}, (201,)
+        return (
+            "register",
+            "POST",
+            "/api/components/",
+            {"class_code": "0118", "geometry": {"type": "Point", "coordinates": [lon, lat]}, "owner": self.owner},
+            (201,),
+        )
 
 
 def run_clients(base: str, data: dict, clients: int, seconds: float) -> dict:
@@ -186,8 +224,12 @@ def run_clients(base: str, data: dict, clients: int, seconds: float) -> dict:
             if len(bad) < 20:
                 bad.append(text)
 
-        with httpx.Client(base_url=base, timeout=60.0, cookies={"sessionid": data["cookie"], "csrftoken": csrf},
-                          headers={"Accept": "application/json", "X-CSRFToken": csrf}) as http:
+        with httpx.Client(
+            base_url=base,
+            timeout=60.0,
+            cookies={"sessionid": data["cookie"], "csrftoken": csrf},
+            headers={"Accept": "application/json", "X-CSRFToken": csrf},
+        ) as http:
             while time.monotonic() < stop_at:
                 kind, method, path, body, expected = mix.next()
                 t = time.perf_counter()
@@ -227,8 +269,11 @@ def run_clients(base: str, data: dict, clients: int, seconds: float) -> dict:
     per_kind = {}
     for kind, values in sorted(latencies.items()):
         values.sort()
-        per_kind[kind] = {"n": len(values), "p50_ms": round(values[len(values) // 2], 1),
-                          "p99_ms": round(values[min(len(values) - 1, int(len(values) * 0.99))], 1)}
+        per_kind[kind] = {
+            "n": len(values),
+            "p50_ms": round(values[len(values) // 2], 1),
+            "p99_ms": round(values[min(len(values) - 1, int(len(values) * 0.99))], 1),
+        }
     return {**totals, "unexpected_by_kind": dict(unexpected), "per_kind": per_kind, "error_samples": samples[:20]}
 
 
@@ -264,12 +309,19 @@ def run(seconds: float, clients: int, workers: int, database_url: str) -> dict:
     first, last = rss[0][1], rss[-1][1]
     failures = result["server_errors"] + result["connection_errors"] + result["unexpected"]
     return {
-        "seconds": seconds, "clients": clients, "gunicorn_workers": workers, **result,
-        "load_average_end": os.getloadavg(), "cpus": os.cpu_count(),
+        "seconds": seconds,
+        "clients": clients,
+        "gunicorn_workers": workers,
+        **result,
+        "load_average_end": os.getloadavg(),
+        "cpus": os.cpu_count(),
         "requests_per_s": round(result["requests"] / max(elapsed, 1e-9), 1),
         "error_rate": failures / max(result["requests"], 1),
-        "worker_rss_mib": {str(pid): {"start": round(first[pid] / 1024, 1), "end": round(last[pid] / 1024, 1)}
-                           for pid in first if pid in last},
+        "worker_rss_mib": {
+            str(pid): {"start": round(first[pid] / 1024, 1), "end": round(last[pid] / 1024, 1)}
+            for pid in first
+            if pid in last
+        },
         "workers_replaced": sorted(set(last) ^ set(first)),
         "rss_samples_mib": [(t, {str(p): round(v / 1024, 1) for p, v in s.items()}) for t, s in rss],
     }
@@ -288,10 +340,12 @@ def main(argv=None) -> int:
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     out = RESULTS_DIR / f"soak-{time.strftime('%Y%m%d-%H%M%S')}.json"
     out.write_text(json.dumps(report, indent=2, ensure_ascii=False))
-    print(f"soak: {report['seconds']:.0f} s, {report['clients']} clients, {report['requests']:,} requests "
-          f"({report['requests_per_s']}/s); 5xx {report['server_errors']}, connection errors "
-          f"{report['connection_errors']}, other unexpected {report['unexpected']} {report['unexpected_by_kind']}; "
-          f"error rate {report['error_rate']:.4%}")
+    print(
+        f"soak: {report['seconds']:.0f} s, {report['clients']} clients, {report['requests']:,} requests "
+        f"({report['requests_per_s']}/s); 5xx {report['server_errors']}, connection errors "
+        f"{report['connection_errors']}, other unexpected {report['unexpected']} {report['unexpected_by_kind']}; "
+        f"error rate {report['error_rate']:.4%}"
+    )
     for kind, v in report["per_kind"].items():
         print(f"  {kind:<20} n={v['n']:<7} p50 {v['p50_ms']:>7} ms  p99 {v['p99_ms']:>7} ms")
     for pid, v in report["worker_rss_mib"].items():

@@ -22,6 +22,7 @@
 
 Targets: cold tiles/s >= 0.8 x floor, cold p99 <= 2 x floor p99, cold tiles/s >= 2 x tipg, warm tiles/s
 >= 0.5 x nginx, no tile > 500 KB. Only 127.0.0.1 is contacted; every loop is bounded."""
+
 from __future__ import annotations
 
 import gzip
@@ -86,6 +87,7 @@ TIPG_QUERY = {
 
 # --- preparation -------------------------------------------------------------------------------------
 
+
 def prepare(scale: str, seed: int, database_url: str, redis_url: str) -> dict:
     """Bench database with the demo city, migrated to the latest migrations (idempotent, reused)."""
     os.environ["REDIS_URL"] = redis_url
@@ -126,8 +128,12 @@ def prepare(scale: str, seed: int, database_url: str, redis_url: str) -> dict:
             cur.execute("VACUUM ANALYZE layers_grid")
             cur.execute("ANALYZE tiles_componentcell")
     env["GRIDCITY_STATEMENT_TIMEOUT_MS"] = "30000"  # the servers run with the usual timeout
-    return {"env": env, "components": components, "grid_levels": levels,
-            "prepare_seconds": round(time.perf_counter() - t, 1)}
+    return {
+        "env": env,
+        "components": components,
+        "grid_levels": levels,
+        "prepare_seconds": round(time.perf_counter() - t, 1),
+    }
 
 
 def density_points(seed: int) -> list[tuple[float, float]]:
@@ -136,8 +142,11 @@ def density_points(seed: int) -> list[tuple[float, float]]:
     from django.db import connection
 
     with connection.cursor() as cur:
-        cur.execute("SELECT ST_X(ST_PointOnSurface(geom)), ST_Y(ST_PointOnSurface(geom)) FROM components_component "
-                    "WHERE NOT retired AND abs(hashtext(code || %s)) %% 256 = 0 ORDER BY code", [str(seed)])
+        cur.execute(
+            "SELECT ST_X(ST_PointOnSurface(geom)), ST_Y(ST_PointOnSurface(geom)) FROM components_component "
+            "WHERE NOT retired AND abs(hashtext(code || %s)) %% 256 = 0 ORDER BY code",
+            [str(seed)],
+        )
         return [(float(x), float(y)) for x, y in cur.fetchall()]
 
 
@@ -183,7 +192,7 @@ def tile_set(n: int, seed: int, points: list[tuple[float, float]]) -> list[tuple
                 break
             if points and rng.random() < DENSE_SHARE:
                 lon, lat = points[int(rng.integers(len(points)))]
-                w = 360.0 / 2 ** z  # jitter within about one tile
+                w = 360.0 / 2**z  # jitter within about one tile
                 lon, lat = lon + rng.uniform(-w / 2, w / 2), lat + rng.uniform(-w / 3, w / 3)
             else:
                 lon, lat = rng.uniform(DISTRICT[0], DISTRICT[2]), rng.uniform(DISTRICT[1], DISTRICT[3])
@@ -211,11 +220,11 @@ def requests_for(tiles, layer_ids) -> list[tuple[str, int, int, int]]:
     from layers import catalogue
 
     specs = {lid: catalogue.get(lid).tiles for lid in layer_ids}
-    return [(lid, z, x, y) for z, x, y in tiles for lid in layer_ids
-            if specs[lid].minzoom <= z <= specs[lid].maxzoom]
+    return [(lid, z, x, y) for z, x, y in tiles for lid in layer_ids if specs[lid].minzoom <= z <= specs[lid].maxzoom]
 
 
 # --- (a) the floor -----------------------------------------------------------------------------------
+
 
 def statements(reqs) -> list[tuple[str, list]]:
     from layers import catalogue
@@ -261,13 +270,27 @@ def run_floor(database_url: str, stmts, concurrency: int) -> dict:
         th.join()
     seconds = time.perf_counter() - t0
     s = sorted(lat)
-    return {"n": len(stmts), "ok": len(stmts) - len(errors), "bad": len(errors), "socket_errors": 0,
-            "first_bad": errors[0] if errors else "", "seconds": round(seconds, 3), "rps": len(stmts) / seconds,
-            "p50": _percentile(s, 50), "p95": _percentile(s, 95), "p99": _percentile(s, 99),
-            "mean": sum(s) / len(s), "max": s[-1], "sizes": sizes, "latencies": lat, "complete": not errors}
+    return {
+        "n": len(stmts),
+        "ok": len(stmts) - len(errors),
+        "bad": len(errors),
+        "socket_errors": 0,
+        "first_bad": errors[0] if errors else "",
+        "seconds": round(seconds, 3),
+        "rps": len(stmts) / seconds,
+        "p50": _percentile(s, 50),
+        "p95": _percentile(s, 95),
+        "p99": _percentile(s, 99),
+        "mean": sum(s) / len(s),
+        "max": s[-1],
+        "sizes": sizes,
+        "latencies": lat,
+        "complete": not errors,
+    }
 
 
 # --- servers -----------------------------------------------------------------------------------------
+
 
 def flush_tile_cache(redis_url: str) -> None:
     """Empties the bench's own Redis database (tile cache and cached sessions; sessions fall back to
@@ -283,18 +306,36 @@ def flush_tile_cache(redis_url: str) -> None:
 def start_tipg(database_url: str, port: int, workers: int) -> subprocess.Popen:
     u = urlparse(database_url)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TIPG_", "DJANGO_"))}
-    env.update({
-        "DATABASE_URL": f"postgresql://{u.username or 'postgres'}@{u.hostname}:{u.port or 5432}{u.path}",
-        "TIPG_DB_SCHEMAS": '["bench_tipg"]',
-        "TIPG_DB_TABLES": '["bench_tipg.components", "bench_tipg.grids"]',
-        "TIPG_DB_MAX_CONN_SIZE": "10",
-        "TIPG_DEBUG": "FALSE",
-    })
+    env.update(
+        {
+            "DATABASE_URL": f"postgresql://{u.username or 'postgres'}@{u.hostname}:{u.port or 5432}{u.path}",
+            "TIPG_DB_SCHEMAS": '["bench_tipg"]',
+            "TIPG_DB_TABLES": '["bench_tipg.components", "bench_tipg.grids"]',
+            "TIPG_DB_MAX_CONN_SIZE": "10",
+            "TIPG_DEBUG": "FALSE",
+        }
+    )
     uvicorn = Path(sys.executable).with_name("uvicorn")
     log = open(STATE / "tipg.log", "ab")
-    return subprocess.Popen([str(uvicorn), "tipg.main:app", "--host", "127.0.0.1", "--port", str(port),
-                             "--workers", str(workers), "--log-level", "warning", "--no-access-log"],
-                            env=env, cwd=STATE, stdout=log, stderr=subprocess.STDOUT)
+    return subprocess.Popen(
+        [
+            str(uvicorn),
+            "tipg.main:app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ],
+        env=env,
+        cwd=STATE,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
 
 
 def render_template(src: Path, dest: Path, values: dict) -> Path:
@@ -312,20 +353,26 @@ def start_nginx(conf_body: Path, name: str, port: int) -> subprocess.Popen:
     prefix = STATE / name
     for d in ("logs", "tmp"):
         (prefix / d).mkdir(parents=True, exist_ok=True)
-    main = render_template(ROOT / "bench" / "nginx" / "main.conf.template", prefix / "nginx.conf", {
-        "PREFIX": prefix, "BODY": conf_body, "USER": "user root;" if os.geteuid() == 0 else ""})
+    main = render_template(
+        ROOT / "bench" / "nginx" / "main.conf.template",
+        prefix / "nginx.conf",
+        {"PREFIX": prefix, "BODY": conf_body, "USER": "user root;" if os.geteuid() == 0 else ""},
+    )
     test = subprocess.run([NGINX, "-t", "-p", str(prefix), "-c", str(main)], capture_output=True, text=True)
     if test.returncode != 0:
         raise SystemExit(f"nginx config {main}: {test.stderr}")
-    return subprocess.Popen([NGINX, "-p", str(prefix), "-c", str(main)], stdout=subprocess.DEVNULL,
-                            stderr=open(prefix / "logs" / "stderr.log", "ab"))
+    return subprocess.Popen(
+        [NGINX, "-p", str(prefix), "-c", str(main)],
+        stdout=subprocess.DEVNULL,
+        stderr=open(prefix / "logs" / "stderr.log", "ab"),
+    )
 
 
 def warm_up(base: str, paths: list[str], connections: int, headers: dict) -> None:
     """Untimed: requests over `connections` connections (twice the server's threads), so that every
     worker thread has its database connection and every process its imports and catalogues: the
     cold pass measures a cold tile cache, not a cold process (our cache is flushed after this)."""
-    run_wrk(base, paths[:8 * connections], concurrency=connections, headers=headers)
+    run_wrk(base, paths[: 8 * connections], concurrency=connections, headers=headers)
 
 
 def capture(base: str, paths: list[str], cookie: str, out_dir: Path) -> dict:
@@ -337,8 +384,9 @@ def capture(base: str, paths: list[str], cookie: str, out_dir: Path) -> dict:
         shutil.rmtree(out_dir)
     sizes: dict[str, tuple[int, int]] = {}
     bad = []
-    with httpx.Client(base_url=base, cookies={"sessionid": cookie}, timeout=60.0,
-                      headers={"Accept-Encoding": "gzip"}) as client:
+    with httpx.Client(
+        base_url=base, cookies={"sessionid": cookie}, timeout=60.0, headers={"Accept-Encoding": "gzip"}
+    ) as client:
         for p in paths:
             with client.stream("GET", p) as r:
                 wire = b"".join(r.iter_raw())
@@ -358,9 +406,20 @@ def capture(base: str, paths: list[str], cookie: str, out_dir: Path) -> dict:
 
 # --- the run -----------------------------------------------------------------------------------------
 
-def run(scale: str = "city", seed: int = 1, database_url: str | None = None, *, n_tiles: int = 1000,
-        concurrency: int = 4, workers: int = 4, threads: int = 2, layer_ids=LAYERS,
-        redis_url: str | None = None, skip=()) -> dict:
+
+def run(
+    scale: str = "city",
+    seed: int = 1,
+    database_url: str | None = None,
+    *,
+    n_tiles: int = 1000,
+    concurrency: int = 4,
+    workers: int = 4,
+    threads: int = 2,
+    layer_ids=LAYERS,
+    redis_url: str | None = None,
+    skip=(),
+) -> dict:
     database_url = database_url or os.environ.get("BENCH_TILES_DATABASE_URL") or DEFAULT_DATABASE_URL
     redis_url = redis_url or os.environ.get("BENCH_REDIS_URL") or DEFAULT_REDIS_URL
     n_tiles = max(10, min(int(n_tiles), 20000))
@@ -368,15 +427,21 @@ def run(scale: str = "city", seed: int = 1, database_url: str | None = None, *, 
     t0 = time.perf_counter()
     prep = prepare(scale, seed, database_url, redis_url)
     env = prep["env"]
-    print(f"bench database {database_url.rsplit('/', 1)[-1]}: {prep['components']:,} live components, grids per "
-          f"level {prep['grid_levels']} ({prep['prepare_seconds']} s)", flush=True)
+    print(
+        f"bench database {database_url.rsplit('/', 1)[-1]}: {prep['components']:,} live components, grids per "
+        f"level {prep['grid_levels']} ({prep['prepare_seconds']} s)",
+        flush=True,
+    )
     tiles = load_tile_set(n_tiles, seed, scale)
     reqs = requests_for(tiles, layer_ids)
     per_zoom = {}
     for z, _, _ in tiles:
         per_zoom[z] = per_zoom.get(z, 0) + 1
-    print(f"tile set: {len(tiles)} tiles {dict(sorted(per_zoom.items()))}, {len(reqs)} layer tiles "
-          f"({', '.join(layer_ids)})", flush=True)
+    print(
+        f"tile set: {len(tiles)} tiles {dict(sorted(per_zoom.items()))}, {len(reqs)} layer tiles "
+        f"({', '.join(layer_ids)})",
+        flush=True,
+    )
     stmts = statements(reqs)
     cookie = session_cookie()
     versions = tool_versions()
@@ -384,8 +449,10 @@ def run(scale: str = "city", seed: int = 1, database_url: str | None = None, *, 
 
     connections.close_all()
     ours_paths = [f"/tiles/{lid}/{z}/{x}/{y}.mvt" for lid, z, x, y in reqs]
-    tipg_paths = [f"/collections/{TIPG_QUERY[lid][0]}/tiles/WebMercatorQuad/{z}/{x}/{y}?{TIPG_QUERY[lid][1]}"
-                  for lid, z, x, y in reqs]
+    tipg_paths = [
+        f"/collections/{TIPG_QUERY[lid][0]}/tiles/WebMercatorQuad/{z}/{x}/{y}?{TIPG_QUERY[lid][1]}"
+        for lid, z, x, y in reqs
+    ]
     headers = {"Accept-Encoding": "gzip"}
     ours_headers = {**headers, "Cookie": f"sessionid={cookie}"}
     load_before = os.getloadavg()
@@ -394,8 +461,11 @@ def run(scale: str = "city", seed: int = 1, database_url: str | None = None, *, 
     def record(name, label, m):
         m["label"] = label
         cases[name] = m
-        print(f"  {label}: {m['rps']:.0f} tiles/s, p50 {m['p50']:.1f} ms, p99 {m['p99']:.1f} ms, "
-              f"{m['ok']}/{m['n']} ok{' ' + m['first_bad'] if m['bad'] else ''}", flush=True)
+        print(
+            f"  {label}: {m['rps']:.0f} tiles/s, p50 {m['p50']:.1f} ms, p99 {m['p99']:.1f} ms, "
+            f"{m['ok']}/{m['n']} ok{' ' + m['first_bad'] if m['bad'] else ''}",
+            flush=True,
+        )
 
     print("  (a) floor: warming PostgreSQL's buffers (untimed) ...", flush=True)
     run_floor(database_url, stmts, concurrency)
@@ -414,10 +484,16 @@ def run(scale: str = "city", seed: int = 1, database_url: str | None = None, *, 
         wait_until_ok(f"{base}/tiles/", gunicorn, what="gunicorn", cookies={"sessionid": cookie})
         warm_up(base, ours_paths, 2 * workers * threads, ours_headers)
         flush_tile_cache(redis_url)
-        record("ours_cold", "(b) ours cold (cache flushed)",
-               run_wrk(base, ours_paths, concurrency=concurrency, headers=ours_headers))
-        record("ours_warm", "(c) ours warm (second pass)",
-               run_wrk(base, ours_paths, concurrency=concurrency, headers=ours_headers))
+        record(
+            "ours_cold",
+            "(b) ours cold (cache flushed)",
+            run_wrk(base, ours_paths, concurrency=concurrency, headers=ours_headers),
+        )
+        record(
+            "ours_warm",
+            "(c) ours warm (second pass)",
+            run_wrk(base, ours_paths, concurrency=concurrency, headers=ours_headers),
+        )
         static_root = STATE / "static-tiles"
         cap = capture(base, ours_paths, cookie, static_root)
         sizes_ours = cap["sizes"]
@@ -436,14 +512,19 @@ def run(scale: str = "city", seed: int = 1, database_url: str | None = None, *, 
             stop(tipg)
 
         nport = free_port()
-        body = render_template(ROOT / "bench" / "nginx" / "static-tiles.conf.template",
-                               STATE / "nginx-static" / "server.conf", {"LISTEN": f"127.0.0.1:{nport}",
-                                                                         "ROOT": static_root})
+        body = render_template(
+            ROOT / "bench" / "nginx" / "static-tiles.conf.template",
+            STATE / "nginx-static" / "server.conf",
+            {"LISTEN": f"127.0.0.1:{nport}", "ROOT": static_root},
+        )
         nginx = start_nginx(body, "nginx-static", nport)
         procs.append(nginx)
         wait_until_ok(f"http://127.0.0.1:{nport}{ours_paths[0]}", nginx, what="nginx")
-        record("nginx", "(e) nginx: the same bytes from disk",
-               run_wrk(f"http://127.0.0.1:{nport}", ours_paths, concurrency=concurrency, headers=headers))
+        record(
+            "nginx",
+            "(e) nginx: the same bytes from disk",
+            run_wrk(f"http://127.0.0.1:{nport}", ours_paths, concurrency=concurrency, headers=headers),
+        )
         stop(nginx)
 
         recipe = ROOT / "deploy" / "nginx" / "gridcity.conf.template"
@@ -453,13 +534,17 @@ def run(scale: str = "city", seed: int = 1, database_url: str | None = None, *, 
                 shutil.rmtree(disk)
             disk.mkdir(parents=True)
             gport, rport = free_port(), free_port()
-            gunicorn = start_gunicorn({**env, "REDIS_URL": redis_url, "GRIDCITY_TILE_DISK_DIR": str(disk)},
-                                      gport, workers, threads)
+            gunicorn = start_gunicorn(
+                {**env, "REDIS_URL": redis_url, "GRIDCITY_TILE_DISK_DIR": str(disk)}, gport, workers, threads
+            )
             procs.append(gunicorn)
             wait_until_ok(f"http://127.0.0.1:{gport}/tiles/", gunicorn, what="gunicorn", cookies={"sessionid": cookie})
             state = STATE / "nginx-recipe"
-            body = render_template(recipe, state / "server.conf", {
-                "LISTEN": f"127.0.0.1:{rport}", "UPSTREAM": f"127.0.0.1:{gport}", "TILE_DIR": disk, "STATE": state})
+            body = render_template(
+                recipe,
+                state / "server.conf",
+                {"LISTEN": f"127.0.0.1:{rport}", "UPSTREAM": f"127.0.0.1:{gport}", "TILE_DIR": disk, "STATE": state},
+            )
             nginx = start_nginx(body, "nginx-recipe", rport)
             procs.append(nginx)
             rbase = f"http://127.0.0.1:{rport}"
@@ -468,20 +553,39 @@ def run(scale: str = "city", seed: int = 1, database_url: str | None = None, *, 
             flush_tile_cache(redis_url)
             for d in disk.iterdir():  # what the warm-up mirrored
                 shutil.rmtree(d)
-            record("recipe_cold", "(f) nginx recipe + gunicorn, cold",
-                   run_wrk(rbase, ours_paths, concurrency=concurrency, headers=ours_headers))
-            record("recipe_warm", "(f) nginx recipe + gunicorn, warm (disk)",
-                   run_wrk(rbase, ours_paths, concurrency=concurrency, headers=ours_headers))
+            record(
+                "recipe_cold",
+                "(f) nginx recipe + gunicorn, cold",
+                run_wrk(rbase, ours_paths, concurrency=concurrency, headers=ours_headers),
+            )
+            record(
+                "recipe_warm",
+                "(f) nginx recipe + gunicorn, warm (disk)",
+                run_wrk(rbase, ours_paths, concurrency=concurrency, headers=ours_headers),
+            )
     finally:
         for p in reversed(procs):
             stop(p)
     load_after = os.getloadavg()
     report = summarize(cases, reqs, floor_sizes, floor_lat, sizes_ours)
-    meta = {"scale": scale, "seed": seed, "tiles": len(tiles), "layer_tiles": len(reqs), "layers": list(layer_ids),
-            "tiles_per_zoom": dict(sorted(per_zoom.items())), "concurrency": concurrency, "workers": workers,
-            "threads": threads, "components": prep["components"], "grid_levels": prep["grid_levels"],
-            "versions": versions, "loadavg_before": load_before, "loadavg_after": load_after,
-            "cpus": os.cpu_count(), "seconds": round(time.perf_counter() - t0, 1)}
+    meta = {
+        "scale": scale,
+        "seed": seed,
+        "tiles": len(tiles),
+        "layer_tiles": len(reqs),
+        "layers": list(layer_ids),
+        "tiles_per_zoom": dict(sorted(per_zoom.items())),
+        "concurrency": concurrency,
+        "workers": workers,
+        "threads": threads,
+        "components": prep["components"],
+        "grid_levels": prep["grid_levels"],
+        "versions": versions,
+        "loadavg_before": load_before,
+        "loadavg_after": load_after,
+        "cpus": os.cpu_count(),
+        "seconds": round(time.perf_counter() - t0, 1),
+    }
     print_report(meta, cases, report)
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     out = RESULTS_DIR / f"tiles-{time.strftime('%Y%m%d-%H%M%S')}.json"
@@ -495,8 +599,9 @@ def summarize(cases, reqs, floor_sizes, floor_lat, sizes_ours) -> dict:
     lat_by_zoom: dict[int, list[float]] = {}
     for (lid, z, x, y), raw, ms in zip(reqs, floor_sizes, floor_lat):
         lat_by_zoom.setdefault(z, []).append(ms)
-        row = zooms.setdefault(z, {"tiles": 0, "floor_max": 0, "floor_max_tile": "", "ours_max_raw": 0,
-                                   "ours_max_gzip": 0})
+        row = zooms.setdefault(
+            z, {"tiles": 0, "floor_max": 0, "floor_max_tile": "", "ours_max_raw": 0, "ours_max_gzip": 0}
+        )
         row["tiles"] += 1
         if raw > row["floor_max"]:
             row["floor_max"], row["floor_max_tile"] = raw, f"{lid}/{z}/{x}/{y}"
@@ -515,27 +620,53 @@ def summarize(cases, reqs, floor_sizes, floor_lat, sizes_ours) -> dict:
         targets.append({"target": name, "value": value, "want": want, "ok": bool(ok)})
 
     if f and c:
-        target("(b) cold tiles/s >= 0.8 x floor", f"{c['rps']:.0f} vs {f['rps']:.0f} ({c['rps'] / f['rps']:.2f}x)",
-               f">= {0.8 * f['rps']:.0f}", c["rps"] >= 0.8 * f["rps"])
-        target("(b) cold p99 <= 2 x floor p99", f"{c['p99']:.1f} ms vs {f['p99']:.1f} ms ({c['p99'] / f['p99']:.2f}x)",
-               f"<= {2 * f['p99']:.1f} ms", c["p99"] <= 2 * f["p99"])
+        target(
+            "(b) cold tiles/s >= 0.8 x floor",
+            f"{c['rps']:.0f} vs {f['rps']:.0f} ({c['rps'] / f['rps']:.2f}x)",
+            f">= {0.8 * f['rps']:.0f}",
+            c["rps"] >= 0.8 * f["rps"],
+        )
+        target(
+            "(b) cold p99 <= 2 x floor p99",
+            f"{c['p99']:.1f} ms vs {f['p99']:.1f} ms ({c['p99'] / f['p99']:.2f}x)",
+            f"<= {2 * f['p99']:.1f} ms",
+            c["p99"] <= 2 * f["p99"],
+        )
     if c and tipg:
-        target("(b) cold tiles/s >= 2 x tipg", f"{c['rps']:.0f} vs {tipg['rps']:.0f} ({c['rps'] / tipg['rps']:.2f}x)",
-               f">= {2 * tipg['rps']:.0f}", c["rps"] >= 2 * tipg["rps"])
+        target(
+            "(b) cold tiles/s >= 2 x tipg",
+            f"{c['rps']:.0f} vs {tipg['rps']:.0f} ({c['rps'] / tipg['rps']:.2f}x)",
+            f">= {2 * tipg['rps']:.0f}",
+            c["rps"] >= 2 * tipg["rps"],
+        )
     if w and nginx:
-        target("(c) warm tiles/s >= 0.5 x nginx", f"{w['rps']:.0f} vs {nginx['rps']:.0f} ({w['rps'] / nginx['rps']:.2f}x)",
-               f">= {0.5 * nginx['rps']:.0f}", w["rps"] >= 0.5 * nginx["rps"])
+        target(
+            "(c) warm tiles/s >= 0.5 x nginx",
+            f"{w['rps']:.0f} vs {nginx['rps']:.0f} ({w['rps'] / nginx['rps']:.2f}x)",
+            f">= {0.5 * nginx['rps']:.0f}",
+            w["rps"] >= 0.5 * nginx["rps"],
+        )
     rc, rw = cases.get("recipe_cold"), cases.get("recipe_warm")
     if f and rc:
-        target("(f) recipe cold tiles/s >= 0.8 x floor", f"{rc['rps']:.0f} vs {f['rps']:.0f} ({rc['rps'] / f['rps']:.2f}x)",
-               f">= {0.8 * f['rps']:.0f}", rc["rps"] >= 0.8 * f["rps"])
-        target("(f) recipe cold p99 <= 2 x floor p99",
-               f"{rc['p99']:.1f} ms vs {f['p99']:.1f} ms ({rc['p99'] / f['p99']:.2f}x)", f"<= {2 * f['p99']:.1f} ms",
-               rc["p99"] <= 2 * f["p99"])
+        target(
+            "(f) recipe cold tiles/s >= 0.8 x floor",
+            f"{rc['rps']:.0f} vs {f['rps']:.0f} ({rc['rps'] / f['rps']:.2f}x)",
+            f">= {0.8 * f['rps']:.0f}",
+            rc["rps"] >= 0.8 * f["rps"],
+        )
+        target(
+            "(f) recipe cold p99 <= 2 x floor p99",
+            f"{rc['p99']:.1f} ms vs {f['p99']:.1f} ms ({rc['p99'] / f['p99']:.2f}x)",
+            f"<= {2 * f['p99']:.1f} ms",
+            rc["p99"] <= 2 * f["p99"],
+        )
     if rw and nginx:
-        target("(f) recipe warm tiles/s >= 0.5 x nginx",
-               f"{rw['rps']:.0f} vs {nginx['rps']:.0f} ({rw['rps'] / nginx['rps']:.2f}x)", f">= {0.5 * nginx['rps']:.0f}",
-               rw["rps"] >= 0.5 * nginx["rps"])
+        target(
+            "(f) recipe warm tiles/s >= 0.5 x nginx",
+            f"{rw['rps']:.0f} vs {nginx['rps']:.0f} ({rw['rps'] / nginx['rps']:.2f}x)",
+            f">= {0.5 * nginx['rps']:.0f}",
+            rw["rps"] >= 0.5 * nginx["rps"],
+        )
     target("no tile > 500 KB", f"largest {largest:,} B", f"<= {MAX_TILE_BYTES:,} B", largest <= MAX_TILE_BYTES)
     for name, m in cases.items():
         if m["bad"] or m.get("socket_errors") or not m.get("complete", True):
@@ -545,9 +676,12 @@ def summarize(cases, reqs, floor_sizes, floor_lat, sizes_ours) -> dict:
 
 def code_version() -> str:
     """The commit measured, and whether the work tree differed from it (a shared tree may)."""
-    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
-    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT, capture_output=True,
-                           text=True).stdout.split("\n")
+    head = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+    ).stdout.strip()
+    dirty = subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT, capture_output=True, text=True
+    ).stdout.split("\n")
     changed = sorted({line[3:] for line in dirty if line.strip()})
     return head + (f" + uncommitted changes in {', '.join(changed)}" if changed else "")
 
@@ -575,33 +709,44 @@ def tool_versions() -> dict:
 
 def print_report(meta, cases, report) -> None:
     v = meta["versions"]
-    print(f"\nVector tile benchmark: {meta['tiles']} tiles z10-z18 x layers {', '.join(meta['layers'])} = "
-          f"{meta['layer_tiles']} tile requests per case (tiles per zoom {meta['tiles_per_zoom']}); "
-          f"{meta['components']:,} live components, grids per level {meta['grid_levels']}")
-    print(f"Concurrency {meta['concurrency']} for every case; HTTP: {v['wrk']} (each path once, keep-alive, "
-          f"Accept-Encoding: gzip); ours = gunicorn {meta['workers']} workers x {meta['threads']} threads (gthread); "
-          f"tipg {v['tipg']} = uvicorn {meta['workers']} workers; nginx {v['nginx']}; {v['postgresql']}, PostGIS "
-          f"{v['postgis']}")
+    print(
+        f"\nVector tile benchmark: {meta['tiles']} tiles z10-z18 x layers {', '.join(meta['layers'])} = "
+        f"{meta['layer_tiles']} tile requests per case (tiles per zoom {meta['tiles_per_zoom']}); "
+        f"{meta['components']:,} live components, grids per level {meta['grid_levels']}"
+    )
+    print(
+        f"Concurrency {meta['concurrency']} for every case; HTTP: {v['wrk']} (each path once, keep-alive, "
+        f"Accept-Encoding: gzip); ours = gunicorn {meta['workers']} workers x {meta['threads']} threads (gthread); "
+        f"tipg {v['tipg']} = uvicorn {meta['workers']} workers; nginx {v['nginx']}; {v['postgresql']}, PostGIS "
+        f"{v['postgis']}"
+    )
     print(f"Code: {v['code']}")
-    print(f"Machine: {meta['cpus']} CPUs, load average before {meta['loadavg_before'][0]:.2f}, after "
-          f"{meta['loadavg_after'][0]:.2f} (shared machine: other work may run)")
+    print(
+        f"Machine: {meta['cpus']} CPUs, load average before {meta['loadavg_before'][0]:.2f}, after "
+        f"{meta['loadavg_after'][0]:.2f} (shared machine: other work may run)"
+    )
     print()
     print("| case | tiles/s | p50 ms | p95 ms | p99 ms | max ms | ok | bytes sent |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for m in cases.values():
         sent = f"{m['body_bytes']:,}" if "body_bytes" in m else "-"
-        print(f"| {m['label']} | {m['rps']:.0f} | {m['p50']:.1f} | {m['p95']:.1f} | {m['p99']:.1f} | {m['max']:.0f} | "
-              f"{m['ok']}/{m['n']} | {sent} |")
+        print(
+            f"| {m['label']} | {m['rps']:.0f} | {m['p50']:.1f} | {m['p95']:.1f} | {m['p99']:.1f} | {m['max']:.0f} | "
+            f"{m['ok']}/{m['n']} | {sent} |"
+        )
     print()
-    print("| zoom | layer tiles | floor SQL p50 / p99 ms | largest raw MVT (floor) | largest ours decoded / gzip | "
-          "largest tile |")
+    print(
+        "| zoom | layer tiles | floor SQL p50 / p99 ms | largest raw MVT (floor) | largest ours decoded / gzip | "
+        "largest tile |"
+    )
     print("|---:|---:|---:|---:|---:|---|")
     for z, r in report["zooms"].items():
-        print(f"| {z} | {r['tiles']} | {r['floor_p50']:.1f} / {r['floor_p99']:.1f} | {r['floor_max']:,} B | "
-              f"{r['ours_max_raw']:,} / {r['ours_max_gzip']:,} B | {r['floor_max_tile']} |")
+        print(
+            f"| {z} | {r['tiles']} | {r['floor_p50']:.1f} / {r['floor_p99']:.1f} | {r['floor_max']:,} B | "
+            f"{r['ours_max_raw']:,} / {r['ours_max_gzip']:,} B | {r['floor_max_tile']} |"
+        )
     print()
     print("| target | measured | wanted | result |")
     print("|---|---|---|---|")
     for t in report["targets"]:
         print(f"| {t['target']} | {t['value']} | {t['want']} | {'pass' if t['ok'] else 'FAIL'} |")
-

@@ -27,6 +27,7 @@
 
 Targets: ours no slower than QGIS Server on each GetFeature case (p50), Transaction p50 <= 50 ms.
 Only 127.0.0.1 is contacted and every loop is bounded."""
+
 from __future__ import annotations
 
 import json
@@ -64,6 +65,7 @@ MEMBER = re.compile(rb"<(?:gml:featureMember|wfs:member)[\s>]")
 
 # --- preparation -------------------------------------------------------------------------------------
 
+
 def prepare(scale: str, seed: int, database_url: str) -> dict:
     """Bench database, migrations, reference data and the grid hierarchy (load_grids is idempotent)."""
     ensure_database(database_url)
@@ -78,8 +80,12 @@ def prepare(scale: str, seed: int, database_url: str) -> dict:
     if not summary["skipped"]:
         with connection.cursor() as cur:
             cur.execute("VACUUM ANALYZE layers_grid")
-    return {"env": env, "loaded": not summary["skipped"], "load_seconds": round(time.perf_counter() - t, 1),
-            "base_grids": Grid.objects.filter(level_id=4).count()}
+    return {
+        "env": env,
+        "loaded": not summary["skipped"],
+        "load_seconds": round(time.perf_counter() - t, 1),
+        "base_grids": Grid.objects.filter(level_id=4).count(),
+    }
 
 
 def editor_password() -> str:
@@ -104,8 +110,19 @@ def write_qgis_project(database_url: str) -> Path:
     u = urlparse(database_url)
     out = DATA_DIR / f"qgis_wfs_{u.path.lstrip('/')}.qgs"
     DATA_DIR.mkdir(parents=True, exist_ok=True)
-    cmd = [QGIS_PYTHON, str(ROOT / "bench" / "qgis_server_project.py"), str(out), "--dbname", u.path.lstrip("/"),
-           "--host", u.hostname or "127.0.0.1", "--port", str(u.port or 5432), "--user", u.username or "postgres"]
+    cmd = [
+        QGIS_PYTHON,
+        str(ROOT / "bench" / "qgis_server_project.py"),
+        str(out),
+        "--dbname",
+        u.path.lstrip("/"),
+        "--host",
+        u.hostname or "127.0.0.1",
+        "--port",
+        str(u.port or 5432),
+        "--user",
+        u.username or "postgres",
+    ]
     env = {k: v for k, v in os.environ.items() if not k.startswith(("VIRTUAL_ENV", "PYTHON"))}
     env["QT_QPA_PLATFORM"] = "offscreen"
     r = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120)
@@ -120,12 +137,15 @@ def pick_grid(seed: int) -> dict:
     from django.db import connection
 
     with connection.cursor() as cur:
-        cur.execute("SELECT ST_X(c), ST_Y(c) FROM (SELECT ST_Centroid(ST_Extent(geom)) c FROM layers_grid "
-                    "WHERE level_id = 4) s")
+        cur.execute(
+            "SELECT ST_X(c), ST_Y(c) FROM (SELECT ST_Centroid(ST_Extent(geom)) c FROM layers_grid WHERE level_id = 4) s"
+        )
         cx, cy = cur.fetchone()
-        cur.execute("SELECT id, code, ST_AsBinary(geom), version FROM layers_grid WHERE level_id = 4 "
-                    "ORDER BY geom <-> ST_SetSRID(ST_MakePoint(%s, %s), 4490) LIMIT 1 OFFSET %s",
-                    [cx, cy, seed % 50])
+        cur.execute(
+            "SELECT id, code, ST_AsBinary(geom), version FROM layers_grid WHERE level_id = 4 "
+            "ORDER BY geom <-> ST_SetSRID(ST_MakePoint(%s, %s), 4490) LIMIT 1 OFFSET %s",
+            [cx, cy, seed % 50],
+        )
         gid, code, wkb, version = cur.fetchone()
     geom = shapely.from_wkb(bytes(wkb))
     poly = geom.geoms[0]
@@ -166,14 +186,16 @@ def overlapping_edit(gid: int, ring, kx: float, ky: float, poly) -> dict:
         if (c.x - mx) * kx * nx + (c.y - my) * ky * ny > 0:
             nx, ny = -nx, -ny  # pointing outwards
         p = (round(mx + nx / norm * OVERLAP_M / kx, 7), round(my + ny / norm * OVERLAP_M / ky, 7))
-        coords = [*ring[:e + 1], p, *ring[e + 1:], ring[0]]
+        coords = [*ring[: e + 1], p, *ring[e + 1 :], ring[0]]
         new = shapely.MultiPolygon([shapely.Polygon(coords)])
         if not new.is_valid:
             continue
         with connection.cursor() as cur:
-            cur.execute("SELECT s.code FROM layers_grid s, layers_grid g WHERE g.id = %s AND s.parent_code = g.parent_code "
-                        "AND s.id <> g.id AND ST_Relate(s.geom, ST_GeomFromText(%s, 4490), '2********') LIMIT 1",
-                        [gid, new.wkt])
+            cur.execute(
+                "SELECT s.code FROM layers_grid s, layers_grid g WHERE g.id = %s AND s.parent_code = g.parent_code "
+                "AND s.id <> g.id AND ST_Relate(s.geom, ST_GeomFromText(%s, 4490), '2********') LIMIT 1",
+                [gid, new.wkt],
+            )
             hit = cur.fetchone()
         if hit:
             return {"coords": coords, "wkt": shapely.to_wkt(new, rounding_precision=7), "overlaps": hit[0]}
@@ -191,22 +213,28 @@ def transaction_body(server_url: str, fid: str, coords) -> bytes:
         f'<Update xmlns="http://www.opengis.net/wfs" typeName="{TYPENAME}">'
         '<Property xmlns="http://www.opengis.net/wfs"><Name xmlns="http://www.opengis.net/wfs">geometry</Name>'
         '<Value xmlns="http://www.opengis.net/wfs"><gml:MultiPolygon srsName="EPSG:4490"><gml:polygonMember>'
-        '<gml:Polygon><gml:exterior><gml:LinearRing>'
+        "<gml:Polygon><gml:exterior><gml:LinearRing>"
         f'<gml:posList srsDimension="2">{pos}</gml:posList>'
-        '</gml:LinearRing></gml:exterior></gml:Polygon></gml:polygonMember></gml:MultiPolygon></Value></Property>'
+        "</gml:LinearRing></gml:exterior></gml:Polygon></gml:polygonMember></gml:MultiPolygon></Value></Property>"
         f'<Filter xmlns="http://www.opengis.net/ogc"><FeatureId xmlns="http://www.opengis.net/ogc" fid="{fid}"/>'
-        '</Filter></Update></Transaction>'
+        "</Filter></Update></Transaction>"
     ).encode()
 
 
 # --- servers -----------------------------------------------------------------------------------------
 
+
 def start_qgis_server(project: Path, port: int) -> subprocess.Popen:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("VIRTUAL_ENV", "PYTHON"))}
     env.update({"QT_QPA_PLATFORM": "offscreen", "QGIS_SERVER_LOG_LEVEL": "2", "QGIS_SERVER_PARALLEL_RENDERING": "0"})
     log = open(DATA_DIR / "qgis_mapserver.log", "ab")
-    return subprocess.Popen([QGIS_MAPSERVER, "-l", "2", "-p", str(project), f"127.0.0.1:{port}"],
-                            env=env, stdout=log, stderr=subprocess.STDOUT, cwd=DATA_DIR)
+    return subprocess.Popen(
+        [QGIS_MAPSERVER, "-l", "2", "-p", str(project), f"127.0.0.1:{port}"],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        cwd=DATA_DIR,
+    )
 
 
 def _capabilities(r) -> bool:
@@ -225,6 +253,7 @@ def stop(proc: subprocess.Popen | None) -> None:
 
 
 # --- measuring ---------------------------------------------------------------------------------------
+
 
 def count_features(body: bytes, fmt: str) -> int:
     if fmt == "json":
@@ -270,10 +299,17 @@ def bench_getfeature(client, url: str, fmt: str, expected: int, repeat: int) -> 
         if n != expected:
             errors.append(f"{n} features, expected {expected}")
     s = sorted(times)
-    return {"n": len(s), "p50": _percentile(s, 50), "p95": _percentile(s, 95),
-            "mean": sum(s) / len(s) if s else float("nan"), "bytes": max(sizes) if sizes else 0,
-            "bytes_min": min(sizes) if sizes else 0, "features": min(counts) if counts else 0,
-            "errors": len(errors), "first_errors": errors[:3]}
+    return {
+        "n": len(s),
+        "p50": _percentile(s, 50),
+        "p95": _percentile(s, 95),
+        "mean": sum(s) / len(s) if s else float("nan"),
+        "bytes": max(sizes) if sizes else 0,
+        "bytes_min": min(sizes) if sizes else 0,
+        "features": min(counts) if counts else 0,
+        "errors": len(errors),
+        "first_errors": errors[:3],
+    }
 
 
 def stored(dsn: str, gid: int):
@@ -294,12 +330,15 @@ def bench_transactions(client, url: str, server_url: str, grid: dict, n: int, ds
     changed = unchanged = 0
     headers = {"Content-Type": "text/xml"}
     with psycopg.connect(dsn, autocommit=True) as conn:
+
         def state():
             return conn.execute("SELECT version FROM layers_grid WHERE id = %s", [grid["id"]]).fetchone()[0]
 
         def matches(k):
-            return conn.execute("SELECT ST_Equals(geom, ST_GeomFromText(%s, 4490)) FROM layers_grid WHERE id = %s",
-                                [wkts[k], grid["id"]]).fetchone()[0]
+            return conn.execute(
+                "SELECT ST_Equals(geom, ST_GeomFromText(%s, 4490)) FROM layers_grid WHERE id = %s",
+                [wkts[k], grid["id"]],
+            ).fetchone()[0]
 
         warm = 4
         for i in range(warm + n):
@@ -325,9 +364,17 @@ def bench_transactions(client, url: str, server_url: str, grid: dict, n: int, ds
             elif not really:
                 errors.append("reported totalUpdated=1 but the stored geometry is not the one sent")
     s = sorted(times)
-    return {"n": len(s), "p50": _percentile(s, 50), "p95": _percentile(s, 95),
-            "mean": sum(s) / len(s) if s else float("nan"), "bytes": len(bodies[0]),
-            "changed": changed, "unchanged": unchanged, "errors": len(errors), "first_errors": errors[:3]}
+    return {
+        "n": len(s),
+        "p50": _percentile(s, 50),
+        "p95": _percentile(s, 95),
+        "mean": sum(s) / len(s) if s else float("nan"),
+        "bytes": len(bodies[0]),
+        "changed": changed,
+        "unchanged": unchanged,
+        "errors": len(errors),
+        "first_errors": errors[:3],
+    }
 
 
 def bench_refused(client, url: str, server_url: str, grid: dict, n: int, dsn: str) -> dict:
@@ -351,17 +398,27 @@ def bench_refused(client, url: str, server_url: str, grid: dict, n: int, dsn: st
             errors.append(f"reported success: {text[:300]!r}")
         answers.append(f"HTTP {r.status_code}: " + re.sub(r"\s+", " ", text[:900].decode("utf-8", "replace")))
     s = sorted(times)
-    return {"n": len(s), "p50": _percentile(s, 50), "p95": _percentile(s, 95), "bytes": len(body),
-            "changed": changed, "unchanged": n - changed, "errors": len(errors), "first_errors": errors[:3],
-            "answer": answers[0] if answers else ""}
+    return {
+        "n": len(s),
+        "p50": _percentile(s, 50),
+        "p95": _percentile(s, 95),
+        "bytes": len(body),
+        "changed": changed,
+        "unchanged": n - changed,
+        "errors": len(errors),
+        "first_errors": errors[:3],
+        "answer": answers[0] if answers else "",
+    }
 
 
 def restore(dsn: str, grid: dict) -> None:
     import psycopg
 
     with psycopg.connect(dsn) as conn:
-        conn.execute("UPDATE layers_grid SET geom = ST_SetSRID(ST_GeomFromWKB(%s), 4490) WHERE id = %s",
-                     [grid["original_wkb"], grid["id"]])
+        conn.execute(
+            "UPDATE layers_grid SET geom = ST_SetSRID(ST_GeomFromWKB(%s), 4490) WHERE id = %s",
+            [grid["original_wkb"], grid["id"]],
+        )
 
 
 def purge_celery() -> int:
@@ -380,14 +437,26 @@ GETFEATURE_CASES = [
     # (case, format, our query, QGIS Server's query or None)
     ("GetFeature GML 3.1.1 (WFS 1.1.0)", "gml", "VERSION=1.1.0", "VERSION=1.1.0"),
     ("GetFeature GML 2 (WFS 1.0.0)", "gml", "VERSION=1.0.0", "VERSION=1.0.0"),
-    ("GetFeature GeoJSON (WFS 1.1.0)", "json", "VERSION=1.1.0&OUTPUTFORMAT=application/json",
-     "VERSION=1.1.0&OUTPUTFORMAT=application/vnd.geo%2Bjson"),
+    (
+        "GetFeature GeoJSON (WFS 1.1.0)",
+        "json",
+        "VERSION=1.1.0&OUTPUTFORMAT=application/json",
+        "VERSION=1.1.0&OUTPUTFORMAT=application/vnd.geo%2Bjson",
+    ),
     ("GetFeature GML 3.2 (WFS 2.0.0)", "gml", "VERSION=2.0.0", None),
 ]
 
 
-def run(scale: str = "city", seed: int = 1, database_url: str | None = None, *, repeat: int = 20,
-        transactions: int = 200, workers: int = 3, threads: int = 1) -> list[dict]:
+def run(
+    scale: str = "city",
+    seed: int = 1,
+    database_url: str | None = None,
+    *,
+    repeat: int = 20,
+    transactions: int = 200,
+    workers: int = 3,
+    threads: int = 1,
+) -> list[dict]:
     import httpx
 
     database_url = database_url or os.environ.get("BENCH_WFS_DATABASE_URL") or DEFAULT_DATABASE_URL
@@ -396,8 +465,11 @@ def run(scale: str = "city", seed: int = 1, database_url: str | None = None, *, 
     t0 = time.perf_counter()
     prep = prepare(scale, seed, database_url)
     env, expected = prep["env"], prep["base_grids"]
-    print(f"bench database {database_url.rsplit('/', 1)[-1]}: {expected:,} base grids "
-          f"({'loaded in %.0f s' % prep['load_seconds'] if prep['loaded'] else 'already loaded'})", flush=True)
+    print(
+        f"bench database {database_url.rsplit('/', 1)[-1]}: {expected:,} base grids "
+        f"({'loaded in %.0f s' % prep['load_seconds'] if prep['loaded'] else 'already loaded'})",
+        flush=True,
+    )
     password = editor_password()
     grid = pick_grid(seed)
     project = write_qgis_project(database_url)
@@ -415,18 +487,36 @@ def run(scale: str = "city", seed: int = 1, database_url: str | None = None, *, 
     try:
         gunicorn = start_gunicorn(env, ours_port, workers, threads)
         qgis = start_qgis_server(project, qgis_port)
-        wait_until_ok(f"{ours_base}/wfs?SERVICE=WFS&REQUEST=GetCapabilities", gunicorn, what="gunicorn",
-                      ok=_capabilities, auth=auth)
-        wait_until_ok(f"{qgis_base}/ows?SERVICE=WFS&REQUEST=GetCapabilities&VERSION=1.1.0", qgis,
-                      what="qgis_mapserver", ok=_capabilities)
+        wait_until_ok(
+            f"{ours_base}/wfs?SERVICE=WFS&REQUEST=GetCapabilities",
+            gunicorn,
+            what="gunicorn",
+            ok=_capabilities,
+            auth=auth,
+        )
+        wait_until_ok(
+            f"{qgis_base}/ows?SERVICE=WFS&REQUEST=GetCapabilities&VERSION=1.1.0",
+            qgis,
+            what="qgis_mapserver",
+            ok=_capabilities,
+        )
         timeout = httpx.Timeout(300.0, connect=10.0)
-        with httpx.Client(base_url=ours_base, auth=auth, timeout=timeout) as ours, \
-                httpx.Client(base_url=qgis_base, timeout=timeout) as qgs:
+        with (
+            httpx.Client(base_url=ours_base, auth=auth, timeout=timeout) as ours,
+            httpx.Client(base_url=qgis_base, timeout=timeout) as qgs,
+        ):
             for case, fmt, our_q, qgis_q in GETFEATURE_CASES:
                 for server, client, path, q in (("ours", ours, "/wfs", our_q), ("QGIS Server", qgs, "/ows", qgis_q)):
                     if q is None:
-                        results.append({"case": case, "server": server, "kind": "getfeature", "skipped": True,
-                                        "note": "not offered by QGIS Server 3.22 (WFS 1.0.0/1.1.0 only)"})
+                        results.append(
+                            {
+                                "case": case,
+                                "server": server,
+                                "kind": "getfeature",
+                                "skipped": True,
+                                "note": "not offered by QGIS Server 3.22 (WFS 1.0.0/1.1.0 only)",
+                            }
+                        )
                         continue
                     url = f"{path}?SERVICE=WFS&REQUEST=GetFeature&TYPENAME={TYPENAME}&{q}"
                     print(f"  {case} / {server} ...", flush=True)
@@ -436,18 +526,44 @@ def run(scale: str = "city", seed: int = 1, database_url: str | None = None, *, 
             for server, client, path in (("ours", ours, "/wfs"), ("QGIS Server", qgs, "/ows")):
                 print(f"  Transaction / {server} ...", flush=True)
                 before = stored(dsn, grid["id"])
-                m = bench_transactions(client, path if server == "ours" else f"{path}?SERVICE=WFS",
-                                       (ours_base if server == "ours" else qgis_base) + path, grid, transactions, dsn)
+                m = bench_transactions(
+                    client,
+                    path if server == "ours" else f"{path}?SERVICE=WFS",
+                    (ours_base if server == "ours" else qgis_base) + path,
+                    grid,
+                    transactions,
+                    dsn,
+                )
                 after = stored(dsn, grid["id"])
-                m.update({"case": "Transaction Update 1 grid (WFS 1.1.0)", "server": server, "kind": "transaction",
-                          "version_before": before[1], "version_after": after[1], "features": 1})
+                m.update(
+                    {
+                        "case": "Transaction Update 1 grid (WFS 1.1.0)",
+                        "server": server,
+                        "kind": "transaction",
+                        "version_before": before[1],
+                        "version_after": after[1],
+                        "features": 1,
+                    }
+                )
                 results.append(m)
             for server, client, path in (("ours", ours, "/wfs"), ("QGIS Server", qgs, "/ows")):
                 print(f"  Transaction refused (overlap) / {server} ...", flush=True)
-                m = bench_refused(client, path if server == "ours" else f"{path}?SERVICE=WFS",
-                                  (ours_base if server == "ours" else qgis_base) + path, grid, REFUSED_REQUESTS, dsn)
-                m.update({"case": f"Transaction overlapping {OVERLAP_M:.0f} m (refused)", "server": server,
-                          "kind": "refused", "features": 1})
+                m = bench_refused(
+                    client,
+                    path if server == "ours" else f"{path}?SERVICE=WFS",
+                    (ours_base if server == "ours" else qgis_base) + path,
+                    grid,
+                    REFUSED_REQUESTS,
+                    dsn,
+                )
+                m.update(
+                    {
+                        "case": f"Transaction overlapping {OVERLAP_M:.0f} m (refused)",
+                        "server": server,
+                        "kind": "refused",
+                        "features": 1,
+                    }
+                )
                 results.append(m)
     finally:
         stop(gunicorn)
@@ -460,11 +576,26 @@ def run(scale: str = "city", seed: int = 1, database_url: str | None = None, *, 
     print_table(results, expected, scale, seed, repeat, transactions, workers, threads, versions, grid)
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     out = RESULTS_DIR / f"wfs-{time.strftime('%Y%m%d-%H%M%S')}.json"
-    out.write_text(json.dumps({"scale": scale, "seed": seed, "base_grids": expected, "repeat": repeat,
-                               "transactions": transactions, "workers": workers, "threads": threads,
-                               "versions": versions, "grid": {"id": grid["id"], "code": grid["code"]},
-                               "celery_messages_purged": purged, "results": results,
-                               "seconds": round(time.perf_counter() - t0, 1)}, indent=1, default=str))
+    out.write_text(
+        json.dumps(
+            {
+                "scale": scale,
+                "seed": seed,
+                "base_grids": expected,
+                "repeat": repeat,
+                "transactions": transactions,
+                "workers": workers,
+                "threads": threads,
+                "versions": versions,
+                "grid": {"id": grid["id"], "code": grid["code"]},
+                "celery_messages_purged": purged,
+                "results": results,
+                "seconds": round(time.perf_counter() - t0, 1),
+            },
+            indent=1,
+            default=str,
+        )
+    )
     print(f"results: {out.relative_to(ROOT)}; celery re-assignment messages purged: {purged}")
     return results
 
@@ -477,9 +608,14 @@ def judge(results: list[dict], expected: int) -> None:
             continue
         clean = r["errors"] == 0
         if r["kind"] == "getfeature":
-            r["target"] = f"<= QGIS p50 {qgis_p50[r['case']]:.3f} s" if r["server"] == "ours" and r["case"] in qgis_p50 else ""
-            r["ok"] = clean and r["features"] == expected and (
-                r["server"] != "ours" or r["case"] not in qgis_p50 or r["p50"] <= qgis_p50[r["case"]])
+            r["target"] = (
+                f"<= QGIS p50 {qgis_p50[r['case']]:.3f} s" if r["server"] == "ours" and r["case"] in qgis_p50 else ""
+            )
+            r["ok"] = (
+                clean
+                and r["features"] == expected
+                and (r["server"] != "ours" or r["case"] not in qgis_p50 or r["p50"] <= qgis_p50[r["case"]])
+            )
         elif r["kind"] == "refused":
             r["target"] = "refused, nothing stored"
             r["ok"] = clean
@@ -491,8 +627,13 @@ def judge(results: list[dict], expected: int) -> None:
 def tool_versions() -> dict:
     out = {}
     try:
-        r = subprocess.run([QGIS_MAPSERVER, "--version"], capture_output=True, text=True, timeout=30,
-                           env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+        r = subprocess.run(
+            [QGIS_MAPSERVER, "--version"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
+        )
         lines = [line.strip() for line in r.stdout.splitlines() if line.strip()]
         keep = [ln for ln in lines if ln.startswith(("QGIS ", "Qt version", "GDAL/OGR", "GEOS", "PROJ version"))]
         out["qgis_server"] = "; ".join(keep)
@@ -508,7 +649,9 @@ def tool_versions() -> dict:
     out["postgis"] = " ".join(re.findall(r'(POSTGIS="[^"]+"|GEOS="[^"]+"|PROJ="[^"]+"|GDAL="[^"]+")', postgis))
     from django.contrib.gis.gdal import gdal_full_version
 
-    out["gdal_python"] = gdal_full_version().decode() if isinstance(gdal_full_version(), bytes) else str(gdal_full_version())
+    out["gdal_python"] = (
+        gdal_full_version().decode() if isinstance(gdal_full_version(), bytes) else str(gdal_full_version())
+    )
     return out
 
 
@@ -519,10 +662,12 @@ def _fmt_time(r) -> tuple[str, str]:
 
 
 def print_table(results, expected, scale, seed, repeat, transactions, workers, threads, versions, grid) -> None:
-    print(f"\nWFS benchmark: {expected:,} base grids (scale {scale}, seed {seed}); httpx keep-alive, one client, "
-          f"sequential; GetFeature {repeat} timed requests per row (after 1 warm-up), Transaction {transactions} "
-          f"(after 4 warm-up), grid {grid['code']}; ours = gunicorn {workers} workers x {threads} threads, "
-          f"QGIS Server = qgis_mapserver (one request at a time)")
+    print(
+        f"\nWFS benchmark: {expected:,} base grids (scale {scale}, seed {seed}); httpx keep-alive, one client, "
+        f"sequential; GetFeature {repeat} timed requests per row (after 1 warm-up), Transaction {transactions} "
+        f"(after 4 warm-up), grid {grid['code']}; ours = gunicorn {workers} workers x {threads} threads, "
+        f"QGIS Server = qgis_mapserver (one request at a time)"
+    )
     print(f"QGIS Server: {versions.get('qgis_server', '?')}")
     print(f"{versions.get('postgresql')}; {versions.get('postgis')}; Django GDAL: {versions.get('gdal_python')}")
     print()

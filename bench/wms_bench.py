@@ -17,6 +17,7 @@
    kept in .local/bench/wms-samples/ to look at.
 Target: ours within 1.2x of MapServer per case (maps/s >= MapServer's / 1.2 and p50 <= 1.2 x its p50).
 Writes bench/results/wms-*.json. Only 127.0.0.1 is contacted; every loop is bounded."""
+
 from __future__ import annotations
 
 import json
@@ -61,8 +62,13 @@ def extents(tiles, n: int) -> dict[int, list[tuple[float, float, float, float]]]
 
 
 def getmap_query(layers: str, bbox, size: int) -> str:
-    return ("SERVICE=WMS&VERSION=1.3.0&REQUEST=GetMap&LAYERS=" + layers + "&STYLES=&CRS=EPSG:3857&BBOX="
-            + ",".join(f"{v:.3f}" for v in bbox) + f"&WIDTH={size}&HEIGHT={size}&FORMAT=image/png&TRANSPARENT=TRUE")
+    return (
+        "SERVICE=WMS&VERSION=1.3.0&REQUEST=GetMap&LAYERS="
+        + layers
+        + "&STYLES=&CRS=EPSG:3857&BBOX="
+        + ",".join(f"{v:.3f}" for v in bbox)
+        + f"&WIDTH={size}&HEIGHT={size}&FORMAT=image/png&TRANSPARENT=TRUE"
+    )
 
 
 def start_mapserver(database_url: str, port: int, processes: int) -> tuple[list[int], Path]:
@@ -71,16 +77,30 @@ def start_mapserver(database_url: str, port: int, processes: int) -> tuple[list[
     state = STATE / "mapserver"
     state.mkdir(parents=True, exist_ok=True)
     errors = state / "ms_error.txt"
-    mapfile = render_template(ROOT / "bench" / "mapserver" / "gridcity.map.template", state / "gridcity.map", {
-        "CONNECTION": f"host={u.hostname or '127.0.0.1'} port={u.port or 5432} dbname={u.path.lstrip('/')} "
-                      f"user={u.username or 'postgres'}", "ERRORFILE": errors})
-    conf = render_template(ROOT / "bench" / "mapserver" / "mapserver.conf.template", state / "mapserver.conf",
-                           {"MAPFILE": mapfile, "ERRORFILE": errors})
+    mapfile = render_template(
+        ROOT / "bench" / "mapserver" / "gridcity.map.template",
+        state / "gridcity.map",
+        {
+            "CONNECTION": f"host={u.hostname or '127.0.0.1'} port={u.port or 5432} dbname={u.path.lstrip('/')} "
+            f"user={u.username or 'postgres'}",
+            "ERRORFILE": errors,
+        },
+    )
+    conf = render_template(
+        ROOT / "bench" / "mapserver" / "mapserver.conf.template",
+        state / "mapserver.conf",
+        {"MAPFILE": mapfile, "ERRORFILE": errors},
+    )
     pidfile = state / "fcgi.pids"
     pidfile.unlink(missing_ok=True)
     env = {"PATH": "/usr/bin:/bin", "MAPSERVER_CONFIG_FILE": str(conf)}
-    r = subprocess.run([SPAWN_FCGI, "-a", "127.0.0.1", "-p", str(port), "-F", str(processes), "-P", str(pidfile),
-                        "--", MAPSERV], env=env, capture_output=True, text=True, timeout=30)
+    r = subprocess.run(
+        [SPAWN_FCGI, "-a", "127.0.0.1", "-p", str(port), "-F", str(processes), "-P", str(pidfile), "--", MAPSERV],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     if r.returncode != 0:
         raise SystemExit(f"spawn-fcgi failed: {r.stderr} {r.stdout}")
     pids = [int(p) for p in pidfile.read_text().split()] if pidfile.exists() else []
@@ -133,13 +153,25 @@ def check_samples(base: str, paths: list[str], name: str, cookies: dict | None =
             img = Image.open(io.BytesIO(r.content)).convert("RGBA")
             alpha = img.getchannel("A")
             drawn.append(sum(alpha.histogram()[1:]))
-    return {"drawn_pixels": drawn, "problems": problems,
-            "ok": not problems and len(drawn) == min(SAMPLES, len(paths)) and all(d > 0 for d in drawn)}
+    return {
+        "drawn_pixels": drawn,
+        "problems": problems,
+        "ok": not problems and len(drawn) == min(SAMPLES, len(paths)) and all(d > 0 for d in drawn),
+    }
 
 
-def run(scale: str = "city", seed: int = 1, database_url: str | None = None, *, n_maps: int = 200,
-        concurrency: int = 4, workers: int = 4, threads: int = 2, redis_url: str | None = None,
-        n_tiles: int = 1000) -> dict:
+def run(
+    scale: str = "city",
+    seed: int = 1,
+    database_url: str | None = None,
+    *,
+    n_maps: int = 200,
+    concurrency: int = 4,
+    workers: int = 4,
+    threads: int = 2,
+    redis_url: str | None = None,
+    n_tiles: int = 1000,
+) -> dict:
     database_url = database_url or os.environ.get("BENCH_TILES_DATABASE_URL") or DEFAULT_DATABASE_URL
     redis_url = redis_url or os.environ.get("BENCH_REDIS_URL") or DEFAULT_REDIS_URL
     n_maps = max(4, min(int(n_maps), n_tiles))
@@ -156,8 +188,11 @@ def run(scale: str = "city", seed: int = 1, database_url: str | None = None, *, 
     from django.db import connections
 
     connections.close_all()
-    versions = {"wrk": wrk_version(), "code": code_version(), "mapserver": subprocess.run([MAPSERV, "-v"], capture_output=True,
-                                                                   text=True).stdout.split(" OUTPUT")[0]}
+    versions = {
+        "wrk": wrk_version(),
+        "code": code_version(),
+        "mapserver": subprocess.run([MAPSERV, "-v"], capture_output=True, text=True).stdout.split(" OUTPUT")[0],
+    }
     load_before = os.getloadavg()
     cases: list[dict] = []
     samples: dict[str, dict] = {}
@@ -168,17 +203,24 @@ def run(scale: str = "city", seed: int = 1, database_url: str | None = None, *, 
         gunicorn = start_gunicorn(env, gport, workers, threads)
         procs.append(gunicorn)
         ours = f"http://127.0.0.1:{gport}"
-        wait_until_ok(f"{ours}/wms?SERVICE=WMS&REQUEST=GetCapabilities", gunicorn, what="gunicorn",
-                      cookies={"sessionid": cookie})
+        wait_until_ok(
+            f"{ours}/wms?SERVICE=WMS&REQUEST=GetCapabilities", gunicorn, what="gunicorn", cookies={"sessionid": cookie}
+        )
         pids, mapfile = start_mapserver(database_url, fport, workers)
-        body = render_template(ROOT / "bench" / "nginx" / "mapserver-fcgi.conf.template",
-                               STATE / "nginx-mapserver" / "server.conf",
-                               {"LISTEN": f"127.0.0.1:{nport}", "FCGI": f"127.0.0.1:{fport}"})
+        body = render_template(
+            ROOT / "bench" / "nginx" / "mapserver-fcgi.conf.template",
+            STATE / "nginx-mapserver" / "server.conf",
+            {"LISTEN": f"127.0.0.1:{nport}", "FCGI": f"127.0.0.1:{fport}"},
+        )
         nginx = start_nginx(body, "nginx-mapserver", nport)
         procs.append(nginx)
         ms = f"http://127.0.0.1:{nport}"
-        wait_until_ok(f"{ms}/?SERVICE=WMS&VERSION=1.3.0&REQUEST=GetCapabilities", nginx, what="MapServer",
-                      ok=lambda r: r.status_code == 200 and b"WMS_Capabilities" in r.content[:3000])
+        wait_until_ok(
+            f"{ms}/?SERVICE=WMS&VERSION=1.3.0&REQUEST=GetCapabilities",
+            nginx,
+            what="MapServer",
+            ok=lambda r: r.status_code == 200 and b"WMS_Capabilities" in r.content[:3000],
+        )
         servers = (("ours", ours, "/wms?", {"Cookie": f"sessionid={cookie}"}), ("MapServer 8", ms, "/?", {}))
         for _, base, prefix, headers in servers:
             # Every worker and render process up (ours start their mapnik processes on first use),
@@ -191,31 +233,62 @@ def run(scale: str = "city", seed: int = 1, database_url: str | None = None, *, 
                 for server, base, prefix, headers in servers:
                     paths = [prefix + getmap_query(layers, b, size) for b in boxes[size]]
                     key = f"{server}|{size}|{layers}"
-                    samples[key] = check_samples(base, paths, f"{server.split()[0].lower()}-{size}-{layers}",
-                                                 {"sessionid": cookie} if server == "ours" else None)
+                    samples[key] = check_samples(
+                        base,
+                        paths,
+                        f"{server.split()[0].lower()}-{size}-{layers}",
+                        {"sessionid": cookie} if server == "ours" else None,
+                    )
                     run_wrk(base, paths[-8:], concurrency=concurrency, headers=headers, expect_type="image/png")
                     print(f"  {case} / {server} ...", flush=True)
-                    m = run_wrk(base, paths, concurrency=concurrency, headers=headers, expect_type="image/png",
-                                max_seconds=1800, timeout_s=120)
-                    m.update({"case": case, "server": server, "size": size, "layers": layers,
-                              "samples_ok": samples[key]["ok"]})
+                    m = run_wrk(
+                        base,
+                        paths,
+                        concurrency=concurrency,
+                        headers=headers,
+                        expect_type="image/png",
+                        max_seconds=1800,
+                        timeout_s=120,
+                    )
+                    m.update(
+                        {
+                            "case": case,
+                            "server": server,
+                            "size": size,
+                            "layers": layers,
+                            "samples_ok": samples[key]["ok"],
+                        }
+                    )
                     cases.append(m)
-                    print(f"    {m['rps']:.1f} maps/s, p50 {m['p50']:.0f} ms, p95 {m['p95']:.0f} ms, "
-                          f"{m['ok']}/{m['n']} ok{' ' + m['first_bad'] if m['bad'] else ''}", flush=True)
+                    print(
+                        f"    {m['rps']:.1f} maps/s, p50 {m['p50']:.0f} ms, p95 {m['p95']:.0f} ms, "
+                        f"{m['ok']}/{m['n']} ok{' ' + m['first_bad'] if m['bad'] else ''}",
+                        flush=True,
+                    )
     finally:
         for p in reversed(procs):
             stop(p)
         stop_pids(pids)
     targets = judge(cases)
-    meta = {"scale": scale, "seed": seed, "maps_per_case": n_maps, "concurrency": concurrency, "workers": workers,
-            "threads": threads, "components": prep["components"], "grid_levels": prep["grid_levels"],
-            "versions": versions, "loadavg_before": load_before, "loadavg_after": os.getloadavg(),
-            "cpus": os.cpu_count(), "seconds": round(time.perf_counter() - t0, 1)}
+    meta = {
+        "scale": scale,
+        "seed": seed,
+        "maps_per_case": n_maps,
+        "concurrency": concurrency,
+        "workers": workers,
+        "threads": threads,
+        "components": prep["components"],
+        "grid_levels": prep["grid_levels"],
+        "versions": versions,
+        "loadavg_before": load_before,
+        "loadavg_after": os.getloadavg(),
+        "cpus": os.cpu_count(),
+        "seconds": round(time.perf_counter() - t0, 1),
+    }
     print_report(meta, cases, targets, samples)
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     out = RESULTS_DIR / f"wms-{time.strftime('%Y%m%d-%H%M%S')}.json"
-    out.write_text(json.dumps({**meta, "cases": cases, "targets": targets, "samples": samples}, indent=1,
-                              default=str))
+    out.write_text(json.dumps({**meta, "cases": cases, "targets": targets, "samples": samples}, indent=1, default=str))
     print(f"results: {out.relative_to(ROOT)}; sample images: {(STATE / 'wms-samples').relative_to(ROOT)}/")
     return {"cases": cases, "targets": targets}
 
@@ -231,34 +304,52 @@ def judge(cases: list[dict]) -> list[dict]:
             continue
         clean = c["complete"] and not c["bad"] and not c["socket_errors"] and c["samples_ok"]
         ok = clean and c["rps"] >= m["rps"] / RATIO and c["p50"] <= RATIO * m["p50"]
-        targets.append({"target": f"{c['case']}: ours within {RATIO}x of MapServer",
-                        "value": f"{c['rps']:.1f} vs {m['rps']:.1f} maps/s, p50 {c['p50']:.0f} vs {m['p50']:.0f} ms",
-                        "want": f">= {m['rps'] / RATIO:.1f} maps/s, p50 <= {RATIO * m['p50']:.0f} ms", "ok": bool(ok)})
+        targets.append(
+            {
+                "target": f"{c['case']}: ours within {RATIO}x of MapServer",
+                "value": f"{c['rps']:.1f} vs {m['rps']:.1f} maps/s, p50 {c['p50']:.0f} vs {m['p50']:.0f} ms",
+                "want": f">= {m['rps'] / RATIO:.1f} maps/s, p50 <= {RATIO * m['p50']:.0f} ms",
+                "ok": bool(ok),
+            }
+        )
     for c in cases:
         if c["bad"] or c["socket_errors"] or not c["complete"] or not c["samples_ok"]:
-            targets.append({"target": f"{c['case']} / {c['server']}: every map a drawn PNG",
-                            "value": f"{c['ok']}/{c['n']} ok, samples {'ok' if c['samples_ok'] else 'BAD'}",
-                            "want": "all", "ok": False})
+            targets.append(
+                {
+                    "target": f"{c['case']} / {c['server']}: every map a drawn PNG",
+                    "value": f"{c['ok']}/{c['n']} ok, samples {'ok' if c['samples_ok'] else 'BAD'}",
+                    "want": "all",
+                    "ok": False,
+                }
+            )
     return targets
 
 
 def print_report(meta, cases, targets, samples) -> None:
     v = meta["versions"]
-    print(f"\nWMS benchmark: GetMap EPSG:3857 PNG, {meta['maps_per_case']} extents per case (the tile set's first "
-          f"positions, z10-z18); {meta['components']:,} live components, grids per level {meta['grid_levels']}")
-    print(f"Concurrency {meta['concurrency']}; HTTP: {v['wrk']}; ours = gunicorn {meta['workers']} workers x "
-          f"{meta['threads']} threads (mapnik render processes per worker); {v['mapserver']} = {meta['workers']} "
-          f"mapserv FastCGI processes (spawn-fcgi) behind nginx")
+    print(
+        f"\nWMS benchmark: GetMap EPSG:3857 PNG, {meta['maps_per_case']} extents per case (the tile set's first "
+        f"positions, z10-z18); {meta['components']:,} live components, grids per level {meta['grid_levels']}"
+    )
+    print(
+        f"Concurrency {meta['concurrency']}; HTTP: {v['wrk']}; ours = gunicorn {meta['workers']} workers x "
+        f"{meta['threads']} threads (mapnik render processes per worker); {v['mapserver']} = {meta['workers']} "
+        f"mapserv FastCGI processes (spawn-fcgi) behind nginx"
+    )
     print(f"Code: {v['code']}")
-    print(f"Machine: {meta['cpus']} CPUs, load average before {meta['loadavg_before'][0]:.2f}, after "
-          f"{meta['loadavg_after'][0]:.2f} (shared machine: other work may run)")
+    print(
+        f"Machine: {meta['cpus']} CPUs, load average before {meta['loadavg_before'][0]:.2f}, after "
+        f"{meta['loadavg_after'][0]:.2f} (shared machine: other work may run)"
+    )
     print()
     print("| case | server | maps/s | p50 ms | p95 ms | p99 ms | ok | mean PNG bytes |")
     print("|---|---|---:|---:|---:|---:|---:|---:|")
     for c in cases:
         mean_bytes = c["body_bytes"] // max(1, c["n"])
-        print(f"| {c['case']} | {c['server']} | {c['rps']:.1f} | {c['p50']:.0f} | {c['p95']:.0f} | {c['p99']:.0f} | "
-              f"{c['ok']}/{c['n']} | {mean_bytes:,} |")
+        print(
+            f"| {c['case']} | {c['server']} | {c['rps']:.1f} | {c['p50']:.0f} | {c['p95']:.0f} | {c['p99']:.0f} | "
+            f"{c['ok']}/{c['n']} | {mean_bytes:,} |"
+        )
     print()
     print("| target | measured | wanted | result |")
     print("|---|---|---|---|")

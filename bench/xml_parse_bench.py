@@ -1,6 +1,7 @@
 """Parse time of layers.ogc.xmlsafe against the size of one token (a comment), beside the plain
 iterparse it replaced: with expat < 2.6 the plain one grows quadratically, ours linearly.
 Run: python -m bench.xml_parse_bench  (no database needed)."""
+
 import io
 import time
 

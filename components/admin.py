@@ -4,6 +4,7 @@ Components are written only through the service layer (components.services), as 
 the admin form calls create_component / update_component while it validates, so a refusal
 (ServiceError) is shown on the form like any other validation error. The map widget works offline.
 """
+
 from __future__ import annotations
 
 from django.conf import settings
@@ -165,15 +166,18 @@ class ComponentAdmin(ServiceBackedAdmin, OfflineMapAdmin):
                     timezone.localtime(row["at"]).strftime("%Y-%m-%d %H:%M:%S"),
                     row["action"] or "",
                     row["user"] or "—",
-                    format_html_join(mark_safe("<br>"), "{}: {} → {}", (
-                        (name, _short(old), _short(new)) for name, (old, new) in row["changes"].items()
-                    )) or "—",
+                    format_html_join(
+                        mark_safe("<br>"),
+                        "{}: {} → {}",
+                        ((name, _short(old), _short(new)) for name, (old, new) in row["changes"].items()),
+                    )
+                    or "—",
                 )
                 for row in rows
             ),
         )
         return format_html(
-            '<table><thead><tr><th>时间</th><th>操作</th><th>用户</th><th>变更</th></tr></thead>'
+            "<table><thead><tr><th>时间</th><th>操作</th><th>用户</th><th>变更</th></tr></thead>"
             "<tbody>{}</tbody></table>",
             body,
         )

@@ -14,5 +14,6 @@ class ComponentsConfig(AppConfig):
         def groups_changed(sender, instance, **kwargs):
             roles.forget_roles(getattr(instance, "pk", None))
 
-        m2m_changed.connect(groups_changed, sender=get_user_model().groups.through, weak=False,
-                            dispatch_uid="gridcity-forget-roles")
+        m2m_changed.connect(
+            groups_changed, sender=get_user_model().groups.through, weak=False, dispatch_uid="gridcity-forget-roles"
+        )

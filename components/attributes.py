@@ -1,6 +1,7 @@
 """Per-class extension attributes, checked against the class's attribute_schema: attribute_errors()
 for a dict (the services), attributes_from_json() for JSON text (one import cell) and
 attributes_from_json_array() for a column of them."""
+
 import json
 
 import numpy as np

@@ -4,6 +4,7 @@ the failed-login throttle (gis_core.auth) before hashing, and refuses the demo p
 The demo passwords are published (README, `make up` output), so a production deployment must never
 accept them, whoever created the account and however: the check is on the password, not the user.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

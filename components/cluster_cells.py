@@ -1,5 +1,6 @@
 """SQL that keeps the cluster cells (ComponentCell, table tiles_componentcell) in step with
 components_component; the cell grid is tiles.cells'."""
+
 from gis_core.mercator import HALF_WORLD
 from tiles.cells import CELL_LEVELS, CLUSTER_MAX_ZOOM
 

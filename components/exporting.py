@@ -1,5 +1,6 @@
 """Exports in the native column layout (the one components.importing reads without mapping), so an
 export imported again changes nothing. Geometry is written at full precision in EPSG:4490."""
+
 from __future__ import annotations
 
 import csv
@@ -13,8 +14,11 @@ from django.db import connection
 from .importing.core import NATIVE_FIELDS
 
 FORMATS = {"geojson": ".geojson", "csv": ".csv", "gpkg": ".gpkg"}
-CONTENT_TYPES = {"geojson": "application/geo+json", "csv": "text/csv; charset=utf-8",
-                 "gpkg": "application/geopackage+sqlite3"}
+CONTENT_TYPES = {
+    "geojson": "application/geo+json",
+    "csv": "text/csv; charset=utf-8",
+    "gpkg": "application/geopackage+sqlite3",
+}
 
 _SQL = """
 SELECT c.code, cls.code, c.name, c.admin_code, c.street_code, c.community_code, c.grid_code, c.location_desc,
@@ -109,6 +113,14 @@ def _write_vector(path: Path, fmt: str, cols: dict, wkb) -> None:
     geometry_type = types.pop() if len(types) == 1 else "Unknown"
     driver = "GPKG" if fmt == "gpkg" else "GeoJSON"
     kwargs = {"layer": "components"} if fmt == "gpkg" else {"layer_options": {"RFC7946": "NO", "WRITE_NAME": "NO"}}
-    pyogrio.raw.write(str(path), geometry=wkb, field_data=list(cols.values()), fields=list(cols), crs="EPSG:4490",
-                      geometry_type=geometry_type, driver=driver, encoding="UTF-8" if fmt == "geojson" else None,
-                      **kwargs)
+    pyogrio.raw.write(
+        str(path),
+        geometry=wkb,
+        field_data=list(cols.values()),
+        fields=list(cols),
+        crs="EPSG:4490",
+        geometry_type=geometry_type,
+        driver=driver,
+        encoding="UTF-8" if fmt == "geojson" else None,
+        **kwargs,
+    )

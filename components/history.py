@@ -5,6 +5,7 @@ outside the service layer (a bulk ``QuerySet.update()``, a raw SQL ``UPDATE``, p
 too. The changes are the differences between consecutive snapshots; who and why come from the
 pghistory context attached to the event, when there is one.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -65,8 +66,10 @@ def _labeller(events, fields):
             elif f.related_model is ComponentClass:
                 class_ids.add(value)
     orgs = dict(Organisation.objects.filter(pk__in=org_ids).values_list("pk", "name"))
-    classes = {pk: f"{code} {name}" for pk, code, name in
-               ComponentClass.objects.filter(pk__in=class_ids).values_list("pk", "code", "name")}
+    classes = {
+        pk: f"{code} {name}"
+        for pk, code, name in ComponentClass.objects.filter(pk__in=class_ids).values_list("pk", "code", "name")
+    }
 
     def label(field, value):
         if value is None or not field.is_relation:
@@ -128,15 +131,17 @@ def component_history(component: Component | int) -> list[dict]:
             action = context.get("action") or _LABEL_ACTION.get(event.pgh_label, event.pgh_label)
         user_id = (context or {}).get("user")
         user = usernames.get(int(user_id)) if user_id is not None and is_ascii_digits(str(user_id)) else None
-        history.append({
-            "event_id": event.pgh_id,
-            "at": event.pgh_created_at,
-            "user": user,
-            "action": action,
-            "label": event.pgh_label,
-            "changes": changes,
-            "context": {k: _plain(v) for k, v in (context or {}).items() if k not in ("user",)},
-        })
+        history.append(
+            {
+                "event_id": event.pgh_id,
+                "at": event.pgh_created_at,
+                "user": user,
+                "action": action,
+                "label": event.pgh_label,
+                "changes": changes,
+                "context": {k: _plain(v) for k, v in (context or {}).items() if k not in ("user",)},
+            }
+        )
         previous = event
     history.reverse()
     return history

@@ -1,4 +1,5 @@
 """Standard component IDs: 6 admin digits + class code (4 or 5 digits) + 6-digit serial."""
+
 import re
 
 import numpy as np
@@ -45,7 +46,9 @@ def id_error(code: str, component_class: ComponentClass | None = None, admin_cod
     return None
 
 
-def id_errors_array(codes: np.ndarray, class_codes: np.ndarray, schemes: np.ndarray, admin_codes: np.ndarray) -> np.ndarray:
+def id_errors_array(
+    codes: np.ndarray, class_codes: np.ndarray, schemes: np.ndarray, admin_codes: np.ndarray
+) -> np.ndarray:
     """id_error() for many rows at once: an object array of reasons (None where the ID is fine).
     Every argument is an array with one entry per row: the ID, its class code ('' when the class is
     unknown: only the format and the admin code are checked then), the class's scheme code, and the
@@ -123,7 +126,9 @@ def allocate_serials(admin_code: str, component_class: ComponentClass, count: in
 
 
 def allocate_ids(admin_code: str, component_class: ComponentClass, count: int = 1) -> list[str]:
-    return [format_id(admin_code, component_class.code, s) for s in allocate_serials(admin_code, component_class, count)]
+    return [
+        format_id(admin_code, component_class.code, s) for s in allocate_serials(admin_code, component_class, count)
+    ]
 
 
 def reserve_up_to(pairs: dict[tuple[str, int], int]) -> None:

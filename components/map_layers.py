@@ -1,5 +1,6 @@
 """The components' map layers (found by layers.catalogue): all components, and one layer per major
 class of the class table. WFS, tiles, WMS, TileJSON, the style and the viewer's tree come from here."""
+
 import re
 
 from layers.catalogue import Layer, Property, StoredCells, Tiles, register, register_provider
@@ -37,16 +38,55 @@ HAS_COUNT = ["has", "count"]
 def component_style(colour) -> tuple[dict, ...]:
     """Clusters as circles sized by count below the cluster zoom, then each component by its geometry."""
     return (
-        {"id": "clusters", "type": "circle", "filter": HAS_COUNT, "paint": {
-            "circle-color": colour, "circle-opacity": 0.55, "circle-stroke-color": "#ffffff", "circle-stroke-width": 1,
-            "circle-radius": ["interpolate", ["linear"], ["get", "count"], 1, 3, 10, 5, 100, 9, 1000, 14, 10000, 20]}},
-        {"id": "areas", "type": "fill", "filter": ["all", ["!", HAS_COUNT], ["==", ["geometry-type"], "Polygon"]],
-         "paint": {"fill-color": colour, "fill-opacity": 0.35}},
-        {"id": "lines", "type": "line", "filter": ["all", ["!", HAS_COUNT], ["==", ["geometry-type"], "LineString"]],
-         "paint": {"line-color": colour, "line-width": 2}},
-        {"id": "points", "type": "circle", "filter": ["all", ["!", HAS_COUNT], ["==", ["geometry-type"], "Point"]],
-         "paint": {"circle-color": colour, "circle-radius": ["interpolate", ["linear"], ["zoom"], 16, 3, 19, 6],
-                   "circle-stroke-color": "#ffffff", "circle-stroke-width": 1}},
+        {
+            "id": "clusters",
+            "type": "circle",
+            "filter": HAS_COUNT,
+            "paint": {
+                "circle-color": colour,
+                "circle-opacity": 0.55,
+                "circle-stroke-color": "#ffffff",
+                "circle-stroke-width": 1,
+                "circle-radius": [
+                    "interpolate",
+                    ["linear"],
+                    ["get", "count"],
+                    1,
+                    3,
+                    10,
+                    5,
+                    100,
+                    9,
+                    1000,
+                    14,
+                    10000,
+                    20,
+                ],
+            },
+        },
+        {
+            "id": "areas",
+            "type": "fill",
+            "filter": ["all", ["!", HAS_COUNT], ["==", ["geometry-type"], "Polygon"]],
+            "paint": {"fill-color": colour, "fill-opacity": 0.35},
+        },
+        {
+            "id": "lines",
+            "type": "line",
+            "filter": ["all", ["!", HAS_COUNT], ["==", ["geometry-type"], "LineString"]],
+            "paint": {"line-color": colour, "line-width": 2},
+        },
+        {
+            "id": "points",
+            "type": "circle",
+            "filter": ["all", ["!", HAS_COUNT], ["==", ["geometry-type"], "Point"]],
+            "paint": {
+                "circle-color": colour,
+                "circle-radius": ["interpolate", ["linear"], ["zoom"], 16, 3, 19, 6],
+                "circle-stroke-color": "#ffffff",
+                "circle-stroke-width": 1,
+            },
+        },
     )
 
 
@@ -55,7 +95,12 @@ def component_tiles(where: str = "NOT retired", major: str | None = None, colour
         # A join, not a sub-select per row: a dense z16 tile drops from ~23 ms to ~4 ms.
         table="components_component t JOIN components_componentclass k ON k.id = t.component_class_id",
         id_column="t.id",
-        columns=(("code", "t.code"), ("class_code", "k.code"), ("major_code", "k.major_code"), ("state", "t.state_code")),
+        columns=(
+            ("code", "t.code"),
+            ("class_code", "k.code"),
+            ("major_code", "k.major_code"),
+            ("state", "t.state_code"),
+        ),
         where=where,
         scope=component_scope,
         clusters_below=16,
@@ -68,20 +113,22 @@ def component_tiles(where: str = "NOT retired", major: str | None = None, colour
     )
 
 
-register(Layer(
-    id="components",
-    title_zh="全部部件",
-    title_en="All components",
-    abstract="All registered components (部件), read-only.",
-    queryset=lambda user: component_selectors.visible_components(user).filter(retired=False),
-    geometry_field="geom",
-    geometry_type="Geometry",
-    properties=COMPONENT_PROPERTIES,
-    keywords=("部件", "components"),
-    tiles=component_tiles(),
-    group="部件",
-    visible=True,
-))
+register(
+    Layer(
+        id="components",
+        title_zh="全部部件",
+        title_en="All components",
+        abstract="All registered components (部件), read-only.",
+        queryset=lambda user: component_selectors.visible_components(user).filter(retired=False),
+        geometry_field="geom",
+        geometry_type="Geometry",
+        properties=COMPONENT_PROPERTIES,
+        keywords=("部件", "components"),
+        tiles=component_tiles(),
+        group="部件",
+        visible=True,
+    )
+)
 
 
 @register_provider
@@ -102,7 +149,8 @@ def _major_layer(major: str, major_name: str) -> Layer:
         title_en=f"Components, major class {major}",
         abstract=f"Components of major class {major} ({major_name}), read-only.",
         queryset=lambda user: component_selectors.visible_components(user).filter(
-            retired=False, component_class__major_code=major),
+            retired=False, component_class__major_code=major
+        ),
         geometry_field="geom",
         geometry_type="Geometry",
         properties=COMPONENT_PROPERTIES,

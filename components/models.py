@@ -1,4 +1,5 @@
 """The component registry: class catalogue, organisations, components and their history."""
+
 import pghistory
 from django.conf import settings
 from django.contrib.gis.db import models
@@ -78,7 +79,9 @@ class Organisation(models.Model):
 
     class Meta:
         ordering = ["name"]
-        constraints = [models.CheckConstraint(condition=Q(uscc__regex=r"^[0-9A-HJ-NPQRTUWXY]{18}$"), name="uscc_format")]
+        constraints = [
+            models.CheckConstraint(condition=Q(uscc__regex=r"^[0-9A-HJ-NPQRTUWXY]{18}$"), name="uscc_format")
+        ]
 
     def __str__(self):
         return self.name
@@ -115,8 +118,9 @@ class DataSource(models.TextChoices):
 )
 class Component(models.Model):
     code = models.CharField("标识码", max_length=17)
-    component_class = models.ForeignKey(ComponentClass, on_delete=models.PROTECT, related_name="components",
-                                        db_index=False)
+    component_class = models.ForeignKey(
+        ComponentClass, on_delete=models.PROTECT, related_name="components", db_index=False
+    )
     name = models.CharField(max_length=200, blank=True)
     geom = models.GeometryField(srid=4490)
     admin_code = models.CharField(max_length=6)
@@ -125,12 +129,15 @@ class Component(models.Model):
     grid_code = models.CharField(max_length=15, blank=True)
     location_desc = models.CharField(max_length=200, blank=True)
     department = models.ForeignKey(Organisation, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    owner = models.ForeignKey(Organisation, null=True, blank=True, on_delete=models.PROTECT, related_name="owned_components")
+    owner = models.ForeignKey(
+        Organisation, null=True, blank=True, on_delete=models.PROTECT, related_name="owned_components"
+    )
     maintainer = models.ForeignKey(
         Organisation, null=True, blank=True, on_delete=models.PROTECT, related_name="maintained_components"
     )
-    state = models.ForeignKey(ComponentState, on_delete=models.PROTECT, to_field="code", db_column="state_code",
-                              db_index=False)
+    state = models.ForeignKey(
+        ComponentState, on_delete=models.PROTECT, to_field="code", db_column="state_code", db_index=False
+    )
     census_date = models.DateField(null=True, blank=True)
     change_date = models.DateField(null=True, blank=True)
     data_source = models.CharField(max_length=20, choices=DataSource.choices, default=DataSource.SURVEYED)
@@ -215,6 +222,7 @@ class UserProfile(models.Model):
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile")
     organisation = models.ForeignKey(Organisation, null=True, blank=True, on_delete=models.SET_NULL)
+
 
 from .importing.models import ImportJob  # noqa: E402,F401
 

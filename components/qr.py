@@ -1,4 +1,5 @@
 """QR codes for component labels: they encode the public ID card address PUBLIC_BASE_URL/c/<code>."""
+
 from __future__ import annotations
 
 import io
@@ -29,8 +30,18 @@ def qr_svg(code: str, scale: int = 8, caption: bool = True) -> bytes:
     """A standalone SVG; with ``caption`` the ID is printed under the symbol for people to read."""
     qr = make_qr(code)
     out = io.BytesIO()
-    qr.save(out, kind="svg", scale=scale, border=BORDER, xmldecl=False, svgclass=None, lineclass=None,
-            title=f"{code}", dark="#000", light="#fff")
+    qr.save(
+        out,
+        kind="svg",
+        scale=scale,
+        border=BORDER,
+        xmldecl=False,
+        svgclass=None,
+        lineclass=None,
+        title=f"{code}",
+        dark="#000",
+        light="#fff",
+    )
     svg = out.getvalue().decode()
     if not caption:
         return svg.encode()

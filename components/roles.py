@@ -1,4 +1,5 @@
 """The five roles, as Django groups. What each may do is decided here and nowhere else."""
+
 import time
 
 DISPATCHER = "dispatcher"
@@ -68,8 +69,18 @@ def is_unit_only(user) -> bool:
 _EDITORS = frozenset({GIS_EDITOR, ADMINISTRATOR})
 _FIELD_EDITORS = _EDITORS | {MAINTENANCE_UNIT}
 PATCH_FIELDS = (
-    "name", "geometry", "street_code", "community_code", "grid_code", "location_desc", "state", "census_date",
-    "change_date", "data_source", "note", "attributes",
+    "name",
+    "geometry",
+    "street_code",
+    "community_code",
+    "grid_code",
+    "location_desc",
+    "state",
+    "census_date",
+    "change_date",
+    "data_source",
+    "note",
+    "attributes",
 )
 OWNERSHIP_FIELDS = ("department", "owner", "maintainer")
 MATRIX: dict[str, frozenset] = {

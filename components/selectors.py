@@ -1,4 +1,5 @@
 """Reads of components, with permissions applied. Views never build these querysets themselves."""
+
 from django.contrib.gis.geos import GEOSGeometry, Polygon
 from django.db.models import BooleanField, Count, FloatField, Q, QuerySet
 from django.db.models.expressions import RawSQL
@@ -46,8 +47,12 @@ def filter_components(qs: QuerySet, f: dict) -> QuerySet:
     for name in ("admin_code", "street_code", "community_code", "grid_code"):
         if name in f:
             qs = qs.filter(**{name: f[name]})
-    for name, lookup in (("census_from", "census_date__gte"), ("census_to", "census_date__lte"),
-                         ("changed_from", "change_date__gte"), ("changed_to", "change_date__lte")):
+    for name, lookup in (
+        ("census_from", "census_date__gte"),
+        ("census_to", "census_date__lte"),
+        ("changed_from", "change_date__gte"),
+        ("changed_to", "change_date__lte"),
+    ):
         if name in f:
             qs = qs.filter(**{lookup: f[name]})
     retired = f.get("retired", False)
@@ -60,13 +65,23 @@ def filter_components(qs: QuerySet, f: dict) -> QuerySet:
     if "near" in f:
         lon, lat = f["near"]
         radius = f.get("radius", 50.0)
-        qs = qs.annotate(
-            distance_m=RawSQL(f"ST_Distance(components_component.geom::geography, {_POINT_GEOG})", (lon, lat),
-                              output_field=FloatField())
-        ).filter(
-            RawSQL(f"ST_DWithin(components_component.geom::geography, {_POINT_GEOG}, %s)", (lon, lat, radius),
-                   output_field=BooleanField())
-        ).order_by("distance_m", "code")
+        qs = (
+            qs.annotate(
+                distance_m=RawSQL(
+                    f"ST_Distance(components_component.geom::geography, {_POINT_GEOG})",
+                    (lon, lat),
+                    output_field=FloatField(),
+                )
+            )
+            .filter(
+                RawSQL(
+                    f"ST_DWithin(components_component.geom::geography, {_POINT_GEOG}, %s)",
+                    (lon, lat, radius),
+                    output_field=BooleanField(),
+                )
+            )
+            .order_by("distance_m", "code")
+        )
     return qs
 
 
@@ -75,14 +90,24 @@ def unit_summary(user, organisation: Organisation) -> dict:
     base = visible_components(user).filter(retired=False)
     result = {}
     for role in ("owner", "maintainer", "department"):
-        rows = (base.filter(**{role: organisation})
-                .values("component_class__code", "component_class__name", "state__code", "state__name")
-                .annotate(count=Count("id")).order_by("component_class__code", "state__code"))
+        rows = (
+            base.filter(**{role: organisation})
+            .values("component_class__code", "component_class__name", "state__code", "state__name")
+            .annotate(count=Count("id"))
+            .order_by("component_class__code", "state__code")
+        )
         per_class: dict[str, dict] = {}
         total = 0
         for r in rows:
-            entry = per_class.setdefault(r["component_class__code"], {
-                "class_code": r["component_class__code"], "class_name": r["component_class__name"], "total": 0, "states": {}})
+            entry = per_class.setdefault(
+                r["component_class__code"],
+                {
+                    "class_code": r["component_class__code"],
+                    "class_name": r["component_class__name"],
+                    "total": 0,
+                    "states": {},
+                },
+            )
             entry["states"][r["state__code"]] = r["count"]
             entry["total"] += r["count"]
             total += r["count"]

@@ -1,4 +1,5 @@
 """Celery tasks of the component registry."""
+
 from celery import shared_task
 
 

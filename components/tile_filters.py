@@ -3,6 +3,7 @@ component tile query filters.
 
 Every value that comes from a request is checked here against the database and returned as bound
 parameters; the SQL strings are constants."""
+
 import re
 
 from django.db.models import Q
@@ -25,8 +26,11 @@ def _classes(values: list[str]) -> list:
         raise ValueError(f"{bad[0]!r} is not a class code (2-digit major or 4/5-digit minor class)")
     majors, minors = [c for c in values if len(c) == 2], [c for c in values if len(c) > 2]
     # One query for all the values, however many were sent.
-    rows = list(ComponentClass.objects.filter(Q(code__in=minors) | Q(major_code__in=majors)).values_list(
-        "id", "code", "major_code"))
+    rows = list(
+        ComponentClass.objects.filter(Q(code__in=minors) | Q(major_code__in=majors)).values_list(
+            "id", "code", "major_code"
+        )
+    )
     found = {code for _, code, _ in rows} | {major for _, _, major in rows}
     unknown = [c for c in values if c not in found]
     if unknown:
@@ -66,6 +70,10 @@ COMPONENT_FILTERS = (
     TileFilter("state", "状态代码", _states, "state_code = ANY(%s)"),
     TileFilter("owner", "权属单位统一社会信用代码", _organisations, "owner_id = ANY(%s)"),
     TileFilter("maintainer", "养护单位统一社会信用代码", _organisations, "maintainer_id = ANY(%s)"),
-    TileFilter("grid", "网格代码 (任一层级)", _grid,
-               "(admin_code = %s OR street_code = %s OR community_code = %s OR grid_code = %s)"),
+    TileFilter(
+        "grid",
+        "网格代码 (任一层级)",
+        _grid,
+        "(admin_code = %s OR street_code = %s OR community_code = %s OR grid_code = %s)",
+    ),
 )

@@ -1,4 +1,5 @@
 """Public pages at the site root: the component ID card and its QR codes (no login)."""
+
 from django.urls import re_path
 
 from . import views

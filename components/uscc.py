@@ -1,4 +1,5 @@
 """Unified social credit code (统一社会信用代码, GB 32100-2015): 18 characters with a check character."""
+
 from django.core.exceptions import ValidationError
 
 from gis_core.text import is_ascii_digits

@@ -1,4 +1,5 @@
 """The rules a component must meet, shared by every write path (REST, admin, import)."""
+
 import datetime as dt
 import functools
 import re
@@ -74,10 +75,14 @@ def code_hierarchy_errors(admin_code: str, street_code: str = "", community_code
     errors = {}
     if not admin_code or not _ADMIN_RE.match(admin_code):
         errors["admin_code"] = ADMIN_CODE_FORMAT
-    if street_code and not (len(street_code) == 9 and is_ascii_digits(street_code) and street_code.startswith(admin_code or "")):
+    if street_code and not (
+        len(street_code) == 9 and is_ascii_digits(street_code) and street_code.startswith(admin_code or "")
+    ):
         errors["street_code"] = STREET_CODE_FORMAT
     if community_code and not (
-        len(community_code) == 12 and is_ascii_digits(community_code) and community_code.startswith(street_code or admin_code or "")
+        len(community_code) == 12
+        and is_ascii_digits(community_code)
+        and community_code.startswith(street_code or admin_code or "")
     ):
         errors["community_code"] = COMMUNITY_CODE_FORMAT
     return errors
@@ -114,7 +119,9 @@ def date_order_errors_array(census: list, change: list) -> np.ndarray:
     date that did not parse (a ValueError, reported for its own column) is not compared."""
     return np.fromiter(
         (isinstance(a, dt.date) and isinstance(b, dt.date) and b < a for a, b in zip(census, change)),
-        dtype=bool, count=len(census))
+        dtype=bool,
+        count=len(census),
+    )
 
 
 def component_errors(values: dict, *, check_code: bool = True) -> dict[str, str]:
@@ -135,15 +142,26 @@ def component_errors(values: dict, *, check_code: bool = True) -> dict[str, str]
         if reason:
             errors["code"] = reason
     if cls is not None:
-        errors.update({f"attributes.{k}": v for k, v in attribute_errors(cls.attribute_schema, values.get("attributes") or {}).items()})
+        errors.update(
+            {
+                f"attributes.{k}": v
+                for k, v in attribute_errors(cls.attribute_schema, values.get("attributes") or {}).items()
+            }
+        )
     if values.get("census_date") and values.get("change_date") and values["change_date"] < values["census_date"]:
         errors["change_date"] = CHANGE_BEFORE_CENSUS
     return errors
 
 
 # Free-text fields people type (True: may span lines), and how long each may be.
-TEXT_FIELDS = {"name": False, "location_desc": False, "street_code": False, "community_code": False,
-               "grid_code": False, "note": True}
+TEXT_FIELDS = {
+    "name": False,
+    "location_desc": False,
+    "street_code": False,
+    "community_code": False,
+    "grid_code": False,
+    "note": True,
+}
 NOTE_MAX_LENGTH = 500  # the note column is unbounded text; people's notes are not
 # The column widths, so an over-long value is refused with words before PostgreSQL refuses it.
 MAX_LENGTH = {name: Component._meta.get_field(name).max_length or NOTE_MAX_LENGTH for name in TEXT_FIELDS}
@@ -178,8 +196,9 @@ def text_errors_array(name: str, values: np.ndarray) -> np.ndarray:
     multiline = TEXT_FIELDS[name]
     try:
         arr = pa.array(values, type=pa.string())
-        suspect = np.asarray(pc.match_substring_regex(arr, _suspect_re2(multiline)).to_numpy(zero_copy_only=False),
-                             dtype=bool)
+        suspect = np.asarray(
+            pc.match_substring_regex(arr, _suspect_re2(multiline)).to_numpy(zero_copy_only=False), dtype=bool
+        )
         lengths = np.asarray(pc.utf8_length(arr).to_numpy(zero_copy_only=False))
     except (pa.ArrowInvalid, pa.ArrowTypeError):  # not all text: look at every row
         suspect = np.ones(n, dtype=bool)

@@ -1,4 +1,5 @@
 """Public pages: the component ID card (部件身份证) people reach by scanning the label, and its QR codes."""
+
 from __future__ import annotations
 
 import hashlib
@@ -18,15 +19,37 @@ from .qr import card_url, qr_png, qr_svg, qr_svg_inline
 
 # Field labels for the history table.
 FIELD_LABELS = {
-    "code": "标识码", "component_class": "部件类别", "name": "名称", "geom": "空间位置", "admin_code": "行政区划代码",
-    "street_code": "街道代码", "community_code": "社区代码", "grid_code": "单元网格代码", "location_desc": "位置描述",
-    "department": "主管部门", "owner": "权属单位", "maintainer": "养护单位", "state": "状态", "census_date": "普查日期",
-    "change_date": "变更日期", "data_source": "数据来源", "note": "备注", "attributes": "扩展属性", "retired": "已注销",
-    "retired_at": "注销时间", "retired_reason": "注销原因",
+    "code": "标识码",
+    "component_class": "部件类别",
+    "name": "名称",
+    "geom": "空间位置",
+    "admin_code": "行政区划代码",
+    "street_code": "街道代码",
+    "community_code": "社区代码",
+    "grid_code": "单元网格代码",
+    "location_desc": "位置描述",
+    "department": "主管部门",
+    "owner": "权属单位",
+    "maintainer": "养护单位",
+    "state": "状态",
+    "census_date": "普查日期",
+    "change_date": "变更日期",
+    "data_source": "数据来源",
+    "note": "备注",
+    "attributes": "扩展属性",
+    "retired": "已注销",
+    "retired_at": "注销时间",
+    "retired_reason": "注销原因",
 }
 ACTION_LABELS = {
-    "create": "登记", "update": "修改", "change_state": "状态变更", "transfer": "权属移交", "retire": "注销",
-    "import": "批量导入", "sql": "数据库直接修改", "delete": "删除",
+    "create": "登记",
+    "update": "修改",
+    "change_state": "状态变更",
+    "transfer": "权属移交",
+    "retire": "注销",
+    "import": "批量导入",
+    "sql": "数据库直接修改",
+    "delete": "删除",
 }
 QR_MAX_AGE = 24 * 3600
 
@@ -35,8 +58,9 @@ def _component(code: str):
     if not is_ascii_digits(code) or len(code) > 17:
         return None
     return (
-        Component.objects.select_related("component_class", "component_class__scheme", "state", "department",
-                                         "owner", "maintainer")
+        Component.objects.select_related(
+            "component_class", "component_class__scheme", "state", "department", "owner", "maintainer"
+        )
         .filter(code=code)
         .first()
     )
@@ -59,8 +83,12 @@ def _coordinates(geom):
     if geom is None:
         return None
     point = geom if geom.geom_type == "Point" else geom.point_on_surface
-    return {"lon": f"{point.x:.6f}", "lat": f"{point.y:.6f}", "type": geom.geom_type,
-            "is_point": geom.geom_type == "Point"}
+    return {
+        "lon": f"{point.x:.6f}",
+        "lat": f"{point.y:.6f}",
+        "type": geom.geom_type,
+        "is_point": geom.geom_type == "Point",
+    }
 
 
 def _attribute_rows(component):
@@ -77,14 +105,16 @@ def _attribute_rows(component):
 def _history_rows(component):
     rows = []
     for entry in component_history(component):
-        rows.append({
-            **entry,
-            "action_label": ACTION_LABELS.get(entry["action"], entry["action"] or ""),
-            "change_rows": [
-                {"field": FIELD_LABELS.get(name, name), "old": _short(old), "new": _short(new)}
-                for name, (old, new) in entry["changes"].items()
-            ],
-        })
+        rows.append(
+            {
+                **entry,
+                "action_label": ACTION_LABELS.get(entry["action"], entry["action"] or ""),
+                "change_rows": [
+                    {"field": FIELD_LABELS.get(name, name), "old": _short(old), "new": _short(new)}
+                    for name, (old, new) in entry["changes"].items()
+                ],
+            }
+        )
     return rows
 
 
@@ -147,4 +177,3 @@ def component_qr_svg(request, code: str):
 @require_safe
 def component_qr_png(request, code: str):
     return _qr_response(request, code, "png")
-

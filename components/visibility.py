@@ -4,6 +4,7 @@ the components its organisation is department, owner or maintainer of; anyone el
 
 The rule is given in two forms that must stay the same rule: an ORM filter (`filter_visible`) and
 an SQL fragment with bound parameters (`scope_sql`) for raw statements (tiles, exports)."""
+
 from __future__ import annotations
 
 from django.db.models import Q, QuerySet

@@ -2,6 +2,7 @@
 
 The form calls `model_admin.save_through_services(request, form, change)` while it validates, so a
 ServiceError becomes form errors, and save_model only picks up what the service wrote."""
+
 from django import forms
 from django.db import transaction
 

@@ -1,4 +1,5 @@
 """REST errors as JSON with a message and the field, never a stack trace."""
+
 import logging
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -29,9 +30,11 @@ def _flatten(detail, prefix=""):
 def error_body(pairs):
     pairs = list(pairs)
     field, message = pairs[0] if pairs else ("non_field_errors", "bad request")
-    return {"message": message if field in ("non_field_errors", "detail") else f"{field}: {message}",
-            "field": None if field in ("non_field_errors", "detail") else field,
-            "errors": [{"field": f, "message": m} for f, m in pairs]}
+    return {
+        "message": message if field in ("non_field_errors", "detail") else f"{field}: {message}",
+        "field": None if field in ("non_field_errors", "detail") else field,
+        "errors": [{"field": f, "message": m} for f, m in pairs],
+    }
 
 
 def exception_handler(exc, context):
@@ -57,8 +60,10 @@ def exception_handler(exc, context):
         if refused is not None:
             return refused
         log.exception("database error in API")
-        return Response({"message": "the database refused or timed out this request", "field": None, "errors": []},
-                        status=status.HTTP_503_SERVICE_UNAVAILABLE)
+        return Response(
+            {"message": "the database refused or timed out this request", "field": None, "errors": []},
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+        )
     return None
 
 
@@ -76,7 +81,13 @@ def _refused_input(exc, context):
     sqlstate = getattr(exc.__cause__, "sqlstate", None) or ""
     if isinstance(exc, DataError) and sqlstate.startswith("22"):
         log.warning("database refused a value from %s %s: %s", request.method, request.path, exc)
-        return Response({"message": "a value in this request is out of range or malformed for the database "
-                                    "(numbers, dates and coordinates)", "field": None, "errors": []},
-                        status=status.HTTP_400_BAD_REQUEST)
+        return Response(
+            {
+                "message": "a value in this request is out of range or malformed for the database "
+                "(numbers, dates and coordinates)",
+                "field": None,
+                "errors": [],
+            },
+            status=status.HTTP_400_BAD_REQUEST,
+        )
     return None

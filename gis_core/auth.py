@@ -6,6 +6,7 @@ lets an attacker guess at leisure. Failures are counted per account and per clie
 Redis (Django's cache, so every worker sees the same counts), and checked BEFORE any hashing: the
 authentication backend (components.auth) asks `login_throttle.check` first and reports the outcome
 after. Each door answers a throttled login in its own form with 429 and Retry-After."""
+
 from __future__ import annotations
 
 import base64
@@ -74,6 +75,7 @@ def challenge_wanted(request) -> bool:
 
 # --- the throttle -------------------------------------------------------------------------------
 
+
 def client_address(request) -> str:
     """REMOTE_ADDR, or behind a trusted proxy (nginx) the last X-Forwarded-For hop it did not add."""
     meta = getattr(request, "META", None) or {}
@@ -125,8 +127,11 @@ class LoginThrottle:
             log.warning("login throttle unavailable (cache error); not throttling", exc_info=True)
             return
         now = time.time()
-        waits = [(values.get(c.until_key) or now + settings.LOGIN_THROTTLE_WINDOW_SECONDS) - now
-                 for c in counters if (values.get(c.count_key) or 0) >= c.limit]
+        waits = [
+            (values.get(c.until_key) or now + settings.LOGIN_THROTTLE_WINDOW_SECONDS) - now
+            for c in counters
+            if (values.get(c.count_key) or 0) >= c.limit
+        ]
         if waits:
             raise LoginThrottled(max(1, math.ceil(max(waits))))
 
@@ -149,8 +154,9 @@ class LoginThrottle:
         """A right password clears the account's count (not the address's: one success from an
         address must not buy it another round of guesses at other accounts)."""
         try:
-            cache.delete_many([k for c in self._counters(username, request, account_only=True)
-                               for k in (c.count_key, c.until_key)])
+            cache.delete_many(
+                [k for c in self._counters(username, request, account_only=True) for k in (c.count_key, c.until_key)]
+            )
         except Exception:  # noqa: BLE001 - see check()
             log.warning("login throttle unavailable (cache error)", exc_info=True)
 
@@ -262,6 +268,7 @@ class BasicAuthenticationScheme(OpenApiAuthenticationExtension):
 
 # --- the login forms ----------------------------------------------------------------------------
 
+
 class ThrottledFormMixin:
     """A throttled login becomes the form's error (and `retry_after`, for the view's 429)."""
 
@@ -274,7 +281,9 @@ class ThrottledFormMixin:
             self.retry_after = exc.retry_after
             raise ValidationError(
                 "登录失败次数过多，请 %(minutes)d 分钟后再试。Too many failed logins: try again in %(minutes)d min.",
-                code="throttled", params={"minutes": max(1, math.ceil(exc.retry_after / 60))}) from None
+                code="throttled",
+                params={"minutes": max(1, math.ceil(exc.retry_after / 60))},
+            ) from None
 
 
 class LoginForm(ThrottledFormMixin, AuthenticationForm):
@@ -302,6 +311,11 @@ def answers_throttled_logins_with_429(view):
     return wrapped
 
 
-login_view = answers_throttled_logins_with_429(auth_views.LoginView.as_view(
-    template_name="gis_core/login.html", authentication_form=LoginForm,
-    redirect_authenticated_user=True, next_page="home"))
+login_view = answers_throttled_logins_with_429(
+    auth_views.LoginView.as_view(
+        template_name="gis_core/login.html",
+        authentication_form=LoginForm,
+        redirect_authenticated_user=True,
+        next_page="home",
+    )
+)

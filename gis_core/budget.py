@@ -6,6 +6,7 @@ A slot is taken before the work and given back when the answer is complete (for 
 when the stream ends or is closed). Slots expire after SLOT_TTL_SECONDS, longer than the worker
 timeout, so a worker killed mid-request cannot hold one for ever. If Redis is unreachable the budget
 is not enforced: it protects the service, it must not become a way for it to fail."""
+
 import logging
 
 from django.conf import settings

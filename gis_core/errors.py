@@ -9,8 +9,9 @@ class ClientError(Exception):
     status = 400
     retry_after: int | None = None  # seconds, sent as Retry-After (429, 503)
 
-    def __init__(self, message: str, *, field: str | None = None, status: int | None = None,
-                 retry_after: int | None = None):
+    def __init__(
+        self, message: str, *, field: str | None = None, status: int | None = None, retry_after: int | None = None
+    ):
         super().__init__(message)
         self.message = message
         self.field = field
@@ -28,5 +29,6 @@ class ServiceError(ClientError):
             errors = {field or "non_field_errors": errors}
         self.errors = errors
         first = next(iter(errors), None)
-        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()),
-                         field=first if first != "non_field_errors" else None)
+        super().__init__(
+            "; ".join(f"{k}: {v}" for k, v in errors.items()), field=first if first != "non_field_errors" else None
+        )

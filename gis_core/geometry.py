@@ -1,4 +1,5 @@
 """Geometry checks at the edge: every refusal says what is wrong and where."""
+
 import math
 
 import numpy as np

@@ -1,4 +1,5 @@
 """GET /healthz: 200 when the database and the broker answer, 503 naming what does not."""
+
 import redis
 from django.conf import settings
 from django.db import connection

@@ -1,5 +1,6 @@
 """OpenAPI response shapes the views' annotations share, so the schema says what the API answers:
 lists as paged GeoJSON FeatureCollections, errors as JSON with a message and the field."""
+
 from functools import lru_cache
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema_field, extend_schema_serializer
@@ -11,8 +12,10 @@ _ERROR_SCHEMA = {
     "properties": {
         "message": {"type": "string", "description": "what is wrong, starting with the field when there is one"},
         "field": {"type": "string", "nullable": True, "description": "the parameter or body field at fault"},
-        "errors": {"type": "array", "items": {"type": "object", "properties": {
-            "field": {"type": "string"}, "message": {"type": "string"}}}},
+        "errors": {
+            "type": "array",
+            "items": {"type": "object", "properties": {"field": {"type": "string"}, "message": {"type": "string"}}},
+        },
     },
 }
 

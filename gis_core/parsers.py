@@ -1,4 +1,5 @@
 """Request body parsers for the REST API."""
+
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser
 

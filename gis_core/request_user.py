@@ -4,6 +4,7 @@ A map view fires dozens of tile requests a second; Django's session middleware r
 and the user from the database on each. Here the session comes from the cache (cached_db sessions)
 and the user from a short per-process cache, like roles (components.roles), so a deactivation or
 password change applies within USER_CACHE_SECONDS; a logout or an expired session at once."""
+
 import threading
 import time
 from importlib import import_module

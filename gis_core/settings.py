@@ -1,4 +1,5 @@
 """Settings from the environment (12-factor). Nothing secret lives in the repository."""
+
 import os
 import secrets
 from pathlib import Path
@@ -122,11 +123,18 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "unacked_restore_interval": min(10, int(os.environ.get("GRIDCITY_TASK_REDELIVER_S", "900"))),
     "unacked_restore_throttle": 1,
 }
-CELERY_TASK_DEFAULT_QUEUE = os.environ.get("GRIDCITY_CELERY_QUEUE", "gridcity-test" if ENVIRONMENT == "test" else "celery")
+CELERY_TASK_DEFAULT_QUEUE = os.environ.get(
+    "GRIDCITY_CELERY_QUEUE", "gridcity-test" if ENVIRONMENT == "test" else "celery"
+)
 REDIS_URL = os.environ.get("REDIS_URL", CELERY_BROKER_URL)
 # Sessions are read on every tile request: keep them in Redis in front of the database.
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
-                      "KEY_PREFIX": _REDIS_SCOPE}}
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": _REDIS_SCOPE,
+    }
+}
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 # Set to also keep unfiltered tiles as files for nginx to serve (deploy/nginx/gridcity.conf).
 TILE_DISK_DIR = os.environ.get("GRIDCITY_TILE_DISK_DIR", "")
@@ -142,7 +150,8 @@ LOGIN_THROTTLE_ADDRESS_FAILURES = int(os.environ.get("GRIDCITY_LOGIN_FAILURES_PE
 LOGIN_THROTTLE_WINDOW_SECONDS = int(os.environ.get("GRIDCITY_LOGIN_THROTTLE_WINDOW_SECONDS", "900"))
 # Proxies (nginx on this host) whose X-Forwarded-For names the client's address.
 LOGIN_THROTTLE_TRUSTED_PROXIES = frozenset(
-    a.strip() for a in os.environ.get("GRIDCITY_TRUSTED_PROXIES", "127.0.0.1,::1").split(",") if a.strip())
+    a.strip() for a in os.environ.get("GRIDCITY_TRUSTED_PROXIES", "127.0.0.1,::1").split(",") if a.strip()
+)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -176,7 +185,11 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PARSER_CLASSES": ["gis_core.parsers.DepthLimitedJSONParser", "rest_framework.parsers.FormParser", "rest_framework.parsers.MultiPartParser"],
+    "DEFAULT_PARSER_CLASSES": [
+        "gis_core.parsers.DepthLimitedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_PAGINATION_CLASS": "components.api.pagination.FeaturePagination",
     "PAGE_SIZE": 100,
     "EXCEPTION_HANDLER": "gis_core.api_errors.exception_handler",

@@ -1,4 +1,5 @@
 """Checks on request text that Python's str methods get subtly wrong for our purposes."""
+
 import math
 import re
 import unicodedata
@@ -81,4 +82,6 @@ _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 def xml_safe(s: str) -> str:
     """Text for an XML document that may echo a client's value: what XML cannot hold is written as
     \\xNN (or \\uNNNN), so an exception report stays well-formed and still shows what was sent."""
-    return _NOT_XML.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100 else f"\\u{ord(m.group()):04x}", s)
+    return _NOT_XML.sub(
+        lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100 else f"\\u{ord(m.group()):04x}", s
+    )

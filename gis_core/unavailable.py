@@ -1,6 +1,7 @@
 """A server we depend on (PostgreSQL, Redis) not answering is not the client's fault and not a bug of
 ours: answer 503 with Retry-After, so clients wait and try again, instead of a 500. Used by Django's
 handler500 (any view or middleware, e.g. a session read from Redis) and by the tile fast path."""
+
 import sys
 
 import redis.exceptions
@@ -9,14 +10,20 @@ from django.http import JsonResponse
 from django.views import defaults
 
 # Exceptions that mean "a server is down or restarting", as opposed to a bug.
-UNAVAILABLE = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, redis.exceptions.BusyLoadingError,
-               OperationalError, InterfaceError)
+UNAVAILABLE = (
+    redis.exceptions.ConnectionError,
+    redis.exceptions.TimeoutError,
+    redis.exceptions.BusyLoadingError,
+    OperationalError,
+    InterfaceError,
+)
 RETRY_AFTER_SECONDS = 5
 
 
 def unavailable_response() -> JsonResponse:
-    response = JsonResponse({"message": "a server this service needs is not answering; try again shortly",
-                             "field": None}, status=503)
+    response = JsonResponse(
+        {"message": "a server this service needs is not answering; try again shortly", "field": None}, status=503
+    )
     response["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response
 

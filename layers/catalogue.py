@@ -4,6 +4,7 @@ tiles, WMS layers, TileJSON, the MapLibre style and the viewer's tree.
 Each app that owns data declares its layers in its own `map_layers.py` (found at start-up the way
 Django finds `admin.py`): `register(Layer(...))`, or `register_provider(fn)` for layers whose list
 comes from the database. Nothing here or in tiles/ and layers/ogc/ names a domain."""
+
 import logging
 import threading
 from dataclasses import dataclass, field

@@ -1,4 +1,5 @@
 """Factories for tests: real rows in the real PostGIS test database."""
+
 import itertools
 
 import factory

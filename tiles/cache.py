@@ -8,6 +8,7 @@ Layout, per layer L and tile z/x/y:
 {spec} is a digest of the layer's declaration, so a changed declaration never serves old tiles.
 A miss reads the stamp before the database; the rendered tile is stored only if the stamp is still the
 same, so a tile rendered from a snapshot older than a commit cannot outlive its invalidation."""
+
 import gzip
 import hashlib
 import threading
@@ -50,8 +51,10 @@ def client() -> redis.Redis:
     c = getattr(_local, "client", None)
     if c is None:
         c = _local.client = redis.Redis.from_url(settings.REDIS_URL)
-        _local.scripts = {name: c.register_script(src) for name, src in
-                          (("lookup", _LOOKUP), ("store", _STORE), ("invalidate", _INVALIDATE))}
+        _local.scripts = {
+            name: c.register_script(src)
+            for name, src in (("lookup", _LOOKUP), ("store", _STORE), ("invalidate", _INVALIDATE))
+        }
     return c
 
 
@@ -67,11 +70,27 @@ def spec_digest(layer: Layer) -> str:
     d = _spec_digests.get(layer.id)
     if d is None:
         t = layer.tiles
-        text = repr((t.table, t.columns, t.where, t.geometry, t.bbox_column, t.id_column, t.minzoom, t.maxzoom,
-                     t.simplify_px, t.clusters_below, t.cells, t.feature_limit,
-                     [(f.param, f.sql) for f in t.filters], settings.TILE_CACHE_VERSION,
-                     # One Redis may serve several databases (development, tests): never each other's tiles.
-                     connection.settings_dict["NAME"], connection.settings_dict.get("PORT")))
+        text = repr(
+            (
+                t.table,
+                t.columns,
+                t.where,
+                t.geometry,
+                t.bbox_column,
+                t.id_column,
+                t.minzoom,
+                t.maxzoom,
+                t.simplify_px,
+                t.clusters_below,
+                t.cells,
+                t.feature_limit,
+                [(f.param, f.sql) for f in t.filters],
+                settings.TILE_CACHE_VERSION,
+                # One Redis may serve several databases (development, tests): never each other's tiles.
+                connection.settings_dict["NAME"],
+                connection.settings_dict.get("PORT"),
+            )
+        )
         d = _spec_digests[layer.id] = hashlib.sha1(text.encode()).hexdigest()[:10]
     return d
 
@@ -120,8 +139,9 @@ class Slot:
 
 
 def lookup(layer: Layer, z: int, x: int, y: int, variant: str) -> tuple[Entry | None, Slot]:
-    gen, stamp, value = _script("lookup")(keys=[f"tilegen:{layer.id}"],
-                                           args=[z, _prefix(layer), f":{z}/{x}/{y}", variant])
+    gen, stamp, value = _script("lookup")(
+        keys=[f"tilegen:{layer.id}"], args=[z, _prefix(layer), f":{z}/{x}/{y}", variant]
+    )
     slot = Slot(f"{_prefix(layer)}{gen.decode()}:{z}/{x}/{y}", variant, stamp, layer.tiles.cache_seconds)
     return (Entry.unpack(value) if value else None), slot
 
@@ -136,7 +156,9 @@ def still_current(layer: Layer, z: int, slot: Slot) -> bool:
     gen = (c.hget(f"tilegen:{layer.id}", z) or b"0").decode()
     if not slot.key.startswith(f"{_prefix(layer)}{gen}:"):
         return False
-    return (c.hget(slot.key, "_v") or b"0") == (slot.stamp if isinstance(slot.stamp, bytes) else str(slot.stamp).encode())
+    return (c.hget(slot.key, "_v") or b"0") == (
+        slot.stamp if isinstance(slot.stamp, bytes) else str(slot.stamp).encode()
+    )
 
 
 def invalidate_tiles(layer: Layer, tiles) -> int:
@@ -145,7 +167,7 @@ def invalidate_tiles(layer: Layer, tiles) -> int:
     keys = [f"{_prefix(layer)}{gens.get(str(z).encode(), b'0').decode()}:{z}/{x}/{y}" for z, x, y in tiles]
     n = 0
     for i in range(0, len(keys), 500):
-        n += _script("invalidate")(keys=keys[i:i + 500], args=[layer.tiles.cache_seconds])
+        n += _script("invalidate")(keys=keys[i : i + 500], args=[layer.tiles.cache_seconds])
     return n
 
 

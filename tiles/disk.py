@@ -4,6 +4,7 @@ Layout: {TILE_DISK_DIR}/{scope}/{layer}/{z}/{x}/{y}.mvt and .mvt.gz (for gzip_st
 authority: a file is written only after its entry was stored under an unchanged stamp, and is removed
 again if the stamp moved while it was written; invalidation moves stamps first, then deletes files.
 So a file never outlives the invalidation of its tile."""
+
 import os
 import shutil
 import tempfile

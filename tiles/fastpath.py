@@ -6,6 +6,7 @@ than a cached tile itself (measured: a cached tile through the full stack ~460-9
 straight to the same view function, with the same checks, authentication and answers (and `GET /wms`
 to the WMS view, which authenticates and answers in OGC form itself); everything else goes to Django
 unchanged."""
+
 import logging
 import re
 from importlib import import_module

@@ -3,6 +3,7 @@
 Every write path announces its changes after commit by the signal its layers declare
 (`Tiles.changes`), with the extent of the old and new shapes; here that extent becomes the tiles whose
 buffered envelope meets it, for every layer fed by that signal."""
+
 import logging
 
 import mercantile
@@ -23,7 +24,7 @@ MARGIN_OF_TILE = 1 / 32
 
 def _tile_range(bbox, z: int):
     west, south, east, north = bbox
-    pad = 360 / 2 ** z * MARGIN_OF_TILE
+    pad = 360 / 2**z * MARGIN_OF_TILE
     ul = mercantile.tile(max(west - pad, -180.0), min(north + pad, MAX_LAT), z)
     lr = mercantile.tile(min(east + pad, 180.0), max(south - pad, -MAX_LAT), z)
     return ul, lr

@@ -1,4 +1,5 @@
 """Cache-through vector tiles: one layer's tile for one user scope and filter set."""
+
 import hashlib
 import json
 
@@ -31,8 +32,8 @@ def parse_tile(z: str, x: str, y: str) -> tuple[int, int, int]:
     if z > MAX_ZOOM:
         raise BadTileRequest(f"z must be 0-{MAX_ZOOM}", "z")
     for name, v in (("x", x), ("y", y)):
-        if v >= 2 ** z:
-            raise BadTileRequest(f"{name} must be below 2^z = {2 ** z} at z={z}", name)
+        if v >= 2**z:
+            raise BadTileRequest(f"{name} must be below 2^z = {2**z} at z={z}", name)
     return z, x, y
 
 

@@ -1,5 +1,6 @@
 """The one tile-request parser, for vector (MVT) and PNG tiles: layers, z/x/y, filters and who is
 asking, each checked with an error naming the parameter."""
+
 from dataclasses import dataclass
 
 from layers import catalogue
@@ -36,7 +37,9 @@ def tile_user(request):
     return user
 
 
-def parse_tile_request(request, layer_ids: str, z: str, x: str, y: str, max_layers: int = MAX_LAYERS_PER_TILE) -> TileAsk:
+def parse_tile_request(
+    request, layer_ids: str, z: str, x: str, y: str, max_layers: int = MAX_LAYERS_PER_TILE
+) -> TileAsk:
     ids = layer_ids.split(",")
     if len(ids) > max_layers or len(set(ids)) != len(ids):
         raise BadTileRequest(f"1-{max_layers} different layers, comma-separated", "layer")
@@ -44,8 +47,10 @@ def parse_tile_request(request, layer_ids: str, z: str, x: str, y: str, max_laye
     z, x, y = parse_tile(z, x, y)
     for layer in chosen:
         if z > layer.tiles.maxzoom:
-            raise BadTileRequest(f"layer {layer.id} is served at z {layer.tiles.minzoom}-{layer.tiles.maxzoom};"
-                                 " clients overzoom beyond", "z")
+            raise BadTileRequest(
+                f"layer {layer.id} is served at z {layer.tiles.minzoom}-{layer.tiles.maxzoom}; clients overzoom beyond",
+                "z",
+            )
     raw_filters = parse_filters(list(chosen), request.GET)
     user = tile_user(request)
     scopes = []

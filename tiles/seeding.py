@@ -1,4 +1,5 @@
 """Fills the tile cache ahead of use, through the same cache-through path as requests."""
+
 import mercantile
 from django.conf import settings
 

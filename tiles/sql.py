@@ -2,6 +2,7 @@
 
 Only constant SQL from the catalogue is pasted; the tile, the user's scope and every filter value are
 bound parameters. The benchmark runs exactly these statements as its floor."""
+
 from dataclasses import dataclass
 
 import mercantile
@@ -64,7 +65,7 @@ def _features(req: TileRequest) -> tuple[str, list]:
     params: list = []
     if spec.simplify_px:
         geom = f"ST_Simplify({spec.geometry}, %s, true)"
-        params.append(spec.simplify_px * 2 * HALF_WORLD / 256 / 2 ** req.z)
+        params.append(spec.simplify_px * 2 * HALF_WORLD / 256 / 2**req.z)
     columns = "".join(f", {expr} AS {name}" for name, expr in spec.columns)
     where, where_params = _conditions(req)
     sql = (
@@ -86,7 +87,7 @@ def _stored_clusters(req: TileRequest) -> tuple[str, list]:
     """Clusters read from the counts the layer's triggers keep (its StoredCells table): no scan of rows."""
     spec = req.layer.tiles
     tile, _ = _envelopes(req)
-    per_tile = 2 ** CELL_LEVELS
+    per_tile = 2**CELL_LEVELS
     # One ring of neighbouring cells: their centres may fall in the tile's buffer.
     x0, y0 = req.x * per_tile - 1, req.y * per_tile - 1
     cells = spec.cells

@@ -1,4 +1,5 @@
 """The tile catalogue entries, TileJSON 3.0 and the MapLibre style, each from the layer declarations."""
+
 from django.conf import settings
 
 from layers.catalogue import Layer
@@ -17,9 +18,16 @@ def _urls(layer: Layer, base: str) -> dict:
 def catalogue_entry(layer: Layer, base: str) -> dict:
     t = layer.tiles
     return {
-        "id": layer.id, "title_zh": layer.title_zh, "title_en": layer.title_en, "group": layer.group,
-        "geometry_type": layer.geometry_type, "minzoom": t.minzoom, "maxzoom": t.maxzoom,
-        "visible": layer.visible, "clusters_below": t.clusters_below, **_urls(layer, base),
+        "id": layer.id,
+        "title_zh": layer.title_zh,
+        "title_en": layer.title_en,
+        "group": layer.group,
+        "geometry_type": layer.geometry_type,
+        "minzoom": t.minzoom,
+        "maxzoom": t.maxzoom,
+        "visible": layer.visible,
+        "clusters_below": t.clusters_below,
+        **_urls(layer, base),
         "filters": [{"param": f.param, "title": f.title} for f in t.filters],
     }
 
@@ -41,8 +49,15 @@ def tilejson(layer: Layer, base: str) -> dict:
         "maxzoom": t.maxzoom,
         "bounds": [west, south, east, north],
         "center": [round((west + east) / 2, 5), round((south + north) / 2, 5), 12],
-        "vector_layers": [{"id": layer.id, "description": layer.title_zh, "minzoom": t.minzoom,
-                           "maxzoom": t.maxzoom, "fields": fields}],
+        "vector_layers": [
+            {
+                "id": layer.id,
+                "description": layer.title_zh,
+                "minzoom": t.minzoom,
+                "maxzoom": t.maxzoom,
+                "fields": fields,
+            }
+        ],
     }
 
 
@@ -51,12 +66,18 @@ def style_layers(layer: Layer) -> list[dict]:
     for n, declared in enumerate(layer.tiles.style):
         suffix = declared.get("id", str(n))
         entry = {k: v for k, v in declared.items() if k != "id"}
-        entry.update({
-            "id": f"{layer.id}-{suffix}",
-            "source": layer.id,
-            "source-layer": layer.id,
-            "metadata": {"gridcity:layer": layer.id, "gridcity:group": layer.group, "gridcity:title": layer.title_zh},
-        })
+        entry.update(
+            {
+                "id": f"{layer.id}-{suffix}",
+                "source": layer.id,
+                "source-layer": layer.id,
+                "metadata": {
+                    "gridcity:layer": layer.id,
+                    "gridcity:group": layer.group,
+                    "gridcity:title": layer.title_zh,
+                },
+            }
+        )
         entry.setdefault("layout", {})["visibility"] = "visible" if layer.visible else "none"
         out.append(entry)
     return out
@@ -72,8 +93,15 @@ def style(layers: list[Layer], base: str) -> dict:
         "name": "网格化城市管理 gridcity",
         "center": [round((west + east) / 2, 5), round((south + north) / 2, 5)],
         "zoom": 11,
-        "sources": {layer.id: {"type": "vector", "tiles": _urls(layer, base)["tiles"], "minzoom": layer.tiles.minzoom,
-                               "maxzoom": layer.tiles.maxzoom, "bounds": [west, south, east, north]}
-                    for layer in layers},
+        "sources": {
+            layer.id: {
+                "type": "vector",
+                "tiles": _urls(layer, base)["tiles"],
+                "minzoom": layer.tiles.minzoom,
+                "maxzoom": layer.tiles.maxzoom,
+                "bounds": [west, south, east, north],
+            }
+            for layer in layers
+        },
         "layers": [{"id": "background", "type": "background", "paint": {"background-color": BACKGROUND}}, *drawn],
     }

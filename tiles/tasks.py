@@ -1,4 +1,5 @@
 """Celery tasks of the tile service."""
+
 from celery import shared_task
 
 

@@ -11,6 +11,9 @@ urlpatterns = [
     re_path(r"^tiles/auth/(?P<layer_id>[^/]+)$", views.tile_auth, name="tile-auth"),
     re_path(r"^tiles/(?P<layer_id>[^/]+)\.json$", views.tilejson, name="tilejson"),
     re_path(r"^tiles/(?P<layers>[^/]+)/(?P<z>[^/]+)/(?P<x>[^/]+)/(?P<y>[^/]+)\.mvt$", views.mvt, name="tile-mvt"),
-    re_path(r"^tiles/(?P<layer_id>[^/,]+)/(?P<z>[^/]+)/(?P<x>[^/]+)/(?P<y>[^/]+)\.png$", raster_views.png_tile,
-            name="tile-png"),
+    re_path(
+        r"^tiles/(?P<layer_id>[^/,]+)/(?P<z>[^/]+)/(?P<x>[^/]+)/(?P<y>[^/]+)\.png$",
+        raster_views.png_tile,
+        name="tile-png",
+    ),
 ]

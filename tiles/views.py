@@ -1,4 +1,5 @@
 """Vector tiles, the tile catalogue, TileJSON and the MapLibre style, all read from the layer catalogue."""
+
 import gzip
 import hashlib
 import logging
@@ -20,10 +21,12 @@ log = logging.getLogger(__name__)
 MVT = "application/vnd.mapbox-vector-tile"
 
 
-def error_response(message: str, field: str | None, status: int, request=None,
-                   retry_after: int | None = None) -> JsonResponse:
-    response = JsonResponse({"message": message, "field": field}, status=status,
-                            json_dumps_params={"ensure_ascii": False})
+def error_response(
+    message: str, field: str | None, status: int, request=None, retry_after: int | None = None
+) -> JsonResponse:
+    response = JsonResponse(
+        {"message": message, "field": field}, status=status, json_dumps_params={"ensure_ascii": False}
+    )
     return add_auth_headers(response, retry_after, challenge_wanted(request))
 
 
@@ -34,8 +37,10 @@ def _tile_layers() -> list:
 @require_GET
 def tile_catalogue(request):
     base = request.build_absolute_uri("/tiles/")
-    return JsonResponse({"layers": [styles.catalogue_entry(layer, base) for layer in _tile_layers()]},
-                        json_dumps_params={"ensure_ascii": False})
+    return JsonResponse(
+        {"layers": [styles.catalogue_entry(layer, base) for layer in _tile_layers()]},
+        json_dumps_params={"ensure_ascii": False},
+    )
 
 
 @require_GET
@@ -44,22 +49,26 @@ def tilejson(request, layer_id: str):
         layer = tile_layer_or_404(layer_id)
     except BadTileRequest as exc:
         return error_response(str(exc), exc.field, exc.status)
-    return JsonResponse(styles.tilejson(layer, request.build_absolute_uri("/tiles/")),
-                        json_dumps_params={"ensure_ascii": False})
+    return JsonResponse(
+        styles.tilejson(layer, request.build_absolute_uri("/tiles/")), json_dumps_params={"ensure_ascii": False}
+    )
 
 
 @require_GET
 def style_json(request):
-    return JsonResponse(styles.style(_tile_layers(), request.build_absolute_uri("/tiles/")),
-                        json_dumps_params={"ensure_ascii": False})
+    return JsonResponse(
+        styles.style(_tile_layers(), request.build_absolute_uri("/tiles/")), json_dumps_params={"ensure_ascii": False}
+    )
 
 
 def mvt_response(request, layers: str, z: str, x: str, y: str) -> HttpResponse:
     """One or several layers' tile; also answered by tiles.fastpath without the middleware."""
     try:
         ask = parse_tile_request(request, layers, z, x, y)
-        parts = [vector_tile(layer, ask.z, ask.x, ask.y, scope, ask.raw_filters)
-                 for layer, scope in zip(ask.layers, ask.scopes, strict=True)]
+        parts = [
+            vector_tile(layer, ask.z, ask.x, ask.y, scope, ask.raw_filters)
+            for layer, scope in zip(ask.layers, ask.scopes, strict=True)
+        ]
     except BadTileRequest as exc:
         return error_response(str(exc), exc.field, exc.status)
     except Unauthorized as exc:

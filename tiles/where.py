@@ -1,6 +1,7 @@
 """The one where-builder for everything that draws a layer from its table: vector tiles, PNG tiles,
 WMS GetMap and GetFeatureInfo. The layer's constant condition, the user's scope and the bound filters,
 with %s placeholders; only catalogue constants are pasted, every request value is a parameter."""
+
 from layers.catalogue import Layer
 
 

@@ -3,6 +3,7 @@
 The same output as ComponentSerializer (which documents it in the OpenAPI schema) without building
 a model, a GEOS geometry and a DRF field tree per feature: reads by ID and nearest-first searches
 are the maintenance units' everyday lookups and must answer in milliseconds."""
+
 import json
 
 from django.conf import settings
@@ -11,15 +12,29 @@ from django.utils import timezone
 
 _ORG_ROLES = ("department", "owner", "maintainer")
 _SCALAR = [
-    ("code", "code"), ("class_code", "component_class__code"), ("class_name", "component_class__name"),
-    ("major_code", "component_class__major_code"), ("major_name", "component_class__major_name"),
-    ("name", "name"), ("admin_code", "admin_code"), ("street_code", "street_code"),
-    ("community_code", "community_code"), ("grid_code", "grid_code"), ("location_desc", "location_desc"),
+    ("code", "code"),
+    ("class_code", "component_class__code"),
+    ("class_name", "component_class__name"),
+    ("major_code", "component_class__major_code"),
+    ("major_name", "component_class__major_name"),
+    ("name", "name"),
+    ("admin_code", "admin_code"),
+    ("street_code", "street_code"),
+    ("community_code", "community_code"),
+    ("grid_code", "grid_code"),
+    ("location_desc", "location_desc"),
 ]
 _AFTER_ORGS = [
-    ("state", "state_id"), ("state_name", "state__name"), ("census_date", "census_date"),
-    ("change_date", "change_date"), ("data_source", "data_source"), ("note", "note"), ("attributes", "attributes"),
-    ("retired", "retired"), ("retired_at", "retired_at"), ("retired_reason", "retired_reason"),
+    ("state", "state_id"),
+    ("state_name", "state__name"),
+    ("census_date", "census_date"),
+    ("change_date", "change_date"),
+    ("data_source", "data_source"),
+    ("note", "note"),
+    ("attributes", "attributes"),
+    ("retired", "retired"),
+    ("retired_at", "retired_at"),
+    ("retired_reason", "retired_reason"),
 ]
 _ORG_PATHS = [f"{role}__{f}" for role in _ORG_ROLES for f in ("uscc", "name", "phone")]
 _PATHS = [p for _, p in _SCALAR] + _ORG_PATHS + [p for _, p in _AFTER_ORGS]
@@ -43,8 +58,9 @@ def to_feature(row: dict) -> dict:
     props = {name: row[path] for name, path in _SCALAR[1:]}  # the ID is the feature's id
     for role in _ORG_ROLES:
         uscc = row[f"{role}__uscc"]
-        props[role] = None if uscc is None else {
-            "uscc": uscc, "name": row[f"{role}__name"], "phone": row[f"{role}__phone"]}
+        props[role] = (
+            None if uscc is None else {"uscc": uscc, "name": row[f"{role}__name"], "phone": row[f"{role}__phone"]}
+        )
     for name, path in _AFTER_ORGS:
         props[name] = _value(row[path])
     d = row.get("distance_m")
@@ -56,8 +72,20 @@ def to_feature(row: dict) -> dict:
 def ownership(row: dict) -> dict:
     """Who is in charge of, owns and maintains a component (from a feature row)."""
     f = {"code": row["code"], **to_feature(row)["properties"]}
-    keys = ("code", "class_code", "class_name", "name", "location_desc", "grid_code", "state", "state_name",
-            "department", "owner", "maintainer", "retired")
+    keys = (
+        "code",
+        "class_code",
+        "class_name",
+        "name",
+        "location_desc",
+        "grid_code",
+        "state",
+        "state_name",
+        "department",
+        "owner",
+        "maintainer",
+        "retired",
+    )
     return {k: f[k] for k in keys}
 
 

@@ -1,4 +1,5 @@
 """Query parameters for component lists, parsed with an error that names the parameter."""
+
 import datetime as dt
 import re
 

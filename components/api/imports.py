@@ -1,6 +1,7 @@
 """POST /api/imports/, GET /api/imports/{id}/, GET /api/exports/?format=geojson|csv|gpkg
 
 Included by components/api/urls.py under /api/."""
+
 import json
 import logging
 import os
@@ -70,8 +71,12 @@ class ImportList(APIView):
         except ValueError:
             raise ValidationError({"file": "the Content-Length header is not a number"}) from None
         if length > limit:
-            raise UploadTooLarge({"file": f"the upload is {_mib(length)}; at most {_mib(limit)} are accepted "
-                                          "(zip a Shapefile or GeoJSON to send less)"})
+            raise UploadTooLarge(
+                {
+                    "file": f"the upload is {_mib(length)}; at most {_mib(limit)} are accepted "
+                    "(zip a Shapefile or GeoJSON to send less)"
+                }
+            )
 
     def handle_exception(self, exc):
         # Django's own form limits (fields, files, non-file bytes) are the client's mistake: answer as JSON.
@@ -90,7 +95,9 @@ class ImportList(APIView):
             raise ValidationError({"file": "required: the file to import"})
         suffix = Path(upload.name).suffix.lower()
         if suffix not in _UPLOAD_SUFFIXES:
-            raise ValidationError({"file": f"unsupported file type {suffix!r}: use .gpkg, .zip (Shapefile), .geojson or .csv"})
+            raise ValidationError(
+                {"file": f"unsupported file type {suffix!r}: use .gpkg, .zip (Shapefile), .geojson or .csv"}
+            )
         mapping = request.data.get("mapping") or {}
         if isinstance(mapping, str):
             try:
@@ -100,8 +107,12 @@ class ImportList(APIView):
         if not isinstance(mapping, dict):
             raise ValidationError({"mapping": "must be a JSON object {native_field: file_column}"})
         if upload.size > settings.GRIDCITY_IMPORT_MAX_UPLOAD_BYTES:  # a form without Content-Length
-            raise UploadTooLarge({"file": f"the file is {_mib(upload.size)}; at most "
-                                          f"{_mib(settings.GRIDCITY_IMPORT_MAX_UPLOAD_BYTES)} are accepted"})
+            raise UploadTooLarge(
+                {
+                    "file": f"the file is {_mib(upload.size)}; at most "
+                    f"{_mib(settings.GRIDCITY_IMPORT_MAX_UPLOAD_BYTES)} are accepted"
+                }
+            )
         job_id = uuid.uuid4()
         folder = Path(settings.MEDIA_ROOT) / "imports" / str(job_id)
         folder.mkdir(parents=True, exist_ok=True)
@@ -111,9 +122,14 @@ class ImportList(APIView):
                 for chunk in upload.chunks():
                     fh.write(chunk)
             job = ImportJob.objects.create(
-                id=job_id, file=str(target), filename=Path(upload.name).name[:255],
-                srid=str(request.data.get("srid") or "")[:40], encoding=str(request.data.get("encoding") or "")[:40],
-                mapping=mapping, dry_run=_bool(request.data.get("dry_run", False)), created_by=request.user,
+                id=job_id,
+                file=str(target),
+                filename=Path(upload.name).name[:255],
+                srid=str(request.data.get("srid") or "")[:40],
+                encoding=str(request.data.get("encoding") or "")[:40],
+                mapping=mapping,
+                dry_run=_bool(request.data.get("dry_run", False)),
+                created_by=request.user,
             )
         except BaseException:
             remove_upload(target)  # no job will ever run for it
@@ -198,8 +214,12 @@ class Export(APIView):
         except Exception:
             os.unlink(tmp)
             raise
-        response = FileResponse(_DeletingFile(tmp), as_attachment=True, filename=f"components{FORMATS[fmt]}",
-                                content_type=CONTENT_TYPES[fmt])
+        response = FileResponse(
+            _DeletingFile(tmp),
+            as_attachment=True,
+            filename=f"components{FORMATS[fmt]}",
+            content_type=CONTENT_TYPES[fmt],
+        )
         return response
 
 

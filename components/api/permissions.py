@@ -1,4 +1,5 @@
 """REST permissions: each reads its answer from the role matrix (components.roles.MATRIX)."""
+
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
 from .. import roles
@@ -44,8 +45,11 @@ def refused_fields(user, names) -> tuple[int, dict[str, str]] | None:
     moved = {n: TRANSFER_ONLY for n in names if n in roles.OWNERSHIP_FIELDS}
     if moved:
         return 400, moved
-    denied = {n: "your role may not change this field" for n in names
-              if n in roles.PATCH_FIELDS and not roles.may(user, f"update.{n}")}
+    denied = {
+        n: "your role may not change this field"
+        for n in names
+        if n in roles.PATCH_FIELDS and not roles.may(user, f"update.{n}")
+    }
     if denied:
         return 403, denied
     return None

@@ -97,10 +97,32 @@ class ComponentSerializer(GeoFeatureModelSerializer):
         geo_field = "geom"
         id_field = "code"
         fields = [
-            "code", "class_code", "class_name", "major_code", "major_name", "name", "admin_code", "street_code",
-            "community_code", "grid_code", "location_desc", "department", "owner", "maintainer", "state",
-            "state_name", "census_date", "change_date", "data_source", "note", "attributes", "retired",
-            "retired_at", "retired_reason", "distance_m", "card_url",
+            "code",
+            "class_code",
+            "class_name",
+            "major_code",
+            "major_name",
+            "name",
+            "admin_code",
+            "street_code",
+            "community_code",
+            "grid_code",
+            "location_desc",
+            "department",
+            "owner",
+            "maintainer",
+            "state",
+            "state_name",
+            "census_date",
+            "change_date",
+            "data_source",
+            "note",
+            "attributes",
+            "retired",
+            "retired_at",
+            "retired_reason",
+            "distance_m",
+            "card_url",
         ]
 
     def get_distance_m(self, obj) -> float | None:
@@ -124,8 +146,20 @@ class OwnershipSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Component
-        fields = ["code", "class_code", "class_name", "name", "location_desc", "grid_code", "state", "state_name",
-                  "department", "owner", "maintainer", "retired"]
+        fields = [
+            "code",
+            "class_code",
+            "class_name",
+            "name",
+            "location_desc",
+            "grid_code",
+            "state",
+            "state_name",
+            "department",
+            "owner",
+            "maintainer",
+            "retired",
+        ]
 
 
 @extend_schema_field({"type": "object", "description": "GeoJSON geometry: Point, LineString or Polygon (and Multi-)"})
@@ -136,7 +170,9 @@ class _GeoJSONGeometry(GeometryField):
 
 class _OrgByUscc(serializers.SlugRelatedField):
     def __init__(self, **kwargs):
-        super().__init__(slug_field="uscc", queryset=Organisation.objects.all(), allow_null=True, required=False, **kwargs)
+        super().__init__(
+            slug_field="uscc", queryset=Organisation.objects.all(), allow_null=True, required=False, **kwargs
+        )
         self.error_messages["does_not_exist"] = "no organisation with unified social credit code {value}"
 
 
@@ -145,7 +181,9 @@ class ComponentWriteSerializer(serializers.Serializer):
     (default EPSG:4490; also 4326, 4513-4554, GCJ02, BD09)."""
 
     code = serializers.RegexField(r"^[0-9]{16,17}$", required=False, help_text="omit to allocate the next ID")
-    class_code = serializers.SlugRelatedField(slug_field="code", queryset=ComponentClass.objects.all(), source="component_class")
+    class_code = serializers.SlugRelatedField(
+        slug_field="code", queryset=ComponentClass.objects.all(), source="component_class"
+    )
     geometry = _GeoJSONGeometry(source="geom")
     crs = serializers.CharField(required=False, default="EPSG:4490", write_only=True)
     name = FreeText(required=False, allow_blank=True, max_length=200)

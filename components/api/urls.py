@@ -15,7 +15,9 @@ urlpatterns = [
     path("organisations/", views.OrganisationList.as_view(), name="organisation-list"),
     path("organisations/<str:uscc>/", views.OrganisationDetail.as_view(), name="organisation-detail"),
     path("organisations/<str:uscc>/summary/", views.OrganisationSummary.as_view(), name="organisation-summary"),
-    path("organisations/<str:uscc>/components/", views.OrganisationComponents.as_view(), name="organisation-components"),
+    path(
+        "organisations/<str:uscc>/components/", views.OrganisationComponents.as_view(), name="organisation-components"
+    ),
     path("classes/", views.ClassList.as_view(), name="class-list"),
     path("states/", views.StateList.as_view(), name="state-list"),
 ]

@@ -1,4 +1,5 @@
 """Thin REST views: parse, call a selector or a service, serialise."""
+
 from django.db import transaction
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
@@ -49,10 +50,14 @@ FILTER_PARAMS = [
     OpenApiParameter("maintainer", str, description="maintenance unit USCC"),
     OpenApiParameter("department", str, description="department in charge USCC"),
     OpenApiParameter("unit", str, description="USCC of an organisation in any role"),
-    OpenApiParameter("admin_code", str), OpenApiParameter("street_code", str),
-    OpenApiParameter("community_code", str), OpenApiParameter("grid_code", str),
-    OpenApiParameter("census_from", OpenApiTypes.DATE), OpenApiParameter("census_to", OpenApiTypes.DATE),
-    OpenApiParameter("changed_from", OpenApiTypes.DATE), OpenApiParameter("changed_to", OpenApiTypes.DATE),
+    OpenApiParameter("admin_code", str),
+    OpenApiParameter("street_code", str),
+    OpenApiParameter("community_code", str),
+    OpenApiParameter("grid_code", str),
+    OpenApiParameter("census_from", OpenApiTypes.DATE),
+    OpenApiParameter("census_to", OpenApiTypes.DATE),
+    OpenApiParameter("changed_from", OpenApiTypes.DATE),
+    OpenApiParameter("changed_to", OpenApiTypes.DATE),
     OpenApiParameter("retired", str, enum=["false", "true", "any"], description="default false"),
     OpenApiParameter("bbox", str, description="minlon,minlat,maxlon,maxlat (EPSG:4490)"),
     OpenApiParameter("near", str, description="lon,lat: components within `radius` metres, nearest first"),
@@ -82,8 +87,15 @@ def _feature_page(view, qs, with_distance: bool):
         # nearest-first search that is a second spatial query).
         first = list(rows[: size + 1])
         if len(first) <= size:
-            return Response({"type": "FeatureCollection", "count": len(first), "next": None, "previous": None,
-                             "features": [_feature(row, request.user) for row in first]})
+            return Response(
+                {
+                    "type": "FeatureCollection",
+                    "count": len(first),
+                    "next": None,
+                    "previous": None,
+                    "features": [_feature(row, request.user) for row in first],
+                }
+            )
     page = view.paginate_queryset(rows)
     return view.get_paginated_response({"features": [_feature(row, request.user) for row in page]})
 
@@ -112,7 +124,11 @@ class ComponentList(generics.GenericAPIView):
         filters = parse_component_filters(self.request.query_params)
         return selectors.filter_components(selectors.visible_components(self.request.user), filters)
 
-    @extend_schema(parameters=FILTER_PARAMS, operation_id="components_list", responses=with_errors({200: feature_page("Component")}))
+    @extend_schema(
+        parameters=FILTER_PARAMS,
+        operation_id="components_list",
+        responses=with_errors({200: feature_page("Component")}),
+    )
     def get(self, request):
         return _feature_page(self, self.get_queryset(), "near" in request.query_params)
 
@@ -121,8 +137,9 @@ class ComponentList(generics.GenericAPIView):
     def post(self, request):
         s = ComponentWriteSerializer(data=request.data)
         s.is_valid(raise_exception=True)
-        component = services.create_component(user=request.user, code=s.validated_data.get("code"),
-                                              **_write_fields(s.validated_data))
+        component = services.create_component(
+            user=request.user, code=s.validated_data.get("code"), **_write_fields(s.validated_data)
+        )
         return Response(_written(request, component), status=status.HTTP_201_CREATED)
 
 
@@ -132,13 +149,22 @@ class ComponentWithin(generics.GenericAPIView):
     permission_classes = [CanRead]
     serializer_class = ComponentSerializer
 
-    @extend_schema(request={"application/json": {"type": "object", "properties": {"geometry": {"type": "object"}}}},
-                   parameters=FILTER_PARAMS, responses=with_errors({200: feature_page("Component")}))
+    @extend_schema(
+        request={"application/json": {"type": "object", "properties": {"geometry": {"type": "object"}}}},
+        parameters=FILTER_PARAMS,
+        responses=with_errors({200: feature_page("Component")}),
+    )
     def post(self, request):
         geometry = request.data.get("geometry") if isinstance(request.data, dict) else None
         if not geometry:
-            return Response({"message": "geometry: required (a GeoJSON Polygon)", "field": "geometry",
-                             "errors": [{"field": "geometry", "message": "required"}]}, status=400)
+            return Response(
+                {
+                    "message": "geometry: required (a GeoJSON Polygon)",
+                    "field": "geometry",
+                    "errors": [{"field": "geometry", "message": "required"}],
+                },
+                status=400,
+            )
         filters = parse_component_filters(request.query_params, body_geometry=geometry)
         qs = selectors.filter_components(selectors.visible_components(request.user), filters)
         return _feature_page(self, qs, "near" in filters)
@@ -151,7 +177,10 @@ class ComponentDetail(APIView):
     def get(self, request, code):
         return Response(_feature(_one_row(request.user, code), request.user))
 
-    @extend_schema(request=ComponentWriteSerializer, responses=with_errors({200: ComponentSerializer}, not_found=True, forbidden=True))
+    @extend_schema(
+        request=ComponentWriteSerializer,
+        responses=with_errors({200: ComponentSerializer}, not_found=True, forbidden=True),
+    )
     @transaction.atomic
     def patch(self, request, code):
         component = selectors.get_component(request.user, code)
@@ -162,8 +191,14 @@ class ComponentDetail(APIView):
         s = ComponentWriteSerializer(data=request.data, partial=True)
         s.is_valid(raise_exception=True)
         if "code" in s.validated_data and s.validated_data["code"] != code:
-            return Response({"message": "code: an ID cannot be changed", "field": "code",
-                             "errors": [{"field": "code", "message": "an ID cannot be changed"}]}, status=400)
+            return Response(
+                {
+                    "message": "code: an ID cannot be changed",
+                    "field": "code",
+                    "errors": [{"field": "code", "message": "an ID cannot be changed"}],
+                },
+                status=400,
+            )
         component = services.update_component(component, user=request.user, **_write_fields(s.validated_data))
         return Response(_written(request, component))
 
@@ -181,28 +216,34 @@ class ComponentOwnership(APIView):
 class ComponentStateChange(APIView):
     permission_classes = [CanChangeState]
 
-    @extend_schema(request=StateChangeSerializer, responses=with_errors({200: ComponentSerializer}, not_found=True, forbidden=True))
+    @extend_schema(
+        request=StateChangeSerializer, responses=with_errors({200: ComponentSerializer}, not_found=True, forbidden=True)
+    )
     @transaction.atomic
     def post(self, request, code):
         component = selectors.get_component(request.user, code)
         s = StateChangeSerializer(data=request.data)
         s.is_valid(raise_exception=True)
-        component = services.change_state(component, s.validated_data["state"], user=request.user,
-                                          note=s.validated_data["note"])
+        component = services.change_state(
+            component, s.validated_data["state"], user=request.user, note=s.validated_data["note"]
+        )
         return Response(_written(request, component))
 
 
 class ComponentRetire(APIView):
     permission_classes = [CanRetire]
 
-    @extend_schema(request=RetireSerializer, responses=with_errors({200: ComponentSerializer}, not_found=True, forbidden=True))
+    @extend_schema(
+        request=RetireSerializer, responses=with_errors({200: ComponentSerializer}, not_found=True, forbidden=True)
+    )
     @transaction.atomic
     def post(self, request, code):
         component = selectors.get_component(request.user, code)
         s = RetireSerializer(data=request.data)
         s.is_valid(raise_exception=True)
-        component = services.retire_component(component, reason=s.validated_data["reason"],
-                                              at=s.validated_data.get("at"), user=request.user)
+        component = services.retire_component(
+            component, reason=s.validated_data["reason"], at=s.validated_data.get("at"), user=request.user
+        )
         return Response(_written(request, component))
 
 
@@ -229,20 +270,32 @@ class ComponentPhotos(APIView):
         component = selectors.get_component(request.user, code)
         return Response([_photo(p) for p in component.photos.order_by("-uploaded_at")])
 
-    @extend_schema(request={"multipart/form-data": {"type": "object", "properties": {
-        "image": {"type": "string", "format": "binary"}, "caption": {"type": "string"}}}},
-        responses=with_errors({201: OpenApiTypes.OBJECT}, not_found=True, forbidden=True))
+    @extend_schema(
+        request={
+            "multipart/form-data": {
+                "type": "object",
+                "properties": {"image": {"type": "string", "format": "binary"}, "caption": {"type": "string"}},
+            }
+        },
+        responses=with_errors({201: OpenApiTypes.OBJECT}, not_found=True, forbidden=True),
+    )
     @transaction.atomic
     def post(self, request, code):
         component = selectors.get_component(request.user, code)
-        photo = services.add_photo(component, request.FILES.get("image"), caption=request.data.get("caption", ""),
-                                   user=request.user)
+        photo = services.add_photo(
+            component, request.FILES.get("image"), caption=request.data.get("caption", ""), user=request.user
+        )
         return Response(_photo(photo), status=status.HTTP_201_CREATED)
 
 
 def _photo(photo) -> dict:
-    return {"id": photo.pk, "url": photo.image.url, "caption": photo.caption, "taken_at": photo.taken_at,
-            "uploaded_at": photo.uploaded_at}
+    return {
+        "id": photo.pk,
+        "url": photo.image.url,
+        "caption": photo.caption,
+        "taken_at": photo.taken_at,
+        "uploaded_at": photo.uploaded_at,
+    }
 
 
 class ComponentTransfer(APIView):
@@ -250,8 +303,21 @@ class ComponentTransfer(APIView):
 
     permission_classes = [CanTransfer]
 
-    @extend_schema(request=TransferSerializer, responses=with_errors({200: inline_serializer("TransferResult", fields={
-        "transferred": serializers.IntegerField(), "transfers": TransferRecordSerializer(many=True)})}, forbidden=True))
+    @extend_schema(
+        request=TransferSerializer,
+        responses=with_errors(
+            {
+                200: inline_serializer(
+                    "TransferResult",
+                    fields={
+                        "transferred": serializers.IntegerField(),
+                        "transfers": TransferRecordSerializer(many=True),
+                    },
+                )
+            },
+            forbidden=True,
+        ),
+    )
     @transaction.atomic
     def post(self, request):
         s = TransferSerializer(data=request.data)
@@ -260,14 +326,28 @@ class ComponentTransfer(APIView):
         components = list(selectors.visible_components(request.user).filter(code__in=codes))
         missing = sorted(set(codes) - {c.code for c in components})
         if missing:
-            return Response({"message": f"codes: unknown components {', '.join(missing[:10])}", "field": "codes",
-                             "errors": [{"field": "codes", "message": f"unknown component {m}"} for m in missing]},
-                            status=400)
+            return Response(
+                {
+                    "message": f"codes: unknown components {', '.join(missing[:10])}",
+                    "field": "codes",
+                    "errors": [{"field": "codes", "message": f"unknown component {m}"} for m in missing],
+                },
+                status=400,
+            )
         transfers = services.transfer_ownership(
-            components, role=s.validated_data["role"], to_org=s.validated_data["to"],
-            effective_date=s.validated_data.get("effective_date"), reason=s.validated_data["reason"], user=request.user)
-        return Response({"transferred": len(transfers),
-                         "transfers": TransferRecordSerializer(transfers, many=True, context={"request": request}).data})
+            components,
+            role=s.validated_data["role"],
+            to_org=s.validated_data["to"],
+            effective_date=s.validated_data.get("effective_date"),
+            reason=s.validated_data["reason"],
+            user=request.user,
+        )
+        return Response(
+            {
+                "transferred": len(transfers),
+                "transfers": TransferRecordSerializer(transfers, many=True, context={"request": request}).data,
+            }
+        )
 
 
 class OrganisationList(generics.ListCreateAPIView):
@@ -303,8 +383,12 @@ class OrganisationSummary(APIView):
     @extend_schema(responses=with_errors({200: OpenApiTypes.OBJECT}, not_found=True, forbidden=True))
     def get(self, request, uscc):
         org = _organisation_for(request, uscc)
-        return Response({"organisation": OrganisationSerializer(org, context={"request": request}).data,
-                         **selectors.unit_summary(request.user, org)})
+        return Response(
+            {
+                "organisation": OrganisationSerializer(org, context={"request": request}).data,
+                **selectors.unit_summary(request.user, org),
+            }
+        )
 
 
 class OrganisationComponents(generics.GenericAPIView):
@@ -314,15 +398,22 @@ class OrganisationComponents(generics.GenericAPIView):
     permission_classes = [CanEdit]
     serializer_class = ComponentSerializer
 
-    @extend_schema(parameters=[OpenApiParameter("role", str, enum=["any", "owner", "maintainer", "department"])] + FILTER_PARAMS,
-                   responses=with_errors({200: feature_page("Component")}, not_found=True, forbidden=True))
+    @extend_schema(
+        parameters=[OpenApiParameter("role", str, enum=["any", "owner", "maintainer", "department"])] + FILTER_PARAMS,
+        responses=with_errors({200: feature_page("Component")}, not_found=True, forbidden=True),
+    )
     def get(self, request, uscc):
         org = _organisation_for(request, uscc)
         role = request.query_params.get("role", "any")
         if role not in ("any", "owner", "maintainer", "department"):
-            return Response({"message": "role: must be any, owner, maintainer or department", "field": "role",
-                             "errors": [{"field": "role", "message": "must be any, owner, maintainer or department"}]},
-                            status=400)
+            return Response(
+                {
+                    "message": "role: must be any, owner, maintainer or department",
+                    "field": "role",
+                    "errors": [{"field": "role", "message": "must be any, owner, maintainer or department"}],
+                },
+                status=400,
+            )
         filters = parse_component_filters(request.query_params)
         filters["unit" if role == "any" else role] = org.uscc
         qs = selectors.filter_components(selectors.visible_components(request.user), filters)
@@ -341,7 +432,8 @@ class ClassList(generics.ListAPIView):
 
     def get_queryset(self):
         qs = ComponentClass.objects.select_related("scheme").prefetch_related(
-            Prefetch("mapped_to", queryset=ClassMapping.objects.select_related("target")))
+            Prefetch("mapped_to", queryset=ClassMapping.objects.select_related("target"))
+        )
         scheme = self.request.query_params.get("scheme")
         if scheme:
             qs = qs.filter(scheme__code=scheme)

@@ -3,6 +3,7 @@
 A zip's directory states each member's sizes; a bomb states them truthfully (and is refused before
 one byte is written) or lies about them (and is stopped by the byte counter while extracting).
 Paths are checked before extraction too: nothing lands outside the target directory."""
+
 from __future__ import annotations
 
 import stat
@@ -21,8 +22,12 @@ def _mib(n: float) -> str:
 
 
 def _limits():
-    return (settings.GRIDCITY_IMPORT_MAX_UNZIPPED_BYTES, settings.GRIDCITY_IMPORT_MAX_ZIP_MEMBERS,
-            settings.GRIDCITY_IMPORT_MAX_ZIP_RATIO, settings.GRIDCITY_IMPORT_ZIP_RATIO_FROM)
+    return (
+        settings.GRIDCITY_IMPORT_MAX_UNZIPPED_BYTES,
+        settings.GRIDCITY_IMPORT_MAX_ZIP_MEMBERS,
+        settings.GRIDCITY_IMPORT_MAX_ZIP_RATIO,
+        settings.GRIDCITY_IMPORT_ZIP_RATIO_FROM,
+    )
 
 
 def _safe_name(name: str) -> PurePosixPath:
@@ -50,16 +55,22 @@ def wanted_members(zf: zipfile.ZipFile) -> list[zipfile.ZipInfo]:
         if stat.S_ISLNK(info.external_attr >> 16):
             raise FileProblem(f"the zip holds a symbolic link ({info.filename[:100]!r}): refused", field="file")
         if info.file_size > ratio_from and info.file_size > max_ratio * max(info.compress_size, 1):
-            raise FileProblem(f"the zip member {info.filename[:100]!r} expands {info.file_size / max(info.compress_size, 1):,.0f}"
-                              f" times (at most {max_ratio:,.0f} accepted): refused as a zip bomb", field="file")
+            raise FileProblem(
+                f"the zip member {info.filename[:100]!r} expands {info.file_size / max(info.compress_size, 1):,.0f}"
+                f" times (at most {max_ratio:,.0f} accepted): refused as a zip bomb",
+                field="file",
+            )
         total += info.file_size
         compressed += info.compress_size
         members.append(info)
     if total > max_bytes:
         raise FileProblem(f"the zip expands to {_mib(total)}; at most {_mib(max_bytes)} are accepted", field="file")
     if total > ratio_from and total > max_ratio * max(compressed, 1):
-        raise FileProblem(f"the zip expands {total / max(compressed, 1):,.0f} times (at most {max_ratio:,.0f} accepted): "
-                          "refused as a zip bomb", field="file")
+        raise FileProblem(
+            f"the zip expands {total / max(compressed, 1):,.0f} times (at most {max_ratio:,.0f} accepted): "
+            "refused as a zip bomb",
+            field="file",
+        )
     return members
 
 
@@ -72,7 +83,9 @@ def extract(zf: zipfile.ZipFile, members: list[zipfile.ZipInfo], target: Path) -
     for info in members:
         dest = (root / _safe_name(info.filename)).resolve()
         if root not in dest.parents:
-            raise FileProblem(f"the zip holds a member with an unsafe path ({info.filename[:100]!r}): refused", field="file")
+            raise FileProblem(
+                f"the zip holds a member with an unsafe path ({info.filename[:100]!r}): refused", field="file"
+            )
         dest.parent.mkdir(parents=True, exist_ok=True)
         own = 0
         with zf.open(info) as src, open(dest, "wb") as out:
@@ -83,8 +96,11 @@ def extract(zf: zipfile.ZipFile, members: list[zipfile.ZipInfo], target: Path) -
                 own += len(chunk)
                 written += len(chunk)
                 if own > info.file_size:
-                    raise FileProblem(f"the zip member {info.filename[:100]!r} holds more than its directory states: "
-                                      "refused as a zip bomb", field="file")
+                    raise FileProblem(
+                        f"the zip member {info.filename[:100]!r} holds more than its directory states: "
+                        "refused as a zip bomb",
+                        field="file",
+                    )
                 if written > max_bytes:
                     raise FileProblem(f"the zip expands to more than {_mib(max_bytes)}: refused", field="file")
                 out.write(chunk)

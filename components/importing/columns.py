@@ -1,5 +1,6 @@
 """Column helpers every column group uses: the file's columns mapped to native fields, the cells no
 field may hold, and evaluation once per distinct value (a column of a million rows has few)."""
+
 from __future__ import annotations
 
 import re
@@ -11,9 +12,24 @@ from .readers import FileProblem, Source
 from .results import ImportResult, RowError
 
 NATIVE_FIELDS = [
-    "code", "class_code", "name", "admin_code", "street_code", "community_code", "grid_code", "location_desc",
-    "department_uscc", "owner_uscc", "maintainer_uscc", "state", "census_date", "change_date", "data_source",
-    "note", "attributes", "retired",
+    "code",
+    "class_code",
+    "name",
+    "admin_code",
+    "street_code",
+    "community_code",
+    "grid_code",
+    "location_desc",
+    "department_uscc",
+    "owner_uscc",
+    "maintainer_uscc",
+    "state",
+    "census_date",
+    "change_date",
+    "data_source",
+    "note",
+    "attributes",
+    "retired",
 ]
 CSV_GEOMETRY_FIELDS = ["wkt", "x", "y"]
 # Shapefile (dBase) column names are cut to 10 characters.
@@ -29,8 +45,9 @@ def apply_mapping(source: Source, mapping: dict, result: ImportResult) -> dict[s
     taken = set()
     for native, column in mapping.items():
         if native not in known:
-            raise FileProblem(f"mapping names unknown field {native!r}; fields are {', '.join(NATIVE_FIELDS)}",
-                              field="mapping")
+            raise FileProblem(
+                f"mapping names unknown field {native!r}; fields are {', '.join(NATIVE_FIELDS)}", field="mapping"
+            )
         if column not in source.columns:
             raise FileProblem(f"mapping: the file has no column {column!r} (for {native})", field=native)
         cols[native] = source.columns[column]
@@ -42,8 +59,10 @@ def apply_mapping(source: Source, mapping: dict, result: ImportResult) -> dict[s
         native = low if low in known else _ALIASES.get(low)
         if native is None:
             if low not in _IGNORED:
-                result.warnings.append(f"column {column[:80]!r} is not a component field and was not imported "
-                                       f"(map it with mapping={{field: {column[:80]!r}}})")
+                result.warnings.append(
+                    f"column {column[:80]!r} is not a component field and was not imported "
+                    f"(map it with mapping={{field: {column[:80]!r}}})"
+                )
             continue
         if native in cols:
             raise FileProblem(f"two columns give {native}: {column!r} and another", field=native)
@@ -106,7 +125,6 @@ def check(parsed: list, name: str, errors: list) -> list:
     return parsed
 
 
-
 def report(errors: list, name: str, reasons: np.ndarray) -> None:
     """A RowError for each row whose reason (an object array from a rule's *_array form) is not None."""
     for i in np.flatnonzero(np.not_equal(reasons, None)).tolist():  # noqa: E711 - elementwise
@@ -137,7 +155,9 @@ def cell_errors(cols: dict[str, np.ndarray]) -> list[RowError]:
             lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
             odd = np.fromiter((_FORBIDDEN_RE.search(t) is not None for t in texts), dtype=bool, count=len(texts))
         for i in np.flatnonzero(lengths > limit).tolist():
-            errors.append(RowError(i + 1, name, f"is {int(lengths[i]):,} characters long; at most {limit:,} are accepted"))
+            errors.append(
+                RowError(i + 1, name, f"is {int(lengths[i]):,} characters long; at most {limit:,} are accepted")
+            )
         for i in np.flatnonzero(odd & ~(lengths > limit)).tolist():
             found = _FORBIDDEN_RE.search(str(values[i]))
             char = found.group(0) if found else "\x00"

@@ -1,5 +1,6 @@
 """The attributes column: JSON text per row, checked against its class's attribute schema
 (components.attributes) once per distinct (text, class) pair."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -38,4 +39,3 @@ def _required_missing(class_of: np.ndarray, class_id: np.ndarray, errors: list) 
         if cls is not None:
             for f, r in attribute_errors(cls.attribute_schema, {}).items():
                 errors.append(RowError(i + 1, f"attributes.{f}", r))
-

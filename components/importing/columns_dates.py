@@ -1,5 +1,6 @@
 """The date columns: census and change date, parsed once per distinct value, and their order
 (components.validation, the rule the services apply)."""
+
 from __future__ import annotations
 
 import datetime as dt

@@ -1,6 +1,7 @@
 """The geometry columns: WKB from a GIS file, or wkt / x,y from a CSV, decoded without handing GEOS
 what could crash it, moved to storage coordinates and checked by the shared rule
 (gis_core.geometry.geometry_errors_array)."""
+
 from __future__ import annotations
 
 import re
@@ -65,8 +66,15 @@ def _wkb_geometry(raw: np.ndarray, errors: list) -> tuple[np.ndarray, np.ndarray
     geoms = shapely.from_wkb(raw, on_invalid="ignore")
     bad = (geoms == None) & ~missing  # noqa: E711 - elementwise
     for i in np.flatnonzero(bad):
-        errors.append(RowError(int(i) + 1, "geometry", f"geometry nests collections deeper than {MAX_NESTING} levels "
-                               "or is malformed" if deep[i] else "malformed geometry (cannot be decoded)"))
+        errors.append(
+            RowError(
+                int(i) + 1,
+                "geometry",
+                f"geometry nests collections deeper than {MAX_NESTING} levels or is malformed"
+                if deep[i]
+                else "malformed geometry (cannot be decoded)",
+            )
+        )
     for i in np.flatnonzero(missing):
         errors.append(RowError(int(i) + 1, "geometry", GEOMETRY_MISSING))
     return geoms, missing | bad
@@ -77,8 +85,11 @@ def _csv_crs(cols: dict, crs):
     if "wkt" in cols:
         srids = _ewkt_srids(cols["wkt"])
         if len(srids) > 1:
-            raise FileProblem(f"the wkt column mixes {', '.join('SRID=' + s for s in sorted(srids)[:5])}: "
-                              "one file, one coordinate system", field="wkt")
+            raise FileProblem(
+                f"the wkt column mixes {', '.join('SRID=' + s for s in sorted(srids)[:5])}: "
+                "one file, one coordinate system",
+                field="wkt",
+            )
         if srids:
             try:
                 declared = parse_crs(sorted(srids)[0])
@@ -88,8 +99,9 @@ def _csv_crs(cols: dict, crs):
                 raise FileProblem(f"srid {crs} contradicts the SRID={declared} in the wkt column", field="srid")
             crs = declared
     if crs is None:
-        raise FileProblem("a CSV file carries no coordinate system: give srid (e.g. 4490, 4326, 4527, GCJ02, BD09)",
-                          field="srid")
+        raise FileProblem(
+            "a CSV file carries no coordinate system: give srid (e.g. 4490, 4326, 4527, GCJ02, BD09)", field="srid"
+        )
     return crs
 
 

@@ -1,5 +1,6 @@
 """The identity columns: class code, ID and the admin/street/community code hierarchy, checked by
 the shared rules (components.ids, components.validation) in their vectorised forms."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -24,19 +25,20 @@ from .results import RowError
 
 @dataclass
 class Identity:
-    code: np.ndarray        # str, '' where a new ID is to be allocated
+    code: np.ndarray  # str, '' where a new ID is to be allocated
     class_text: np.ndarray  # the class code of each row (from the ID when the class_code cell is empty)
-    class_inv: np.ndarray   # index of each row's class among the distinct ones
-    class_of: np.ndarray    # ComponentClass or None, per row
-    class_id: np.ndarray    # int64, 0 where the class is unknown or inactive
-    admin: np.ndarray       # str
-    serial_max: dict        # {(admin code, class pk): highest serial given}
+    class_inv: np.ndarray  # index of each row's class among the distinct ones
+    class_of: np.ndarray  # ComponentClass or None, per row
+    class_id: np.ndarray  # int64, 0 where the class is unknown or inactive
+    admin: np.ndarray  # str
+    serial_max: dict  # {(admin code, class pk): highest serial given}
 
 
 def identity_columns(cols: dict, n: int, errors: list) -> Identity:
     if "class_code" not in cols and "code" not in cols:
-        raise FileProblem("the file has no class_code column (map one with mapping={'class_code': ...})",
-                          field="class_code")
+        raise FileProblem(
+            "the file has no class_code column (map one with mapping={'class_code': ...})", field="class_code"
+        )
     empty = np.full(n, "", dtype=object)
     code = cols.get("code", empty)
     class_text, class_lut, class_inv, class_id = _classes(cols.get("class_code", empty), code, errors)
@@ -53,8 +55,11 @@ def _check_hierarchy(admin: np.ndarray, street: np.ndarray, community: np.ndarra
         return
     first, inverse = combine(*(factorize(c)[1] for c in (admin, street, community)))
     bad = code_hierarchy_errors_array(admin[first], street[first], community[first])
-    for name, reason in (("admin_code", ADMIN_CODE_FORMAT), ("street_code", STREET_CODE_FORMAT),
-                         ("community_code", COMMUNITY_CODE_FORMAT)):
+    for name, reason in (
+        ("admin_code", ADMIN_CODE_FORMAT),
+        ("street_code", STREET_CODE_FORMAT),
+        ("community_code", COMMUNITY_CODE_FORMAT),
+    ):
         if bad[name].any():
             for i in np.flatnonzero(bad[name][inverse]).tolist():
                 errors.append(RowError(i + 1, name, reason))
@@ -99,7 +104,9 @@ def _admin_codes(admin: np.ndarray, code: np.ndarray) -> np.ndarray:
     return admin
 
 
-def _check_codes(code: np.ndarray, class_lut: np.ndarray, class_inv: np.ndarray, admin: np.ndarray, errors: list) -> dict:
+def _check_codes(
+    code: np.ndarray, class_lut: np.ndarray, class_inv: np.ndarray, admin: np.ndarray, errors: list
+) -> dict:
     """The given IDs: each well-formed for its class and admin code (components.ids) and none twice in
     the file. Returns the highest serial per (admin code, class pk), for the ID counters.
     `class_lut` holds the distinct classes (ComponentClass or None), `class_inv` each row's index."""

@@ -1,4 +1,5 @@
 """The ownership columns: department, owner and maintainer, each a registered organisation's USCC."""
+
 from __future__ import annotations
 
 from components.models import Organisation

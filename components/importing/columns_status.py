@@ -1,4 +1,5 @@
 """The status columns: state, data source and the retired flag, each looked up once per distinct value."""
+
 from __future__ import annotations
 
 from components.models import ComponentState, DataSource
@@ -16,9 +17,21 @@ def status_columns(cols: dict, errors: list) -> dict[str, list]:
         values["state"] = checked(cols["state"], _state_lookup(), "state", errors)
     if "data_source" in cols:
         sources = {v: v for v in DataSource.values} | {label: v for v, label in DataSource.choices}
-        values["data_source"] = checked(cols["data_source"], lambda v: None if not v else sources.get(
-            v, sources.get(v.lower(), ValueError(f"unknown data source {v!r}; use {', '.join(DataSource.values)}"))),
-            "data_source", errors)
+        values["data_source"] = checked(
+            cols["data_source"],
+            lambda v: (
+                None
+                if not v
+                else sources.get(
+                    v,
+                    sources.get(
+                        v.lower(), ValueError(f"unknown data source {v!r}; use {', '.join(DataSource.values)}")
+                    ),
+                )
+            ),
+            "data_source",
+            errors,
+        )
     if "retired" in cols:
         values["retired"] = checked(cols["retired"], _flag, "retired", errors)
     return values
@@ -37,6 +50,7 @@ def _state_lookup():
             return ValueError(f"unknown state {v!r}; use one of {', '.join(sorted(x.code for x in states.values()))}")
         reason = state_error(s)
         return ValueError(reason) if reason else s.code
+
     return state_of
 
 

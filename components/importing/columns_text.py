@@ -1,5 +1,6 @@
 """The free-text columns (name, location, codes typed by people, note): the shared text rule
 (components.validation.text_errors_array) and nothing more; the values are stored as given."""
+
 from __future__ import annotations
 
 from components.validation import TEXT_FIELDS, text_errors_array

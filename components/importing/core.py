@@ -10,6 +10,7 @@ in one transaction (components.services.bulk).
 
 Rows are numbered from 1 in file order (the first feature, or the first data line under a CSV
 header, is row 1). `field` is the native field name (or the option: srid, encoding, file, mapping)."""
+
 from __future__ import annotations
 
 import time
@@ -32,8 +33,18 @@ from .readers import FileProblem, Source, read_source
 from .results import ImportFailed, ImportResult, Prepared, RowError  # noqa: F401 - the package's names
 
 
-def import_file(path, *, srid=None, encoding=None, mapping=None, dry_run=False, user=None, job=None,
-                progress=None, name: str | None = None) -> ImportResult:
+def import_file(
+    path,
+    *,
+    srid=None,
+    encoding=None,
+    mapping=None,
+    dry_run=False,
+    user=None,
+    job=None,
+    progress=None,
+    name: str | None = None,
+) -> ImportResult:
     """Imports one file of components. Returns an ImportResult; never half-writes: when any row is
     bad, every bad row is in .errors and nothing was written. `name` is the file's name as the client
     knows it (an upload's original name): errors and warnings name it, never a path on this server."""
@@ -109,10 +120,18 @@ def prepare(source: Source, mapping: dict, result: ImportResult) -> Prepared | N
     }
     if errors:
         return None
-    return Prepared(n=source.n, present=set(cols) & set(NATIVE_FIELDS), code=ident.code, class_id=ident.class_id,
-                    class_code=ident.class_text, admin_code=ident.admin,
-                    geom_hex=shapely.to_wkb(geoms, hex=True, include_srid=False), bbox=bbox, values=values,
-                    serial_max=ident.serial_max)
+    return Prepared(
+        n=source.n,
+        present=set(cols) & set(NATIVE_FIELDS),
+        code=ident.code,
+        class_id=ident.class_id,
+        class_code=ident.class_text,
+        admin_code=ident.admin,
+        geom_hex=shapely.to_wkb(geoms, hex=True, include_srid=False),
+        bbox=bbox,
+        values=values,
+        serial_max=ident.serial_max,
+    )
 
 
 def _scrub_paths(result: ImportResult, path, name: str | None) -> None:

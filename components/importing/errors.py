@@ -1,4 +1,5 @@
 """The one exception the readers raise, and the scrubbing of what an answer may say about files."""
+
 import re
 
 

@@ -1,5 +1,6 @@
 """Running an ImportJob: progress written where the API can read it while the import's own
 transaction is still open (through a second database connection), and the outcome at the end."""
+
 from __future__ import annotations
 
 import logging
@@ -124,15 +125,25 @@ def _run(job: ImportJob) -> dict:
     progress._update(status=ImportJob.Status.RUNNING, phase="reading", started_at=started)
     try:
         with transaction.atomic():
-            result = import_file(job.file, srid=job.srid or None, encoding=job.encoding or None,
-                                 mapping=job.mapping or None, dry_run=job.dry_run, user=job.created_by, job=job,
-                                 progress=progress, name=job.filename or None)
+            result = import_file(
+                job.file,
+                srid=job.srid or None,
+                encoding=job.encoding or None,
+                mapping=job.mapping or None,
+                dry_run=job.dry_run,
+                user=job.created_by,
+                job=job,
+                progress=progress,
+                name=job.filename or None,
+            )
     except Exception as exc:  # noqa: BLE001 - a crash must still end the job
         log.exception("import job %s stopped unexpectedly", job.pk)
         job.refresh_from_db()
         job.started_at = job.started_at or started
         job.status, job.phase, job.finished_at = ImportJob.Status.FAILED, "done", timezone.now()
-        job.message = _say(f"the import stopped unexpectedly ({exc.__class__.__name__}); nothing was written", job)[:2000]
+        job.message = _say(f"the import stopped unexpectedly ({exc.__class__.__name__}); nothing was written", job)[
+            :2000
+        ]
         job.save()
         return job.as_dict()
     finally:
@@ -146,18 +157,22 @@ def _run(job: ImportJob) -> dict:
     job.rows_per_s = result.rows / result.seconds if result.seconds and result.ok else 0
     job.created, job.updated, job.unchanged = result.created, result.updated, result.unchanged
     job.error_count = len(result.errors)
-    job.errors = [{"row": e.row, "field": e.field if e.field is None else _say(e.field, job), "reason": _say(e.reason, job)}
-                  for e in result.errors[:MAX_STORED_ERRORS]]
+    job.errors = [
+        {"row": e.row, "field": e.field if e.field is None else _say(e.field, job), "reason": _say(e.reason, job)}
+        for e in result.errors[:MAX_STORED_ERRORS]
+    ]
     if result.ok:
         job.status = ImportJob.Status.SUCCEEDED
-        job.message = ("dry run: nothing written. " if result.dry_run else "") + \
-            f"{result.created} created, {result.updated} updated, {result.unchanged} unchanged" + \
-            ("; " + "; ".join(result.warnings) if result.warnings else "")
+        job.message = (
+            ("dry run: nothing written. " if result.dry_run else "")
+            + f"{result.created} created, {result.updated} updated, {result.unchanged} unchanged"
+            + ("; " + "; ".join(result.warnings) if result.warnings else "")
+        )
     else:
         job.status = ImportJob.Status.FAILED
         first = result.errors[0]
         where = f"row {first.row}, " if first.row else ""
-        job.message = (f"nothing was written: {len(result.errors)} error(s); first: {where}{first.field}: {first.reason}")
+        job.message = f"nothing was written: {len(result.errors)} error(s); first: {where}{first.field}: {first.reason}"
     job.message = _say(job.message, job)[:2000]
     job.save()
     return job.as_dict()

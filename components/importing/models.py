@@ -1,4 +1,5 @@
 """An import run: its options, progress and outcome, readable from the API while the task runs."""
+
 import uuid
 
 from django.conf import settings
@@ -21,8 +22,9 @@ class ImportJob(models.Model):
     encoding = models.CharField(max_length=40, blank=True)
     mapping = models.JSONField(default=dict, blank=True)
     dry_run = models.BooleanField(default=False)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -42,10 +44,19 @@ class ImportJob(models.Model):
 
     def as_dict(self) -> dict:
         return {
-            "id": str(self.id), "status": self.status, "phase": self.phase, "filename": self.filename,
-            "dry_run": self.dry_run, "rows_total": self.rows_total, "rows_done": self.rows_done,
-            "rows_per_s": round(self.rows_per_s, 1), "created": self.created, "updated": self.updated,
-            "unchanged": self.unchanged, "error_count": self.error_count, "errors": self.errors,
+            "id": str(self.id),
+            "status": self.status,
+            "phase": self.phase,
+            "filename": self.filename,
+            "dry_run": self.dry_run,
+            "rows_total": self.rows_total,
+            "rows_done": self.rows_done,
+            "rows_per_s": round(self.rows_per_s, 1),
+            "created": self.created,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "error_count": self.error_count,
+            "errors": self.errors,
             "message": self.message,
             "created_at": self.created_at.isoformat() if self.created_at else None,
             "started_at": self.started_at.isoformat() if self.started_at else None,

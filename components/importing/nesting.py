@@ -4,6 +4,7 @@ GEOS reads nested collections recursively: a GEOMETRYCOLLECTION nested ~20,000 d
 WKT or WKB, which a GeoPackage hands through GDAL unread) overflows the C stack and kills the worker
 process. The accepted types (point, line, polygon and their multis) nest two deep; anything past
 MAX_NESTING is refused here with its row, before GEOS sees it."""
+
 from __future__ import annotations
 
 import re

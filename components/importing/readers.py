@@ -2,6 +2,7 @@
 
 Nothing here knows about components: a reader returns strings per column, the geometries and the
 declared CRS, or raises FileProblem naming what is wrong with the file."""
+
 from __future__ import annotations
 
 import csv
@@ -27,11 +28,11 @@ _GB_NAMES = {"gbk", "gb2312", "gb18030", "cp936", "936", "euc-cn"}
 
 @dataclass
 class Source:
-    columns: dict[str, np.ndarray]          # name as in the file -> object array of str ('' for empty)
+    columns: dict[str, np.ndarray]  # name as in the file -> object array of str ('' for empty)
     n: int
-    wkb: np.ndarray | None = None           # vector formats: WKB per row (None where missing)
-    crs: int | str | None = None            # the CRS the coordinates are in (parsed), if known
-    kind: str = ""                          # gpkg, shp, geojson, csv
+    wkb: np.ndarray | None = None  # vector formats: WKB per row (None where missing)
+    crs: int | str | None = None  # the CRS the coordinates are in (parsed), if known
+    kind: str = ""  # gpkg, shp, geojson, csv
     encoding: str | None = None
     warnings: list[str] = field(default_factory=list)
     row_errors: list[tuple[int, str, str]] = field(default_factory=list)
@@ -63,8 +64,9 @@ def _decode(data: bytes, encoding: str | None, what: str) -> tuple[str, str]:
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
         if encoding not in (None, "utf-8"):
-            raise FileProblem(f"{what} starts with a UTF-8 byte order mark but encoding {encoding} was given",
-                              field="encoding")
+            raise FileProblem(
+                f"{what} starts with a UTF-8 byte order mark but encoding {encoding} was given", field="encoding"
+            )
         encoding = "utf-8"
     if encoding in (None, "utf-8"):
         try:
@@ -73,20 +75,24 @@ def _decode(data: bytes, encoding: str | None, what: str) -> tuple[str, str]:
             if encoding == "utf-8":
                 line = data.count(b"\n", 0, exc.start) + 1
                 hint = " (it looks like GBK/GB18030: give encoding=gbk)" if _decodes(data, "gb18030") else ""
-                raise FileProblem(f"{what} is not valid UTF-8 at line {line}, byte {exc.start}{hint}",
-                                  field="encoding") from None
+                raise FileProblem(
+                    f"{what} is not valid UTF-8 at line {line}, byte {exc.start}{hint}", field="encoding"
+                ) from None
         try:
             return data.decode("gb18030"), "gb18030"
         except UnicodeDecodeError:
             raise FileProblem(f"{what} is neither UTF-8 nor GBK/GB18030: give the encoding", field="encoding") from None
     if encoding == "gb18030" and not data.isascii() and _decodes(data, "utf-8"):
-        raise FileProblem(f"{what} is UTF-8, not {encoding}: reading it as GBK would garble the Chinese text",
-                          field="encoding")
+        raise FileProblem(
+            f"{what} is UTF-8, not {encoding}: reading it as GBK would garble the Chinese text", field="encoding"
+        )
     try:
         return data.decode(encoding), encoding
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
-        raise FileProblem(f"{what} is not valid {encoding} at line {line}, byte {exc.start}", field="encoding") from None
+        raise FileProblem(
+            f"{what} is not valid {encoding} at line {line}, byte {exc.start}", field="encoding"
+        ) from None
 
 
 def _decodes(data: bytes, encoding: str) -> bool:
@@ -101,7 +107,9 @@ def as_text(values) -> np.ndarray:
     """A column from any reader -> object array of stripped strings, '' for null."""
     arr = np.asarray(values)
     if arr.dtype.kind == "O" or arr.dtype.kind == "U":
-        return np.array(["" if v is None else (v.strip() if isinstance(v, str) else _scalar(v)) for v in arr], dtype=object)
+        return np.array(
+            ["" if v is None else (v.strip() if isinstance(v, str) else _scalar(v)) for v in arr], dtype=object
+        )
     if arr.dtype.kind == "b":
         return np.where(arr, "true", "false").astype(object)
     if arr.dtype.kind in "iu":
@@ -179,6 +187,7 @@ def _scalar(v) -> str:
 
 # ---------------------------------------------------------------- CRS
 
+
 def crs_of(declared: str | None, option, *, implicit_wgs84: bool = False, file_crs=None) -> int | str:
     """The CRS to read the coordinates in: the file's declaration (`file_crs` when the caller parsed it
     already, else GDAL's `declared`), the `srid` option, or a refusal."""
@@ -193,13 +202,20 @@ def crs_of(declared: str | None, option, *, implicit_wgs84: bool = False, file_c
         parsed_file = _epsg_of(declared)
     if parsed_file is None and parsed_option is None:
         if implicit_wgs84:
-            raise FileProblem("the GeoJSON declares no \"crs\": its coordinates may be WGS84, GCJ-02 (Amap) or BD-09 "
-                              "(Baidu); give srid (e.g. 4326, GCJ02, BD09)", field="srid")
-        raise FileProblem("the file declares no coordinate system: give srid (e.g. 4490, 4527, GCJ02, BD09)", field="srid")
+            raise FileProblem(
+                'the GeoJSON declares no "crs": its coordinates may be WGS84, GCJ-02 (Amap) or BD-09 '
+                "(Baidu); give srid (e.g. 4326, GCJ02, BD09)",
+                field="srid",
+            )
+        raise FileProblem(
+            "the file declares no coordinate system: give srid (e.g. 4490, 4527, GCJ02, BD09)", field="srid"
+        )
     if parsed_file is not None and parsed_option is not None and parsed_file != parsed_option:
         # GCJ-02 / BD-09 data is routinely labelled WGS84: the option may say what it really is.
         if not (parsed_file == 4326 and parsed_option in ("GCJ02", "BD09")):
-            raise FileProblem(f"srid {parsed_option} contradicts the file's own CRS {_crs_text(parsed_file)}", field="srid")
+            raise FileProblem(
+                f"srid {parsed_option} contradicts the file's own CRS {_crs_text(parsed_file)}", field="srid"
+            )
     return parsed_option if parsed_option is not None else parsed_file
 
 
@@ -225,6 +241,7 @@ def _epsg_of(declared: str) -> int:
 
 # ---------------------------------------------------------------- entry point
 
+
 def read_source(path, *, srid=None, encoding=None) -> Source:
     path = Path(path)
     if not path.exists():
@@ -237,8 +254,9 @@ def read_source(path, *, srid=None, encoding=None) -> Source:
         return read_csv(path, srid=srid, encoding=encoding)
     if suffix in VECTOR_SUFFIXES:
         return read_vector(path, srid=srid, encoding=encoding)
-    raise FileProblem(f"unsupported file type {suffix or path.name!r}: use .gpkg, .zip (Shapefile), .geojson or .csv",
-                      field="file")
+    raise FileProblem(
+        f"unsupported file type {suffix or path.name!r}: use .gpkg, .zip (Shapefile), .geojson or .csv", field="file"
+    )
 
 
 def _read_zip(path: Path, srid, encoding) -> Source:
@@ -294,7 +312,9 @@ def _dbf_encoding(shp: Path, encoding: str | None) -> str | None:
         try:
             return _norm_encoding(declared)
         except FileProblem:
-            raise FileProblem(f"the .cpg declares an unknown encoding {declared!r}: give encoding", field="encoding") from None
+            raise FileProblem(
+                f"the .cpg declares an unknown encoding {declared!r}: give encoding", field="encoding"
+            ) from None
     dbf = _sibling(shp, ".dbf")
     if dbf is None:
         return None
@@ -354,10 +374,16 @@ def _gdal_read(path: Path, kind: str, read_kwargs: dict, *, shown: str):
 
 
 _CRS_MEMBER = re.compile(r'"crs"\s*:\s*(?=[{n])')
-_CRS84 = re.compile(r"^(?:urn:ogc:def:crs:OGC:(?:1\.3)?:CRS84|OGC:CRS84|CRS84|"
-                    r"https?://www\.opengis\.net/def/crs/OGC/1\.3/CRS84)$", re.I)
-_EPSG_NAME = re.compile(r"^(?:EPSG:(?:[0-9.]*:)?|urn:ogc:def:crs:EPSG:(?:[0-9.]*):|"
-                        r"https?://www\.opengis\.net/def/crs/EPSG/[0-9.]+/)([0-9]{1,9})$", re.I)
+_CRS84 = re.compile(
+    r"^(?:urn:ogc:def:crs:OGC:(?:1\.3)?:CRS84|OGC:CRS84|CRS84|"
+    r"https?://www\.opengis\.net/def/crs/OGC/1\.3/CRS84)$",
+    re.I,
+)
+_EPSG_NAME = re.compile(
+    r"^(?:EPSG:(?:[0-9.]*:)?|urn:ogc:def:crs:EPSG:(?:[0-9.]*):|"
+    r"https?://www\.opengis\.net/def/crs/EPSG/[0-9.]+/)([0-9]{1,9})$",
+    re.I,
+)
 
 
 def geojson_crs(text: str) -> str | None:
@@ -382,12 +408,15 @@ def geojson_crs(text: str) -> str | None:
         elif kind == "epsg" and str(props.get("code", "")).isascii() and str(props.get("code", "")).isdigit():
             found.add(f"EPSG:{props['code']}")
         else:
-            raise FileProblem(f"the GeoJSON's \"crs\" member {json.dumps(member, ensure_ascii=False)[:120]} is not "
-                              "understood: name the CRS as {\"type\": \"name\", \"properties\": {\"name\": \"EPSG:4490\"}}",
-                              field="srid")
+            raise FileProblem(
+                f'the GeoJSON\'s "crs" member {json.dumps(member, ensure_ascii=False)[:120]} is not '
+                'understood: name the CRS as {"type": "name", "properties": {"name": "EPSG:4490"}}',
+                field="srid",
+            )
     if len(found) > 1:
-        raise FileProblem(f"the GeoJSON declares several coordinate systems ({', '.join(sorted(found))[:200]})",
-                          field="srid")
+        raise FileProblem(
+            f"the GeoJSON declares several coordinate systems ({', '.join(sorted(found))[:200]})", field="srid"
+        )
     return found.pop() if found else None
 
 
@@ -399,8 +428,11 @@ def _geojson_crs_code(name: str) -> int | str:
     try:
         return parse_crs(int(m.group(1)) if m else name)
     except CRSError as exc:
-        raise FileProblem(f"the GeoJSON declares the coordinate system {name[:80]!r}, which is unknown or not "
-                          f"accepted ({exc}): fix its \"crs\" member, or remove it and give srid", field="srid") from None
+        raise FileProblem(
+            f"the GeoJSON declares the coordinate system {name[:80]!r}, which is unknown or not "
+            f'accepted ({exc}): fix its "crs" member, or remove it and give srid',
+            field="srid",
+        ) from None
 
 
 def read_vector(path: Path, *, srid=None, encoding=None) -> Source:
@@ -441,7 +473,9 @@ def read_vector(path: Path, *, srid=None, encoding=None) -> Source:
         try:
             columns[str(name)] = _arrow_text(values) if use_arrow else as_text(values)
         except UnicodeDecodeError:
-            raise FileProblem(f"column {name} holds bytes that are not text in the declared encoding", field=name) from None
+            raise FileProblem(
+                f"column {name} holds bytes that are not text in the declared encoding", field=name
+            ) from None
     n = len(geometry) if geometry is not None else (len(field_data[0]) if field_data else 0)
     wkb = geometry if geometry is not None else np.full(n, None, dtype=object)
     return Source(columns=columns, n=n, wkb=wkb, crs=crs, kind=kind, encoding=encoding)

@@ -1,6 +1,7 @@
 """What an import produces and reports: row errors, the result, and the validated columns the
 set-based writer (components.services.bulk) stores. Shared by the importer and the writer, so
 neither has to import the other for them."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -38,11 +39,21 @@ class ImportResult:
 
     def as_dict(self, max_errors: int | None = None) -> dict:
         errors = self.errors if max_errors is None else self.errors[:max_errors]
-        return {"ok": self.ok, "dry_run": self.dry_run, "rows": self.rows, "created": self.created,
-                "updated": self.updated, "unchanged": self.unchanged, "error_count": len(self.errors),
-                "errors": [e.as_dict() for e in errors], "warnings": self.warnings,
-                "seconds": round(self.seconds, 3), "timings": {k: round(v, 3) for k, v in self.timings.items()},
-                "encoding": self.encoding, "crs": self.crs}
+        return {
+            "ok": self.ok,
+            "dry_run": self.dry_run,
+            "rows": self.rows,
+            "created": self.created,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "error_count": len(self.errors),
+            "errors": [e.as_dict() for e in errors],
+            "warnings": self.warnings,
+            "seconds": round(self.seconds, 3),
+            "timings": {k: round(v, 3) for k, v in self.timings.items()},
+            "encoding": self.encoding,
+            "crs": self.crs,
+        }
 
 
 class ImportFailed(Exception):
@@ -60,11 +71,11 @@ class Prepared:
 
     n: int
     present: set
-    code: np.ndarray          # str, '' where a new ID is to be allocated
-    class_id: np.ndarray      # int64
-    class_code: np.ndarray    # str
-    admin_code: np.ndarray    # str
-    geom_hex: np.ndarray      # hex WKB in SRID 4490 (no SRID inside: the geometry(…, 4490) staging column adds it)
+    code: np.ndarray  # str, '' where a new ID is to be allocated
+    class_id: np.ndarray  # int64
+    class_code: np.ndarray  # str
+    admin_code: np.ndarray  # str
+    geom_hex: np.ndarray  # hex WKB in SRID 4490 (no SRID inside: the geometry(…, 4490) staging column adds it)
     bbox: tuple | None
-    values: dict              # native field -> list of storage values (None = NULL / keep)
+    values: dict  # native field -> list of storage values (None = NULL / keep)
     serial_max: dict = field(default_factory=dict)  # {(admin code, class pk): highest serial given in the file}

@@ -5,74 +5,84 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('components', '0005_pgtrigger_ignore_default'),
+        ("components", "0005_pgtrigger_ignore_default"),
     ]
 
     operations = [
         migrations.RemoveIndex(
-            model_name='component',
-            name='components__owner_i_0c466a_idx',
+            model_name="component",
+            name="components__owner_i_0c466a_idx",
         ),
         migrations.RemoveIndex(
-            model_name='component',
-            name='components__maintai_eb14dc_idx',
+            model_name="component",
+            name="components__maintai_eb14dc_idx",
         ),
         migrations.RenameIndex(
-            model_name='component',
-            new_name='component_class_state_idx',
-            old_name='components__compone_c9b106_idx',
+            model_name="component",
+            new_name="component_class_state_idx",
+            old_name="components__compone_c9b106_idx",
         ),
         migrations.AlterField(
-            model_name='component',
-            name='admin_code',
+            model_name="component",
+            name="admin_code",
             field=models.CharField(max_length=6),
         ),
         migrations.AlterField(
-            model_name='component',
-            name='code',
-            field=models.CharField(max_length=17, verbose_name='标识码'),
+            model_name="component",
+            name="code",
+            field=models.CharField(max_length=17, verbose_name="标识码"),
         ),
         migrations.AlterField(
-            model_name='component',
-            name='community_code',
+            model_name="component",
+            name="community_code",
             field=models.CharField(blank=True, max_length=12),
         ),
         migrations.AlterField(
-            model_name='component',
-            name='component_class',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='components', to='components.componentclass'),
+            model_name="component",
+            name="component_class",
+            field=models.ForeignKey(
+                db_index=False,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="components",
+                to="components.componentclass",
+            ),
         ),
         migrations.AlterField(
-            model_name='component',
-            name='grid_code',
+            model_name="component",
+            name="grid_code",
             field=models.CharField(blank=True, max_length=15),
         ),
         migrations.AlterField(
-            model_name='component',
-            name='state',
-            field=models.ForeignKey(db_column='state_code', db_index=False, on_delete=django.db.models.deletion.PROTECT, to='components.componentstate', to_field='code'),
+            model_name="component",
+            name="state",
+            field=models.ForeignKey(
+                db_column="state_code",
+                db_index=False,
+                on_delete=django.db.models.deletion.PROTECT,
+                to="components.componentstate",
+                to_field="code",
+            ),
         ),
         migrations.AlterField(
-            model_name='component',
-            name='street_code',
+            model_name="component",
+            name="street_code",
             field=models.CharField(blank=True, max_length=9),
         ),
         migrations.AddIndex(
-            model_name='component',
-            index=models.Index(fields=['street_code'], name='component_street_idx'),
+            model_name="component",
+            index=models.Index(fields=["street_code"], name="component_street_idx"),
         ),
         migrations.AddIndex(
-            model_name='component',
-            index=models.Index(fields=['community_code'], name='component_community_idx'),
+            model_name="component",
+            index=models.Index(fields=["community_code"], name="component_community_idx"),
         ),
         migrations.AddIndex(
-            model_name='component',
-            index=models.Index(fields=['grid_code'], name='component_grid_idx'),
+            model_name="component",
+            index=models.Index(fields=["grid_code"], name="component_grid_idx"),
         ),
         migrations.AddConstraint(
-            model_name='component',
-            constraint=models.UniqueConstraint(fields=('code',), name='component_code_unique'),
+            model_name="component",
+            constraint=models.UniqueConstraint(fields=("code",), name="component_code_unique"),
         ),
     ]

@@ -1,4 +1,5 @@
 """The one write path for components: REST, admin, imports and tasks all call these."""
+
 from ..validation import ServiceError  # noqa: F401
 from .components import (  # noqa: F401
     change_state,

@@ -5,6 +5,7 @@ to retired components, then INSERT .. SELECT .. ON CONFLICT (code) DO UPDATE .. 
 values are distinct from the new ones, in chunks (for progress). Unchanged rows are not touched, so
 they leave no history rows; changed and new rows are recorded by the pghistory triggers with the
 context (user, action="import", import_job)."""
+
 from __future__ import annotations
 
 import time
@@ -42,13 +43,21 @@ _OPTIONAL = {
 }
 # when the file lacks the column: keep the stored value, else the default
 _ABSENT = {
-    "name": "COALESCE(c.name, '')", "street_code": "COALESCE(c.street_code, '')",
-    "community_code": "COALESCE(c.community_code, '')", "grid_code": "COALESCE(c.grid_code, '')",
-    "location_desc": "COALESCE(c.location_desc, '')", "note": "COALESCE(c.note, '')",
-    "department_id": "c.department_id", "owner_id": "c.owner_id", "maintainer_id": "c.maintainer_id",
-    "state_code": "COALESCE(c.state_code, 'intact')", "census_date": "COALESCE(c.census_date, CURRENT_DATE)",
-    "change_date": "NULL::date", "data_source": "COALESCE(c.data_source, 'surveyed')",
-    "attributes": "COALESCE(c.attributes, '{}'::jsonb)", "retired": "COALESCE(c.retired, false)",
+    "name": "COALESCE(c.name, '')",
+    "street_code": "COALESCE(c.street_code, '')",
+    "community_code": "COALESCE(c.community_code, '')",
+    "grid_code": "COALESCE(c.grid_code, '')",
+    "location_desc": "COALESCE(c.location_desc, '')",
+    "note": "COALESCE(c.note, '')",
+    "department_id": "c.department_id",
+    "owner_id": "c.owner_id",
+    "maintainer_id": "c.maintainer_id",
+    "state_code": "COALESCE(c.state_code, 'intact')",
+    "census_date": "COALESCE(c.census_date, CURRENT_DATE)",
+    "change_date": "NULL::date",
+    "data_source": "COALESCE(c.data_source, 'surveyed')",
+    "attributes": "COALESCE(c.attributes, '{}'::jsonb)",
+    "retired": "COALESCE(c.retired, false)",
 }
 _NATIVE_TO_DB = {**_FK, "state": "state_code"}
 _COMPARED = ["component_class_id", "admin_code", "geom", *_OPTIONAL]
@@ -56,46 +65,68 @@ _COMPARED = ["component_class_id", "admin_code", "geom", *_OPTIONAL]
 
 def _src_sql(present_db: set) -> str:
     exprs = ", ".join(f"{(_OPTIONAL[col][1] if col in present_db else _ABSENT[col])} AS {col}" for col in _OPTIONAL)
-    return (f"SELECT s.row, s.code, s.component_class_id, s.admin_code, s.geom, {exprs} "
-            "FROM import_staging s LEFT JOIN components_component c ON c.code = s.code")
+    return (
+        f"SELECT s.row, s.code, s.component_class_id, s.admin_code, s.geom, {exprs} "
+        "FROM import_staging s LEFT JOIN components_component c ON c.code = s.code"
+    )
 
 
 def _distinct(t: str, x: str) -> str:
     left = ", ".join(f"{t}.{col}" for col in _COMPARED)
-    right = ", ".join(f"COALESCE({x}.change_date, {t}.change_date)" if col == "change_date" else f"{x}.{col}"
-                      for col in _COMPARED)
+    right = ", ".join(
+        f"COALESCE({x}.change_date, {t}.change_date)" if col == "change_date" else f"{x}.{col}" for col in _COMPARED
+    )
     return f"({left}) IS DISTINCT FROM ({right})"
 
 
-_INSERT_COLS = ["code", "component_class_id", "admin_code", "geom", *_OPTIONAL, "retired_at", "retired_reason",
-                "created_at", "updated_at"]
+_INSERT_COLS = [
+    "code",
+    "component_class_id",
+    "admin_code",
+    "geom",
+    *_OPTIONAL,
+    "retired_at",
+    "retired_reason",
+    "created_at",
+    "updated_at",
+]
 _RETIRED_REASON = "'导入时已注销 retired in import'"
 
 
 def _insert_sql(present_db: set) -> str:
     select = ", ".join(
         [f"src.{c}" for c in ["code", "component_class_id", "admin_code", "geom", *_OPTIONAL]]
-        + ["CASE WHEN src.retired THEN now() END", f"CASE WHEN src.retired THEN {_RETIRED_REASON} ELSE '' END",
-           "now()", "now()"])
+        + [
+            "CASE WHEN src.retired THEN now() END",
+            f"CASE WHEN src.retired THEN {_RETIRED_REASON} ELSE '' END",
+            "now()",
+            "now()",
+        ]
+    )
     sets = ", ".join(
         [f"{c} = EXCLUDED.{c}" for c in ["component_class_id", "admin_code", "geom", *_OPTIONAL] if c != "change_date"]
-        + ["change_date = COALESCE(EXCLUDED.change_date, CURRENT_DATE)",
-           "retired_at = CASE WHEN EXCLUDED.retired THEN COALESCE(t.retired_at, now()) END",
-           f"retired_reason = CASE WHEN EXCLUDED.retired THEN COALESCE(NULLIF(t.retired_reason, ''), {_RETIRED_REASON}) "
-           "ELSE '' END",
-           "updated_at = now()"])
+        + [
+            "change_date = COALESCE(EXCLUDED.change_date, CURRENT_DATE)",
+            "retired_at = CASE WHEN EXCLUDED.retired THEN COALESCE(t.retired_at, now()) END",
+            f"retired_reason = CASE WHEN EXCLUDED.retired THEN COALESCE(NULLIF(t.retired_reason, ''), {_RETIRED_REASON}) "
+            "ELSE '' END",
+            "updated_at = now()",
+        ]
+    )
     event_cols = _event_columns()
-    return (f"WITH ins AS (INSERT INTO components_component AS t ({', '.join(_INSERT_COLS)}) "
-            # Spatial order (PostGIS sorts geometries along a Hilbert curve) keeps the GiST inserts local.
-            f"SELECT {select} FROM import_src src WHERE src.row BETWEEN %s AND %s ORDER BY src.geom "
-            f"ON CONFLICT (code) DO UPDATE SET {sets} WHERE {_distinct('t', 'EXCLUDED')} "
-            "RETURNING t.*, (xmax = 0) AS inserted), "
-            # The history rows the row triggers would write, written set-based (see _skip_row_history).
-            f"ev AS (INSERT INTO components_componentevent ({', '.join(event_cols)}, pgh_context_id, pgh_created_at, "
-            "pgh_label, pgh_obj_id) "
-            f"SELECT {', '.join(event_cols)}, (SELECT _pgh_attach_context()), now(), CASE WHEN inserted THEN 'insert' ELSE 'update' END, id "
-            "FROM ins) "
-            "SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM ins")
+    return (
+        f"WITH ins AS (INSERT INTO components_component AS t ({', '.join(_INSERT_COLS)}) "
+        # Spatial order (PostGIS sorts geometries along a Hilbert curve) keeps the GiST inserts local.
+        f"SELECT {select} FROM import_src src WHERE src.row BETWEEN %s AND %s ORDER BY src.geom "
+        f"ON CONFLICT (code) DO UPDATE SET {sets} WHERE {_distinct('t', 'EXCLUDED')} "
+        "RETURNING t.*, (xmax = 0) AS inserted), "
+        # The history rows the row triggers would write, written set-based (see _skip_row_history).
+        f"ev AS (INSERT INTO components_componentevent ({', '.join(event_cols)}, pgh_context_id, pgh_created_at, "
+        "pgh_label, pgh_obj_id) "
+        f"SELECT {', '.join(event_cols)}, (SELECT _pgh_attach_context()), now(), CASE WHEN inserted THEN 'insert' ELSE 'update' END, id "
+        "FROM ins) "
+        "SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM ins"
+    )
 
 
 def _event_columns() -> list[str]:
@@ -111,8 +142,12 @@ def _skip_row_history(cur) -> None:
     row triggers 47 s from psql, none 1.5 s). The delete trigger, and every other writer, keep theirs."""
     import pgtrigger
 
-    names = [trigger.get_pgid(model) for model, trigger in
-             pgtrigger.registry.registered("components.Component:insert_insert", "components.Component:update_update")]
+    names = [
+        trigger.get_pgid(model)
+        for model, trigger in pgtrigger.registry.registered(
+            "components.Component:insert_insert", "components.Component:update_update"
+        )
+    ]
     assert len(names) == 2, names
     cur.execute("SELECT set_config('pgtrigger.ignore', %s, true)", ["{" + ",".join(names) + "}"])
 
@@ -193,18 +228,23 @@ def upsert_prepared(p, result, *, user=None, job=None, progress=None, dry_run=Fa
             timings["resolve"] = time.perf_counter() - t
             t = time.perf_counter()
             with connection.cursor() as cur:
-                cur.execute(f"SELECT src.row, t.code FROM ({src}) src JOIN components_component t ON t.code = src.code "
-                            f"WHERE t.retired AND {_distinct('t', 'src')} ORDER BY src.row LIMIT 10000")
+                cur.execute(
+                    f"SELECT src.row, t.code FROM ({src}) src JOIN components_component t ON t.code = src.code "
+                    f"WHERE t.retired AND {_distinct('t', 'src')} ORDER BY src.row LIMIT 10000"
+                )
                 refused = cur.fetchall()
             if refused:
-                result.errors.extend(RowError(r, "code", f"component {c} is retired and cannot be changed")
-                                     for r, c in refused)
+                result.errors.extend(
+                    RowError(r, "code", f"component {c} is retired and cannot be changed") for r, c in refused
+                )
                 raise _Refused
             if dry_run:
                 with connection.cursor() as cur:
-                    cur.execute(f"SELECT count(*) FILTER (WHERE t.id IS NULL), "
-                                f"count(*) FILTER (WHERE t.id IS NOT NULL AND {_distinct('t', 'src')}) "
-                                f"FROM ({src}) src LEFT JOIN components_component t ON t.code = src.code")
+                    cur.execute(
+                        f"SELECT count(*) FILTER (WHERE t.id IS NULL), "
+                        f"count(*) FILTER (WHERE t.id IS NOT NULL AND {_distinct('t', 'src')}) "
+                        f"FROM ({src}) src LEFT JOIN components_component t ON t.code = src.code"
+                    )
                     result.created, result.updated = cur.fetchone()
                 result.unchanged = p.n - result.created - result.updated
                 timings["compare"] = time.perf_counter() - t
@@ -266,13 +306,31 @@ def _arrow_col(values, nullable=True):
         arr = pa.array(values if isinstance(values, (list, np.ndarray)) else list(values), from_pandas=False)
     except (pa.ArrowInvalid, pa.ArrowTypeError):
         arr = None
-    if arr is None or not (pa.types.is_string(arr.type) or pa.types.is_integer(arr.type) or pa.types.is_boolean(arr.type)
-                           or pa.types.is_date32(arr.type) or pa.types.is_null(arr.type)):
+    if arr is None or not (
+        pa.types.is_string(arr.type)
+        or pa.types.is_integer(arr.type)
+        or pa.types.is_boolean(arr.type)
+        or pa.types.is_date32(arr.type)
+        or pa.types.is_null(arr.type)
+    ):
         # Mixed or unusual values: their text as _text() writes it.
-        arr = pa.array([None if v is None or (nullable and v == "") else
-                        ("t" if v is True else "f" if v is False else
-                         v if isinstance(v, str) else (v.isoformat() if hasattr(v, "isoformat") else str(v)))
-                        for v in values], type=pa.string())
+        arr = pa.array(
+            [
+                None
+                if v is None or (nullable and v == "")
+                else (
+                    "t"
+                    if v is True
+                    else "f"
+                    if v is False
+                    else v
+                    if isinstance(v, str)
+                    else (v.isoformat() if hasattr(v, "isoformat") else str(v))
+                )
+                for v in values
+            ],
+            type=pa.string(),
+        )
     elif nullable and pa.types.is_string(arr.type):
         arr = pc.if_else(pc.equal(arr, ""), pa.scalar(None, pa.string()), arr)
     return arr
@@ -289,9 +347,13 @@ def _stage(p, code, present_db) -> None:
         cur.execute("DROP TABLE IF EXISTS import_src")
         cur.execute(f"CREATE TEMP TABLE import_staging ({', '.join(cols)}) ON COMMIT DROP")
     names = ["row", "code", "component_class_id", "admin_code", "geom"]
-    data = [pa.array(np.arange(1, p.n + 1, dtype=np.int64)), _arrow_col(code, nullable=False),
-            pa.array(np.asarray(p.class_id, dtype=np.int64)), _arrow_col(p.admin_code, nullable=False),
-            _arrow_col(p.geom_hex, nullable=False)]
+    data = [
+        pa.array(np.arange(1, p.n + 1, dtype=np.int64)),
+        _arrow_col(code, nullable=False),
+        pa.array(np.asarray(p.class_id, dtype=np.int64)),
+        _arrow_col(p.admin_code, nullable=False),
+        _arrow_col(p.geom_hex, nullable=False),
+    ]
     db_to_native = {_NATIVE_TO_DB.get(f, f): f for f in p.present}
     for c in _OPTIONAL:
         if c not in present_db:

@@ -15,8 +15,21 @@ from ..signals import components_changed
 from ..validation import NOTE_MAX_LENGTH, ServiceError, component_errors, text_errors  # noqa: F401 - NOTE_MAX_LENGTH for serializers
 
 EDITABLE_FIELDS = {
-    "component_class", "name", "geom", "street_code", "community_code", "grid_code", "location_desc",
-    "department", "owner", "maintainer", "state", "census_date", "change_date", "data_source", "note",
+    "component_class",
+    "name",
+    "geom",
+    "street_code",
+    "community_code",
+    "grid_code",
+    "location_desc",
+    "department",
+    "owner",
+    "maintainer",
+    "state",
+    "census_date",
+    "change_date",
+    "data_source",
+    "note",
     "attributes",
 }
 
@@ -46,7 +59,12 @@ def _announce(components, also=()):
     extents = [c.geom.extent for c in components if c.geom is not None] + list(also)
     bbox = None
     if extents:
-        bbox = (min(e[0] for e in extents), min(e[1] for e in extents), max(e[2] for e in extents), max(e[3] for e in extents))
+        bbox = (
+            min(e[0] for e in extents),
+            min(e[1] for e in extents),
+            max(e[2] for e in extents),
+            max(e[3] for e in extents),
+        )
     transaction.on_commit(lambda: components_changed.send(sender=Component, codes=codes, bbox=bbox))
 
 
@@ -122,7 +140,9 @@ def _apply(component: Component, *, user, action: str, **changes) -> Component:
     if "geom" in changes:
         changes["geom"] = _as_geos(changes["geom"])
     if "component_class" in changes and changes["component_class"] != component.component_class:
-        raise ServiceError({"component_class": "the class is part of the ID: retire this component and register a new one"})
+        raise ServiceError(
+            {"component_class": "the class is part of the ID: retire this component and register a new one"}
+        )
     changed = {k: v for k, v in changes.items() if getattr(component, k) != v}
     moved = sorted(changed.keys() & OWNERSHIP_FIELDS)
     if moved:
@@ -137,8 +157,14 @@ def _apply(component: Component, *, user, action: str, **changes) -> Component:
         setattr(component, name, value)
     if "change_date" not in changes:
         component.change_date = timezone.localdate()
-    errors = component_errors({f.name: getattr(component, f.name) for f in component._meta.fields
-                               if f.name in EDITABLE_FIELDS | {"admin_code"}}, check_code=False)
+    errors = component_errors(
+        {
+            f.name: getattr(component, f.name)
+            for f in component._meta.fields
+            if f.name in EDITABLE_FIELDS | {"admin_code"}
+        },
+        check_code=False,
+    )
     if errors:
         raise ServiceError(errors)
     with pghistory.context(user=history_user_id(user), action=action):
@@ -179,15 +205,24 @@ def transfer_ownership(
     if retired:
         raise ServiceError({"components": f"retired components cannot be transferred: {', '.join(retired[:10])}"})
     transfers = []
-    with pghistory.context(user=history_user_id(user), action="transfer", reason=reason, effective_date=str(effective_date)):
+    with pghistory.context(
+        user=history_user_id(user), action="transfer", reason=reason, effective_date=str(effective_date)
+    ):
         for component in locked:
             current = getattr(component, role)
             if current == to_org:
                 continue
-            transfers.append(OwnershipTransfer(
-                component=component, role=role, from_org=current, to_org=to_org,
-                effective_date=effective_date, reason=reason, recorded_by=user if history_user_id(user) else None,
-            ))
+            transfers.append(
+                OwnershipTransfer(
+                    component=component,
+                    role=role,
+                    from_org=current,
+                    to_org=to_org,
+                    effective_date=effective_date,
+                    reason=reason,
+                    recorded_by=user if history_user_id(user) else None,
+                )
+            )
             setattr(component, role, to_org)
             component.change_date = effective_date
             component.save(update_fields=[role, "change_date", "updated_at"])

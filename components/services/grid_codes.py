@@ -1,4 +1,5 @@
 """Grid, community and street codes of components, from where they stand (set-based)."""
+
 import pghistory
 from django.db import connection, transaction
 

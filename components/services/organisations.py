@@ -10,7 +10,9 @@ KINDS = set(Organisation.Kind.values)
 
 
 @transaction.atomic
-def upsert_organisation(*, uscc: str, name: str, kinds=("other",), contact_person="", phone="", address="") -> Organisation:
+def upsert_organisation(
+    *, uscc: str, name: str, kinds=("other",), contact_person="", phone="", address=""
+) -> Organisation:
     """Creates or updates an organisation by its unified social credit code."""
     errors = {}
     reason = uscc_error(uscc)
@@ -29,7 +31,12 @@ def upsert_organisation(*, uscc: str, name: str, kinds=("other",), contact_perso
         raise ServiceError(errors)
     org, _ = Organisation.objects.update_or_create(
         uscc=uscc,
-        defaults={"name": name.strip(), "kinds": sorted(set(kinds)), "contact_person": contact_person,
-                  "phone": phone, "address": address},
+        defaults={
+            "name": name.strip(),
+            "kinds": sorted(set(kinds)),
+            "contact_person": contact_person,
+            "phone": phone,
+            "address": address,
+        },
     )
     return org

@@ -24,5 +24,10 @@ def add_photo(component: Component, upload, *, caption: str = "", taken_at=None,
     if kind is None or (kind == "webp" and head[8:12] != b"WEBP"):
         raise ServiceError({"image": "must be a JPEG, PNG or WebP image"})
     upload.name = f"{component.code}.{kind}"
-    return ComponentPhoto.objects.create(component=component, image=upload, caption=caption[:200],
-                                         taken_at=taken_at, uploaded_by=user if getattr(user, "pk", None) else None)
+    return ComponentPhoto.objects.create(
+        component=component,
+        image=upload,
+        caption=caption[:200],
+        taken_at=taken_at,
+        uploaded_by=user if getattr(user, "pk", None) else None,
+    )

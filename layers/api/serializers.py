@@ -24,8 +24,20 @@ class GridSerializer(GeoFeatureModelSerializer):
         model = Grid
         geo_field = "geom"
         id_field = "code"
-        fields = ["code", "name", "level", "level_name", "parent_code", "area_m2", "organisation", "population",
-                  "households", "version", "valid_from", "staff"]
+        fields = [
+            "code",
+            "name",
+            "level",
+            "level_name",
+            "parent_code",
+            "area_m2",
+            "organisation",
+            "population",
+            "households",
+            "version",
+            "valid_from",
+            "staff",
+        ]
 
     def get_organisation(self, obj) -> dict | None:
         o = obj.organisation
@@ -47,8 +59,18 @@ class GridVersionSerializer(GeoFeatureModelSerializer):
     class Meta:
         model = GridVersion
         geo_field = "geom"
-        fields = ["code", "version", "name", "level", "parent_code", "area_m2", "population", "households",
-                  "valid_from", "valid_to"]
+        fields = [
+            "code",
+            "version",
+            "name",
+            "level",
+            "parent_code",
+            "area_m2",
+            "population",
+            "households",
+            "valid_from",
+            "valid_to",
+        ]
 
 
 class GridReassignmentSerializer(serializers.ModelSerializer):

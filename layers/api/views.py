@@ -27,9 +27,15 @@ from .serializers import (
     GridWriteSerializer,
 )
 
-LOCATE_RESPONSE = {"type": "object", "properties": {
-    "lon": {"type": "number"}, "lat": {"type": "number"}, "base_grid": {"type": "string", "nullable": True},
-    "grids": {"type": "array", "items": {"$ref": "#/components/schemas/Grid"}, "description": "district first"}}}
+LOCATE_RESPONSE = {
+    "type": "object",
+    "properties": {
+        "lon": {"type": "number"},
+        "lat": {"type": "number"},
+        "base_grid": {"type": "string", "nullable": True},
+        "grids": {"type": "array", "items": {"$ref": "#/components/schemas/Grid"}, "description": "district first"},
+    },
+}
 
 
 def _bad(param, message):
@@ -50,8 +56,10 @@ class GridList(generics.ListAPIView):
         grid = grid_services.create_grid(**data)
         return Response(GridSerializer(grid).data, status=201)
 
-    @extend_schema(parameters=[OpenApiParameter("level", int), OpenApiParameter("parent", str)],
-                   responses=with_errors({200: feature_page("Grid")}))
+    @extend_schema(
+        parameters=[OpenApiParameter("level", int), OpenApiParameter("parent", str)],
+        responses=with_errors({200: feature_page("Grid")}),
+    )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
@@ -75,7 +83,9 @@ class GridDetail(APIView):
 
     permission_classes = [ReadOrRegister]
 
-    @extend_schema(request=GridWriteSerializer, responses=with_errors({200: GridSerializer}, not_found=True, forbidden=True))
+    @extend_schema(
+        request=GridWriteSerializer, responses=with_errors({200: GridSerializer}, not_found=True, forbidden=True)
+    )
     def patch(self, request, code):
         s = GridWriteSerializer(data=request.data, partial=True)
         s.is_valid(raise_exception=True)
@@ -91,8 +101,10 @@ class GridDetail(APIView):
         grid_services.delete_grid(code)
         return Response(status=204)
 
-    @extend_schema(responses=with_errors({200: GridSerializer}, not_found=True), parameters=[
-        OpenApiParameter("as_of", OpenApiTypes.DATETIME, description="the version current at this time")])
+    @extend_schema(
+        responses=with_errors({200: GridSerializer}, not_found=True),
+        parameters=[OpenApiParameter("as_of", OpenApiTypes.DATETIME, description="the version current at this time")],
+    )
     def get(self, request, code):
         as_of = request.query_params.get("as_of")
         if as_of:
@@ -102,12 +114,18 @@ class GridDetail(APIView):
                 _bad("as_of", "must be an ISO date or date-time")
             if when.tzinfo is None:
                 from django.utils import timezone
+
                 when = timezone.make_aware(when)
-            version = (GridVersion.objects.filter(code=code, valid_from__lte=when).exclude(valid_to__lte=when)
-                       .order_by("-version").first())
+            version = (
+                GridVersion.objects.filter(code=code, valid_from__lte=when)
+                .exclude(valid_to__lte=when)
+                .order_by("-version")
+                .first()
+            )
             if version is None or not visible_grids(request.user).exists():
-                return Response({"message": f"no version of grid {code} at {as_of}", "field": "as_of",
-                                 "errors": []}, status=404)
+                return Response(
+                    {"message": f"no version of grid {code} at {as_of}", "field": "as_of", "errors": []}, status=404
+                )
             return Response(GridVersionSerializer(version).data)
         grid = get_object_or_404(visible_grids(request.user).prefetch_related("staff"), code=code)
         return Response(GridSerializer(grid).data)
@@ -131,9 +149,14 @@ class GridLocate(APIView):
 
     permission_classes = [CanRead]
 
-    @extend_schema(parameters=[OpenApiParameter("lon", float, required=True), OpenApiParameter("lat", float, required=True),
-                               OpenApiParameter("crs", str, description="EPSG:4490 (default), 4326, GCJ02, BD09 ...")],
-                   responses=with_errors({200: LOCATE_RESPONSE}))
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("lon", float, required=True),
+            OpenApiParameter("lat", float, required=True),
+            OpenApiParameter("crs", str, description="EPSG:4490 (default), 4326, GCJ02, BD09 ..."),
+        ],
+        responses=with_errors({200: LOCATE_RESPONSE}),
+    )
     def get(self, request):
         values = {}
         for name in ("lon", "lat"):
@@ -154,8 +177,14 @@ class GridLocate(APIView):
             _bad("lon", str(exc))
         grids = grids_at(x, y, visible_grids(request.user))
         base = next((g for g in reversed(grids) if g.level_id >= 4), None)
-        return Response({"lon": x, "lat": y, "base_grid": base.code if base else None,
-                         "grids": GridSerializer(grids, many=True).data["features"]})
+        return Response(
+            {
+                "lon": x,
+                "lat": y,
+                "base_grid": base.code if base else None,
+                "grids": GridSerializer(grids, many=True).data["features"],
+            }
+        )
 
 
 class GridCoverage(APIView):
@@ -175,7 +204,9 @@ class CoverageGaps(APIView):
 
     permission_classes = [CanRead]
 
-    @extend_schema(parameters=[OpenApiParameter("min_area_m2", float)], responses=with_errors({200: OpenApiTypes.OBJECT}))
+    @extend_schema(
+        parameters=[OpenApiParameter("min_area_m2", float)], responses=with_errors({200: OpenApiTypes.OBJECT})
+    )
     def get(self, request):
         try:
             min_area = finite_float(request.query_params.get("min_area_m2", "1"))

@@ -1,4 +1,5 @@
 """After a boundary edit commits, components in the affected area get their grid codes again (Celery)."""
+
 from django.db import transaction
 from django.utils import timezone
 
@@ -9,6 +10,7 @@ from .models import GridReassignment
 
 def schedule_reassignment(bbox, reason: str) -> None:
     """Queues a re-assignment of the components within `bbox` once the current transaction commits."""
+
     def enqueue():
         from ..tasks import reassign_components
 

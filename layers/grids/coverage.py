@@ -1,5 +1,6 @@
 """Coverage: the part of a parent grid that none of its children covers (gaps to fix in QGIS).
 Computed by the database view layers_grid_gaps (model GridGap), which also backs the map layer."""
+
 import json
 
 from django.contrib.gis.db.models.functions import AsGeoJSON
@@ -15,7 +16,16 @@ def coverage_gaps(parent_code: str | None = None, min_area_m2: float = 1.0) -> l
     if parent_code:
         qs = qs.filter(code=parent_code)
     rows = qs.annotate(gap=AsGeoJSON("geom", precision=7)).values(
-        "code", "name", "level_id", "gap_area_m2", "parent_area_m2", "gap")
-    return [{"code": r["code"], "name": r["name"], "level": r["level_id"], "gap_area_m2": round(r["gap_area_m2"], 1),
-             "gap_share": round(r["gap_area_m2"] / r["parent_area_m2"], 6) if r["parent_area_m2"] else None,
-             "gap": json.loads(r["gap"])} for r in rows]
+        "code", "name", "level_id", "gap_area_m2", "parent_area_m2", "gap"
+    )
+    return [
+        {
+            "code": r["code"],
+            "name": r["name"],
+            "level": r["level_id"],
+            "gap_area_m2": round(r["gap_area_m2"], 1),
+            "gap_share": round(r["gap_area_m2"] / r["parent_area_m2"], 6) if r["parent_area_m2"] else None,
+            "gap": json.loads(r["gap"]),
+        }
+        for r in rows
+    ]

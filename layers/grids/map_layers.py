@@ -1,5 +1,6 @@
 """The grids' map layers (found by layers.catalogue through layers.map_layers): one editable feature
 type per grid level, and the coverage gaps."""
+
 from components import roles
 
 from ..catalogue import Layer, Property, Tiles, register
@@ -36,9 +37,15 @@ def grid_label(level: int, colour: str) -> dict:
     """Grid names. The style has no `glyphs`: MapLibre (>= 5.11) draws the text with the browser's own
     fonts, so labels need no glyph server and nothing from the internet."""
     low, high = GRID_LABEL_ZOOMS[level]
-    return {"id": "label", "type": "symbol", "minzoom": low, "maxzoom": high,
-            "layout": {"text-field": ["get", "name"], "text-font": ["Noto Sans CJK SC"], "text-size": 12 + 2 * (level < 3)},
-            "paint": {"text-color": colour, "text-halo-color": "#ffffff", "text-halo-width": 1.5}}
+    return {
+        "id": "label",
+        "type": "symbol",
+        "minzoom": low,
+        "maxzoom": high,
+        "layout": {"text-field": ["get", "name"], "text-font": ["Noto Sans CJK SC"], "text-size": 12 + 2 * (level < 3)},
+        "paint": {"text-color": colour, "text-halo-color": "#ffffff", "text-halo-width": 1.5},
+    }
+
 
 for level, slug, title_zh, title_en, minzoom, colour, width in (
     (1, "district", "区级网格", "District grids", 0, "#b91c1c", 3.0),
@@ -47,71 +54,75 @@ for level, slug, title_zh, title_en, minzoom, colour, width in (
     (4, "base", "基础网格", "Base grids", 12, "#0f766e", 0.8),
     (5, "micro", "微网格", "Micro grids", 15, "#0369a1", 0.6),
 ):
-    register(Layer(
-        id=f"{slug}_grids",
-        title_zh=title_zh,
-        title_en=title_en,
-        abstract=f"Level {level} grids (网格), one feature type per level.",
-        queryset=(lambda lvl: lambda user: grid_selectors.visible_grids(user).filter(level_id=lvl))(level),
+    register(
+        Layer(
+            id=f"{slug}_grids",
+            title_zh=title_zh,
+            title_en=title_en,
+            abstract=f"Level {level} grids (网格), one feature type per level.",
+            queryset=(lambda lvl: lambda user: grid_selectors.visible_grids(user).filter(level_id=lvl))(level),
+            geometry_field="geom",
+            geometry_type="MultiPolygon",
+            properties=GRID_PROPERTIES,
+            insert=wfs_adapters.inserter(level),
+            update=wfs_adapters.update,
+            delete=wfs_adapters.delete,
+            can_edit=can_edit,
+            finish=wfs_adapters.finish,
+            keywords=("网格", "grids"),
+            extra={"level": level},
+            tiles=Tiles(
+                table="layers_grid",
+                columns=GRID_COLUMNS,
+                where=f"level_id = {level}",
+                scope=grid_scope,
+                minzoom=minzoom,
+                simplify_px=0.5,
+                changes=grids_changed,
+                max_age=60,
+                style=(
+                    {"id": "fill", "type": "fill", "paint": {"fill-color": colour, "fill-opacity": 0.04}},
+                    {"id": "outline", "type": "line", "paint": {"line-color": colour, "line-width": width}},
+                    grid_label(level, colour),
+                ),
+                raster_style={"fill": colour, "fill_opacity": 0.04, "stroke": colour, "stroke_width": width},
+            ),
+            group="网格",
+            visible=level < 5,
+        )
+    )
+
+register(
+    Layer(
+        id="grid_gaps",
+        title_zh="网格覆盖缺口",
+        title_en="Grid coverage gaps",
+        abstract="Area of each parent grid that its children do not cover (read-only; empty when the grids tile).",
+        queryset=lambda user: grid_selectors.visible_gaps(user),
         geometry_field="geom",
         geometry_type="MultiPolygon",
-        properties=GRID_PROPERTIES,
-        insert=wfs_adapters.inserter(level),
-        update=wfs_adapters.update,
-        delete=wfs_adapters.delete,
-        can_edit=can_edit,
-        finish=wfs_adapters.finish,
-        keywords=("网格", "grids"),
-        extra={"level": level},
+        properties=(
+            Property("code", "code", "string", "上级网格代码", nullable=False),
+            Property("name", "name", "string", "名称"),
+            Property("level", "level_id", "int", "层级"),
+            Property("gap_area_m2", "gap_area_m2", "double", "缺口面积(平方米)"),
+        ),
+        keywords=("网格", "缺口", "coverage"),
         tiles=Tiles(
-            table="layers_grid",
-            columns=GRID_COLUMNS,
-            where=f"level_id = {level}",
+            table="layers_grid_gaps",
+            bbox_column="parent_geom_3857",
+            columns=(("code", "code"), ("name", "name"), ("level", "level_id"), ("gap_area_m2", "round(gap_area_m2)")),
             scope=grid_scope,
-            minzoom=minzoom,
-            simplify_px=0.5,
+            minzoom=8,
             changes=grids_changed,
             max_age=60,
             style=(
-                {"id": "fill", "type": "fill", "paint": {"fill-color": colour, "fill-opacity": 0.04}},
-                {"id": "outline", "type": "line", "paint": {"line-color": colour, "line-width": width}},
-                grid_label(level, colour),
+                {"id": "fill", "type": "fill", "paint": {"fill-color": "#dc2626", "fill-opacity": 0.45}},
+                {"id": "outline", "type": "line", "paint": {"line-color": "#dc2626", "line-width": 1.5}},
             ),
-            raster_style={"fill": colour, "fill_opacity": 0.04, "stroke": colour, "stroke_width": width},
+            raster_style={"fill": "#dc2626", "fill_opacity": 0.45, "stroke": "#dc2626", "stroke_width": 1.5},
         ),
         group="网格",
-        visible=level < 5,
-    ))
-
-register(Layer(
-    id="grid_gaps",
-    title_zh="网格覆盖缺口",
-    title_en="Grid coverage gaps",
-    abstract="Area of each parent grid that its children do not cover (read-only; empty when the grids tile).",
-    queryset=lambda user: grid_selectors.visible_gaps(user),
-    geometry_field="geom",
-    geometry_type="MultiPolygon",
-    properties=(
-        Property("code", "code", "string", "上级网格代码", nullable=False),
-        Property("name", "name", "string", "名称"),
-        Property("level", "level_id", "int", "层级"),
-        Property("gap_area_m2", "gap_area_m2", "double", "缺口面积(平方米)"),
-    ),
-    keywords=("网格", "缺口", "coverage"),
-    tiles=Tiles(
-        table="layers_grid_gaps",
-        bbox_column="parent_geom_3857",
-        columns=(("code", "code"), ("name", "name"), ("level", "level_id"), ("gap_area_m2", "round(gap_area_m2)")),
-        scope=grid_scope,
-        minzoom=8,
-        changes=grids_changed,
-        max_age=60,
-        style=(
-            {"id": "fill", "type": "fill", "paint": {"fill-color": "#dc2626", "fill-opacity": 0.45}},
-            {"id": "outline", "type": "line", "paint": {"line-color": "#dc2626", "line-width": 1.5}},
-        ),
-        raster_style={"fill": "#dc2626", "fill_opacity": 0.45, "stroke": "#dc2626", "stroke_width": 1.5},
-    ),
-    group="网格",
-    visible=True,
-))
+        visible=True,
+    )
+)

@@ -5,6 +5,7 @@ a database trigger keeps every version in `GridVersion`, so history is queryable
 whichever path made the change. The rules that must never break live in the database (see the
 migrations): valid geometry, unique codes, a child's code extending its parent's, and no two
 siblings sharing interior area, checked at commit under a per-parent lock."""
+
 from django.contrib.gis.db import models
 from django.db.models import F, Q
 
@@ -41,8 +42,9 @@ class Grid(models.Model):
         ordering = ["code"]
         constraints = [
             models.CheckConstraint(condition=Q(code__regex=r"^[0-9]{6,18}$"), name="grid_code_digits"),
-            models.CheckConstraint(condition=Q(parent_code="") | Q(code__startswith=F("parent_code")),
-                                   name="grid_code_extends_parent"),
+            models.CheckConstraint(
+                condition=Q(parent_code="") | Q(code__startswith=F("parent_code")), name="grid_code_extends_parent"
+            ),
             models.CheckConstraint(condition=Q(geom__isvalid=True), name="grid_geom_valid"),
         ]
 
@@ -71,8 +73,9 @@ class GridVersion(models.Model):
         ordering = ["code", "version"]
         constraints = [
             models.UniqueConstraint(fields=["grid_id", "version"], name="grid_version_unique"),
-            models.CheckConstraint(condition=Q(valid_to__isnull=True) | Q(valid_to__gte=F("valid_from")),
-                                   name="grid_version_interval"),
+            models.CheckConstraint(
+                condition=Q(valid_to__isnull=True) | Q(valid_to__gte=F("valid_from")), name="grid_version_interval"
+            ),
         ]
 
 

@@ -1,4 +1,5 @@
 """The one write path for grids. Every edit makes a new version; the database checks topology."""
+
 from contextlib import contextmanager
 
 import shapely
@@ -49,8 +50,10 @@ def outside_district(shp) -> str | None:
     bx0, by0, bx1, by1 = district_bbox()
     t = DISTRICT_TOLERANCE_DEG
     if minx < bx0 - t or miny < by0 - t or maxx > bx1 + t or maxy > by1 + t:
-        return (f"the grid ({minx:.6f}, {miny:.6f}) - ({maxx:.6f}, {maxy:.6f}) reaches outside the district "
-                f"({bx0}, {by0}, {bx1}, {by1}): wrong CRS or axis order?")
+        return (
+            f"the grid ({minx:.6f}, {miny:.6f}) - ({maxx:.6f}, {maxy:.6f}) reaches outside the district "
+            f"({bx0}, {by0}, {bx1}, {by1}): wrong CRS or axis order?"
+        )
     return None
 
 
@@ -100,8 +103,9 @@ def _name_error(name) -> None:
 
 
 @transaction.atomic
-def create_grid(*, code: str, name: str, level: int | GridLevel, geom, parent_code: str = "", check: bool = True,
-                **extra) -> Grid:
+def create_grid(
+    *, code: str, name: str, level: int | GridLevel, geom, parent_code: str = "", check: bool = True, **extra
+) -> Grid:
     level = level if isinstance(level, GridLevel) else GridLevel.objects.get(level=level)
     _name_error(name)
     geom = _as_multipolygon(geom)
@@ -152,7 +156,12 @@ def update_grid(grid: Grid | str, *, check: bool = True, **changes) -> Grid:
         check_topology_now()
     current.refresh_from_db()
     new = current.geom.extent
-    bbox = (min(old_extent[0], new[0]), min(old_extent[1], new[1]), max(old_extent[2], new[2]), max(old_extent[3], new[3]))
+    bbox = (
+        min(old_extent[0], new[0]),
+        min(old_extent[1], new[1]),
+        max(old_extent[2], new[2]),
+        max(old_extent[3], new[3]),
+    )
     _announce(bbox)
     if "geom" in changes and current.level_id >= 4:
         schedule_reassignment(bbox, f"grid {code} boundary changed")
@@ -174,5 +183,9 @@ def delete_grid(grid: Grid | str) -> None:
 
 def grid_as_of(code: str, when) -> GridVersion | None:
     """The version of grid `code` that was current at `when`."""
-    return (GridVersion.objects.filter(code=code, valid_from__lte=when)
-            .exclude(valid_to__lte=when).order_by("-version").first())
+    return (
+        GridVersion.objects.filter(code=code, valid_from__lte=when)
+        .exclude(valid_to__lte=when)
+        .order_by("-version")
+        .first()
+    )

@@ -1,4 +1,5 @@
 """Adapters from the layer catalogue's write hooks to the grid services (the one write path)."""
+
 from . import services
 
 

@@ -1,5 +1,6 @@
 """Admins edit the case class catalogue and the routing table here. Cases and their events are
 written only through layers.incidents.services (the workflow), so the admin shows them read-only."""
+
 from django.contrib import admin
 
 from gis_core.admin_services import ReadOnlyAdmin

@@ -1,4 +1,5 @@
 """Thin REST views over the case services and the visibility selector: /api/incidents/."""
+
 import datetime as dt
 
 from django.db.models import Q
@@ -103,27 +104,49 @@ def _org(org) -> dict | None:
 def case_properties(case: Case, user) -> dict:
     number, name = workflow.STATES[case.state]
     return {
-        "number": case.number, "state": case.state, "state_code": number, "state_name": name,
-        "class_code": case.case_class.code, "class_name": case.case_class.name, "source": case.source,
-        "severity": case.severity, "description": case.description,
+        "number": case.number,
+        "state": case.state,
+        "state_code": number,
+        "state_name": name,
+        "class_code": case.case_class.code,
+        "class_name": case.case_class.name,
+        "source": case.source,
+        "severity": case.severity,
+        "description": case.description,
         "component_code": case.component.code if case.component_id else None,
-        "grid_code": case.grid_code, "community_code": case.community_code, "street_code": case.street_code,
-        "assigned_org": _org(case.assigned_org), "due_at": case.due_at, "created_at": case.created_at,
-        "updated_at": case.updated_at, "next_actions": workflow.next_actions(case.state, roles.roles_of(user)),
+        "grid_code": case.grid_code,
+        "community_code": case.community_code,
+        "street_code": case.street_code,
+        "assigned_org": _org(case.assigned_org),
+        "due_at": case.due_at,
+        "created_at": case.created_at,
+        "updated_at": case.updated_at,
+        "next_actions": workflow.next_actions(case.state, roles.roles_of(user)),
     }
 
 
 def to_feature(case: Case, user) -> dict:
     lon, lat = case.geom.coords
-    return {"type": "Feature", "id": case.number, "geometry": {"type": "Point", "coordinates": [lon, lat]},
-            "properties": case_properties(case, user)}
+    return {
+        "type": "Feature",
+        "id": case.number,
+        "geometry": {"type": "Point", "coordinates": [lon, lat]},
+        "properties": case_properties(case, user),
+    }
 
 
 def _detail(case: Case, user) -> dict:
     feature = to_feature(case, user)
     feature["properties"]["events"] = [
-        {"at": e.at, "actor": e.actor.username if e.actor_id else None, "action": e.action,
-         "from_state": e.from_state, "to_state": e.to_state, "note": e.note, "organisation": _org(e.organisation)}
+        {
+            "at": e.at,
+            "actor": e.actor.username if e.actor_id else None,
+            "action": e.action,
+            "from_state": e.from_state,
+            "to_state": e.to_state,
+            "note": e.note,
+            "organisation": _org(e.organisation),
+        }
         for e in case.events.all()
     ]
     return feature
@@ -167,8 +190,10 @@ class CasePropertiesSerializer(serializers.Serializer):
     next_actions = serializers.ListField(child=serializers.CharField(), help_text="what this user may do next")
     events = CaseEventSerializer(many=True, required=False, help_text="the timeline (detail answers only)")
     possible_duplicates = serializers.ListField(
-        child=serializers.CharField(), required=False,
-        help_text="report answers: open cases of the same class within 50 m in the last 24 h")
+        child=serializers.CharField(),
+        required=False,
+        help_text="report answers: open cases of the same class within 50 m in the last 24 h",
+    )
 
 
 class CaseSerializer(serializers.Serializer):
@@ -182,15 +207,23 @@ class CaseSerializer(serializers.Serializer):
 
 class ReportSerializer(serializers.Serializer):
     class_code = serializers.CharField(max_length=12)
-    point = serializers.ListField(child=serializers.FloatField(), min_length=2, max_length=2,
-                                  help_text="x, y (lon, lat for geographic CRSs) in `crs`")
+    point = serializers.ListField(
+        child=serializers.FloatField(),
+        min_length=2,
+        max_length=2,
+        help_text="x, y (lon, lat for geographic CRSs) in `crs`",
+    )
     crs = serializers.CharField(max_length=60, default="EPSG:4490", help_text="EPSG:4490, 4326, 4513-4554, GCJ02, BD09")
     description = serializers.CharField(max_length=services.DESCRIPTION_MAX, allow_blank=True, default="")
     component_code = serializers.CharField(max_length=17, required=False, allow_null=True)
     source = serializers.ChoiceField(choices=Source.values, required=False)
     severity = serializers.ChoiceField(choices=Severity.values, default=Severity.NORMAL)
-    client_token = serializers.CharField(max_length=64, required=False, allow_blank=True,
-                                         help_text="repeat a report with the same token: one case (200 the second time)")
+    client_token = serializers.CharField(
+        max_length=64,
+        required=False,
+        allow_blank=True,
+        help_text="repeat a report with the same token: one case (200 the second time)",
+    )
 
 
 class ActionSerializer(serializers.Serializer):
@@ -208,8 +241,9 @@ class CaseList(APIView):
         page = paginator.paginate_queryset(qs.order_by("-created_at", "-id"), request, view=self)
         return paginator.get_paginated_response({"features": [to_feature(c, request.user) for c in page]})
 
-    @extend_schema(request=ReportSerializer, responses=with_errors(
-        {201: CaseSerializer, 200: CaseSerializer}, forbidden=True))
+    @extend_schema(
+        request=ReportSerializer, responses=with_errors({201: CaseSerializer, 200: CaseSerializer}, forbidden=True)
+    )
     def post(self, request):
         body = ReportSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -219,7 +253,8 @@ class CaseList(APIView):
             return _refused(exc)
         answer = _detail(selectors.case_with_events(request.user, case.number) or case, request.user)
         answer["properties"]["possible_duplicates"] = list(
-            selectors.possible_duplicates(request.user, case).values_list("number", flat=True)[:20])
+            selectors.possible_duplicates(request.user, case).values_list("number", flat=True)[:20]
+        )
         return Response(answer, status=200 if case.repeated else 201)
 
 
@@ -237,9 +272,10 @@ class CaseDetail(APIView):
 
 
 class CaseAction(APIView):
-    @extend_schema(request=ActionSerializer, responses=with_errors(
-        {200: CaseSerializer, 409: CONFLICT},
-        forbidden=True, not_found=True))
+    @extend_schema(
+        request=ActionSerializer,
+        responses=with_errors({200: CaseSerializer, 409: CONFLICT}, forbidden=True, not_found=True),
+    )
     def post(self, request, number, action):
         case = _visible(request.user, number)
         body = ActionSerializer(data=request.data)

@@ -18,6 +18,7 @@ docs/incidents-clock.md; in short:
   unit) that falls inside a pause. An open pause is treated as ending `now`.
 - All answers are in Asia/Shanghai (UTC+8 all year, no DST since 1991); input in any zone.
 """
+
 from __future__ import annotations
 
 import enum
@@ -219,8 +220,12 @@ class _Clock:
                 self.known &= today.known
                 periods = self.hours.intervals(day) if today.working else ()
             else:
-                periods = [(datetime.combine(day, time(0), SHANGHAI),
-                            datetime.combine(day + timedelta(days=1), time(0), SHANGHAI))]
+                periods = [
+                    (
+                        datetime.combine(day, time(0), SHANGHAI),
+                        datetime.combine(day + timedelta(days=1), time(0), SHANGHAI),
+                    )
+                ]
             for period_begin, period_end in periods:
                 if period_end <= begin:
                     continue

@@ -1,6 +1,7 @@
 """The `incidents` layer (found by layers.catalogue): cases as points coloured by state, counted
 clusters at low zoom, read-only over WFS, scoped per user like the API, and dropped from the tile
 cache by `incidents_changed` after every report and step."""
+
 from layers.catalogue import Layer, Property, TileFilter, Tiles, register
 
 from . import selectors, workflow
@@ -25,9 +26,14 @@ PROPERTIES = (
 )
 
 STATE_COLOURS = {
-    workflow.State.REPORTED: "#f59e0b", workflow.State.DISPATCHED: "#2563eb", workflow.State.HANDLING: "#7c3aed",
-    workflow.State.VERIFYING: "#0d9488", workflow.State.CLOSED: "#16a34a", workflow.State.VOID: "#94a3b8",
-    workflow.State.ON_HOLD: "#64748b", workflow.State.SUPERVISION: "#dc2626",
+    workflow.State.REPORTED: "#f59e0b",
+    workflow.State.DISPATCHED: "#2563eb",
+    workflow.State.HANDLING: "#7c3aed",
+    workflow.State.VERIFYING: "#0d9488",
+    workflow.State.CLOSED: "#16a34a",
+    workflow.State.VOID: "#94a3b8",
+    workflow.State.ON_HOLD: "#64748b",
+    workflow.State.SUPERVISION: "#dc2626",
 }
 STATE_COLOUR = ["match", ["get", "state"], *[v for kv in STATE_COLOURS.items() for v in kv], "#475569"]
 HAS_COUNT = ["has", "count"]
@@ -60,37 +66,61 @@ FILTERS = (
     TileFilter("unit", "处置单位统一社会信用代码", _units, "t.assigned_org_id = ANY(%s)"),
 )
 
-register(Layer(
-    id="incidents",
-    title_zh="事件案件",
-    title_en="Incidents",
-    abstract="Cases (事件/案件) by state, read-only.",
-    queryset=selectors.visible_cases,
-    geometry_field="geom",
-    geometry_type="Point",
-    properties=PROPERTIES,
-    pk="id",
-    keywords=("事件", "案件", "incidents"),
-    tiles=Tiles(
-        table="incidents_case t JOIN incidents_caseclass k ON k.id = t.case_class_id",
-        id_column="t.id",
-        geometry="t.geom_3857",
-        columns=(("number", "t.number"), ("state", "t.state"), ("class_code", "k.code"), ("class_name", "k.name"),
-                 ("source", "t.source"), ("severity", "t.severity")),
-        scope=selectors.scope_sql,
-        clusters_below=12,
-        filters=FILTERS,
-        changes=incidents_changed,
-        style=(
-            {"id": "clusters", "type": "circle", "filter": HAS_COUNT, "paint": {
-                "circle-color": "#dc2626", "circle-opacity": 0.6, "circle-stroke-color": "#ffffff",
-                "circle-stroke-width": 1,
-                "circle-radius": ["interpolate", ["linear"], ["get", "count"], 1, 4, 10, 7, 100, 11, 1000, 16]}},
-            {"id": "points", "type": "circle", "filter": ["!", HAS_COUNT], "paint": {
-                "circle-color": STATE_COLOUR, "circle-radius": ["interpolate", ["linear"], ["zoom"], 12, 4, 18, 8],
-                "circle-stroke-color": "#ffffff", "circle-stroke-width": 1.5}},
+register(
+    Layer(
+        id="incidents",
+        title_zh="事件案件",
+        title_en="Incidents",
+        abstract="Cases (事件/案件) by state, read-only.",
+        queryset=selectors.visible_cases,
+        geometry_field="geom",
+        geometry_type="Point",
+        properties=PROPERTIES,
+        pk="id",
+        keywords=("事件", "案件", "incidents"),
+        tiles=Tiles(
+            table="incidents_case t JOIN incidents_caseclass k ON k.id = t.case_class_id",
+            id_column="t.id",
+            geometry="t.geom_3857",
+            columns=(
+                ("number", "t.number"),
+                ("state", "t.state"),
+                ("class_code", "k.code"),
+                ("class_name", "k.name"),
+                ("source", "t.source"),
+                ("severity", "t.severity"),
+            ),
+            scope=selectors.scope_sql,
+            clusters_below=12,
+            filters=FILTERS,
+            changes=incidents_changed,
+            style=(
+                {
+                    "id": "clusters",
+                    "type": "circle",
+                    "filter": HAS_COUNT,
+                    "paint": {
+                        "circle-color": "#dc2626",
+                        "circle-opacity": 0.6,
+                        "circle-stroke-color": "#ffffff",
+                        "circle-stroke-width": 1,
+                        "circle-radius": ["interpolate", ["linear"], ["get", "count"], 1, 4, 10, 7, 100, 11, 1000, 16],
+                    },
+                },
+                {
+                    "id": "points",
+                    "type": "circle",
+                    "filter": ["!", HAS_COUNT],
+                    "paint": {
+                        "circle-color": STATE_COLOUR,
+                        "circle-radius": ["interpolate", ["linear"], ["zoom"], 12, 4, 18, 8],
+                        "circle-stroke-color": "#ffffff",
+                        "circle-stroke-width": 1.5,
+                    },
+                },
+            ),
+            raster_style={"marker_fill": "#dc2626", "marker_size": 8},
         ),
-        raster_style={"marker_fill": "#dc2626", "marker_size": 8},
-    ),
-    group="事件",
-))
+        group="事件",
+    )
+)

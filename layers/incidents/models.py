@@ -2,6 +2,7 @@
 
 The hard rules are the database's: unique case numbers from a per-day counter that only grows,
 a valid point, known states, and an event log no UPDATE or DELETE can change (triggers)."""
+
 import pgtrigger
 from django.conf import settings
 from django.contrib.gis.db import models
@@ -26,8 +27,14 @@ class CaseClass(models.Model):
     name = models.CharField(max_length=100)
     parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
     kind = models.CharField(max_length=10, choices=Kind.choices)
-    component_class = models.ForeignKey(ComponentClass, null=True, blank=True, on_delete=models.PROTECT,
-                                        related_name="+", help_text="the component class an anomaly is about")
+    component_class = models.ForeignKey(
+        ComponentClass,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="the component class an anomaly is about",
+    )
     requires_asset = models.BooleanField(default=False, help_text="a report must name (or snap to) a component")
     active = models.BooleanField(default=True)
 
@@ -37,8 +44,10 @@ class CaseClass(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["version", "code"], name="case_class_code_unique"),
             models.CheckConstraint(condition=Q(code__regex=r"^[0-9]{2,12}$"), name="case_class_code_digits"),
-            models.CheckConstraint(condition=Q(requires_asset=False) | Q(component_class__isnull=False),
-                                   name="case_class_asset_needs_component_class"),
+            models.CheckConstraint(
+                condition=Q(requires_asset=False) | Q(component_class__isnull=False),
+                name="case_class_asset_needs_component_class",
+            ),
         ]
 
     def __str__(self):
@@ -94,9 +103,12 @@ class Case(models.Model):
     community_code = models.CharField(max_length=18, blank=True)
     street_code = models.CharField(max_length=18, blank=True)
     state = models.CharField(max_length=20, choices=STATE_CHOICES, default=State.REPORTED)
-    assigned_org = models.ForeignKey(Organisation, null=True, blank=True, on_delete=models.PROTECT, related_name="cases")
-    reporter = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                 related_name="+")
+    assigned_org = models.ForeignKey(
+        Organisation, null=True, blank=True, on_delete=models.PROTECT, related_name="cases"
+    )
+    reporter = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     due_at = models.DateTimeField(null=True, blank=True, help_text="deadline of the current stage (the clock)")
     # A repeated report (a phone retrying after a lost answer) carries the same token: one case.
     client_token = models.CharField(max_length=64, blank=True, editable=False)
@@ -112,8 +124,9 @@ class Case(models.Model):
         ]
         constraints = [
             models.CheckConstraint(condition=Q(number__regex=r"^[0-9]{14}$"), name="case_number_digits"),
-            models.UniqueConstraint(fields=["reporter", "client_token"], condition=~Q(client_token=""),
-                                    name="case_client_token_unique"),
+            models.UniqueConstraint(
+                fields=["reporter", "client_token"], condition=~Q(client_token=""), name="case_client_token_unique"
+            ),
             models.CheckConstraint(condition=Q(geom__isvalid=True), name="case_geom_valid"),
             models.CheckConstraint(condition=Q(state__in=[s for s, _ in STATE_CHOICES]), name="case_state_known"),
             models.CheckConstraint(condition=Q(source__in=Source.values), name="case_source_known"),
@@ -129,14 +142,21 @@ class CaseEvent(models.Model):
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events")
     at = models.DateTimeField(auto_now_add=True)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
-                              related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     from_state = models.CharField(max_length=20, blank=True)
     to_state = models.CharField(max_length=20)
     action = models.CharField(max_length=20)
     note = models.TextField(blank=True)
-    organisation = models.ForeignKey(Organisation, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
-                                     help_text="the unit the case went to (dispatch, reassign)")
+    organisation = models.ForeignKey(
+        Organisation,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="the unit the case went to (dispatch, reassign)",
+    )
 
     class Meta:
         ordering = ["case", "at", "id"]

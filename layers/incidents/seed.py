@@ -1,5 +1,6 @@
 """The case class catalogue every installation starts with (STANDARDS.md: component-anomaly classes
 per component class, event classes 06-10). Idempotent; admins extend it in the admin."""
+
 from django.db import transaction
 
 VERSION = "2026"
@@ -33,8 +34,14 @@ def seed_case_classes() -> int:
     for code, name, parent, kind, component_class, requires_asset in CLASSES:
         cls = ComponentClass.objects.filter(code=component_class).first() if component_class else None
         by_code[code], _ = CaseClass.objects.update_or_create(
-            version=VERSION, code=code,
-            defaults={"name": name, "parent": by_code.get(parent), "kind": kind, "component_class": cls,
-                      "requires_asset": requires_asset and cls is not None},
+            version=VERSION,
+            code=code,
+            defaults={
+                "name": name,
+                "parent": by_code.get(parent),
+                "kind": kind,
+                "component_class": cls,
+                "requires_asset": requires_asset and cls is not None,
+            },
         )
     return len(CLASSES)

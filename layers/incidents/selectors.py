@@ -1,6 +1,7 @@
 """Which cases a user may see: a maintenance-unit-only account the cases assigned to its
 organisation; every other reading role all cases; anyone else none. One rule, as an ORM filter and
 as SQL for the tiles."""
+
 from django.db.models import QuerySet
 
 from components import roles
@@ -41,9 +42,16 @@ def possible_duplicates(user, case: Case, radius_m: float = 50, hours: int = 24)
 
     lon, lat = case.geom.coords
     geog = "ST_SetSRID(ST_MakePoint(%s, %s), 4490)::geography"
-    return (visible_cases(user).exclude(pk=case.pk)
-            .filter(case_class=case.case_class, state__in=OPEN_STATES,
-                    created_at__gte=case.created_at - timedelta(hours=hours))
-            .extra(where=[f"ST_DWithin(incidents_case.geom::geography, {geog}, %s)"], params=[lon, lat, radius_m])
-            .extra(select={"distance_m": f"ST_Distance(incidents_case.geom::geography, {geog})"},
-                   select_params=[lon, lat], order_by=["distance_m"]))
+    return (
+        visible_cases(user)
+        .exclude(pk=case.pk)
+        .filter(
+            case_class=case.case_class, state__in=OPEN_STATES, created_at__gte=case.created_at - timedelta(hours=hours)
+        )
+        .extra(where=[f"ST_DWithin(incidents_case.geom::geography, {geog}, %s)"], params=[lon, lat, radius_m])
+        .extra(
+            select={"distance_m": f"ST_Distance(incidents_case.geom::geography, {geog})"},
+            select_params=[lon, lat],
+            order_by=["distance_m"],
+        )
+    )

@@ -1,6 +1,7 @@
 """The one write path of cases: report, and one function per workflow action. Each validates,
 checks the acting user's role against the workflow table (workflow.TRANSITIONS), writes the event
 row and the state change in one transaction, and announces the change after commit."""
+
 from django.conf import settings
 from django.contrib.gis.geos import Point
 from django.db import IntegrityError, connection, transaction
@@ -23,8 +24,12 @@ NOTE_MAX = 1000
 STREET_LEVEL, COMMUNITY_LEVEL, BASE_LEVEL = 2, 3, 4
 REPORTERS = frozenset({roles.GRID_WORKER, roles.DISPATCHER, roles.MAINTENANCE_UNIT, roles.ADMINISTRATOR})
 # Who reports is where the report came from, unless the caller says (a dispatcher typing a 12345 call).
-_SOURCE_OF_ROLE = ((roles.GRID_WORKER, Source.GRID_WORKER), (roles.DISPATCHER, Source.DISPATCHER),
-                   (roles.MAINTENANCE_UNIT, Source.UNIT_PATROL), (roles.ADMINISTRATOR, Source.DISPATCHER))
+_SOURCE_OF_ROLE = (
+    (roles.GRID_WORKER, Source.GRID_WORKER),
+    (roles.DISPATCHER, Source.DISPATCHER),
+    (roles.MAINTENANCE_UNIT, Source.UNIT_PATROL),
+    (roles.ADMINISTRATOR, Source.DISPATCHER),
+)
 
 
 class TransitionRefused(ServiceError):
@@ -87,8 +92,16 @@ def allocate_number(day=None) -> str:
 
 
 def find_class(class_code: str) -> CaseClass:
-    cls = (CaseClass.objects.select_related("component_class")
-           .filter(code=class_code, active=True).order_by("-version").first()) if isinstance(class_code, str) else None
+    cls = (
+        (
+            CaseClass.objects.select_related("component_class")
+            .filter(code=class_code, active=True)
+            .order_by("-version")
+            .first()
+        )
+        if isinstance(class_code, str)
+        else None
+    )
     if cls is None:
         raise ServiceError({"class_code": f"no active case class {class_code!r}"})
     return cls
@@ -115,11 +128,17 @@ def nearest_component(component_class, point: Point, radius_m: float | None = No
     radius_m = snap_radius_m() if radius_m is None else radius_m
     geog = "ST_SetSRID(ST_MakePoint(%s, %s), 4490)::geography"
     lon, lat = point.coords
-    return (Component.objects.filter(component_class=component_class, retired=False)
-            .extra(where=[f"ST_DWithin(components_component.geom::geography, {geog}, %s)"], params=[lon, lat, radius_m])
-            .extra(select={"distance_m": f"ST_Distance(components_component.geom::geography, {geog})"},
-                   select_params=[lon, lat], order_by=["distance_m"])
-            .select_related("maintainer", "owner").first())
+    return (
+        Component.objects.filter(component_class=component_class, retired=False)
+        .extra(where=[f"ST_DWithin(components_component.geom::geography, {geog}, %s)"], params=[lon, lat, radius_m])
+        .extra(
+            select={"distance_m": f"ST_Distance(components_component.geom::geography, {geog})"},
+            select_params=[lon, lat],
+            order_by=["distance_m"],
+        )
+        .select_related("maintainer", "owner")
+        .first()
+    )
 
 
 def _asset(cls: CaseClass, point: Point, component_code) -> Component | None:
@@ -134,25 +153,48 @@ def _asset(cls: CaseClass, point: Point, component_code) -> Component | None:
         return None
     component = nearest_component(cls.component_class, point)
     if component is None and cls.requires_asset:
-        raise ServiceError({"component_code": f"no {cls.component_class.name} within {snap_radius_m():g} m of the "
-                                              "point: name the component or report from nearer"})
+        raise ServiceError(
+            {
+                "component_code": f"no {cls.component_class.name} within {snap_radius_m():g} m of the "
+                "point: name the component or report from nearer"
+            }
+        )
     return component
 
 
 def _grid_codes(point: Point) -> dict:
     by_level = {g.level_id: g.code for g in grids_at(*point.coords)}
-    return {"grid_code": by_level.get(BASE_LEVEL, ""), "community_code": by_level.get(COMMUNITY_LEVEL, ""),
-            "street_code": by_level.get(STREET_LEVEL, "")}
+    return {
+        "grid_code": by_level.get(BASE_LEVEL, ""),
+        "community_code": by_level.get(COMMUNITY_LEVEL, ""),
+        "street_code": by_level.get(STREET_LEVEL, ""),
+    }
 
 
 def _event(case: Case, user, action: str, from_state: str, note: str = "", organisation=None) -> CaseEvent:
-    return CaseEvent.objects.create(case=case, actor=_acting(user), action=action, from_state=from_state,
-                                    to_state=case.state, note=note, organisation=organisation)
+    return CaseEvent.objects.create(
+        case=case,
+        actor=_acting(user),
+        action=action,
+        from_state=from_state,
+        to_state=case.state,
+        note=note,
+        organisation=organisation,
+    )
 
 
 @transaction.atomic
-def report_case(user, class_code: str, point, crs="EPSG:4490", description: str = "", component_code=None,
-                source: str | None = None, severity: str = Severity.NORMAL, client_token: str | None = None) -> Case:
+def report_case(
+    user,
+    class_code: str,
+    point,
+    crs="EPSG:4490",
+    description: str = "",
+    component_code=None,
+    source: str | None = None,
+    severity: str = Severity.NORMAL,
+    client_token: str | None = None,
+) -> Case:
     """A new case in 待受理. `point` is (x, y) in `crs` (any CRS gis_core.crs accepts, GCJ-02 and BD-09
     included). A class about an asset snaps to the nearest live component of its component class within
     the snap radius (or takes `component_code`); base grid, community and street codes are fixed now.
@@ -182,9 +224,17 @@ def report_case(user, class_code: str, point, crs="EPSG:4490", description: str 
     try:
         with transaction.atomic():
             case = Case.objects.create(
-                number=allocate_number(), source=source, case_class=cls, severity=severity,
-                description=description, geom=geom, component=component, state=State.REPORTED,
-                reporter=_acting(user), client_token=token, **_grid_codes(geom),
+                number=allocate_number(),
+                source=source,
+                case_class=cls,
+                severity=severity,
+                description=description,
+                geom=geom,
+                component=component,
+                state=State.REPORTED,
+                reporter=_acting(user),
+                client_token=token,
+                **_grid_codes(geom),
             )
             _event(case, user, Action.REPORT, "")
     except IntegrityError as exc:
@@ -217,14 +267,22 @@ def route(case: Case) -> Organisation | None:
     while cls is not None and len(classes) < 10:
         classes.append(cls.pk)
         cls = cls.parent
-    rules = {(r.case_class_id, r.grid_code): r.organisation
-             for r in RoutingRule.objects.filter(case_class_id__in=classes, grid_code__in=grids).select_related("organisation")}
+    rules = {
+        (r.case_class_id, r.grid_code): r.organisation
+        for r in RoutingRule.objects.filter(case_class_id__in=classes, grid_code__in=grids).select_related(
+            "organisation"
+        )
+    }
     return next((rules[(c, g)] for g in grids for c in classes if (c, g) in rules), None)
 
 
 def _verified_since_handled(case: Case) -> bool:
-    last = (case.events.filter(action__in=[Action.HANDLE, Action.SELF_HANDLE, Action.REWORK, Action.VERIFY])
-            .order_by("-at", "-id").values_list("action", flat=True).first())
+    last = (
+        case.events.filter(action__in=[Action.HANDLE, Action.SELF_HANDLE, Action.REWORK, Action.VERIFY])
+        .order_by("-at", "-id")
+        .values_list("action", flat=True)
+        .first()
+    )
     return last == Action.VERIFY
 
 
@@ -247,8 +305,11 @@ def act(user, case: Case, action: str, note: str = "", organisation: Organisatio
     from the case's state (409, naming the allowed next actions), or not for the user's role (403)."""
     if action not in workflow.ACTIONS:
         raise ServiceError({"action": f"unknown action {action!r}: one of {', '.join(workflow.ACTIONS)}"})
-    case = Case.objects.select_for_update(of=("self",)).select_related("component__maintainer", "component__owner",
-                                                           "case_class").get(pk=case.pk)
+    case = (
+        Case.objects.select_for_update(of=("self",))
+        .select_related("component__maintainer", "component__owner", "case_class")
+        .get(pk=case.pk)
+    )
     step = workflow.transition(case.state, action)
     if step is None:
         raise TransitionRefused(f"cannot {action} a case in state {case.state}", workflow.next_actions(case.state))
@@ -257,8 +318,9 @@ def act(user, case: Case, action: str, note: str = "", organisation: Organisatio
     if step.note_required and not note:
         raise ServiceError({"note": f"{action} needs a reason"})
     if step.requires_verify and not _verified_since_handled(case):
-        raise TransitionRefused("close needs an on-site verification since the case was handled",
-                                [Action.VERIFY, Action.REWORK])
+        raise TransitionRefused(
+            "close needs an on-site verification since the case was handled", [Action.VERIFY, Action.REWORK]
+        )
     sent_to = None
     if step.routes:
         sent_to = organisation or route(case)

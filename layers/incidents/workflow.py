@@ -3,6 +3,7 @@
 Services read this table and nothing else to decide whether a step is allowed, so a change of the
 workflow is a change of the table. State codes follow a real system's numbering (STANDARDS.md):
 1 待受理, 3 立案派遣, 4 处理中, 5 核查结案, 6 结案, 7 作废, 8 挂账, 9 督查."""
+
 from dataclasses import dataclass
 
 from components.roles import ADMINISTRATOR, DISPATCHER, GRID_WORKER, MAINTENANCE_UNIT
@@ -93,8 +94,9 @@ def transition(state: str, action: str) -> Transition | None:
 
 def next_actions(state: str, roles: set | frozenset | None = None) -> list[str]:
     """Actions allowed from `state` (to any of `roles`, when given), in a stable order."""
-    return sorted(action for (s, action), t in TRANSITIONS.items()
-                  if s == state and (roles is None or t.roles & set(roles)))
+    return sorted(
+        action for (s, action), t in TRANSITIONS.items() if s == state and (roles is None or t.roles & set(roles))
+    )
 
 
 def actions_of(role: str) -> list[tuple[str, str]]:

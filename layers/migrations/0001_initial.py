@@ -6,99 +6,146 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('components', '0004_importjob'),
+        ("components", "0004_importjob"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='GridLevel',
+            name="GridLevel",
             fields=[
-                ('level', models.PositiveSmallIntegerField(help_text='1 = district ... 5 = micro grid', primary_key=True, serialize=False)),
-                ('slug', models.SlugField(max_length=20, unique=True)),
-                ('name', models.CharField(max_length=30)),
-                ('code_length', models.PositiveSmallIntegerField(help_text='digits of a code at this level')),
+                (
+                    "level",
+                    models.PositiveSmallIntegerField(
+                        help_text="1 = district ... 5 = micro grid", primary_key=True, serialize=False
+                    ),
+                ),
+                ("slug", models.SlugField(max_length=20, unique=True)),
+                ("name", models.CharField(max_length=30)),
+                ("code_length", models.PositiveSmallIntegerField(help_text="digits of a code at this level")),
             ],
             options={
-                'ordering': ['level'],
+                "ordering": ["level"],
             },
         ),
         migrations.CreateModel(
-            name='Grid',
+            name="Grid",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=18, unique=True)),
-                ('name', models.CharField(max_length=100)),
-                ('parent_code', models.CharField(blank=True, db_index=True, max_length=18)),
-                ('geom', django.contrib.gis.db.models.fields.MultiPolygonField(srid=4490)),
-                ('area_m2', models.FloatField(default=0, editable=False, help_text='in the CGCS2000 Gauss-Krueger zone of the grid')),
-                ('population', models.PositiveIntegerField(blank=True, null=True)),
-                ('households', models.PositiveIntegerField(blank=True, null=True)),
-                ('version', models.PositiveIntegerField(default=1, editable=False)),
-                ('valid_from', models.DateTimeField(editable=False, help_text='start of the current version', null=True)),
-                ('organisation', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='components.organisation')),
-                ('level', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, to='layers.gridlevel')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("code", models.CharField(max_length=18, unique=True)),
+                ("name", models.CharField(max_length=100)),
+                ("parent_code", models.CharField(blank=True, db_index=True, max_length=18)),
+                ("geom", django.contrib.gis.db.models.fields.MultiPolygonField(srid=4490)),
+                (
+                    "area_m2",
+                    models.FloatField(
+                        default=0, editable=False, help_text="in the CGCS2000 Gauss-Krueger zone of the grid"
+                    ),
+                ),
+                ("population", models.PositiveIntegerField(blank=True, null=True)),
+                ("households", models.PositiveIntegerField(blank=True, null=True)),
+                ("version", models.PositiveIntegerField(default=1, editable=False)),
+                (
+                    "valid_from",
+                    models.DateTimeField(editable=False, help_text="start of the current version", null=True),
+                ),
+                (
+                    "organisation",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="components.organisation",
+                    ),
+                ),
+                ("level", models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, to="layers.gridlevel")),
             ],
             options={
-                'ordering': ['code'],
+                "ordering": ["code"],
             },
         ),
         migrations.CreateModel(
-            name='GridStaff',
+            name="GridStaff",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('role', models.CharField(choices=[('head', '网格长'), ('full_time', '专职网格员'), ('part_time', '兼职网格员')], max_length=20)),
-                ('name', models.CharField(max_length=50)),
-                ('phone', models.CharField(blank=True, max_length=30)),
-                ('grid', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='staff', to='layers.grid')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[("head", "网格长"), ("full_time", "专职网格员"), ("part_time", "兼职网格员")],
+                        max_length=20,
+                    ),
+                ),
+                ("name", models.CharField(max_length=50)),
+                ("phone", models.CharField(blank=True, max_length=30)),
+                (
+                    "grid",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="staff", to="layers.grid"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['grid', 'role', 'name'],
+                "ordering": ["grid", "role", "name"],
             },
         ),
         migrations.CreateModel(
-            name='GridVersion',
+            name="GridVersion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('grid_id', models.BigIntegerField(db_index=True)),
-                ('version', models.PositiveIntegerField()),
-                ('code', models.CharField(db_index=True, max_length=18)),
-                ('name', models.CharField(max_length=100)),
-                ('parent_code', models.CharField(blank=True, max_length=18)),
-                ('geom', django.contrib.gis.db.models.fields.MultiPolygonField(srid=4490)),
-                ('area_m2', models.FloatField()),
-                ('organisation_id', models.BigIntegerField(null=True)),
-                ('population', models.PositiveIntegerField(null=True)),
-                ('households', models.PositiveIntegerField(null=True)),
-                ('valid_from', models.DateTimeField()),
-                ('valid_to', models.DateTimeField(null=True)),
-                ('level', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.PROTECT, to='layers.gridlevel')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("grid_id", models.BigIntegerField(db_index=True)),
+                ("version", models.PositiveIntegerField()),
+                ("code", models.CharField(db_index=True, max_length=18)),
+                ("name", models.CharField(max_length=100)),
+                ("parent_code", models.CharField(blank=True, max_length=18)),
+                ("geom", django.contrib.gis.db.models.fields.MultiPolygonField(srid=4490)),
+                ("area_m2", models.FloatField()),
+                ("organisation_id", models.BigIntegerField(null=True)),
+                ("population", models.PositiveIntegerField(null=True)),
+                ("households", models.PositiveIntegerField(null=True)),
+                ("valid_from", models.DateTimeField()),
+                ("valid_to", models.DateTimeField(null=True)),
+                (
+                    "level",
+                    models.ForeignKey(
+                        db_constraint=False, on_delete=django.db.models.deletion.PROTECT, to="layers.gridlevel"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['code', 'version'],
+                "ordering": ["code", "version"],
             },
         ),
         migrations.AddConstraint(
-            model_name='grid',
-            constraint=models.CheckConstraint(condition=models.Q(('code__regex', '^[0-9]{6,18}$')), name='grid_code_digits'),
+            model_name="grid",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("code__regex", "^[0-9]{6,18}$")), name="grid_code_digits"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='grid',
-            constraint=models.CheckConstraint(condition=models.Q(('parent_code', ''), ('code__startswith', models.F('parent_code')), _connector='OR'), name='grid_code_extends_parent'),
+            model_name="grid",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("parent_code", ""), ("code__startswith", models.F("parent_code")), _connector="OR"),
+                name="grid_code_extends_parent",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='grid',
-            constraint=models.CheckConstraint(condition=models.Q(('geom__isvalid', True)), name='grid_geom_valid'),
+            model_name="grid",
+            constraint=models.CheckConstraint(condition=models.Q(("geom__isvalid", True)), name="grid_geom_valid"),
         ),
         migrations.AddConstraint(
-            model_name='gridversion',
-            constraint=models.UniqueConstraint(fields=('grid_id', 'version'), name='grid_version_unique'),
+            model_name="gridversion",
+            constraint=models.UniqueConstraint(fields=("grid_id", "version"), name="grid_version_unique"),
         ),
         migrations.AddConstraint(
-            model_name='gridversion',
-            constraint=models.CheckConstraint(condition=models.Q(('valid_to__isnull', True), ('valid_to__gte', models.F('valid_from')), _connector='OR'), name='grid_version_interval'),
+            model_name="gridversion",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("valid_to__isnull", True), ("valid_to__gte", models.F("valid_from")), _connector="OR"
+                ),
+                name="grid_version_interval",
+            ),
         ),
     ]

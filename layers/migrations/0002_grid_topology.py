@@ -6,6 +6,7 @@
 - at commit a deferred constraint trigger refuses a grid that shares interior area with a sibling
   (ST_Relate interiors, not bounding boxes), that reaches outside its parent by more than the
   tolerance (setting gridcity.grid_tolerance_m, default 0.5 m), or whose children it no longer holds."""
+
 from django.db import migrations
 
 FUNCTIONS = r"""

@@ -4,26 +4,35 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('layers', '0002_grid_topology'),
+        ("layers", "0002_grid_topology"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='GridReassignment',
+            name="GridReassignment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('reason', models.CharField(max_length=200)),
-                ('bbox', models.JSONField(help_text='[minx, miny, maxx, maxy] in EPSG:4490; null = everywhere', null=True)),
-                ('status', models.CharField(choices=[('queued', '排队'), ('running', '运行中'), ('done', '完成'), ('failed', '失败')], default='queued', max_length=10)),
-                ('components_changed', models.PositiveIntegerField(null=True)),
-                ('queued_at', models.DateTimeField(auto_now_add=True)),
-                ('finished_at', models.DateTimeField(null=True)),
-                ('error', models.CharField(blank=True, max_length=500)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("reason", models.CharField(max_length=200)),
+                (
+                    "bbox",
+                    models.JSONField(help_text="[minx, miny, maxx, maxy] in EPSG:4490; null = everywhere", null=True),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("queued", "排队"), ("running", "运行中"), ("done", "完成"), ("failed", "失败")],
+                        default="queued",
+                        max_length=10,
+                    ),
+                ),
+                ("components_changed", models.PositiveIntegerField(null=True)),
+                ("queued_at", models.DateTimeField(auto_now_add=True)),
+                ("finished_at", models.DateTimeField(null=True)),
+                ("error", models.CharField(blank=True, max_length=500)),
             ],
             options={
-                'ordering': ['-queued_at'],
+                "ordering": ["-queued_at"],
             },
         ),
     ]

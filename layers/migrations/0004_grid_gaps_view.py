@@ -24,27 +24,26 @@ WHERE (p.level_id < 4 OR EXISTS (SELECT 1 FROM layers_grid c WHERE c.parent_code
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('layers', '0003_reassignment'),
+        ("layers", "0003_reassignment"),
     ]
 
     operations = [
         migrations.RunSQL(VIEW, "DROP VIEW IF EXISTS layers_grid_gaps"),
         migrations.CreateModel(
-            name='GridGap',
+            name="GridGap",
             fields=[
-                ('id', models.BigIntegerField(help_text="the parent grid's id", primary_key=True, serialize=False)),
-                ('code', models.CharField(max_length=18)),
-                ('name', models.CharField(max_length=100)),
-                ('geom', django.contrib.gis.db.models.fields.MultiPolygonField(srid=4490)),
-                ('gap_area_m2', models.FloatField()),
-                ('parent_area_m2', models.FloatField()),
+                ("id", models.BigIntegerField(help_text="the parent grid's id", primary_key=True, serialize=False)),
+                ("code", models.CharField(max_length=18)),
+                ("name", models.CharField(max_length=100)),
+                ("geom", django.contrib.gis.db.models.fields.MultiPolygonField(srid=4490)),
+                ("gap_area_m2", models.FloatField()),
+                ("parent_area_m2", models.FloatField()),
             ],
             options={
-                'db_table': 'layers_grid_gaps',
-                'ordering': ['code'],
-                'managed': False,
+                "db_table": "layers_grid_gaps",
+                "ordering": ["code"],
+                "managed": False,
             },
         ),
     ]

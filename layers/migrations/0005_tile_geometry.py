@@ -27,10 +27,13 @@ WHERE (p.level_id < 4 OR EXISTS (SELECT 1 FROM layers_grid c WHERE c.parent_code
   AND NOT ST_IsEmpty(d.gap);
 """
 # Back to 0004's view as 0004 wrote it (a new view: CREATE OR REPLACE cannot drop columns).
-BACKWARD = ("DROP VIEW IF EXISTS layers_grid_gaps;\n"
-            + import_module("layers.migrations.0004_grid_gaps_view").VIEW + ";\n"
-            + "DROP INDEX IF EXISTS grid_geom_3857;\n"
-            + "ALTER TABLE layers_grid DROP COLUMN IF EXISTS geom_3857;\n")
+BACKWARD = (
+    "DROP VIEW IF EXISTS layers_grid_gaps;\n"
+    + import_module("layers.migrations.0004_grid_gaps_view").VIEW
+    + ";\n"
+    + "DROP INDEX IF EXISTS grid_geom_3857;\n"
+    + "ALTER TABLE layers_grid DROP COLUMN IF EXISTS geom_3857;\n"
+)
 
 
 class Migration(migrations.Migration):

@@ -1,5 +1,6 @@
 """HTTP Basic (what QGIS, GDAL and OWSLib send), no sessions, no CSRF: gis_core.auth checks the
 credentials (throttled, remembered in-process for a short time); here its refusals become OGC ones."""
+
 from gis_core.auth import LoginRefused, authenticate_basic, forget_credentials
 from gis_core.request_user import forget_users, session_user
 

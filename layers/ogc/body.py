@@ -4,6 +4,7 @@ The declared Content-Length is checked before anything is read; the operation is
 the root element's name in the first bytes (not parsed: the real parse is xmlsafe's, after this),
 and the body read in chunks that stop at the limit. Only a Transaction gets the larger limit; a body
 whose root cannot be told this way gets the small one."""
+
 import re
 
 from . import limits
@@ -12,8 +13,9 @@ from .exceptions import OWSException
 CHUNK = 64 * 1024
 # XML declaration, comments and whitespace before the root element; DOCTYPEs are not skipped
 # (xmlsafe refuses them), so such a body gets the small limit.
-_ROOT = re.compile(rb"^(?:\xef\xbb\xbf)?(?:\s|<\?[^>]{0,512}\?>|<!--.{0,4096}?-->)*<(?:[A-Za-z_][\w.\-]*:)?([A-Za-z_][\w.\-]*)",
-                   re.S)
+_ROOT = re.compile(
+    rb"^(?:\xef\xbb\xbf)?(?:\s|<\?[^>]{0,512}\?>|<!--.{0,4096}?-->)*<(?:[A-Za-z_][\w.\-]*:)?([A-Za-z_][\w.\-]*)", re.S
+)
 
 
 def content_length(request) -> int:
@@ -24,8 +26,9 @@ def content_length(request) -> int:
 
 
 def _too_large(cap: int, operation: str) -> OWSException:
-    return OWSException(f"request body larger than {cap} bytes, the limit for {operation}", locator="request",
-                        status=413)
+    return OWSException(
+        f"request body larger than {cap} bytes, the limit for {operation}", locator="request", status=413
+    )
 
 
 def check_declared(request, cap: int, operation: str) -> int:
@@ -45,8 +48,9 @@ def operation_limit(operation: str) -> int:
 
 
 def read_xml(request) -> bytes:
-    declared = check_declared(request, max(operation_limit("Transaction"), operation_limit("")),
-                              "Transaction, the largest")
+    declared = check_declared(
+        request, max(operation_limit("Transaction"), operation_limit("")), "Transaction, the largest"
+    )
     head = request.read(min(declared, CHUNK))
     operation = root_name(head) or "this request"
     cap = operation_limit(operation)

@@ -3,6 +3,7 @@ of GET answers, and WFS paging asks the same URL each time, so an answer without
 back from that cache after an edit (the old geometry reappeared on reload). `no-store` rather than
 `no-cache` with a validator: GetFeature answers are streamed, so an ETag would cost a second read of
 the rows, and answers for one user must never be kept by a shared cache anyway."""
+
 from functools import wraps
 
 from django.utils.cache import patch_vary_headers

@@ -1,4 +1,5 @@
 """Names shared by the WFS operations."""
+
 from layers import catalogue
 
 from .exceptions import OWSException
@@ -7,8 +8,18 @@ NS = "https://gridcity.example/ns/gridcity"
 PREFIX = "gridcity"
 GML32 = "http://www.opengis.net/gml/3.2"
 GML = "http://www.opengis.net/gml"
-XSD_TYPES = {"string": "string", "int": "int", "integer": "integer", "long": "long", "double": "double",
-             "float": "double", "decimal": "decimal", "date": "date", "dateTime": "dateTime", "boolean": "boolean"}
+XSD_TYPES = {
+    "string": "string",
+    "int": "int",
+    "integer": "integer",
+    "long": "long",
+    "double": "double",
+    "float": "double",
+    "decimal": "decimal",
+    "date": "date",
+    "dateTime": "dateTime",
+    "boolean": "boolean",
+}
 
 
 def layer_for(typename: str, locator: str = "typeName"):

@@ -1,6 +1,7 @@
 """srsName forms and axis order. The form decides the order, never the request version:
 urn:ogc:def:crs:EPSG::n and http://www.opengis.net/def/crs/EPSG/0/n are in EPSG order (lat/lon for
 the geographic 4490 and 4326); EPSG:n and http://www.opengis.net/gml/srs/epsg.xml#n are x/y."""
+
 import re
 from dataclasses import dataclass
 
@@ -29,9 +30,13 @@ class Crs:
 
     @property
     def name(self) -> str:
-        return {"short": f"EPSG:{self.srid}", "xml": f"http://www.opengis.net/gml/srs/epsg.xml#{self.srid}",
-                "urn": f"urn:ogc:def:crs:EPSG::{self.srid}", "uri": f"http://www.opengis.net/def/crs/EPSG/0/{self.srid}",
-                "crs84": "urn:ogc:def:crs:OGC:1.3:CRS84"}[self.form]
+        return {
+            "short": f"EPSG:{self.srid}",
+            "xml": f"http://www.opengis.net/gml/srs/epsg.xml#{self.srid}",
+            "urn": f"urn:ogc:def:crs:EPSG::{self.srid}",
+            "uri": f"http://www.opengis.net/def/crs/EPSG/0/{self.srid}",
+            "crs84": "urn:ogc:def:crs:OGC:1.3:CRS84",
+        }[self.form]
 
 
 def parse(value: str, locator: str = "srsName") -> Crs:

@@ -3,6 +3,7 @@ worker timeout. Each query of a GetFeature runs with the time left as its statem
 local to the query's transaction) and the request is refused once none is left, instead of running
 on until the worker is killed. Only time spent waiting on the database counts, not the time a slow
 client takes to read a streamed answer."""
+
 import time
 from contextlib import contextmanager
 
@@ -26,9 +27,14 @@ class DbBudget:
         return int(self.total_ms - self.spent * 1000)
 
     def exceeded(self) -> OWSException:
-        return OWSException(f"the request needs more than {self.total_ms} ms of database time: ask for fewer "
-                            "queries, fewer features or a smaller area", code="OperationProcessingFailed",
-                            locator="request", status=503, retry_after=RETRY_AFTER_SECONDS)
+        return OWSException(
+            f"the request needs more than {self.total_ms} ms of database time: ask for fewer "
+            "queries, fewer features or a smaller area",
+            code="OperationProcessingFailed",
+            locator="request",
+            status=503,
+            retry_after=RETRY_AFTER_SECONDS,
+        )
 
     @contextmanager
     def timed(self):

@@ -3,6 +3,7 @@
 Every property name is checked against the layer's declared properties (+ `geometry`) and
 replaced by its Property.source BEFORE a lookup is built; a client name never becomes an ORM path
 (no owner__name, no ../x, no a/b). Values are typed from the catalogue; no SQL is string-built."""
+
 import datetime
 import re
 
@@ -19,12 +20,23 @@ GEOMETRY_NAME = "geometry"
 _NAME = re.compile(r"^(?:[A-Za-z_][A-Za-z0-9_.\-]*:)?([A-Za-z_][A-Za-z0-9_]*)$")
 
 COMPARISONS = {
-    "PropertyIsEqualTo": "exact", "PropertyIsNotEqualTo": "exact", "PropertyIsLessThan": "lt",
-    "PropertyIsGreaterThan": "gt", "PropertyIsLessThanOrEqualTo": "lte", "PropertyIsGreaterThanOrEqualTo": "gte",
+    "PropertyIsEqualTo": "exact",
+    "PropertyIsNotEqualTo": "exact",
+    "PropertyIsLessThan": "lt",
+    "PropertyIsGreaterThan": "gt",
+    "PropertyIsLessThanOrEqualTo": "lte",
+    "PropertyIsGreaterThanOrEqualTo": "gte",
 }
 SPATIAL = {
-    "Intersects": "intersects", "Within": "within", "Contains": "contains", "Disjoint": "disjoint",
-    "Equals": "equals", "Touches": "touches", "Crosses": "crosses", "Overlaps": "overlaps", "BBOX": "intersects",
+    "Intersects": "intersects",
+    "Within": "within",
+    "Contains": "contains",
+    "Disjoint": "disjoint",
+    "Equals": "equals",
+    "Touches": "touches",
+    "Crosses": "crosses",
+    "Overlaps": "overlaps",
+    "BBOX": "intersects",
 }
 ID_ELEMENTS = {"FeatureId": "fid", "GmlObjectId": None, "ResourceId": "rid"}
 LOGICAL = ("And", "Or", "Not")
@@ -98,8 +110,13 @@ class FilterBuilder:
     def ids(self, elems) -> Q:
         pks = []
         for e in elems:
-            fid = e.get("fid") or e.get("rid") or e.get("{http://www.opengis.net/gml}id") or \
-                e.get("{http://www.opengis.net/gml/3.2}id") or ""
+            fid = (
+                e.get("fid")
+                or e.get("rid")
+                or e.get("{http://www.opengis.net/gml}id")
+                or e.get("{http://www.opengis.net/gml/3.2}id")
+                or ""
+            )
             pk = parse_feature_id(self.layer, fid)
             if pk is not None:
                 pks.append(pk)
@@ -149,8 +166,12 @@ class FilterBuilder:
             if prop.type != "string":
                 raise OWSException("PropertyIsLike applies to text properties", locator=name)
             _check_pattern(literal, elem.get("wildCard", "*"), elem.get("singleChar", "?"))
-            regex = like_to_regex(literal, elem.get("wildCard", "*"), elem.get("singleChar", "?"),
-                                  elem.get("escapeChar") or elem.get("escape") or "\\")
+            regex = like_to_regex(
+                literal,
+                elem.get("wildCard", "*"),
+                elem.get("singleChar", "?"),
+                elem.get("escapeChar") or elem.get("escape") or "\\",
+            )
             lookup = "iregex" if elem.get("matchCase", "true").lower() == "false" else "regex"
             return Q(**{f"{prop.source}__{lookup}": regex})
         if name == "PropertyIsNull":
@@ -164,7 +185,9 @@ class FilterBuilder:
             lower, upper = (next(iter(children(elem, b)), None) for b in ("LowerBoundary", "UpperBoundary"))
             if prop == GEOMETRY_NAME or lower is None or upper is None:
                 raise OWSException("PropertyIsBetween needs a property and two boundaries", locator=name)
-            return Q(**{f"{prop.source}__gte": convert(prop, text(lower)), f"{prop.source}__lte": convert(prop, text(upper))})
+            return Q(
+                **{f"{prop.source}__gte": convert(prop, text(lower)), f"{prop.source}__lte": convert(prop, text(upper))}
+            )
         if name in SPATIAL:
             geom_elem = None
             for c in children(elem):
@@ -177,8 +200,11 @@ class FilterBuilder:
                 raise OWSException(f"{name} needs a geometry", locator=name)
             geom = geometry.gml_to_geos(geom_elem, self.default_crs, self.layer.srid, locator=name)
             return Q(**{f"{self.layer.geometry_field}__{SPATIAL[name]}": geom})
-        raise OWSException(f"unsupported filter operator {name}", code="OperationNotSupported"
-                           if name in ("DWithin", "Beyond") else "InvalidParameterValue", locator="Filter")
+        raise OWSException(
+            f"unsupported filter operator {name}",
+            code="OperationNotSupported" if name in ("DWithin", "Beyond") else "InvalidParameterValue",
+            locator="Filter",
+        )
 
 
 def _check_size(filter_elem) -> None:
@@ -204,8 +230,9 @@ def _check_pattern(pattern: str, wild: str, single: str) -> None:
     wildcards = sum(pattern.count(c) for c in {wild, single} if c)
     cap = limits.limit("MAX_LIKE_WILDCARDS")
     if wildcards > cap:
-        raise OWSException(f"PropertyIsLike pattern has {wildcards} wildcards (at most {cap})",
-                           locator="PropertyIsLike")
+        raise OWSException(
+            f"PropertyIsLike pattern has {wildcards} wildcards (at most {cap})", locator="PropertyIsLike"
+        )
 
 
 def like_to_regex(pattern: str, wild: str, single: str, escape: str) -> str:

@@ -1,5 +1,6 @@
 """GML in (Transactions, filters) through PostGIS ST_GeomFromGML, after fixing the axis order that
 the srsName form requires; envelopes; SQL expressions for GML/GeoJSON out."""
+
 import copy
 import math
 from xml.etree import ElementTree as ET
@@ -82,9 +83,13 @@ def envelope(elem, default_crs, target_srid, locator="BBOX"):
         if coords is not None:
             nums = _numbers(text(coords), locator)
         else:
-            nums = [v for c in children(elem, "coord") for v in
-                    _numbers(text(next(iter(children(c, "X")), None)) + " " + text(next(iter(children(c, "Y")), None)),
-                             locator)]
+            nums = [
+                v
+                for c in children(elem, "coord")
+                for v in _numbers(
+                    text(next(iter(children(c, "X")), None)) + " " + text(next(iter(children(c, "Y")), None)), locator
+                )
+            ]
     if len(nums) != 4:
         raise OWSException("an envelope needs two corners of two coordinates", locator=locator)
     return bbox_polygon(nums, crs, target_srid)

@@ -1,6 +1,7 @@
 """GetFeature: GML 3.2 (2.0), GML 3.1.1 (1.1), GML 2 (1.0) or GeoJSON, generated in PostGIS and
 streamed. Rows come out as tuples (values_list), never as model instances; always ordered by the
 primary key so pages are stable."""
+
 import json
 import math
 from dataclasses import dataclass, field
@@ -83,11 +84,14 @@ def from_kvp(params: dict, version: str) -> GetFeatureRequest:
     typenames = params.get("TYPENAMES") or params.get("TYPENAME")
     type_locator = "typeNames" if version == "2.0.0" else "typeName"
     if ids:
-        limits.check_count(ids.count(",") + 1, "MAX_FEATURE_IDS", "feature ids",
-                           "resourceId" if params.get("RESOURCEID") else "featureId")
+        limits.check_count(
+            ids.count(",") + 1,
+            "MAX_FEATURE_IDS",
+            "feature ids",
+            "resourceId" if params.get("RESOURCEID") else "featureId",
+        )
     if typenames:
-        limits.check_count(typenames.count(",") + typenames.count(")(") + 1, "MAX_QUERIES", "type names",
-                           type_locator)
+        limits.check_count(typenames.count(",") + typenames.count(")(") + 1, "MAX_QUERIES", "type names", type_locator)
         layers = layers_for(typenames, "typeNames" if version == "2.0.0" else "typeName")
     elif ids:
         layers = []
@@ -96,8 +100,11 @@ def from_kvp(params: dict, version: str) -> GetFeatureRequest:
             if layer not in layers:
                 layers.append(layer)
     else:
-        raise OWSException("TYPENAMES (or TYPENAME) is required", code="MissingParameterValue",
-                           locator="typeNames" if version == "2.0.0" else "typeName")
+        raise OWSException(
+            "TYPENAMES (or TYPENAME) is required",
+            code="MissingParameterValue",
+            locator="typeNames" if version == "2.0.0" else "typeName",
+        )
     queries = []
     filters = params.get("FILTER")
     filter_list = _split_filters(filters) if filters else []
@@ -121,11 +128,14 @@ def from_kvp(params: dict, version: str) -> GetFeatureRequest:
     count = params.get("COUNT") or params.get("MAXFEATURES")
     start = params.get("STARTINDEX")
     return GetFeatureRequest(
-        version=version, queries=queries, crs=out_crs,
+        version=version,
+        queries=queries,
+        crs=out_crs,
         count=_int(count, "count" if version == "2.0.0" else "maxFeatures") if count else None,
         start=_int(start, "startIndex") if start else 0,
         hits=(params.get("RESULTTYPE") or "results").lower() == "hits",
-        json=_output_format(params.get("OUTPUTFORMAT"), version))
+        json=_output_format(params.get("OUTPUTFORMAT"), version),
+    )
 
 
 def _split_filters(value: str) -> list[str]:
@@ -169,17 +179,19 @@ def from_xml(root, version: str) -> GetFeatureRequest:
             if f is not None:
                 query.q &= FilterBuilder(layer, default_crs).build(f)
             queries.append(query)
-            limits.check_count(len(queries), "MAX_QUERIES", "queries (type names of all wfs:Query elements)",
-                               "Query")
+            limits.check_count(len(queries), "MAX_QUERIES", "queries (type names of all wfs:Query elements)", "Query")
     if not queries:
         raise OWSException("GetFeature needs a Query", code="MissingParameterValue", locator="Query")
     count = root.get("count") or root.get("maxFeatures")
     return GetFeatureRequest(
-        version=version, queries=queries, crs=out_crs,
+        version=version,
+        queries=queries,
+        crs=out_crs,
         count=_int(count, "count") if count else None,
         start=_int(root.get("startIndex"), "startIndex") if root.get("startIndex") else 0,
         hits=(root.get("resultType") or "results").lower() == "hits",
-        json=_output_format(root.get("outputFormat"), version))
+        json=_output_format(root.get("outputFormat"), version),
+    )
 
 
 def _plan(req: GetFeatureRequest, user, deadline: DbBudget):
@@ -209,10 +221,13 @@ def _rows(query, qs, offset, take, kind, out_crs, deadline):
     with_geom = query.names is None or GEOMETRY_NAME in query.names
     fields = [layer.pk] + [p.source for p in props]
     if with_geom:
-        qs = qs.annotate(_ogc_geom=geometry.GeomOut(F(layer.geometry_field), F(layer.pk),
-                                                    geometry.output_expression(layer, out_crs, kind, layer.id)))
+        qs = qs.annotate(
+            _ogc_geom=geometry.GeomOut(
+                F(layer.geometry_field), F(layer.pk), geometry.output_expression(layer, out_crs, kind, layer.id)
+            )
+        )
         fields.append("_ogc_geom")
-    rows = qs.values_list(*fields)[offset:offset + take].iterator(chunk_size=CHUNK)
+    rows = qs.values_list(*fields)[offset : offset + take].iterator(chunk_size=CHUNK)
     return props, with_geom, deadline.rows(rows)
 
 
@@ -241,18 +256,24 @@ def _gml_stream(req, plans, matched, returned, out_crs_for, deadline):
     gns = gml_ns(version)
     decl = f'xmlns:gml="{gns}" xmlns:{PREFIX}="{NS}" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"'
     if version == "2.0.0":
-        head = (f'<wfs:FeatureCollection xmlns:wfs="http://www.opengis.net/wfs/2.0" {decl} timeStamp="{stamp}" '
-                f'numberMatched="{matched}" numberReturned="{0 if req.hits else returned}">')
+        head = (
+            f'<wfs:FeatureCollection xmlns:wfs="http://www.opengis.net/wfs/2.0" {decl} timeStamp="{stamp}" '
+            f'numberMatched="{matched}" numberReturned="{0 if req.hits else returned}">'
+        )
         member_open, member_close, tail = "<wfs:member>", "</wfs:member>", "</wfs:FeatureCollection>"
         id_attr = "gml:id"
     elif version == "1.1.0":
-        head = (f'<wfs:FeatureCollection xmlns:wfs="http://www.opengis.net/wfs" {decl} timeStamp="{stamp}" '
-                f'numberOfFeatures="{matched if req.hits else returned}">')
+        head = (
+            f'<wfs:FeatureCollection xmlns:wfs="http://www.opengis.net/wfs" {decl} timeStamp="{stamp}" '
+            f'numberOfFeatures="{matched if req.hits else returned}">'
+        )
         member_open, member_close, tail = "<gml:featureMember>", "</gml:featureMember>", "</wfs:FeatureCollection>"
         id_attr = "gml:id"
     else:
-        head = (f'<wfs:FeatureCollection xmlns:wfs="http://www.opengis.net/wfs" {decl}>'
-                '<gml:boundedBy><gml:null>unknown</gml:null></gml:boundedBy>')
+        head = (
+            f'<wfs:FeatureCollection xmlns:wfs="http://www.opengis.net/wfs" {decl}>'
+            "<gml:boundedBy><gml:null>unknown</gml:null></gml:boundedBy>"
+        )
         member_open, member_close, tail = "<gml:featureMember>", "</gml:featureMember>", "</wfs:FeatureCollection>"
         id_attr = "fid"
     yield ('<?xml version="1.0" encoding="UTF-8"?>\n' + head).encode()
@@ -284,8 +305,10 @@ def _gml_stream(req, plans, matched, returned, out_crs_for, deadline):
 
 
 def _json_stream(req, plans, matched, returned, out_crs_for, deadline):
-    yield (f'{{"type":"FeatureCollection","numberMatched":{matched},'
-           f'"numberReturned":{0 if req.hits else returned},"features":[').encode()
+    yield (
+        f'{{"type":"FeatureCollection","numberMatched":{matched},'
+        f'"numberReturned":{0 if req.hits else returned},"features":['
+    ).encode()
     first = True
     if not req.hits:
         for query, qs, offset, take in plans:
@@ -293,11 +316,15 @@ def _json_stream(req, plans, matched, returned, out_crs_for, deadline):
             props, with_geom, rows = _rows(query, qs, offset, take, "geojson", out_crs_for(layer), deadline)
             buf = []
             for row in rows:
-                properties = {p.name: (v if isinstance(v, (int, float, str, bool)) or v is None else format_value(v))
-                              for p, v in zip(props, row[1:])}
+                properties = {
+                    p.name: (v if isinstance(v, (int, float, str, bool)) or v is None else format_value(v))
+                    for p, v in zip(props, row[1:])
+                }
                 geom = row[-1] if with_geom and row[-1] is not None else "null"
-                buf.append(("" if first else ",") + f'{{"type":"Feature","id":"{layer.id}.{row[0]}","geometry":{geom},'
-                           f'"properties":{json.dumps(properties, ensure_ascii=False)}}}')
+                buf.append(
+                    ("" if first else ",") + f'{{"type":"Feature","id":"{layer.id}.{row[0]}","geometry":{geom},'
+                    f'"properties":{json.dumps(properties, ensure_ascii=False)}}}'
+                )
                 first = False
                 if len(buf) >= 200:
                     yield "".join(buf).encode()
@@ -324,8 +351,11 @@ def get_feature(request, ows_request, user):
         content_type = "application/json; charset=utf-8"
     else:
         stream = _gml_stream(req, plans, matched, returned, out_crs_for, deadline)
-        content_type = {"2.0.0": "application/gml+xml; version=3.2", "1.1.0": "text/xml; subtype=gml/3.1.1",
-                        "1.0.0": "text/xml; subtype=gml/2.1.2"}[version]
+        content_type = {
+            "2.0.0": "application/gml+xml; version=3.2",
+            "1.1.0": "text/xml; subtype=gml/3.1.1",
+            "1.0.0": "text/xml; subtype=gml/2.1.2",
+        }[version]
     if req.hits:
         return HttpResponse(b"".join(stream), content_type=content_type)
     return StreamingHttpResponse(stream, content_type=content_type)

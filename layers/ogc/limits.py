@@ -2,6 +2,7 @@
 operands, PropertyIsLike patterns. Each is a module constant that a setting of the same name with a
 GRIDCITY_OGC_ prefix overrides (gis_core/settings.py, docs/wfs.md); every refusal is an OGC
 exception naming the locator, raised before any database work."""
+
 from django.conf import settings
 
 from .exceptions import OWSException

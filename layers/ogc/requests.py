@@ -1,4 +1,5 @@
 """One request object from KVP (GET or form POST) or an XML POST body: service, operation, version."""
+
 from dataclasses import dataclass, field
 
 from .exceptions import OWSException
@@ -23,8 +24,11 @@ def negotiate(accept: str | None, version: str | None) -> str:
         for v in (a.strip() for a in accept.split(",")):
             if v in VERSIONS:
                 return v
-        raise OWSException(f"none of the versions {accept} is supported (2.0.0, 1.1.0, 1.0.0)",
-                           code="VersionNegotiationFailed", locator="AcceptVersions")
+        raise OWSException(
+            f"none of the versions {accept} is supported (2.0.0, 1.1.0, 1.0.0)",
+            code="VersionNegotiationFailed",
+            locator="AcceptVersions",
+        )
     if version:
         v = version.strip()
         if v in VERSIONS:

@@ -2,6 +2,7 @@
 QGIS send), all or nothing in ONE database transaction: the layer's hooks per operation, then the
 deferred checks (each edited layer's `finish` hook) once after the last one. Answered in the
 request's own version's schema."""
+
 import logging
 
 from django.db import DatabaseError, transaction
@@ -26,8 +27,9 @@ def _reasons(layer, errors: dict) -> str:
     parts = []
     for key, reason in errors.items():
         name = public.get(key, key)
-        parts.append(str(reason) if name in (GEOMETRY_NAME, "non_field_errors") and _names_grid(reason)
-                     else f"{name}: {reason}")
+        parts.append(
+            str(reason) if name in (GEOMETRY_NAME, "non_field_errors") and _names_grid(reason) else f"{name}: {reason}"
+        )
     return "; ".join(parts)
 
 
@@ -37,11 +39,19 @@ def _names_grid(reason) -> bool:
 
 def _check_writable(layer, user, action: str, hook):
     if hook is None:
-        raise OWSException(f"feature type {layer.id} is read-only: {action} is not allowed",
-                           code="OperationNotSupported", locator=action, status=400)
+        raise OWSException(
+            f"feature type {layer.id} is read-only: {action} is not allowed",
+            code="OperationNotSupported",
+            locator=action,
+            status=400,
+        )
     if not layer.can_edit(user):
-        raise OWSException(f"user {user.get_username()} may not edit {layer.id}", code="OperationNotSupported",
-                           locator=action, status=403)
+        raise OWSException(
+            f"user {user.get_username()} may not edit {layer.id}",
+            code="OperationNotSupported",
+            locator=action,
+            status=403,
+        )
 
 
 def _value(prop, elem):
@@ -60,8 +70,9 @@ def _geometry(layer, value_elem, default_crs, locator):
     geoms = children(value_elem)
     if not geoms:
         return None
-    return geometry.gml_to_geos(geoms[0], default_crs, layer.srid,
-                                multi=layer.geometry_type.startswith("Multi"), locator=locator)
+    return geometry.gml_to_geos(
+        geoms[0], default_crs, layer.srid, multi=layer.geometry_type.startswith("Multi"), locator=locator
+    )
 
 
 def _filter(layer, action_elem, default_crs, locator):
@@ -91,7 +102,9 @@ def _insert(action, user, results, locator):
             elif prop.editable:
                 values[prop.source] = _value(prop, prop_elem)
             # read-only properties (area_m2, version ...) are computed here: ignored on insert
-        missing = [p.name for p in layer.properties if p.editable and not p.nullable and values.get(p.source) in (None, "")]
+        missing = [
+            p.name for p in layer.properties if p.editable and not p.nullable and values.get(p.source) in (None, "")
+        ]
         if values.get(layer.geometry_field) is None:
             missing.append(GEOMETRY_NAME)
         if missing:
@@ -100,7 +113,9 @@ def _insert(action, user, results, locator):
         try:
             obj = layer.insert(user, values)
         except ServiceError as exc:
-            raise OWSException(f"insert into {layer.id} refused: {_reasons(layer, exc.errors)}", locator=locator) from None
+            raise OWSException(
+                f"insert into {layer.id} refused: {_reasons(layer, exc.errors)}", locator=locator
+            ) from None
         results["inserted"].append((layer, getattr(obj, layer.pk, None), feature.get("handle")))
         results["edited"][layer.id] = layer
 
@@ -133,8 +148,9 @@ def _update(action, user, results, locator):
         try:
             layer.update(user, obj, dict(values))
         except ServiceError as exc:
-            raise OWSException(f"update of {layer.id}.{obj.pk} refused: {_reasons(layer, exc.errors)}",
-                               locator=locator) from None
+            raise OWSException(
+                f"update of {layer.id}.{obj.pk} refused: {_reasons(layer, exc.errors)}", locator=locator
+            ) from None
         results["updated"] += 1
         results["edited"][layer.id] = layer
 
@@ -147,8 +163,9 @@ def _delete(action, user, results, locator):
         try:
             layer.delete(user, obj)
         except ServiceError as exc:
-            raise OWSException(f"delete of {layer.id}.{obj.pk} refused: {_reasons(layer, exc.errors)}",
-                               locator=locator) from None
+            raise OWSException(
+                f"delete of {layer.id}.{obj.pk} refused: {_reasons(layer, exc.errors)}", locator=locator
+            ) from None
         results["deleted"] += 1
         results["edited"][layer.id] = layer
 
@@ -160,8 +177,9 @@ def run(root, user) -> dict:
     results = {"inserted": [], "updated": 0, "deleted": 0, "edited": {}}
     actions = [a for a in children(root) if local(a.tag) not in ("LockId",)]
     if not actions:
-        raise OWSException("the Transaction holds no Insert, Update or Delete", code="MissingParameterValue",
-                           locator="Transaction")
+        raise OWSException(
+            "the Transaction holds no Insert, Update or Delete", code="MissingParameterValue", locator="Transaction"
+        )
     try:
         with transaction.atomic():
             for i, action in enumerate(actions, 1):
@@ -169,8 +187,9 @@ def run(root, user) -> dict:
                 handler = ACTIONS.get(name)
                 locator = action.get("handle") or f"{name}[{i}]"
                 if handler is None:
-                    raise OWSException(f"unsupported transaction action {name}", code="OperationNotSupported",
-                                       locator=locator)
+                    raise OWSException(
+                        f"unsupported transaction action {name}", code="OperationNotSupported", locator=locator
+                    )
                 handler(action, user, results, locator)
             # Each edited layer's deferred checks, once after the last operation (the same hook once).
             finishers = {layer.finish for layer in results["edited"].values() if layer.finish is not None}
@@ -178,8 +197,7 @@ def run(root, user) -> dict:
                 try:
                     finish(user)
                 except ServiceError as exc:
-                    raise OWSException("; ".join(str(v) for v in exc.errors.values()),
-                                       locator="Transaction") from None
+                    raise OWSException("; ".join(str(v) for v in exc.errors.values()), locator="Transaction") from None
     except DatabaseError as exc:  # a refusal at commit, or a constraint the services did not foresee
         cause = exc.__cause__ or exc
         message = getattr(getattr(cause, "diag", None), "message_primary", None) or str(cause).splitlines()[0]
@@ -194,35 +212,56 @@ def _response(version: str, results: dict) -> str:
     if version == "1.0.0":
         insert = ""
         if fids:
-            insert = "<wfs:InsertResult>" + "".join(f'<ogc:FeatureId fid="{f}"/>' for f, _ in fids) + "</wfs:InsertResult>"
-        return ('<?xml version="1.0" encoding="UTF-8"?>\n'
-                '<wfs:WFS_TransactionResponse version="1.0.0" xmlns:wfs="http://www.opengis.net/wfs" '
-                f'xmlns:ogc="http://www.opengis.net/ogc">{insert}<wfs:TransactionResult><wfs:Status><wfs:SUCCESS/>'
-                '</wfs:Status></wfs:TransactionResult></wfs:WFS_TransactionResponse>')
+            insert = (
+                "<wfs:InsertResult>" + "".join(f'<ogc:FeatureId fid="{f}"/>' for f, _ in fids) + "</wfs:InsertResult>"
+            )
+        return (
+            '<?xml version="1.0" encoding="UTF-8"?>\n'
+            '<wfs:WFS_TransactionResponse version="1.0.0" xmlns:wfs="http://www.opengis.net/wfs" '
+            f'xmlns:ogc="http://www.opengis.net/ogc">{insert}<wfs:TransactionResult><wfs:Status><wfs:SUCCESS/>'
+            "</wfs:Status></wfs:TransactionResult></wfs:WFS_TransactionResponse>"
+        )
     if version == "1.1.0":
-        wfs_ns, id_el, id_attr, fes = "http://www.opengis.net/wfs", "ogc:FeatureId", "fid", 'xmlns:ogc="http://www.opengis.net/ogc"'
+        wfs_ns, id_el, id_attr, fes = (
+            "http://www.opengis.net/wfs",
+            "ogc:FeatureId",
+            "fid",
+            'xmlns:ogc="http://www.opengis.net/ogc"',
+        )
     else:
-        wfs_ns, id_el, id_attr, fes = "http://www.opengis.net/wfs/2.0", "fes:ResourceId", "rid", 'xmlns:fes="http://www.opengis.net/fes/2.0"'
+        wfs_ns, id_el, id_attr, fes = (
+            "http://www.opengis.net/wfs/2.0",
+            "fes:ResourceId",
+            "rid",
+            'xmlns:fes="http://www.opengis.net/fes/2.0"',
+        )
     insert = ""
     if fids:
-        insert = "<wfs:InsertResults>" + "".join(
-            f'<wfs:Feature{_handle(h)}><{id_el} {id_attr}="{f}"/></wfs:Feature>' for f, h in fids) + "</wfs:InsertResults>"
+        insert = (
+            "<wfs:InsertResults>"
+            + "".join(f'<wfs:Feature{_handle(h)}><{id_el} {id_attr}="{f}"/></wfs:Feature>' for f, h in fids)
+            + "</wfs:InsertResults>"
+        )
     replaced = "<wfs:totalReplaced>0</wfs:totalReplaced>" if version == "2.0.0" else ""
-    return ('<?xml version="1.0" encoding="UTF-8"?>\n'
-            f'<wfs:TransactionResponse version="{version}" xmlns:wfs="{wfs_ns}" {fes}>'
-            f'<wfs:TransactionSummary><wfs:totalInserted>{ins}</wfs:totalInserted>'
-            f'<wfs:totalUpdated>{upd}</wfs:totalUpdated>{replaced}<wfs:totalDeleted>{dele}</wfs:totalDeleted>'
-            f'</wfs:TransactionSummary>{insert}</wfs:TransactionResponse>')
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        f'<wfs:TransactionResponse version="{version}" xmlns:wfs="{wfs_ns}" {fes}>'
+        f"<wfs:TransactionSummary><wfs:totalInserted>{ins}</wfs:totalInserted>"
+        f"<wfs:totalUpdated>{upd}</wfs:totalUpdated>{replaced}<wfs:totalDeleted>{dele}</wfs:totalDeleted>"
+        f"</wfs:TransactionSummary>{insert}</wfs:TransactionResponse>"
+    )
 
 
 def _handle(h):
     from xml.sax.saxutils import quoteattr
+
     return f" handle={quoteattr(h)}" if h else ""
 
 
 def transaction_op(request, ows_request, user):
     if ows_request.xml is None:
-        raise OWSException("a Transaction is POSTed as an XML document", code="OperationNotSupported",
-                           locator="request")
+        raise OWSException(
+            "a Transaction is POSTed as an XML document", code="OperationNotSupported", locator="request"
+        )
     results = run(ows_request.xml, user)
     return HttpResponse(_response(ows_request.version, results), content_type="application/xml; charset=utf-8")

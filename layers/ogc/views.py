@@ -1,5 +1,6 @@
 """/wfs (WFS only) and /ows (every OGC service by SERVICE=; a dispatch table).
 HTTP Basic only, csrf-exempt, GET and POST, no redirects; every error is an OWS exception report."""
+
 import logging
 
 from django.views.decorators.csrf import csrf_exempt
@@ -35,15 +36,17 @@ def wfs_service(request, ows_request, user):
         raise OWSException("REQUEST is required", code="MissingParameterValue", locator="request")
     handler = WFS_OPERATIONS.get(op)
     if handler is None:
-        raise OWSException(f"operation {ows_request.operation!r} is not supported", code="OperationNotSupported",
-                           locator="request")
+        raise OWSException(
+            f"operation {ows_request.operation!r} is not supported", code="OperationNotSupported", locator="request"
+        )
     if op not in EXPENSIVE:
         return handler(request, ows_request, user)
     try:
         return budget.run(budget.client_key(request, user), lambda: handler(request, ows_request, user))
     except budget.OverBudget as exc:
-        raise OWSException(exc.text, code="NoApplicableCode", locator="request", status=429,
-                           retry_after=exc.retry_after) from None
+        raise OWSException(
+            exc.text, code="NoApplicableCode", locator="request", status=429, retry_after=exc.retry_after
+        ) from None
 
 
 SERVICES = {"WFS": wfs_service}
@@ -84,26 +87,34 @@ def _dispatch(request, fixed_service: str | None):
         if ows_request.xml is not None and not service and "opengis.net/wfs" in (ows_request.xml.tag or ""):
             service = "WFS"
         if fixed_service and service != fixed_service:
-            raise OWSException(f"this endpoint serves {fixed_service} only", code="InvalidParameterValue",
-                               locator="service")
+            raise OWSException(
+                f"this endpoint serves {fixed_service} only", code="InvalidParameterValue", locator="service"
+            )
         if not service:
             raise OWSException("SERVICE is required", code="MissingParameterValue", locator="service")
         handler = SERVICES.get(service)
         if handler is None:
-            raise OWSException(f"service {service!r} is not offered here", code="InvalidParameterValue",
-                               locator="service")
+            raise OWSException(
+                f"service {service!r} is not offered here", code="InvalidParameterValue", locator="service"
+            )
         return handler(request, ows_request, user)
     except OWSException as exc:
-        if (exc.status == 400 and ows_request is not None and version != "2.0.0"
-                and (ows_request.operation or "").lower() == "transaction"):
+        if (
+            exc.status == 400
+            and ows_request is not None
+            and version != "2.0.0"
+            and (ows_request.operation or "").lower() == "transaction"
+        ):
             # WFS 1.x defines no HTTP status for exceptions, and QGIS reads the ExceptionReport of a
             # refused Transaction (to show its ExceptionText) only from a 200 response.
             exc.status = 200
         return report_response(exc, version)
     except Exception:
         log.exception("OGC request failed")
-        return report_response(OWSException("internal error; the request was not carried out",
-                                            code="NoApplicableCode", status=500), version)
+        return report_response(
+            OWSException("internal error; the request was not carried out", code="NoApplicableCode", status=500),
+            version,
+        )
 
 
 @csrf_exempt
@@ -119,7 +130,8 @@ KVP_SERVICES = {"WMS": wms_views.wms}
 
 def _form_post(request) -> bool:
     return request.method == "POST" and request.META.get("CONTENT_TYPE", "").startswith(
-        "application/x-www-form-urlencoded")
+        "application/x-www-form-urlencoded"
+    )
 
 
 @csrf_exempt

@@ -8,6 +8,7 @@ cost quadratic in the token's size. Here every token is measured first in one li
 longest stretch between two '<', and comments and CDATA sections, which may contain '<'), and the
 document is fed in chunks larger than the longest token allowed, so no token is re-parsed more than
 once: parse time is linear in the body's size."""
+
 import re
 from xml.etree.ElementTree import ParseError
 
@@ -44,7 +45,7 @@ class _Chunks:
         self._data, self._pos = data, 0
 
     def read(self, _size=-1) -> bytes:
-        chunk = self._data[self._pos:self._pos + FEED_BYTES]
+        chunk = self._data[self._pos : self._pos + FEED_BYTES]
         self._pos += len(chunk)
         return chunk
 
@@ -56,8 +57,9 @@ def _check_start(elem, locator: str) -> None:
         if len(name) > MAX_NAME_CHARS:
             raise OWSException(f"XML attribute name longer than {MAX_NAME_CHARS} characters", locator=locator)
         if len(value) > MAX_ATTRIBUTE_CHARS:
-            raise OWSException(f"XML attribute {name[:60]!r} longer than {MAX_ATTRIBUTE_CHARS} characters",
-                               locator=locator)
+            raise OWSException(
+                f"XML attribute {name[:60]!r} longer than {MAX_ATTRIBUTE_CHARS} characters", locator=locator
+            )
 
 
 def parse(data: bytes, locator: str = "request"):
@@ -66,13 +68,15 @@ def parse(data: bytes, locator: str = "request"):
     if not data.strip():
         raise OWSException("empty XML document", locator=locator)
     if _longest_token(data) > MAX_TOKEN_BYTES:
-        raise OWSException(f"XML has a text, tag, comment or CDATA section longer than {MAX_TOKEN_BYTES} bytes",
-                           locator=locator)
+        raise OWSException(
+            f"XML has a text, tag, comment or CDATA section longer than {MAX_TOKEN_BYTES} bytes", locator=locator
+        )
     depth = count = 0
     root = None
     try:
-        for event, elem in iterparse(_Chunks(data), events=("start", "end"),
-                                     forbid_dtd=True, forbid_entities=True, forbid_external=True):
+        for event, elem in iterparse(
+            _Chunks(data), events=("start", "end"), forbid_dtd=True, forbid_entities=True, forbid_external=True
+        ):
             if event == "start":
                 depth += 1
                 count += 1
@@ -86,8 +90,9 @@ def parse(data: bytes, locator: str = "request"):
             else:
                 depth -= 1
     except DefusedXmlException as exc:
-        raise OWSException(f"XML refused: DTDs and entities are not allowed ({type(exc).__name__})",
-                           locator=locator) from None
+        raise OWSException(
+            f"XML refused: DTDs and entities are not allowed ({type(exc).__name__})", locator=locator
+        ) from None
     except (ParseError, ValueError, UnicodeError) as exc:
         raise OWSException(f"not well-formed XML: {exc}", locator=locator) from None
     if root is None:

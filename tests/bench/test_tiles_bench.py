@@ -1,4 +1,5 @@
 """The tile benchmark's fixed tile set and its wrk client (no database needed)."""
+
 import http.server
 import shutil
 import threading
@@ -68,8 +69,9 @@ def test_wrk_requests_each_path_once_and_counts_failures():
         assert m["first_bad"].startswith("404")
         assert set(paths) <= set(seen)
         assert m["p50"] > 0 and m["rps"] > 0
-        typed = run_wrk(f"http://127.0.0.1:{server.server_port}", paths[:5], concurrency=2, max_seconds=60,
-                        expect_type="image/png")
+        typed = run_wrk(
+            f"http://127.0.0.1:{server.server_port}", paths[:5], concurrency=2, max_seconds=60, expect_type="image/png"
+        )
         assert typed["bad"] == 5
     finally:
         server.shutdown()

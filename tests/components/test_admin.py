@@ -67,10 +67,19 @@ def test_changelist_filters_and_search(admin_client):
     assert admin_client.get("/admin/components/component/", {"q": "搜索目标"}).status_code == 200
 
 
-@pytest.mark.parametrize("model", [
-    "componentclass", "classscheme", "classmapping", "organisation", "componentstate", "ownershiptransfer",
-    "idsequence", "userprofile",
-])
+@pytest.mark.parametrize(
+    "model",
+    [
+        "componentclass",
+        "classscheme",
+        "classmapping",
+        "organisation",
+        "componentstate",
+        "ownershiptransfer",
+        "idsequence",
+        "userprofile",
+    ],
+)
 def test_other_admin_pages_load(admin_client, model):
     assert admin_client.get(f"/admin/components/{model}/").status_code == 200
 
@@ -105,11 +114,16 @@ def _form_data(component=None, **overrides):
         "transfers-MAX_NUM_FORMS": "1000",
     }
     if component is not None:
-        data.update({
-            "name": component.name, "state": component.state_id, "geom": component.geom.ewkt,
-            "owner": component.owner_id or "", "maintainer": component.maintainer_id or "",
-            "census_date": component.census_date.isoformat(),
-        })
+        data.update(
+            {
+                "name": component.name,
+                "state": component.state_id,
+                "geom": component.geom.ewkt,
+                "owner": component.owner_id or "",
+                "maintainer": component.maintainer_id or "",
+                "census_date": component.census_date.isoformat(),
+            }
+        )
         for key in ("component_class", "admin_code"):
             data.pop(key)
     data.update(overrides)
@@ -121,8 +135,9 @@ def test_add_goes_through_the_service(admin_client):
 
     cls = ComponentClass.objects.get(code="0118")
     owner = OrganisationFactory()
-    response = admin_client.post("/admin/components/component/add/",
-                                 _form_data(component_class=cls.pk, name="后台新增", owner=owner.pk))
+    response = admin_client.post(
+        "/admin/components/component/add/", _form_data(component_class=cls.pk, name="后台新增", owner=owner.pk)
+    )
     assert response.status_code == 302, response.content.decode()[:3000]
     component = Component.objects.get(name="后台新增")
     assert re.fullmatch(r"3708120118\d{6}", component.code)  # ID allocated by the service

@@ -78,6 +78,7 @@ def test_unit_summary_counts_per_class_and_state(dispatcher):
     ComponentFactory.create_batch(3, owner=org)
     tree = ComponentFactory(owner=org, component_class=ComponentClass.objects.get(code="0402"))
     from components.services import change_state
+
     change_state(tree, "damaged")
     r = dispatcher.get(f"/api/organisations/{org.uscc}/summary/")
     assert r.status_code == 200
@@ -115,8 +116,13 @@ def test_create_in_gcj02_stores_cgcs2000(editor):
     owner = OrganisationFactory()
     lon, lat = 116.83, 35.55
     glon, glat = wgs84_to_gcj02(lon, lat)
-    body = {"class_code": "0118", "geometry": {"type": "Point", "coordinates": [float(glon), float(glat)]},
-            "crs": "GCJ02", "owner": owner.uscc, "attributes": {"lamp_type": "LED", "power_w": 120}}
+    body = {
+        "class_code": "0118",
+        "geometry": {"type": "Point", "coordinates": [float(glon), float(glat)]},
+        "crs": "GCJ02",
+        "owner": owner.uscc,
+        "attributes": {"lamp_type": "LED", "power_w": 120},
+    }
     r = editor.post("/api/components/", body, format="json")
     assert r.status_code == 201, r.json()
     c = Component.objects.get(code=r.json()["id"])
@@ -124,16 +130,29 @@ def test_create_in_gcj02_stores_cgcs2000(editor):
     assert r.json()["id"].startswith("3708120118")
 
 
-@pytest.mark.parametrize("patch,field", [
-    ({"geometry": {"type": "Point", "coordinates": [120.0, 30.0]}}, "geom"),
-    ({"geometry": {"type": "Polygon", "coordinates": [[[116.83, 35.55], [116.84, 35.56], [116.84, 35.55], [116.83, 35.56], [116.83, 35.55]]]}}, "geom"),
-    ({"class_code": "9999"}, "class_code"),
-    ({"owner": "91370812MA0000000X"}, "owner"),
-    ({"crs": "EPSG:3857"}, "crs"),
-    ({"code": "12345"}, "code"),
-    ({"attributes": {"power_w": "lots"}}, "attributes.power_w"),
-    ({"attributes": {"colour": "red"}}, "attributes.colour"),
-])
+@pytest.mark.parametrize(
+    "patch,field",
+    [
+        ({"geometry": {"type": "Point", "coordinates": [120.0, 30.0]}}, "geom"),
+        (
+            {
+                "geometry": {
+                    "type": "Polygon",
+                    "coordinates": [
+                        [[116.83, 35.55], [116.84, 35.56], [116.84, 35.55], [116.83, 35.56], [116.83, 35.55]]
+                    ],
+                }
+            },
+            "geom",
+        ),
+        ({"class_code": "9999"}, "class_code"),
+        ({"owner": "91370812MA0000000X"}, "owner"),
+        ({"crs": "EPSG:3857"}, "crs"),
+        ({"code": "12345"}, "code"),
+        ({"attributes": {"power_w": "lots"}}, "attributes.power_w"),
+        ({"attributes": {"colour": "red"}}, "attributes.colour"),
+    ],
+)
 def test_bad_create_names_the_field_and_writes_nothing(editor, patch, field):
     body = {"class_code": "0118", "geometry": {"type": "Point", "coordinates": [116.83, 35.55]}, **patch}
     before = Component.objects.count()
@@ -144,11 +163,18 @@ def test_bad_create_names_the_field_and_writes_nothing(editor, patch, field):
     assert Component.objects.count() == before
 
 
-@pytest.mark.parametrize("params,field", [
-    ({"near": "abc"}, "near"), ({"near": "116.8,35.5", "radius": "99999"}, "radius"),
-    ({"bbox": "1,2,3"}, "bbox"), ({"state": "intact;drop table"}, "state"), ({"owner": "x"}, "owner"),
-    ({"census_from": "2024-13-01"}, "census_from"), ({"retired": "maybe"}, "retired"),
-])
+@pytest.mark.parametrize(
+    "params,field",
+    [
+        ({"near": "abc"}, "near"),
+        ({"near": "116.8,35.5", "radius": "99999"}, "radius"),
+        ({"bbox": "1,2,3"}, "bbox"),
+        ({"state": "intact;drop table"}, "state"),
+        ({"owner": "x"}, "owner"),
+        ({"census_from": "2024-13-01"}, "census_from"),
+        ({"retired": "maybe"}, "retired"),
+    ],
+)
 def test_bad_filters_are_400_naming_the_parameter(dispatcher, params, field):
     r = dispatcher.get("/api/components/", params)
     assert r.status_code == 400
@@ -158,9 +184,17 @@ def test_bad_filters_are_400_naming_the_parameter(dispatcher, params, field):
 def test_transfer_many_is_dated_and_in_history(editor):
     new_owner = OrganisationFactory(name="兖州区城市管理局路灯管理所")
     comps = ComponentFactory.create_batch(3)
-    r = editor.post("/api/components/transfer/", {"codes": [c.code for c in comps], "role": "owner",
-                                                  "to": new_owner.uscc, "effective_date": "2026-01-01",
-                                                  "reason": "移交"}, format="json")
+    r = editor.post(
+        "/api/components/transfer/",
+        {
+            "codes": [c.code for c in comps],
+            "role": "owner",
+            "to": new_owner.uscc,
+            "effective_date": "2026-01-01",
+            "reason": "移交",
+        },
+        format="json",
+    )
     assert r.status_code == 200, r.json()
     assert r.json()["transferred"] == 3
     for c in comps:
@@ -174,7 +208,12 @@ def test_transfer_many_is_dated_and_in_history(editor):
 def test_state_change_and_retire(editor):
     c = ComponentFactory()
     worker = client_for(roles.GRID_WORKER)
-    assert worker.post(f"/api/components/{c.code}/state/", {"state": "damaged", "note": "灯罩破损"}, format="json").status_code == 200
+    assert (
+        worker.post(
+            f"/api/components/{c.code}/state/", {"state": "damaged", "note": "灯罩破损"}, format="json"
+        ).status_code
+        == 200
+    )
     assert worker.post(f"/api/components/{c.code}/retire/", {"reason": "x"}, format="json").status_code == 403
     r = editor.post(f"/api/components/{c.code}/retire/", {"reason": "道路改造拆除"}, format="json")
     assert r.status_code == 200 and r.json()["properties"]["retired"] is True
@@ -198,7 +237,13 @@ def test_classes_and_states_are_public(client):
     by_code = {c["code"]: c for c in classes}
     assert by_code["0118"]["maps_to"] == ["01037"]
     assert len([c for c in classes if c["scheme"] == "gbt30428"]) == 85
-    assert {s["code"] for s in client.get("/api/states/").json()} >= {"intact", "damaged", "lost", "abandoned", "removed"}
+    assert {s["code"] for s in client.get("/api/states/").json()} >= {
+        "intact",
+        "damaged",
+        "lost",
+        "abandoned",
+        "removed",
+    }
 
 
 def test_healthz(client):
@@ -211,6 +256,7 @@ def test_fast_features_match_the_documented_serializer(dispatcher):
 
     c = ComponentFactory(name="对照", department=OrganisationFactory())
     from components.services import retire_component
+
     retire_component(c, reason="比较")
     fast = dispatcher.get(f"/api/components/{c.code}/").json()
     slow = ComponentSerializer(Component.objects.get(pk=c.pk)).data
@@ -235,13 +281,17 @@ def test_unit_cannot_move_its_component_to_another_organisation_by_patch():
     mine_org, other_org = OrganisationFactory(), OrganisationFactory()
     mine = ComponentFactory(owner=mine_org, maintainer=mine_org)
     unit = client_for(roles.MAINTENANCE_UNIT, organisation=mine_org)
-    r = unit.patch(f"/api/components/{mine.code}/", {"owner": other_org.uscc, "maintainer": other_org.uscc,
-                                                     "department": other_org.uscc}, format="json")
+    r = unit.patch(
+        f"/api/components/{mine.code}/",
+        {"owner": other_org.uscc, "maintainer": other_org.uscc, "department": other_org.uscc},
+        format="json",
+    )
     assert r.status_code == 400
     assert r.json()["field"] in ("owner", "maintainer", "department") and "transfer" in r.json()["message"]
     mine.refresh_from_db()
     assert mine.owner == mine_org and mine.maintainer == mine_org and mine.department is None
     from components.models import OwnershipTransfer
+
     assert not OwnershipTransfer.objects.exists()
 
 
@@ -282,9 +332,16 @@ def test_state_report_must_change_the_state_and_notes_are_bounded():
 
 
 @pytest.mark.parametrize("char", ["\u202e", "\x07", "\x1b", "\x00", "\u200b", "\n"])
-@pytest.mark.parametrize("path,field", [
-    ("", "name"), ("", "location_desc"), ("", "grid_code"), ("state/", "note"), ("retire/", "reason"),
-])
+@pytest.mark.parametrize(
+    "path,field",
+    [
+        ("", "name"),
+        ("", "location_desc"),
+        ("", "grid_code"),
+        ("state/", "note"),
+        ("retire/", "reason"),
+    ],
+)
 def test_control_characters_are_refused_in_free_text(editor, char, path, field):
     c = ComponentFactory(name="原名")
     body = {field: f"府河{char}路"}
@@ -301,8 +358,9 @@ def test_control_characters_are_refused_in_free_text(editor, char, path, field):
 
 def test_control_characters_are_refused_in_organisations():
     admin = client_for(roles.ADMINISTRATOR)
-    r = admin.post("/api/organisations/", {"uscc": OrganisationFactory.build().uscc, "name": "恶意\u202e单位"},
-                   format="json")
+    r = admin.post(
+        "/api/organisations/", {"uscc": OrganisationFactory.build().uscc, "name": "恶意\u202e单位"}, format="json"
+    )
     assert r.status_code == 400 and r.json()["field"] == "name"
 
 
@@ -311,10 +369,12 @@ def test_unit_sees_only_its_own_organisations_phone():
     other_org = OrganisationFactory(phone="0537-2222222")
     c = ComponentFactory(owner=mine_org, maintainer=other_org)
     unit = client_for(roles.MAINTENANCE_UNIT, organisation=mine_org)
-    answers = [unit.get(f"/api/components/{c.code}/").json()["properties"],
-               unit.get("/api/components/").json()["features"][0]["properties"],
-               unit.get(f"/api/components/{c.code}/ownership/").json(),
-               unit.patch(f"/api/components/{c.code}/", {"name": "x"}, format="json").json()["properties"]]
+    answers = [
+        unit.get(f"/api/components/{c.code}/").json()["properties"],
+        unit.get("/api/components/").json()["features"][0]["properties"],
+        unit.get(f"/api/components/{c.code}/ownership/").json(),
+        unit.patch(f"/api/components/{c.code}/", {"name": "x"}, format="json").json()["properties"],
+    ]
     for props in answers:
         assert props["owner"]["phone"] == "0537-1111111"
         assert props["maintainer"]["phone"] is None and props["maintainer"]["name"] == other_org.name
@@ -325,15 +385,28 @@ def test_unit_sees_only_its_own_organisations_phone():
 
 
 # Hostile and careless input (issue 8): each is a 400 naming the parameter, never a 500 or a 503.
-@pytest.mark.parametrize("params,field", [
-    ({"near": ""}, "near"), ({"near": " "}, "near"),
-    ({"near": "nan,35.5"}, "near"), ({"near": "116.8,inf"}, "near"), ({"near": "116.8,35.5", "radius": "nan"}, "radius"),
-    ({"near": "116.8,35.5", "radius": "inf"}, "radius"),
-    ({"bbox": "nan,35,117,36"}, "bbox"), ({"bbox": "116,35,inf,36"}, "bbox"), ({"bbox": "-inf,35,117,36"}, "bbox"),
-    ({"admin_code": "³⁷⁰⁸¹²"}, "admin_code"), ({"grid_code": "¹²"}, "grid_code"), ({"street_code": "٣٧٠٨١٢٠٠١"}, "street_code"),
-    ({"grid_code": "12\x0034"}, "grid_code"), ({"owner": "\x00"}, "owner"), ({"class": "01\x0018"}, "class"),
-    ({"census_from": "2024-01-01\x00"}, "census_from"), ({"unknown": "a\x00b"}, "unknown"),
-])
+@pytest.mark.parametrize(
+    "params,field",
+    [
+        ({"near": ""}, "near"),
+        ({"near": " "}, "near"),
+        ({"near": "nan,35.5"}, "near"),
+        ({"near": "116.8,inf"}, "near"),
+        ({"near": "116.8,35.5", "radius": "nan"}, "radius"),
+        ({"near": "116.8,35.5", "radius": "inf"}, "radius"),
+        ({"bbox": "nan,35,117,36"}, "bbox"),
+        ({"bbox": "116,35,inf,36"}, "bbox"),
+        ({"bbox": "-inf,35,117,36"}, "bbox"),
+        ({"admin_code": "³⁷⁰⁸¹²"}, "admin_code"),
+        ({"grid_code": "¹²"}, "grid_code"),
+        ({"street_code": "٣٧٠٨١٢٠٠١"}, "street_code"),
+        ({"grid_code": "12\x0034"}, "grid_code"),
+        ({"owner": "\x00"}, "owner"),
+        ({"class": "01\x0018"}, "class"),
+        ({"census_from": "2024-01-01\x00"}, "census_from"),
+        ({"unknown": "a\x00b"}, "unknown"),
+    ],
+)
 def test_hostile_filter_values_are_refused_by_name(dispatcher, params, field):
     r = dispatcher.get("/api/components/", params)
     assert r.status_code == 400, (r.status_code, r.content[:300])
@@ -341,16 +414,23 @@ def test_hostile_filter_values_are_refused_by_name(dispatcher, params, field):
 
 
 def test_nul_in_a_path_id_is_a_400_naming_it(dispatcher):
-    for url in ("/api/components/3708120118%00/", "/api/components/%00/history/",
-                "/api/organisations/%00/summary/", "/api/grids/%00/"):
+    for url in (
+        "/api/components/3708120118%00/",
+        "/api/components/%00/history/",
+        "/api/organisations/%00/summary/",
+        "/api/grids/%00/",
+    ):
         r = dispatcher.get(url)
         assert r.status_code == 400, (url, r.status_code, r.content[:300])
         assert r.json()["field"] in ("code", "uscc"), r.json()
 
 
 def test_nul_in_a_body_field_is_a_400_not_a_database_error(editor):
-    body = {"class_code": "0118", "geometry": {"type": "Point", "coordinates": [116.83, 35.55]},
-            "attributes": {"lamp_type": "LED\x00"}}
+    body = {
+        "class_code": "0118",
+        "geometry": {"type": "Point", "coordinates": [116.83, 35.55]},
+        "attributes": {"lamp_type": "LED\x00"},
+    }
     before = Component.objects.count()
     r = editor.post("/api/components/", body, format="json")
     assert r.status_code == 400, r.content[:300]
@@ -368,8 +448,11 @@ def test_deeply_nested_json_is_a_400(dispatcher):
 
 
 def test_three_d_geometry_is_stored_flat_not_refused_by_the_database(editor):
-    body = {"class_code": "0118", "geometry": {"type": "Point", "coordinates": [116.83, 35.55, 52.0]},
-            "attributes": {"lamp_type": "LED", "power_w": 120}}
+    body = {
+        "class_code": "0118",
+        "geometry": {"type": "Point", "coordinates": [116.83, 35.55, 52.0]},
+        "attributes": {"lamp_type": "LED", "power_w": 120},
+    }
     r = editor.post("/api/components/", body, format="json")
     assert r.status_code == 201, r.content[:300]
     c = Component.objects.get(code=r.json()["id"])
@@ -384,7 +467,9 @@ def test_three_d_geometry_is_stored_flat_not_refused_by_the_database(editor):
 def test_absurd_coordinates_in_gcj02_and_bd09_are_a_400(editor, coordinates):
     for crs in ("GCJ02", "BD09", "EPSG:4527", "EPSG:4490"):
         # 1e400 is read as inf by Python's JSON decoder: sent as text, as a client would.
-        body = ('{"class_code": "0118", "geometry": {"type": "Point", "coordinates": %s}, "crs": "%s"}'
-                % (coordinates, crs))
+        body = '{"class_code": "0118", "geometry": {"type": "Point", "coordinates": %s}, "crs": "%s"}' % (
+            coordinates,
+            crs,
+        )
         r = editor.post("/api/components/", body, content_type="application/json")
         assert r.status_code == 400 and r.json()["field"] == "geom", (crs, r.status_code, r.content[:300])

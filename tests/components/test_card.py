@@ -19,8 +19,13 @@ def component():
     maintainer = OrganisationFactory(name="兖州城建养护有限公司", phone="13800000000")
     department = OrganisationFactory(name="兖州区住房和城乡建设局", kinds=["department"])
     return ComponentFactory(
-        name="府河路1号井盖", owner=owner, maintainer=maintainer, department=department,
-        location_desc="府河路与建设路交叉口东北角", street_code="370812001", grid_code="370812001001001",
+        name="府河路1号井盖",
+        owner=owner,
+        maintainer=maintainer,
+        department=department,
+        location_desc="府河路与建设路交叉口东北角",
+        street_code="370812001",
+        grid_code="370812001001001",
     )
 
 
@@ -31,10 +36,25 @@ def test_card_is_public_and_shows_the_record(client, component):
     assert '<html lang="zh-CN">' in html
     assert 'name="viewport"' in html
     for text in [
-        component.code, "0118", component.component_class.name, "府河路1号井盖", "府河路与建设路交叉口东北角",
-        "370812", "370812001", "370812001001001", "兖州区市政公用事业服务中心", "0537-3411234", "王工",
-        "兖州城建养护有限公司", "13800000000", "兖州区住房和城乡建设局", component.state.name, "在用",
-        f"{component.geom.x:.6f}", f"{component.geom.y:.6f}", component.census_date.strftime("%Y-%m-%d"),
+        component.code,
+        "0118",
+        component.component_class.name,
+        "府河路1号井盖",
+        "府河路与建设路交叉口东北角",
+        "370812",
+        "370812001",
+        "370812001001001",
+        "兖州区市政公用事业服务中心",
+        "0537-3411234",
+        "王工",
+        "兖州城建养护有限公司",
+        "13800000000",
+        "兖州区住房和城乡建设局",
+        component.state.name,
+        "在用",
+        f"{component.geom.x:.6f}",
+        f"{component.geom.y:.6f}",
+        component.census_date.strftime("%Y-%m-%d"),
     ]:
         assert text in html, text
     assert "<svg" in html  # the QR code, inline

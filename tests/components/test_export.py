@@ -1,4 +1,5 @@
 """Exports in the native layout; an export imported again changes nothing."""
+
 import csv
 
 import pytest
@@ -18,11 +19,23 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def registry():
     owner = OrganisationFactory()
-    cs = [ComponentFactory(owner=owner, name=f"灯{i}", attributes={"lamp_type": "LED", "power_w": 60 + i},
-                           geom=Point(116.8 + i * 0.0001234567891, 35.5 + i * 0.00009876543211, srid=4490))
-          for i in range(5)]
-    cs.append(ComponentFactory(component_class=ComponentClass.objects.get(code="0305"), owner=owner, note="a\tb\nc",
-                               geom=LineString((116.8, 35.5), (116.8100000000001, 35.5123456789), srid=4490)))
+    cs = [
+        ComponentFactory(
+            owner=owner,
+            name=f"灯{i}",
+            attributes={"lamp_type": "LED", "power_w": 60 + i},
+            geom=Point(116.8 + i * 0.0001234567891, 35.5 + i * 0.00009876543211, srid=4490),
+        )
+        for i in range(5)
+    ]
+    cs.append(
+        ComponentFactory(
+            component_class=ComponentClass.objects.get(code="0305"),
+            owner=owner,
+            note="a\tb\nc",
+            geom=LineString((116.8, 35.5), (116.8100000000001, 35.5123456789), srid=4490),
+        )
+    )
     change_state(cs[1], "damaged")
     retire_component(cs[2], reason="拆除")
     return cs
@@ -42,8 +55,10 @@ def test_export_reimport_is_a_noop(tmp_path, registry, fmt):
 def test_export_into_empty_registry_recreates_the_components(tmp_path, registry):
     path = tmp_path / "out.gpkg"
     export_components(Component.objects.filter(retired=False), "gpkg", path)
-    before = {c.code: (c.name, c.state_id, c.attributes, c.geom.wkb.hex(), c.owner_id)
-              for c in Component.objects.filter(retired=False)}
+    before = {
+        c.code: (c.name, c.state_id, c.attributes, c.geom.wkb.hex(), c.owner_id)
+        for c in Component.objects.filter(retired=False)
+    }
     Component.objects.all().delete()
     r = import_file(path)
     assert r.created == 5

@@ -43,9 +43,14 @@ def test_given_id_advances_the_counter():
     assert "class code" in err.value.errors["code"]
 
 
-@pytest.mark.parametrize("code,reason", [
-    ("37081201180000", "16"), ("370812011800000a", "16"), ("3708120118000000", "000000"),
-])
+@pytest.mark.parametrize(
+    "code,reason",
+    [
+        ("37081201180000", "16"),
+        ("370812011800000a", "16"),
+        ("3708120118000000", "000000"),
+    ],
+)
 def test_malformed_ids_are_refused(code, reason):
     assert reason in id_error(code)
 

@@ -1,4 +1,5 @@
 """Import pipeline against the real PostGIS: formats, CRSs, encodings, upsert, refusals, jobs, API."""
+
 import io
 import json
 import time
@@ -48,8 +49,15 @@ def write_gpkg(tmp_path, n=20, *, crs="EPSG:4490", xy=None, name="p.gpkg", field
     }
     data.update(fields or {})
     p = tmp_path / name
-    pyogrio.raw.write(str(p), geometry=shapely.to_wkb(shapely.points(xs, ys)), field_data=list(data.values()),
-                      fields=list(data), crs=crs, geometry_type="Point", driver=driver)
+    pyogrio.raw.write(
+        str(p),
+        geometry=shapely.to_wkb(shapely.points(xs, ys)),
+        field_data=list(data.values()),
+        fields=list(data),
+        crs=crs,
+        geometry_type="Point",
+        driver=driver,
+    )
     return p
 
 
@@ -63,6 +71,7 @@ def assert_refused(result, field, text=None, row=None):
 
 
 # ---------------------------------------------------------------- happy paths
+
 
 def test_gpkg_import_then_rerun_is_a_noop_with_history_and_signal(tmp_path, django_capture_on_commit_callbacks):
     p = write_gpkg(tmp_path, 30)
@@ -89,15 +98,20 @@ def test_gpkg_import_then_rerun_is_a_noop_with_history_and_signal(tmp_path, djan
 
     from components.models import ComponentClass, ComponentState
     from components.services import create_component
-    new = create_component(component_class=ComponentClass.objects.get(code="0118"),
-                           state=ComponentState.objects.get(code="intact"), geom=Point(116.9, 35.6, srid=4490))
+
+    new = create_component(
+        component_class=ComponentClass.objects.get(code="0118"),
+        state=ComponentState.objects.get(code="intact"),
+        geom=Point(116.9, 35.6, srid=4490),
+    )
     assert new.code == "3708120118000031"
 
 
 def test_upsert_updates_only_changed_rows(tmp_path):
     owner = OrganisationFactory()
-    base = HEADER + "".join(f"37081201180000{i:02d},0118,灯{i},{owner.uscc},intact,2024-01-01,POINT(116.8{i} 35.5)\n"
-                            for i in range(1, 6))
+    base = HEADER + "".join(
+        f"37081201180000{i:02d},0118,灯{i},{owner.uscc},intact,2024-01-01,POINT(116.8{i} 35.5)\n" for i in range(1, 6)
+    )
     assert import_file(write_csv(tmp_path, base), srid=4490).created == 5
     changed = base.replace("灯3,", "灯三,")
     r = import_file(write_csv(tmp_path, changed, "d.csv"), srid="EPSG:4490")
@@ -141,6 +155,7 @@ def test_other_crs_are_brought_to_4490(tmp_path, crs):
         x, y = gcj02_to_bd09(*wgs84_to_gcj02(lon, lat))
     else:
         from pyproj import Transformer
+
         x, y = Transformer.from_crs(4490, 4527, always_xy=True).transform(lon, lat)
     p = write_csv(tmp_path, f"class_code,x,y\n0118,{float(x)!r},{float(y)!r}\n")
     r = import_file(p, srid=crs)
@@ -150,8 +165,9 @@ def test_other_crs_are_brought_to_4490(tmp_path, crs):
 
 
 def test_zipped_shapefile_with_truncated_names(tmp_path):
-    shp = write_gpkg(tmp_path, 5, name="s.shp", driver="ESRI Shapefile",
-                     fields={"maintainer_uscc": np.array([""] * 5, dtype=object)})
+    shp = write_gpkg(
+        tmp_path, 5, name="s.shp", driver="ESRI Shapefile", fields={"maintainer_uscc": np.array([""] * 5, dtype=object)}
+    )
     z = tmp_path / "s.zip"
     with zipfile.ZipFile(z, "w") as zf:
         for ext in ("shp", "shx", "dbf", "prj", "cpg"):
@@ -164,9 +180,17 @@ def test_zipped_shapefile_with_truncated_names(tmp_path):
 
 def test_geojson_with_declared_crs(tmp_path):
     owner = OrganisationFactory()
-    doc = {"type": "FeatureCollection", "crs": {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::4490"}},
-           "features": [{"type": "Feature", "geometry": {"type": "LineString", "coordinates": [[116.8, 35.5], [116.81, 35.51]]},
-                         "properties": {"class_code": "0305", "owner_uscc": owner.uscc, "attributes": ""}}]}
+    doc = {
+        "type": "FeatureCollection",
+        "crs": {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::4490"}},
+        "features": [
+            {
+                "type": "Feature",
+                "geometry": {"type": "LineString", "coordinates": [[116.8, 35.5], [116.81, 35.51]]},
+                "properties": {"class_code": "0305", "owner_uscc": owner.uscc, "attributes": ""},
+            }
+        ],
+    }
     p = tmp_path / "a.geojson"
     p.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
     r = import_file(p)
@@ -179,11 +203,20 @@ def write_gbk_shapefile(tmp_path, names, *, cpg=True, zipped=False, stem="gbk"):
     owner = OrganisationFactory()
     n = len(names)
     shp = tmp_path / f"{stem}.shp"
-    pyogrio.raw.write(str(shp), geometry=shapely.to_wkb(shapely.points(116.80 + np.arange(n) * 0.001, np.full(n, 35.55))),
-                      field_data=[np.array(["0118"] * n, dtype=object), np.array(names, dtype=object),
-                                  np.array([owner.uscc] * n, dtype=object)],
-                      fields=["class_code", "name", "owner_uscc"], crs="EPSG:4490", geometry_type="Point",
-                      driver="ESRI Shapefile", encoding="GBK")
+    pyogrio.raw.write(
+        str(shp),
+        geometry=shapely.to_wkb(shapely.points(116.80 + np.arange(n) * 0.001, np.full(n, 35.55))),
+        field_data=[
+            np.array(["0118"] * n, dtype=object),
+            np.array(names, dtype=object),
+            np.array([owner.uscc] * n, dtype=object),
+        ],
+        fields=["class_code", "name", "owner_uscc"],
+        crs="EPSG:4490",
+        geometry_type="Point",
+        driver="ESRI Shapefile",
+        encoding="GBK",
+    )
     assert "建".encode("gbk") in shp.with_suffix(".dbf").read_bytes()
     if not cpg:
         shp.with_suffix(".cpg").unlink()
@@ -227,7 +260,9 @@ def test_management_command_encoding_gbk(tmp_path, capsys):
     assert sorted(Component.objects.values_list("name", flat=True)) == sorted(GBK_NAMES)
     assert "3 created" in capsys.readouterr().out
     owner = OrganisationFactory()
-    csv_path = write_csv(tmp_path, "class_code,name,owner_uscc,x,y\n" + f"0305,井盖甲,{owner.uscc},116.9,35.6\n", encoding="gbk")
+    csv_path = write_csv(
+        tmp_path, "class_code,name,owner_uscc,x,y\n" + f"0305,井盖甲,{owner.uscc},116.9,35.6\n", encoding="gbk"
+    )
     call_command("import_components", str(csv_path), "--encoding", "GBK", "--srid", "4490", "--json", verbosity=0)
     out = json.loads(capsys.readouterr().out)
     assert out["ok"] and out["encoding"] == "gb18030" and out["created"] == 1
@@ -235,6 +270,7 @@ def test_management_command_encoding_gbk(tmp_path, capsys):
 
 
 # ---------------------------------------------------------------- refusals: each writes nothing
+
 
 def test_malformed_geometry(tmp_path):
     p = write_csv(tmp_path, "class_code,wkt\n0118,POINT(116.8 35.5)\n0118,POINT(116.8\n")
@@ -247,7 +283,9 @@ def test_empty_geometry(tmp_path):
 
 
 def test_invalid_polygon(tmp_path):
-    p = write_csv(tmp_path, "class_code,wkt\n0305,\"POLYGON((116.8 35.5, 116.81 35.51, 116.81 35.5, 116.8 35.51, 116.8 35.5))\"\n")
+    p = write_csv(
+        tmp_path, 'class_code,wkt\n0305,"POLYGON((116.8 35.5, 116.81 35.51, 116.81 35.5, 116.8 35.51, 116.8 35.5))"\n'
+    )
     assert_refused(import_file(p, srid=4490), "geometry", "invalid", row=1)
 
 
@@ -268,20 +306,37 @@ def test_undeclared_crs_shapefile(tmp_path):
 
 
 def test_undeclared_crs_geojson(tmp_path):
-    doc = {"type": "FeatureCollection", "features": [
-        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [116.8, 35.5]}, "properties": {"class_code": "0118"}}]}
+    doc = {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "geometry": {"type": "Point", "coordinates": [116.8, 35.5]},
+                "properties": {"class_code": "0118"},
+            }
+        ],
+    }
     p = tmp_path / "a.geojson"
     p.write_text(json.dumps(doc))
     assert_refused(import_file(p), "srid", "GCJ-02")
 
 
 def test_duplicate_ids(tmp_path):
-    p = write_csv(tmp_path, "code,class_code,x,y\n3708120118000001,0118,116.8,35.5\n3708120118000001,0118,116.81,35.5\n")
+    p = write_csv(
+        tmp_path, "code,class_code,x,y\n3708120118000001,0118,116.8,35.5\n3708120118000001,0118,116.81,35.5\n"
+    )
     assert_refused(import_file(p, srid=4490), "code", "duplicate ID 3708120118000001: also on row 1", row=2)
 
 
-@pytest.mark.parametrize("code,text", [("37081201180001", "16 (GB/T 30428)"), ("3708120305000001", "class code 0118"),
-                                       ("3708130118000001", "admin code"), ("3708120118000000", "000000")])
+@pytest.mark.parametrize(
+    "code,text",
+    [
+        ("37081201180001", "16 (GB/T 30428)"),
+        ("3708120305000001", "class code 0118"),
+        ("3708130118000001", "admin code"),
+        ("3708120118000000", "000000"),
+    ],
+)
 def test_malformed_ids(tmp_path, code, text):
     p = write_csv(tmp_path, f"code,class_code,admin_code,x,y\n{code},0118,370812,116.8,35.5\n")
     assert_refused(import_file(p, srid=4490), "code", text, row=1)
@@ -294,14 +349,16 @@ def test_unknown_class(tmp_path):
 
 def test_unknown_unit(tmp_path):
     from components.uscc import make_uscc
+
     stranger = make_uscc("91370812MA9999999")
     p = write_csv(tmp_path, f"class_code,maintainer_uscc,x,y\n0118,{stranger},116.8,35.5\n")
     assert_refused(import_file(p, srid=4490), "maintainer_uscc", "not registered", row=1)
 
 
 def test_unknown_state_bad_date_and_bad_attribute(tmp_path):
-    p = write_csv(tmp_path, "class_code,state,census_date,attributes,x,y\n"
-                            "0118,坏了,2024-13-01,\"{\"\"power_w\"\": 0}\",116.8,35.5\n")
+    p = write_csv(
+        tmp_path, 'class_code,state,census_date,attributes,x,y\n0118,坏了,2024-13-01,"{""power_w"": 0}",116.8,35.5\n'
+    )
     r = import_file(p, srid=4490)
     fields = {e.field for e in r.errors}
     assert {"state", "census_date", "attributes.power_w"} <= fields and Component.objects.count() == 0
@@ -341,6 +398,7 @@ def test_one_bad_row_among_many_writes_nothing_and_reports_all(tmp_path):
 
 def test_retired_component_is_not_changed_by_import(tmp_path):
     from components.services import retire_component
+
     p = write_gpkg(tmp_path, 2)
     import_file(p)
     retire_component(Component.objects.get(code="3708120118000001"), reason="拆除")
@@ -352,21 +410,28 @@ def test_retired_component_is_not_changed_by_import(tmp_path):
 
 # ---------------------------------------------------------------- jobs, command, API
 
+
 def test_job_progress_and_result(tmp_path):
     from components.importing.jobs import run_job
+
     p = write_gpkg(tmp_path, 10)
     job = ImportJob.objects.create(file=str(p), filename="p.gpkg")
     body = run_job(job.pk)
     assert body["status"] == "succeeded" and body["created"] == 10 and body["rows_done"] == 10
     bad = ImportJob.objects.create(file=str(write_csv(tmp_path, "class_code,x,y\n0118,1,2\n")), srid="4490")
     body = run_job(bad.pk)
-    assert body["status"] == "failed" and body["errors"][0] == {"row": 1, "field": "geometry", "reason": body["errors"][0]["reason"]}
+    assert body["status"] == "failed" and body["errors"][0] == {
+        "row": 1,
+        "field": "geometry",
+        "reason": body["errors"][0]["reason"],
+    }
     assert "outside" in body["errors"][0]["reason"]
 
 
 def test_management_command(tmp_path, capsys):
     from django.core.management import call_command
     from django.core.management.base import CommandError
+
     p = write_gpkg(tmp_path, 4)
     call_command("import_components", str(p), "--dry-run")
     assert Component.objects.count() == 0
@@ -385,13 +450,20 @@ def test_api_import_permissions_and_errors(tmp_path):
     editor.force_authenticate(make_user("gis", roles.GIS_EDITOR))
     r = editor.post("/api/imports/", {"srid": "4490"}, format="multipart")
     assert r.status_code == 400 and r.json()["field"] == "file"
-    r = editor.post("/api/imports/", {"file": (tmp_path / "x").open("wb+") if False else _upload("a.csv", b"class_code,x,y\n"),
-                                      "mapping": "{not json"}, format="multipart")
+    r = editor.post(
+        "/api/imports/",
+        {
+            "file": (tmp_path / "x").open("wb+") if False else _upload("a.csv", b"class_code,x,y\n"),
+            "mapping": "{not json",
+        },
+        format="multipart",
+    )
     assert r.status_code == 400 and r.json()["field"] == "mapping"
 
 
 def _upload(name, data):
     from django.core.files.uploadedfile import SimpleUploadedFile
+
     return SimpleUploadedFile(name, data)
 
 
@@ -407,8 +479,9 @@ def test_api_import_through_a_real_celery_worker(tmp_path, settings):
     editor = APIClient()
     editor.force_authenticate(make_user("gis2", roles.GIS_EDITOR))
     with start_worker(app, perform_ping_check=False, pool="solo", loglevel="WARNING"):
-        r = editor.post("/api/imports/", {"file": _upload("lamps.csv", text.encode("gbk")), "srid": "4490"},
-                        format="multipart")
+        r = editor.post(
+            "/api/imports/", {"file": _upload("lamps.csv", text.encode("gbk")), "srid": "4490"}, format="multipart"
+        )
         assert r.status_code == 202, r.content
         job_id = r.json()["id"]
         deadline = time.time() + 30
@@ -426,9 +499,11 @@ def test_api_import_through_a_real_celery_worker(tmp_path, settings):
 
 def test_bad_census_date_beside_a_change_date_is_reported_not_a_crash(tmp_path):
     owner = OrganisationFactory()
-    text = ("class_code,owner_uscc,census_date,change_date,wkt\n"
-            f"0118,{owner.uscc},2024-13-45,2025-01-01,POINT(116.83 35.55)\n"
-            f"0118,{owner.uscc},2025-02-01,2025-01-01,POINT(116.83 35.56)\n")
+    text = (
+        "class_code,owner_uscc,census_date,change_date,wkt\n"
+        f"0118,{owner.uscc},2024-13-45,2025-01-01,POINT(116.83 35.55)\n"
+        f"0118,{owner.uscc},2025-02-01,2025-01-01,POINT(116.83 35.56)\n"
+    )
     r = import_file(write_csv(tmp_path, text), srid=4490)
     assert {(e.row, e.field) for e in r.errors} == {(1, "census_date"), (2, "change_date")}
     assert Component.objects.count() == 0

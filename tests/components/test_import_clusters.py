@@ -1,5 +1,6 @@
 """Cluster counts stay exact through bulk imports: the counts in decoded tiles equal the components
 imported, after creating, after an upsert that moves some, and after one that changes nothing."""
+
 import gzip
 
 import mapbox_vector_tile
@@ -47,7 +48,7 @@ def client(db):
 def _inside(tile, i, n):
     """The i-th of n points on a grid in the middle half of the tile."""
     b = mercantile.bounds(tile)
-    side = int(n ** 0.5) + 1
+    side = int(n**0.5) + 1
     fx, fy = (i % side + 0.5) / side, (i // side + 0.5) / side
     return (b.west + (0.25 + fx / 2) * (b.east - b.west), b.south + (0.25 + fy / 2) * (b.north - b.south))
 

@@ -1,5 +1,6 @@
 """What one import may cost, and what it may say: zip bombs and zip slip refused before extraction,
 cells refused by row and field, unknown CRS refused, no server path in any answer, uploads removed."""
+
 import io
 import json
 import struct
@@ -63,6 +64,7 @@ def _left_files(d: Path):
 
 # ---------------------------------------------------------------- zips
 
+
 def test_zip_bomb_refused_by_ratio_from_its_directory(tmp_path, own_tmp, no_extraction, settings):
     settings.GRIDCITY_IMPORT_MAX_ZIP_RATIO = 200
     settings.GRIDCITY_IMPORT_ZIP_RATIO_FROM = 1 * MiB
@@ -96,7 +98,7 @@ def test_zip_whose_directory_lies_is_stopped_while_extracting(tmp_path, own_tmp,
     data = bytearray(z.read_bytes())
     # The central directory states 1,000 bytes uncompressed, far under every limit.
     cd = data.rfind(b"PK\x01\x02")
-    data[cd + 24:cd + 28] = struct.pack("<I", 1000)
+    data[cd + 24 : cd + 28] = struct.pack("<I", 1000)
     z.write_bytes(bytes(data))
     with zipfile.ZipFile(z) as zf:
         assert zf.infolist()[0].file_size == 1000
@@ -129,6 +131,7 @@ def test_zip_within_the_limits_is_read_and_its_extraction_removed(tmp_path, own_
 
 # ---------------------------------------------------------------- cells: by row and field
 
+
 def _csv(tmp_path, rows, name="c.csv"):
     owner = OrganisationFactory()
     lines = [f"0118,{name_cell},{owner.uscc},116.8{i},35.5" for i, name_cell in enumerate(rows)]
@@ -157,21 +160,33 @@ def test_cell_limit_and_control_characters(tmp_path, settings):
     settings.GRIDCITY_IMPORT_MAX_CELL_CHARS = 300
     p = tmp_path / "n.csv"
     owner = OrganisationFactory()
-    p.write_text("class_code,owner_uscc,note,x,y\n"
-                 f"0118,{owner.uscc},{'x' * 301},116.80,35.5\n"
-                 f"0118,{owner.uscc},ok,116.81,35.5\n"
-                 f"0118,{owner.uscc},evil\u202etxt.exe,116.82,35.5\n"
-                 f"0118,{owner.uscc},bell\x07,116.83,35.5\n"
-                 f"0118,{owner.uscc},\"two\nlines\tand a tab\",116.84,35.5\n", encoding="utf-8")
+    p.write_text(
+        "class_code,owner_uscc,note,x,y\n"
+        f"0118,{owner.uscc},{'x' * 301},116.80,35.5\n"
+        f"0118,{owner.uscc},ok,116.81,35.5\n"
+        f"0118,{owner.uscc},evil\u202etxt.exe,116.82,35.5\n"
+        f"0118,{owner.uscc},bell\x07,116.83,35.5\n"
+        f'0118,{owner.uscc},"two\nlines\tand a tab",116.84,35.5\n',
+        encoding="utf-8",
+    )
     r = import_file(p, srid=4490)
     assert [(e.row, e.field) for e in r.errors] == [(1, "note"), (3, "note"), (4, "note")], r.as_dict()
     assert "at most 300" in r.errors[0].reason and "U+202E" in r.errors[1].reason and "U+0007" in r.errors[2].reason
 
 
 def test_long_cell_in_a_geojson_is_a_row_error(tmp_path):
-    doc = {"type": "FeatureCollection", "crs": {"type": "name", "properties": {"name": "EPSG:4490"}}, "features": [
-        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [116.8, 35.5]},
-         "properties": {"class_code": "0118", "name": "灯" if i != 1 else "x" * 20_000}} for i in range(3)]}
+    doc = {
+        "type": "FeatureCollection",
+        "crs": {"type": "name", "properties": {"name": "EPSG:4490"}},
+        "features": [
+            {
+                "type": "Feature",
+                "geometry": {"type": "Point", "coordinates": [116.8, 35.5]},
+                "properties": {"class_code": "0118", "name": "灯" if i != 1 else "x" * 20_000},
+            }
+            for i in range(3)
+        ],
+    }
     p = tmp_path / "a.geojson"
     p.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
     r = import_file(p)
@@ -190,10 +205,18 @@ def test_a_job_with_a_nul_ends_failed_naming_row_and_field(tmp_path):
 
 # ---------------------------------------------------------------- GeoJSON CRS
 
+
 def _geojson(tmp_path, crs_member, name="g.geojson", coords=(116.8, 35.5)):
-    doc = {"type": "FeatureCollection", "features": [
-        {"type": "Feature", "geometry": {"type": "Point", "coordinates": list(coords)},
-         "properties": {"class_code": "0118"}}]}
+    doc = {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "geometry": {"type": "Point", "coordinates": list(coords)},
+                "properties": {"class_code": "0118"},
+            }
+        ],
+    }
     if crs_member is not None:
         doc = {"type": "FeatureCollection", "crs": crs_member, "features": doc["features"]}
     p = tmp_path / name
@@ -201,9 +224,18 @@ def _geojson(tmp_path, crs_member, name="g.geojson", coords=(116.8, 35.5)):
     return p
 
 
-@pytest.mark.parametrize("name", ["EPSG:99999", "urn:ogc:def:crs:EPSG::99999", "urn:ogc:def:crs:EPSG:6.6:99999",
-                                  "http://www.opengis.net/def/crs/EPSG/0/99999", "EPSG:3857", "urn:ogc:def:crs:FOO::1",
-                                  "not a crs"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "EPSG:99999",
+        "urn:ogc:def:crs:EPSG::99999",
+        "urn:ogc:def:crs:EPSG:6.6:99999",
+        "http://www.opengis.net/def/crs/EPSG/0/99999",
+        "EPSG:3857",
+        "urn:ogc:def:crs:FOO::1",
+        "not a crs",
+    ],
+)
 def test_unknown_or_refused_geojson_crs_is_not_read_as_wgs84(tmp_path, name):
     p = _geojson(tmp_path, {"type": "name", "properties": {"name": name}})
     hits = _refused(import_file(p), "srid", "coordinate system")
@@ -217,9 +249,18 @@ def test_geojson_crs_member_of_an_unknown_kind_is_refused(tmp_path):
     _refused(import_file(p), "srid", "not understood")
 
 
-@pytest.mark.parametrize("name", ["EPSG:4326", "urn:ogc:def:crs:OGC:1.3:CRS84", "urn:ogc:def:crs:OGC::CRS84",
-                                  "http://www.opengis.net/def/crs/OGC/1.3/CRS84", "EPSG:4490",
-                                  "urn:ogc:def:crs:EPSG::4490", "http://www.opengis.net/def/crs/EPSG/0/4490"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "EPSG:4326",
+        "urn:ogc:def:crs:OGC:1.3:CRS84",
+        "urn:ogc:def:crs:OGC::CRS84",
+        "http://www.opengis.net/def/crs/OGC/1.3/CRS84",
+        "EPSG:4490",
+        "urn:ogc:def:crs:EPSG::4490",
+        "http://www.opengis.net/def/crs/EPSG/0/4490",
+    ],
+)
 def test_known_geojson_crs_forms_are_accepted(tmp_path, name):
     p = _geojson(tmp_path, {"type": "name", "properties": {"name": name}})
     r = import_file(p)
@@ -228,6 +269,7 @@ def test_known_geojson_crs_forms_are_accepted(tmp_path, name):
 
 def test_geojson_crs_in_a_gauss_krueger_zone(tmp_path):
     from pyproj import Transformer
+
     x, y = Transformer.from_crs(4490, 4527, always_xy=True).transform(116.85, 35.56)
     p = _geojson(tmp_path, {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::4527"}}, coords=(x, y))
     r = import_file(p)
@@ -237,13 +279,16 @@ def test_geojson_crs_in_a_gauss_krueger_zone(tmp_path):
 
 def test_geojson_with_crs_null_needs_an_srid(tmp_path):
     p = tmp_path / "n.geojson"
-    p.write_text('{"type": "FeatureCollection", "crs": null, "features": [{"type": "Feature", "geometry": '
-                 '{"type": "Point", "coordinates": [116.8, 35.5]}, "properties": {"class_code": "0118"}}]}')
+    p.write_text(
+        '{"type": "FeatureCollection", "crs": null, "features": [{"type": "Feature", "geometry": '
+        '{"type": "Point", "coordinates": [116.8, 35.5]}, "properties": {"class_code": "0118"}}]}'
+    )
     _refused(import_file(p), "srid", "GCJ-02")
     assert import_file(p, srid="4490").ok
 
 
 # ---------------------------------------------------------------- no server paths; uploads removed
+
 
 def _editor(name="gis-limits"):
     client = APIClient()
@@ -253,6 +298,7 @@ def _editor(name="gis-limits"):
 
 def _upload(name, data):
     from django.core.files.uploadedfile import SimpleUploadedFile
+
     return SimpleUploadedFile(name, data)
 
 
@@ -269,6 +315,7 @@ def media(tmp_path, settings):
     settings.MEDIA_ROOT = tmp_path / "media-root"
     settings.CELERY_TASK_ALWAYS_EAGER = True
     from gis_core.celery import app
+
     old = app.conf.task_always_eager
     app.conf.task_always_eager = True
     yield settings.MEDIA_ROOT
@@ -283,13 +330,16 @@ def _assert_no_server_paths(body, media_root):
     assert "/imports/" not in text
 
 
-@pytest.mark.parametrize("name,data,fields", [
-    ("broken.gpkg", b"SQLite format 3\x00 this is not a database", {}),
-    ("shapes.zip", b"PK\x03\x04 not a zip at all", {}),
-    ("lamps.geojson", b'{"type": "FeatureCollection", "features": [', {"srid": "4490"}),
-    ("lamps.csv", b"class_code,x,y\n0118,1,2\n", {"srid": "4490"}),
-    ("lamps.csv", b"class_code,name,x,y\n0118,a\x00b,116.8,35.5\n", {"srid": "4490"}),
-])
+@pytest.mark.parametrize(
+    "name,data,fields",
+    [
+        ("broken.gpkg", b"SQLite format 3\x00 this is not a database", {}),
+        ("shapes.zip", b"PK\x03\x04 not a zip at all", {}),
+        ("lamps.geojson", b'{"type": "FeatureCollection", "features": [', {"srid": "4490"}),
+        ("lamps.csv", b"class_code,x,y\n0118,1,2\n", {"srid": "4490"}),
+        ("lamps.csv", b"class_code,name,x,y\n0118,a\x00b,116.8,35.5\n", {"srid": "4490"}),
+    ],
+)
 def test_job_answers_name_the_upload_never_a_server_path(media, django_capture_on_commit_callbacks, name, data, fields):
     body = _post_and_run(_editor(), name, data, django_capture_on_commit_callbacks, **fields)
     assert body["status"] == "failed", body
@@ -313,7 +363,9 @@ def test_upload_is_removed_when_the_job_succeeds(media, django_capture_on_commit
     assert not _left_files(media)
 
 
-def test_upload_is_removed_when_the_zip_is_refused(tmp_path, media, own_tmp, settings, django_capture_on_commit_callbacks):
+def test_upload_is_removed_when_the_zip_is_refused(
+    tmp_path, media, own_tmp, settings, django_capture_on_commit_callbacks
+):
     settings.GRIDCITY_IMPORT_MAX_UNZIPPED_BYTES = 1 * MiB
     z = _zip(tmp_path, {"bomb.csv": b"0" * (4 * MiB)})
     body = _post_and_run(_editor(), "bomb.zip", z.read_bytes(), django_capture_on_commit_callbacks, srid="4490")
@@ -353,10 +405,12 @@ def test_a_file_outside_the_upload_folder_is_not_deleted(tmp_path):
 
 # ---------------------------------------------------------------- upload size
 
+
 def test_upload_larger_than_the_limit_is_refused_413_before_it_is_read(media, settings):
     settings.GRIDCITY_IMPORT_MAX_UPLOAD_BYTES = 64 * 1024
-    r = _editor().post("/api/imports/", {"file": _upload("big.csv", b"x" * (128 * 1024)), "srid": "4490"},
-                       format="multipart")
+    r = _editor().post(
+        "/api/imports/", {"file": _upload("big.csv", b"x" * (128 * 1024)), "srid": "4490"}, format="multipart"
+    )
     assert r.status_code == 413, r.content
     assert r.json()["field"] == "file" and "at most" in r.json()["message"]
     assert not _left_files(media) and ImportJob.objects.count() == 0
@@ -364,6 +418,7 @@ def test_upload_larger_than_the_limit_is_refused_413_before_it_is_read(media, se
 
 def test_upload_content_length_is_checked_before_credentials_read_the_body(media, settings):
     from django.test import Client
+
     settings.GRIDCITY_IMPORT_MAX_UPLOAD_BYTES = 1024
     user = make_user("gis-session", roles.GIS_EDITOR)
     client = Client(enforce_csrf_checks=True)
@@ -374,15 +429,18 @@ def test_upload_content_length_is_checked_before_credentials_read_the_body(media
 
 def test_too_many_form_fields_answer_json_400(media, settings):
     settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 5
-    r = _editor().post("/api/imports/", {f"f{i}": "x" for i in range(10)} | {"file": _upload("a.csv", b"x")},
-                       format="multipart")
+    r = _editor().post(
+        "/api/imports/", {f"f{i}": "x" for i in range(10)} | {"file": _upload("a.csv", b"x")}, format="multipart"
+    )
     assert r.status_code == 400 and r.json()["field"] == "file", r.content
 
 
 # ---------------------------------------------------------------- nesting that would crash GEOS or json
 
+
 def _nested_wkb(depth):
     import struct
+
     wkb = struct.pack("<BIdd", 1, 1, 116.8, 35.5)
     for _ in range(depth):
         wkb = struct.pack("<BII", 1, 7, 1) + wkb
@@ -393,7 +451,7 @@ def test_deeply_nested_wkt_is_a_row_error_not_a_dead_worker(tmp_path):
     # 30,000 levels overflow GEOS's stack (the process dies with SIGSEGV) yet stay under the WKT cell limit.
     deep = "GEOMETRYCOLLECTION(" * 30_000 + "POINT(116.8 35.5)" + ")" * 30_000
     p = tmp_path / "deep.csv"
-    p.write_text(f"class_code,wkt\n0118,POINT(116.8 35.5)\n0118,\"{deep}\"\n0118,\"POLYGON((1 2\"\n", encoding="utf-8")
+    p.write_text(f'class_code,wkt\n0118,POINT(116.8 35.5)\n0118,"{deep}"\n0118,"POLYGON((1 2"\n', encoding="utf-8")
     r = import_file(p, srid=4490)
     assert [(e.row, e.field) for e in r.errors] == [(2, "wkt"), (3, "wkt")], r.as_dict()
     assert "nested deeper than 8" in r.errors[0].reason and Component.objects.count() == 0
@@ -407,9 +465,16 @@ def test_deeply_nested_wkb_in_a_geopackage_is_a_row_error(tmp_path):
     import shapely
 
     p = tmp_path / "deep.gpkg"
-    pyogrio.raw.write(str(p), geometry=shapely.to_wkb(shapely.points([116.8, 116.81], [35.5, 35.5])),
-                      field_data=[np.array(["0118", "0118"], dtype=object)], fields=["class_code"], crs="EPSG:4490",
-                      geometry_type="Unknown", driver="GPKG", layer="components")
+    pyogrio.raw.write(
+        str(p),
+        geometry=shapely.to_wkb(shapely.points([116.8, 116.81], [35.5, 35.5])),
+        field_data=[np.array(["0118", "0118"], dtype=object)],
+        fields=["class_code"],
+        crs="EPSG:4490",
+        geometry_type="Unknown",
+        driver="GPKG",
+        layer="components",
+    )
     con = sqlite3.connect(p)
     for (name,) in con.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall():
         con.execute(f'DROP TRIGGER "{name}"')  # GeoPackage triggers call SpatiaLite functions sqlite3 lacks
@@ -429,22 +494,29 @@ def test_nesting_check_passes_large_ordinary_geometries():
 
     ring = shapely.Point(116.8, 35.5).buffer(0.01, quad_segs=2000)
     multi = shapely.MultiPolygon([ring, shapely.Point(116.9, 35.5).buffer(0.01, quad_segs=2000)])
-    holes = shapely.Polygon(shapely.box(116.0, 35.0, 117.0, 36.0).exterior.coords,
-                            [shapely.box(116.0 + i * 0.01, 35.5, 116.005 + i * 0.01, 35.505).exterior.coords
-                             for i in range(50)])
-    blobs = [shapely.to_wkb(g) for g in (ring, multi, holes)] + [None, shapely.to_wkb(multi, include_srid=True),
-                                                                shapely.to_wkb(shapely.force_3d(multi))]
+    holes = shapely.Polygon(
+        shapely.box(116.0, 35.0, 117.0, 36.0).exterior.coords,
+        [shapely.box(116.0 + i * 0.01, 35.5, 116.005 + i * 0.01, 35.505).exterior.coords for i in range(50)],
+    )
+    blobs = [shapely.to_wkb(g) for g in (ring, multi, holes)] + [
+        None,
+        shapely.to_wkb(multi, include_srid=True),
+        shapely.to_wkb(shapely.force_3d(multi)),
+    ]
     assert len(blobs[1]) > 9000
     assert not wkb_too_deep(blobs).any()
     assert not wkt_too_deep([shapely.to_wkt(g) for g in (ring, multi, holes)]).any()
-    assert wkb_too_deep([_nested_wkb(2000)]).all() and wkt_too_deep(["GEOMETRYCOLLECTION(" * 9 + "POINT(1 2)" + ")" * 9]).all()
+    assert (
+        wkb_too_deep([_nested_wkb(2000)]).all()
+        and wkt_too_deep(["GEOMETRYCOLLECTION(" * 9 + "POINT(1 2)" + ")" * 9]).all()
+    )
 
 
 def test_deeply_nested_attributes_json_is_a_row_error(tmp_path):
     owner = OrganisationFactory()
     deep = "[" * 5000 + "]" * 5000
     p = tmp_path / "a.csv"
-    p.write_text(f"class_code,owner_uscc,attributes,x,y\n0118,{owner.uscc},\"{deep}\",116.8,35.5\n", encoding="utf-8")
+    p.write_text(f'class_code,owner_uscc,attributes,x,y\n0118,{owner.uscc},"{deep}",116.8,35.5\n', encoding="utf-8")
     r = import_file(p, srid=4490)
     assert [(e.row, e.field) for e in r.errors] == [(1, "attributes")], r.as_dict()
 
@@ -460,8 +532,9 @@ def test_when_the_queue_is_away_the_upload_answers_503_and_keeps_nothing(media, 
         raise OperationalError("Error 111 connecting to 127.0.0.1:63799. Connection refused.")
 
     monkeypatch.setattr(tasks.run_import, "delay", away)
-    r = _editor("gis-queue").post("/api/imports/", {"file": _upload("a.csv", b"class_code,x,y\n"), "srid": "4490"},
-                                  format="multipart")
+    r = _editor("gis-queue").post(
+        "/api/imports/", {"file": _upload("a.csv", b"class_code,x,y\n"), "srid": "4490"}, format="multipart"
+    )
     assert r.status_code == 503 and r.json()["field"] == "file" and r["Retry-After"] == "60", r.content
     assert ImportJob.objects.count() == 0 and not _left_files(media)
 
@@ -474,6 +547,7 @@ def test_form_fields_past_djangos_data_limit_answer_json_413(media, settings):
 
 
 # ---------------------------------------------------------------- coordinates and SRIDs said exactly
+
 
 @pytest.mark.parametrize("x", ["1_16.8", "１１６.８", "nan", "inf", "0x10", "116.8.1", "--116"])
 def test_csv_coordinates_are_plain_decimals(tmp_path, x):
@@ -492,17 +566,26 @@ def test_wkt_column_mixing_srids_is_refused_even_past_the_first_rows(tmp_path):
 
 # ---------------------------------------------------------------- a job ends once
 
+
 def test_a_job_found_running_after_its_worker_died_runs_again_once_and_is_cleaned(
-        media, django_capture_on_commit_callbacks):
+    media, django_capture_on_commit_callbacks
+):
     """The dead worker's transaction wrote nothing (rows and outcome commit together): the next
     delivery runs the job afresh, once, and removes the upload after its outcome commits."""
     from django.utils import timezone
+
     owner = OrganisationFactory()
     folder = Path(media) / "imports" / "1b7c1d1e-0000-4000-8000-000000000000"
     folder.mkdir(parents=True)
     (folder / "upload.csv").write_text(f"class_code,owner_uscc,x,y\n0118,{owner.uscc},116.8,35.5\n", encoding="utf-8")
-    job = ImportJob.objects.create(file=str(folder / "upload.csv"), filename="a.csv", srid="4490",
-                                   status=ImportJob.Status.RUNNING, phase="writing", started_at=timezone.now())
+    job = ImportJob.objects.create(
+        file=str(folder / "upload.csv"),
+        filename="a.csv",
+        srid="4490",
+        status=ImportJob.Status.RUNNING,
+        phase="writing",
+        started_at=timezone.now(),
+    )
     with django_capture_on_commit_callbacks(execute=True):
         body = run_job(job.pk)
     assert body["status"] == "succeeded" and body["created"] == 1 and body["finished_at"]
@@ -525,4 +608,5 @@ def test_a_job_runs_once_however_often_its_task_is_delivered(tmp_path):
 
 def test_the_import_task_is_acknowledged_only_once_it_has_run():
     from components.tasks import run_import
+
     assert run_import.acks_late and run_import.reject_on_worker_lost

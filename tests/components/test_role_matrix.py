@@ -1,6 +1,7 @@
 """The role matrix (components.roles.MATRIX), one PATCH per field per role: what the matrix allows
 answers 200 and changes the field; what it refuses answers 4xx and changes nothing, not even the
 history."""
+
 import datetime as dt
 
 import pytest
@@ -20,8 +21,10 @@ def _new_value(field, other_org):
     """(request value, check of the saved component)."""
     return {
         "name": ("矩阵新名称", lambda c: c.name == "矩阵新名称"),
-        "geometry": ({"type": "Point", "coordinates": [116.91, 35.61]},
-                     lambda c: (round(c.geom.x, 6), round(c.geom.y, 6)) == (116.91, 35.61)),
+        "geometry": (
+            {"type": "Point", "coordinates": [116.91, 35.61]},
+            lambda c: (round(c.geom.x, 6), round(c.geom.y, 6)) == (116.91, 35.61),
+        ),
         "street_code": ("370812001", lambda c: c.street_code == "370812001"),
         "community_code": ("370812001001", lambda c: c.community_code == "370812001001"),
         "grid_code": ("370812001001001", lambda c: c.grid_code == "370812001001001"),

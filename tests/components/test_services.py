@@ -21,8 +21,9 @@ def test_concurrent_creations_get_distinct_consecutive_ids():
     def worker(i):
         try:
             for j in range(10):
-                c = create_component(component_class=cls, state=intact,
-                                     geom=Point(116.83 + i * 0.001, 35.55 + j * 0.0001, srid=4490))
+                c = create_component(
+                    component_class=cls, state=intact, geom=Point(116.83 + i * 0.001, 35.55 + j * 0.0001, srid=4490)
+                )
                 codes.append(c.code)
         except Exception as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
@@ -79,9 +80,11 @@ def test_database_refuses_invalid_geometry_even_from_raw_sql():
 
     c = ComponentFactory()
     with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cur:
-        cur.execute("UPDATE components_component SET geom = ST_GeomFromText("
-                    "'POLYGON((116.83 35.55,116.84 35.56,116.84 35.55,116.83 35.56,116.83 35.55))', 4490) WHERE id = %s",
-                    [c.pk])
+        cur.execute(
+            "UPDATE components_component SET geom = ST_GeomFromText("
+            "'POLYGON((116.83 35.55,116.84 35.56,116.84 35.55,116.83 35.56,116.83 35.55))', 4490) WHERE id = %s",
+            [c.pk],
+        )
     assert Component.objects.get(pk=c.pk).geom.geom_type == "Point"
 
 

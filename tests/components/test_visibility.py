@@ -1,5 +1,6 @@
 """The one visibility rule is written twice, as an ORM filter and as SQL for raw statements (tiles,
 exports): for every role both must give exactly the same rows, and can_see() must agree with them."""
+
 import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.db import connection
@@ -14,8 +15,14 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def city():
     ours, theirs, third = OrganisationFactory(), OrganisationFactory(), OrganisationFactory()
-    for owner, maintainer, department in [(ours, theirs, third), (theirs, ours, third), (theirs, third, ours),
-                                          (theirs, theirs, theirs), (third, third, third), (ours, ours, ours)]:
+    for owner, maintainer, department in [
+        (ours, theirs, third),
+        (theirs, ours, third),
+        (theirs, third, ours),
+        (theirs, theirs, theirs),
+        (third, third, third),
+        (ours, ours, ours),
+    ]:
         ComponentFactory(owner=owner, maintainer=maintainer, department=department)
     return ours
 
@@ -37,6 +44,7 @@ def _users(ours):
 def _two_roles(org):
     user = make_user("v_unit_dispatcher", roles.MAINTENANCE_UNIT, organisation=org)
     from django.contrib.auth.models import Group
+
     user.groups.add(Group.objects.get_or_create(name=roles.DISPATCHER)[0])
     return user
 

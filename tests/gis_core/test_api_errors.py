@@ -1,4 +1,5 @@
 """The net under edge validation: database errors a request's own values caused are a 400, others a 503."""
+
 import psycopg
 from django.db import DataError, OperationalError
 from rest_framework.request import Request

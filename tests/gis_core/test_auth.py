@@ -1,6 +1,7 @@
 """Logins at every door (gis_core.auth): failed logins throttled per account and per address in
 Redis before any hashing, answered 429 with Retry-After in each protocol's form; the one Basic
 challenge on every 401; a logout ends tile access at once."""
+
 import base64
 from xml.etree import ElementTree as ET
 
@@ -113,8 +114,11 @@ def test_an_address_that_fails_on_many_accounts_is_throttled_for_every_account(u
 def test_behind_the_local_proxy_the_forwarded_address_counts(user):
     def via_proxy(client_ip, username, password):
         return Client(REMOTE_ADDR="127.0.0.1").get(
-            "/api/components/", HTTP_AUTHORIZATION=basic(username, password),
-            HTTP_X_FORWARDED_FOR=f"10.9.9.9, {client_ip}")  # the first hop is the client's own claim
+            "/api/components/",
+            HTTP_AUTHORIZATION=basic(username, password),
+            HTTP_X_FORWARDED_FOR=f"10.9.9.9, {client_ip}",
+        )  # the first hop is the client's own claim
+
     for i in range(3):
         assert via_proxy("198.51.100.20", f"guess{i}", "x").status_code == 401
     assert via_proxy("198.51.100.20", user.username, PASSWORD).status_code == 429

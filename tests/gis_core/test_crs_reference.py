@@ -15,6 +15,7 @@ Sources (each value copied from the source named beside it, not computed by gis_
   Mercator with an accuracy of a few nanometers", eqs. 9, 11, 35) and the classical textbook Gauss projection
   series with the meridian arc integrated numerically; the two agree to 0.1 mm on every value below.
 """
+
 import numpy as np
 import pytest
 
@@ -29,9 +30,9 @@ DEG = 1e-6
 
 # (wgs lon, wgs lat, gcj lon, gcj lat): eviltransform's table (given there as lat, lng).
 EVILTRANSFORM_WGS_GCJ = [
-    (121.5272106, 31.1774276, 121.531541859215, 31.17530398364597),    # Shanghai
-    (113.912316, 22.543847, 113.9171764808363, 22.540796131694766),    # Shenzhen
-    (116.377817, 39.911954, 116.38404722455657, 39.91334545536069),    # Beijing
+    (121.5272106, 31.1774276, 121.531541859215, 31.17530398364597),  # Shanghai
+    (113.912316, 22.543847, 113.9171764808363, 22.540796131694766),  # Shenzhen
+    (116.377817, 39.911954, 116.38404722455657, 39.91334545536069),  # Beijing
 ]
 
 # (gcj lon, gcj lat, bd lon, bd lat): gcoord's china-cities.json (泰安, 莱芜, 郑州, 沈阳, 驻马店).
@@ -50,8 +51,8 @@ COORDTRANSFORM_BD_TO_GCJ = ((116.404, 39.915), (116.39762729119315, 39.908656739
 # (epsg, lon, lat, easting, northing): CGCS2000 3-degree GK, see the module docstring for how they were made.
 GAUSS_KRUEGER = [
     (4527, 116.83, 35.55, 39484585.5602, 3935626.2893),  # zone 39 (CM 117E), zone prefix in the easting
-    (4549, 120.38, 36.07, 534231.9745, 3993376.6824),    # CM 120E, no zone prefix
-    (4549, 116.83, 35.55, 212518.2778, 3940239.5898),    # 3.17 degrees west of CM 120E
+    (4549, 120.38, 36.07, 534231.9745, 3993376.6824),  # CM 120E, no zone prefix
+    (4549, 116.83, 35.55, 212518.2778, 3940239.5898),  # 3.17 degrees west of CM 120E
 ]
 
 

@@ -1,6 +1,7 @@
 """Schemathesis over /api/schema/: every documented operation, with generated and boundary input,
 as a dispatcher and as a maintenance unit, against the WSGI app itself. A client's mistake must be
 a 4xx; any 5xx is a defect. The number of examples is bounded so `make test` stays quick."""
+
 import base64
 
 import pytest
@@ -69,7 +70,9 @@ def unit_login(db):
     return _basic_login(roles.MAINTENANCE_UNIT)
 
 
-FUZZ = settings(max_examples=MAX_EXAMPLES, deadline=None, derandomize=True, database=None, suppress_health_check=list(HealthCheck))
+FUZZ = settings(
+    max_examples=MAX_EXAMPLES, deadline=None, derandomize=True, database=None, suppress_health_check=list(HealthCheck)
+)
 
 
 # Values that broke the API before: empty, NUL, digits int() refuses, not-a-number, too many digits.
@@ -101,7 +104,7 @@ def _sweep_parameters(case, headers):
     if isinstance(case.body, dict) and case.media_type == "application/json":
         original = dict(case.body)
         for name in original:
-            for hostile in HOSTILE + [1e308, -2**63, 2**64, [], {}, None]:
+            for hostile in HOSTILE + [1e308, -(2**63), 2**64, [], {}, None]:
                 case.body = {**original, name: hostile}
                 case.validate_response(case.call(headers=headers), checks=[not_a_server_error])
         case.body = original
@@ -120,8 +123,12 @@ def test_no_server_error_for_a_unit(case, unit_login):
     case.validate_response(case.call(headers=unit_login), checks=[not_a_server_error])
 
 
-LIST_ENDPOINTS = [("/api/components/", "get", "Component"), ("/api/components/within/", "post", "Component"),
-                  ("/api/organisations/{uscc}/components/", "get", "Component"), ("/api/grids/", "get", "Grid")]
+LIST_ENDPOINTS = [
+    ("/api/components/", "get", "Component"),
+    ("/api/components/within/", "post", "Component"),
+    ("/api/organisations/{uscc}/components/", "get", "Component"),
+    ("/api/grids/", "get", "Grid"),
+]
 
 
 def _documented(client) -> dict:
@@ -151,11 +158,19 @@ def test_lists_are_documented_as_paged_feature_collections(client, path, method,
     assert "400" in responses
 
 
-@pytest.mark.parametrize("path,method", [
-    ("/api/components/{code}/", "get"), ("/api/components/{code}/", "patch"), ("/api/components/{code}/ownership/", "get"),
-    ("/api/components/{code}/history/", "get"), ("/api/components/{code}/state/", "post"),
-    ("/api/grids/{code}/", "get"), ("/api/grids/{code}/versions/", "get"), ("/api/organisations/{uscc}/components/", "get"),
-])
+@pytest.mark.parametrize(
+    "path,method",
+    [
+        ("/api/components/{code}/", "get"),
+        ("/api/components/{code}/", "patch"),
+        ("/api/components/{code}/ownership/", "get"),
+        ("/api/components/{code}/history/", "get"),
+        ("/api/components/{code}/state/", "post"),
+        ("/api/grids/{code}/", "get"),
+        ("/api/grids/{code}/versions/", "get"),
+        ("/api/organisations/{uscc}/components/", "get"),
+    ],
+)
 def test_detail_answers_document_400_and_404_with_the_error_body(client, path, method):
     doc = _documented(client)
     responses = doc["paths"][path][method]["responses"]

@@ -23,10 +23,18 @@ def test_home_page_is_the_map_viewer(client):
     assert "http://" not in page and "https://" not in page  # nothing from another origin
 
 
-@pytest.mark.parametrize("text,expected", [
-    ("4490", 4490), ("EPSG:4326", 4326), ("urn:ogc:def:crs:EPSG::4527", 4527),
-    ("http://www.opengis.net/def/crs/EPSG/0/4549", 4549), ("gcj02", "GCJ02"), ("GCJ-02", "GCJ02"), ("BD09", "BD09"),
-])
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("4490", 4490),
+        ("EPSG:4326", 4326),
+        ("urn:ogc:def:crs:EPSG::4527", 4527),
+        ("http://www.opengis.net/def/crs/EPSG/0/4549", 4549),
+        ("gcj02", "GCJ02"),
+        ("GCJ-02", "GCJ02"),
+        ("BD09", "BD09"),
+    ],
+)
 def test_parse_crs(text, expected):
     assert parse_crs(text) == expected
 
@@ -68,10 +76,17 @@ def test_is_ascii_digits_refuses_what_isdigit_accepts():
     assert not is_ascii_digits("") and not is_ascii_digits("１２") and not is_ascii_digits(None)
 
 
-@pytest.mark.parametrize("point,crs", [
-    ((float("nan"), 35.5), 4490), ((116.8, float("inf")), "GCJ02"), ((1e308, 1e308), "BD09"),
-    ((-1e300, 35.5), "GCJ02"), ((200.0, 35.5), 4326), ((1e300, 1e300), 4527),
-])
+@pytest.mark.parametrize(
+    "point,crs",
+    [
+        ((float("nan"), 35.5), 4490),
+        ((116.8, float("inf")), "GCJ02"),
+        ((1e308, 1e308), "BD09"),
+        ((-1e300, 35.5), "GCJ02"),
+        ((200.0, 35.5), 4326),
+        ((1e300, 1e300), 4527),
+    ],
+)
 def test_storage_point_refuses_absurd_points(point, crs):
     from gis_core.crs import storage_point
 
@@ -80,12 +95,19 @@ def test_storage_point_refuses_absurd_points(point, crs):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("params,field", [
-    ({"lon": "nan", "lat": "35.5"}, "lon"), ({"lon": "116.8", "lat": "inf"}, "lat"),
-    ({"lon": "1e308", "lat": "1e308", "crs": "GCJ02"}, "lon"), ({"lon": "-1e300", "lat": "35.5", "crs": "BD09"}, "lon"),
-    ({"lon": "1e300", "lat": "1e300", "crs": "EPSG:4527"}, "lon"), ({"lon": "116.8", "lat": "35.5", "crs": "EPSG:⁴⁴⁹⁰"}, "crs"),
-    ({"lat": "35.5"}, "lon"), ({"lon": "116.8", "lat": "35.5\x00"}, "lat"),
-])
+@pytest.mark.parametrize(
+    "params,field",
+    [
+        ({"lon": "nan", "lat": "35.5"}, "lon"),
+        ({"lon": "116.8", "lat": "inf"}, "lat"),
+        ({"lon": "1e308", "lat": "1e308", "crs": "GCJ02"}, "lon"),
+        ({"lon": "-1e300", "lat": "35.5", "crs": "BD09"}, "lon"),
+        ({"lon": "1e300", "lat": "1e300", "crs": "EPSG:4527"}, "lon"),
+        ({"lon": "116.8", "lat": "35.5", "crs": "EPSG:⁴⁴⁹⁰"}, "crs"),
+        ({"lat": "35.5"}, "lon"),
+        ({"lon": "116.8", "lat": "35.5\x00"}, "lat"),
+    ],
+)
 def test_locate_refuses_absurd_points_by_name(params, field):
     from rest_framework.test import APIClient
 
@@ -97,13 +119,21 @@ def test_locate_refuses_absurd_points_by_name(params, field):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("url,field", [
-    ("/api/grids/?level=¹", "level"), ("/api/grids/?level=99999999999999999999", "level"),
-    ("/api/grids/?parent=³⁷⁰⁸¹²", "parent"), ("/api/grids/?parent=1%002", "parent"),
-    ("/api/grids/search/?q=37%00", "q"), ("/api/grids/gaps/?min_area_m2=nan", "min_area_m2"),
-    ("/api/grids/370812/?as_of=2024-01-01T00:00:00%2B25:00", "as_of"), ("/api/grids/370812/?as_of=0000-01-01", "as_of"),
-    ("/api/grids/370812/?as_of=10000-01-01", "as_of"), ("/api/grids/370812/?as_of=2024-01-01%00", "as_of"),
-])
+@pytest.mark.parametrize(
+    "url,field",
+    [
+        ("/api/grids/?level=¹", "level"),
+        ("/api/grids/?level=99999999999999999999", "level"),
+        ("/api/grids/?parent=³⁷⁰⁸¹²", "parent"),
+        ("/api/grids/?parent=1%002", "parent"),
+        ("/api/grids/search/?q=37%00", "q"),
+        ("/api/grids/gaps/?min_area_m2=nan", "min_area_m2"),
+        ("/api/grids/370812/?as_of=2024-01-01T00:00:00%2B25:00", "as_of"),
+        ("/api/grids/370812/?as_of=0000-01-01", "as_of"),
+        ("/api/grids/370812/?as_of=10000-01-01", "as_of"),
+        ("/api/grids/370812/?as_of=2024-01-01%00", "as_of"),
+    ],
+)
 def test_grid_queries_refuse_odd_values_by_name(url, field):
     from rest_framework.test import APIClient
 
@@ -115,7 +145,9 @@ def test_grid_queries_refuse_odd_values_by_name(url, field):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("as_of", ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00", "2024-02-29T12:00:00+23:59"])
+@pytest.mark.parametrize(
+    "as_of", ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00", "2024-02-29T12:00:00+23:59"]
+)
 def test_grid_as_of_at_the_ends_of_time_is_not_a_server_error(as_of):
     from rest_framework.test import APIClient
 

@@ -4,6 +4,7 @@ Log in on the zh-CN login page, open the map, turn a layer on, click a cluster a
 at the pixel MapLibre projects it to, and read its owner off the ID card popup; filter it away; search
 a grid code and read its staff; log out. Every request the page makes must go to our own origin
 (no CDN, no web fonts, no basemap)."""
+
 import json
 import os
 import shutil
@@ -20,10 +21,17 @@ from tests.tiles.conftest import _empty_tile_cache  # noqa: F401  (tiles of an e
 
 CHROMIUM = os.environ.get("GRIDCITY_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
     # WebGL without a GPU: ANGLE on SwiftShader, software rendering.
-    "--use-angle=swiftshader", "--enable-unsafe-swiftshader",
+    "--use-angle=swiftshader",
+    "--enable-unsafe-swiftshader",
 ]
 PASSWORD = "viewer-pass-2026"
 
@@ -68,7 +76,9 @@ SHOWN = "(code) => gridcityMap.queryRenderedFeatures().some(f => f.properties.co
 
 def _click_at(page, lon, lat):
     """A real mouse click where MapLibre draws this point."""
-    x, y = page.evaluate("([lon, lat]) => { const p = gridcityMap.project([lon, lat]); return [p.x, p.y]; }", [lon, lat])
+    x, y = page.evaluate(
+        "([lon, lat]) => { const p = gridcityMap.project([lon, lat]); return [p.x, p.y]; }", [lon, lat]
+    )
     frame = page.locator("#map").bounding_box()
     page.mouse.click(frame["x"] + x, frame["y"] + y)
 
@@ -90,8 +100,9 @@ def test_click_a_streetlight_shows_its_owner(live_server, browser_page, tmp_path
     owner = OrganisationFactory(name="兖州区路灯管理所")
     lamp = ComponentFactory(owner=owner)
     x0, y0 = lamp.geom.x, lamp.geom.y
-    grid = create_grid(code="370812", name="兖州区", level=1,
-                       geom=Polygon.from_bbox((x0 - 0.003, y0 - 0.002, x0 + 0.003, y0 + 0.002)))
+    grid = create_grid(
+        code="370812", name="兖州区", level=1, geom=Polygon.from_bbox((x0 - 0.003, y0 - 0.002, x0 + 0.003, y0 + 0.002))
+    )
     GridStaff.objects.create(grid=grid, role=GridStaff.Role.HEAD, name="王网格", phone="13800000000")
     assert lamp.component_class.code == "0118" and lamp.component_class.name == "路灯"
     make_user("viewer-test", role="dispatcher", password=PASSWORD)
@@ -110,8 +121,9 @@ def test_click_a_streetlight_shows_its_owner(live_server, browser_page, tmp_path
 
     # Zoomed out it is a cluster of one: a click on the cluster zooms in.
     page.evaluate("([lon, lat]) => gridcityMap.jumpTo({center: [lon, lat], zoom: 13})", [lon, lat])
-    page.wait_for_function("() => gridcityMap.queryRenderedFeatures().some(f => f.properties.count === 1)",
-                           timeout=30_000)
+    page.wait_for_function(
+        "() => gridcityMap.queryRenderedFeatures().some(f => f.properties.count === 1)", timeout=30_000
+    )
     _click_at(page, lon, lat)
     page.wait_for_function("() => gridcityMap.getZoom() >= 14.9", timeout=10_000)
 
@@ -140,8 +152,10 @@ def test_click_a_streetlight_shows_its_owner(live_server, browser_page, tmp_path
     card = page.locator(".gc-card[data-kind=grid][data-code='370812']")
     card.wait_for(timeout=15_000)
     assert "网格长：王网格" in card.inner_text() and "兖州区" in card.inner_text()
-    assert page.evaluate("async () => (await gridcityMap.getSource('gridcity-highlight').getData()).geometry.type") \
+    assert (
+        page.evaluate("async () => (await gridcityMap.getSource('gridcity-highlight').getData()).geometry.type")
         == "MultiPolygon"
+    )
     _screenshot(page, tmp_path, "viewer-grid.png")
 
     # Nothing left our own origin: no CDN, no web font, no basemap.
@@ -165,7 +179,9 @@ def test_viewer_needs_a_login(client):
     make_user("viewer-login", role="dispatcher", password=PASSWORD)
     wrong = client.post("/accounts/login/", {"username": "viewer-login", "password": "nope", "next": "/"})
     assert wrong.status_code == 200 and "请输入" in wrong.content.decode()  # Django's own zh-Hans message
-    right = client.post("/accounts/login/", {"username": "viewer-login", "password": PASSWORD, "next": "/#15/35.55/116.83"})
+    right = client.post(
+        "/accounts/login/", {"username": "viewer-login", "password": PASSWORD, "next": "/#15/35.55/116.83"}
+    )
     assert right.status_code == 302 and right.url == "/#15/35.55/116.83"
 
 
@@ -177,8 +193,10 @@ def test_the_style_passes_the_maplibre_style_validator(client, tmp_path):
     client.force_login(make_user("style-check", role="dispatcher"))
     style = tmp_path / "style.json"
     style.write_bytes(client.get("/tiles/style.json").content)
-    script = ("const spec = require(process.argv[1]);"
-              "const errors = spec.validateStyleMin(JSON.parse(require('fs').readFileSync(process.argv[2])));"
-              "console.log(JSON.stringify(errors.map(e => e.message)));")
+    script = (
+        "const spec = require(process.argv[1]);"
+        "const errors = spec.validateStyleMin(JSON.parse(require('fs').readFileSync(process.argv[2])));"
+        "console.log(JSON.stringify(errors.map(e => e.message)));"
+    )
     out = subprocess.run(["node", "-e", script, str(validator), str(style)], capture_output=True, text=True, check=True)
     assert json.loads(out.stdout) == []

@@ -1,5 +1,6 @@
 """The catalogue is open to any app: the throwaway test domain (tests/throwaway) declares one point
 layer in its own map_layers.py and is served by every generic service with no other change."""
+
 import gzip
 import io
 
@@ -88,9 +89,22 @@ def test_wms_lists_and_draws_it(pin, reader):
     c = as_user(reader)
     caps = c.get("/wms", {"SERVICE": "WMS", "REQUEST": "GetCapabilities"})
     assert caps.status_code == 200 and f"<Name>{LAYER}</Name>" in caps.content.decode()
-    r = c.get("/wms", {"SERVICE": "WMS", "VERSION": "1.3.0", "REQUEST": "GetMap", "LAYERS": LAYER, "STYLES": "",
-                       "CRS": "CRS:84", "BBOX": f"{LON - 0.001},{LAT - 0.001},{LON + 0.001},{LAT + 0.001}",
-                       "WIDTH": 64, "HEIGHT": 64, "FORMAT": "image/png", "TRANSPARENT": "TRUE"})
+    r = c.get(
+        "/wms",
+        {
+            "SERVICE": "WMS",
+            "VERSION": "1.3.0",
+            "REQUEST": "GetMap",
+            "LAYERS": LAYER,
+            "STYLES": "",
+            "CRS": "CRS:84",
+            "BBOX": f"{LON - 0.001},{LAT - 0.001},{LON + 0.001},{LAT + 0.001}",
+            "WIDTH": 64,
+            "HEIGHT": 64,
+            "FORMAT": "image/png",
+            "TRANSPARENT": "TRUE",
+        },
+    )
     assert r.status_code == 200 and r["Content-Type"].startswith("image/png")
     image = Image.open(io.BytesIO(r.content)).convert("RGBA")
     assert image.getchannel("A").getextrema()[1] > 0
@@ -110,11 +124,13 @@ def test_wfs_reads_it(pin, reader):
 
 
 def test_wfs_transaction_edits_it_through_its_service(reader, editor):
-    body = (f'<wfs:Transaction xmlns:wfs="{WFS}" version="2.0.0" service="WFS" xmlns:gml="{GML}" '
-            f'xmlns:gridcity="https://gridcity.example/ns/gridcity"><wfs:Insert><gridcity:{LAYER}>'
-            f'<gridcity:name>二号图钉</gridcity:name><gridcity:geometry><gml:Point srsName="urn:ogc:def:crs:EPSG::4490">'
-            f'<gml:pos>{LAT} {LON}</gml:pos></gml:Point></gridcity:geometry></gridcity:{LAYER}></wfs:Insert>'
-            f'</wfs:Transaction>')
+    body = (
+        f'<wfs:Transaction xmlns:wfs="{WFS}" version="2.0.0" service="WFS" xmlns:gml="{GML}" '
+        f'xmlns:gridcity="https://gridcity.example/ns/gridcity"><wfs:Insert><gridcity:{LAYER}>'
+        f'<gridcity:name>二号图钉</gridcity:name><gridcity:geometry><gml:Point srsName="urn:ogc:def:crs:EPSG::4490">'
+        f"<gml:pos>{LAT} {LON}</gml:pos></gml:Point></gridcity:geometry></gridcity:{LAYER}></wfs:Insert>"
+        f"</wfs:Transaction>"
+    )
     refused = as_user(reader).post("/wfs", body, content_type="text/xml")
     assert refused.status_code == 403 and not Pin.objects.exists()
     r = as_user(editor).post("/wfs", body, content_type="text/xml")

@@ -1,5 +1,6 @@
 """GDAL's WFS driver (ogrinfo / ogr2ogr, gdal-bin) reads every feature type from a live server,
 with paging forced to small pages, in WFS 2.0.0 and 1.1.0."""
+
 import json
 import os
 import shutil
@@ -32,9 +33,18 @@ def data(transactional_db):
 
 
 def gdal(*args, version="2.0.0"):
-    env = dict(os.environ, GDAL_HTTP_AUTH="BASIC", GDAL_HTTP_USERPWD=f"gdal_reader:{PASSWORD}",
-               OGR_WFS_PAGING_ALLOWED="ON", OGR_WFS_PAGE_SIZE="2", OGR_WFS_LOAD_MULTIPLE_LAYER_DEFN="NO",
-               GDAL_HTTP_TIMEOUT="30", CPL_DEBUG="OFF", OGR_WFS_VERSION=version, no_proxy="*")
+    env = dict(
+        os.environ,
+        GDAL_HTTP_AUTH="BASIC",
+        GDAL_HTTP_USERPWD=f"gdal_reader:{PASSWORD}",
+        OGR_WFS_PAGING_ALLOWED="ON",
+        OGR_WFS_PAGE_SIZE="2",
+        OGR_WFS_LOAD_MULTIPLE_LAYER_DEFN="NO",
+        GDAL_HTTP_TIMEOUT="30",
+        CPL_DEBUG="OFF",
+        OGR_WFS_VERSION=version,
+        no_proxy="*",
+    )
     proc = subprocess.run(list(args), capture_output=True, text=True, timeout=120, env=env)
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
     return proc.stdout
@@ -46,8 +56,14 @@ def test_gdal_reads_every_feature_type_with_paging(live_server, data, tmp_path, 
     listing = gdal("ogrinfo", "-ro", "-q", url, version=version)
     for name in ("components", "district_grids", "street_grids", "community_grids", "base_grids", "micro_grids"):
         assert name in listing, listing
-    expected = {"components": 3, "district_grids": 1, "street_grids": 1, "community_grids": 1, "base_grids": 3,
-                "micro_grids": 0}
+    expected = {
+        "components": 3,
+        "district_grids": 1,
+        "street_grids": 1,
+        "community_grids": 1,
+        "base_grids": 3,
+        "micro_grids": 0,
+    }
     for name, n in expected.items():
         out = tmp_path / f"{name}.geojson"
         gdal("ogr2ogr", "-f", "GeoJSON", str(out), url, f"gridcity:{name}", version=version)

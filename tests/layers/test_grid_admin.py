@@ -24,15 +24,33 @@ def _wkt(poly):
 def test_admin_grid_edit_is_refused_with_the_topology_message(admin_client):
     create_grid(code="370812", name="兖州区", level=1, geom=box(0, 0, 0.1, 0.1))
     create_grid(code="370812001", name="A", level=2, parent_code="370812", geom=box(0, 0, 0.05, 0.1))
-    r = admin_client.post("/admin/layers/grid/add/", {
-        "code": "370812002", "name": "B", "level": 2, "parent_code": "370812", "geom": _wkt(box(0.04, 0, 0.1, 0.1)),
-        "staff-TOTAL_FORMS": 0, "staff-INITIAL_FORMS": 0})
+    r = admin_client.post(
+        "/admin/layers/grid/add/",
+        {
+            "code": "370812002",
+            "name": "B",
+            "level": 2,
+            "parent_code": "370812",
+            "geom": _wkt(box(0.04, 0, 0.1, 0.1)),
+            "staff-TOTAL_FORMS": 0,
+            "staff-INITIAL_FORMS": 0,
+        },
+    )
     assert r.status_code == 200
     assert "overlaps grid 370812001" in r.content.decode()
     assert not Grid.objects.filter(code="370812002").exists()
-    r = admin_client.post("/admin/layers/grid/add/", {
-        "code": "370812002", "name": "B", "level": 2, "parent_code": "370812", "geom": _wkt(box(0.05, 0, 0.1, 0.1)),
-        "staff-TOTAL_FORMS": 0, "staff-INITIAL_FORMS": 0})
+    r = admin_client.post(
+        "/admin/layers/grid/add/",
+        {
+            "code": "370812002",
+            "name": "B",
+            "level": 2,
+            "parent_code": "370812",
+            "geom": _wkt(box(0.05, 0, 0.1, 0.1)),
+            "staff-TOTAL_FORMS": 0,
+            "staff-INITIAL_FORMS": 0,
+        },
+    )
     assert r.status_code == 302
     assert Grid.objects.get(code="370812002").area_m2 > 0
 

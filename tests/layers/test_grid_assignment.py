@@ -87,7 +87,9 @@ def test_grid_api_detail_versions_and_as_of(reader):
     r = reader.get("/api/grids/37081200100101/", {"as_of": first_from})
     assert r.json()["properties"]["name"] == "网格1"
     assert [f["id"] for f in reader.get("/api/grids/", {"level": 4}).json()["features"]] == [
-        "37081200100101", "37081200100102"]
+        "37081200100101",
+        "37081200100102",
+    ]
 
 
 @pytest.mark.django_db(transaction=True)
@@ -129,12 +131,31 @@ def test_rest_writes_go_through_the_topology_rules():
     worker = APIClient()
     worker.force_authenticate(make_user("worker", roles.GRID_WORKER))
     build_hierarchy()
-    poly = {"type": "Polygon", "coordinates": [[[X0 + 0.08, Y0], [X0 + 0.1, Y0], [X0 + 0.1, Y0 + 0.1], [X0 + 0.08, Y0 + 0.1], [X0 + 0.08, Y0]]]}
+    poly = {
+        "type": "Polygon",
+        "coordinates": [
+            [[X0 + 0.08, Y0], [X0 + 0.1, Y0], [X0 + 0.1, Y0 + 0.1], [X0 + 0.08, Y0 + 0.1], [X0 + 0.08, Y0]]
+        ],
+    }
     body = {"code": "37081200100103", "name": "网格3", "level": 4, "parent_code": "370812001001", "geometry": poly}
     assert worker.post("/api/grids/", body, format="json").status_code == 403
     r = editor.post("/api/grids/", body, format="json")
     assert r.status_code == 201, r.json()
-    overlapping = {**body, "code": "37081200100104", "geometry": {**poly, "coordinates": [[[X0 + 0.07, Y0], [X0 + 0.1, Y0], [X0 + 0.1, Y0 + 0.05], [X0 + 0.07, Y0], ]]}}
+    overlapping = {
+        **body,
+        "code": "37081200100104",
+        "geometry": {
+            **poly,
+            "coordinates": [
+                [
+                    [X0 + 0.07, Y0],
+                    [X0 + 0.1, Y0],
+                    [X0 + 0.1, Y0 + 0.05],
+                    [X0 + 0.07, Y0],
+                ]
+            ],
+        },
+    }
     r = editor.post("/api/grids/", overlapping, format="json")
     assert r.status_code == 400 and "overlaps" in r.json()["message"], r.json()
     r = editor.patch("/api/grids/37081200100103/", {"name": "第三网格"}, format="json")
@@ -154,8 +175,17 @@ def test_coverage_gaps_are_a_wfs_layer():
     build_hierarchy()
     make_user("gapreader", roles.DISPATCHER, password="pw-gap-12345")
     auth = "Basic " + base64.b64encode(b"gapreader:pw-gap-12345").decode()
-    r = Client().get("/wfs", {"SERVICE": "WFS", "VERSION": "2.0.0", "REQUEST": "GetFeature", "TYPENAMES": "grid_gaps",
-                              "OUTPUTFORMAT": "application/json"}, HTTP_AUTHORIZATION=auth)
+    r = Client().get(
+        "/wfs",
+        {
+            "SERVICE": "WFS",
+            "VERSION": "2.0.0",
+            "REQUEST": "GetFeature",
+            "TYPENAMES": "grid_gaps",
+            "OUTPUTFORMAT": "application/json",
+        },
+        HTTP_AUTHORIZATION=auth,
+    )
     assert r.status_code == 200, r.content[:500]
     body = json.loads(b"".join(r.streaming_content) if r.streaming else r.content)
     codes = [f["properties"]["code"] for f in body["features"]]

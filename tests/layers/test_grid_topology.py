@@ -129,8 +129,10 @@ def test_concurrent_overlapping_writers_never_both_commit():
                 connection.close()
 
         base = f"370812{attempt:01d}"
-        threads = [threading.Thread(target=writer, args=(f"{base}01", box(0, 0, 0.06, 0.1))),
-                   threading.Thread(target=writer, args=(f"{base}02", box(0.04, 0, 0.1, 0.1)))]
+        threads = [
+            threading.Thread(target=writer, args=(f"{base}01", box(0, 0, 0.06, 0.1))),
+            threading.Thread(target=writer, args=(f"{base}02", box(0.04, 0, 0.1, 0.1))),
+        ]
         for t in threads:
             t.start()
         for t in threads:

@@ -2,6 +2,7 @@
 point lies in, not the grid under the raw numbers. Grids are laid around published coordinate pairs
 (see tests/gis_core/test_crs_reference.py for the sources), so the expectation comes from outside our
 converter: a GCJ-02 offset of ~600 m east puts the raw point in the neighbouring grid."""
+
 import pytest
 from django.contrib.gis.geos import Polygon
 from rest_framework.test import APIClient
@@ -17,6 +18,7 @@ pytestmark = pytest.mark.django_db
 def _district_around_the_published_pairs(settings):
     """The published reference points are in Beijing: the district is put around them for these tests."""
     settings.GRIDCITY_DISTRICT_BBOX = (115.5, 39.0, 117.5, 41.0)
+
 
 # eviltransform's Beijing pair: WGS-84 (116.377817, 39.911954) is GCJ-02 (116.38404722455657, 39.91334545536069).
 WGS = (116.377817, 39.911954)

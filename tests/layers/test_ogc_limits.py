@@ -1,6 +1,7 @@
 """What a hostile or careless OGC client may ask for: credentials before the body, body size per
 operation, queries and filter operands per request, PropertyIsLike patterns, the database time of
 one request. Every refusal is the protocol's own exception report, naming the locator."""
+
 from xml.etree import ElementTree as ET
 
 import pytest
@@ -73,22 +74,25 @@ class _Unreadable:
 
 
 def _untouched_post(path, content_type, auth="", size=20 * 1024 * 1024):
-    request = RequestFactory().generic("POST", path, b"", HTTP_AUTHORIZATION=auth, CONTENT_TYPE=content_type,
-                                       CONTENT_LENGTH=str(size))
+    request = RequestFactory().generic(
+        "POST", path, b"", HTTP_AUTHORIZATION=auth, CONTENT_TYPE=content_type, CONTENT_LENGTH=str(size)
+    )
     request._stream = _Unreadable()
     return request
 
 
 # ---------------------------------------------------------------- credentials before the body
-@pytest.mark.parametrize("view,path,content_type", [
-    (ogc_views.wfs, "/wfs", "text/xml"),
-    (ogc_views.ows, "/ows", "text/xml"),
-    (ogc_views.ows, "/ows", "application/x-www-form-urlencoded"),
-    (wms_views.wms, "/wms", "application/x-www-form-urlencoded"),
-])
+@pytest.mark.parametrize(
+    "view,path,content_type",
+    [
+        (ogc_views.wfs, "/wfs", "text/xml"),
+        (ogc_views.ows, "/ows", "text/xml"),
+        (ogc_views.ows, "/ows", "application/x-www-form-urlencoded"),
+        (wms_views.wms, "/wms", "application/x-www-form-urlencoded"),
+    ],
+)
 @pytest.mark.parametrize("auth", ["", basic("nobody", "wrong"), "Bearer abc"])
-def test_anonymous_or_wrong_clients_are_refused_before_the_body_is_read(grids, reader, view, path,
-                                                                       content_type, auth):
+def test_anonymous_or_wrong_clients_are_refused_before_the_body_is_read(grids, reader, view, path, content_type, auth):
     r = view(_untouched_post(path, content_type, auth))
     assert r.status_code == 401
     assert r["WWW-Authenticate"].startswith("Basic")
@@ -96,17 +100,20 @@ def test_anonymous_or_wrong_clients_are_refused_before_the_body_is_read(grids, r
 
 
 def test_a_known_client_gets_its_body_read(grids, reader):
-    body = (f'<wfs:GetFeature xmlns:wfs="{WFS20}" service="WFS" version="2.0.0" resultType="hits">'
-            '<wfs:Query typeNames="base_grids"/></wfs:GetFeature>')
+    body = (
+        f'<wfs:GetFeature xmlns:wfs="{WFS20}" service="WFS" version="2.0.0" resultType="hits">'
+        '<wfs:Query typeNames="base_grids"/></wfs:GetFeature>'
+    )
     r = post(reader, body)
     assert r.status_code == 200 and b"numberMatched" in r.content
 
 
 # ---------------------------------------------------------------- body size per operation
 def _getfeature(padding: int = 0, queries: int = 1) -> bytes:
-    return (f'<?xml version="1.0"?><wfs:GetFeature xmlns:wfs="{WFS20}" service="WFS" version="2.0.0" '
-            f'resultType="hits">' + '<wfs:Query typeNames="base_grids"/>' * queries + " " * padding
-            + "</wfs:GetFeature>").encode()
+    return (
+        f'<?xml version="1.0"?><wfs:GetFeature xmlns:wfs="{WFS20}" service="WFS" version="2.0.0" '
+        f'resultType="hits">' + '<wfs:Query typeNames="base_grids"/>' * queries + " " * padding + "</wfs:GetFeature>"
+    ).encode()
 
 
 def test_a_getfeature_over_its_small_limit_is_refused_unparsed(grids, reader, monkeypatch):
@@ -125,8 +132,11 @@ def test_a_declared_length_over_every_limit_is_refused_before_reading(grids, rea
 
 def test_a_transaction_may_be_larger_than_a_query_but_not_unbounded(grids, editor, settings):
     settings.GRIDCITY_OGC_MAX_TRANSACTION_BYTES = 512 * 1024
-    body = (f'<wfs:Transaction xmlns:wfs="{WFS20}" version="2.0.0" service="WFS">'
-            + " " * (300 * 1024) + "</wfs:Transaction>")
+    body = (
+        f'<wfs:Transaction xmlns:wfs="{WFS20}" version="2.0.0" service="WFS">'
+        + " " * (300 * 1024)
+        + "</wfs:Transaction>"
+    )
     r = post(editor, body)
     assert r.status_code != 413
     r = post(editor, body.replace(" " * 100, " " * (300 * 1024), 1))
@@ -137,7 +147,7 @@ def test_a_transaction_root_after_a_comment_is_told(grids):
     from layers.ogc.body import root_name
 
     assert root_name(b'\xef\xbb\xbf<?xml version="1.0"?>\n<!-- QGIS -->\n<wfs:Transaction ') == "Transaction"
-    assert root_name(b'<!DOCTYPE x><Transaction>') == ""  # small limit, and xmlsafe refuses the DTD
+    assert root_name(b"<!DOCTYPE x><Transaction>") == ""  # small limit, and xmlsafe refuses the DTD
 
 
 def test_a_large_form_post_is_refused_before_it_is_read(grids, reader):
@@ -153,21 +163,35 @@ def test_too_many_queries_in_one_getfeature(grids, reader):
     r = post(reader, _getfeature(queries=11))
     assert r.status_code == 400 and report(r)[1] == "Query"
     assert post(reader, _getfeature(queries=10)).status_code == 200
-    r = Client().get("/wfs", {"SERVICE": "WFS", "VERSION": "2.0.0", "REQUEST": "GetFeature",
-                              "TYPENAMES": ",".join(["base_grids"] * 11)}, HTTP_AUTHORIZATION=basic(reader.username))
+    r = Client().get(
+        "/wfs",
+        {"SERVICE": "WFS", "VERSION": "2.0.0", "REQUEST": "GetFeature", "TYPENAMES": ",".join(["base_grids"] * 11)},
+        HTTP_AUTHORIZATION=basic(reader.username),
+    )
     assert r.status_code == 400 and report(r)[1] == "typeNames"
 
 
 def _filter_request(reader, inner: str, version="2.0.0"):
     f = f'<fes:Filter xmlns:fes="{FES}">{inner}</fes:Filter>'
-    return Client().get("/wfs", {"SERVICE": "WFS", "VERSION": version, "REQUEST": "GetFeature",
-                                 "TYPENAMES": "base_grids", "RESULTTYPE": "hits", "FILTER": f},
-                        HTTP_AUTHORIZATION=basic(reader.username))
+    return Client().get(
+        "/wfs",
+        {
+            "SERVICE": "WFS",
+            "VERSION": version,
+            "REQUEST": "GetFeature",
+            "TYPENAMES": "base_grids",
+            "RESULTTYPE": "hits",
+            "FILTER": f,
+        },
+        HTTP_AUTHORIZATION=basic(reader.username),
+    )
 
 
 def _eq(i):
-    return (f"<fes:PropertyIsEqualTo><fes:ValueReference>population</fes:ValueReference>"
-            f"<fes:Literal>{i}</fes:Literal></fes:PropertyIsEqualTo>")
+    return (
+        f"<fes:PropertyIsEqualTo><fes:ValueReference>population</fes:ValueReference>"
+        f"<fes:Literal>{i}</fes:Literal></fes:PropertyIsEqualTo>"
+    )
 
 
 def test_a_flat_or_of_many_comparisons_is_refused_before_it_is_built(grids, reader):
@@ -180,8 +204,10 @@ def test_a_flat_or_of_many_comparisons_is_refused_before_it_is_built(grids, read
 
 def test_a_getfeature_over_many_queries_with_filters_is_refused_in_xml(grids, reader):
     filt = f'<fes:Filter xmlns:fes="{FES}"><fes:Or>' + "".join(_eq(i) for i in range(201)) + "</fes:Or></fes:Filter>"
-    body = (f'<wfs:GetFeature xmlns:wfs="{WFS20}" service="WFS" version="2.0.0">'
-            f'<wfs:Query typeNames="base_grids">{filt}</wfs:Query></wfs:GetFeature>')
+    body = (
+        f'<wfs:GetFeature xmlns:wfs="{WFS20}" service="WFS" version="2.0.0">'
+        f'<wfs:Query typeNames="base_grids">{filt}</wfs:Query></wfs:GetFeature>'
+    )
     r = post(reader, body)
     assert r.status_code == 400 and report(r)[1] == "Filter"
 
@@ -190,25 +216,44 @@ def test_too_many_feature_ids(grids, reader):
     ids = "".join(f'<fes:ResourceId rid="base_grids.{i}"/>' for i in range(1001))
     r = _filter_request(reader, ids)
     assert r.status_code == 400 and report(r)[1] == "ResourceId"
-    r = Client().get("/wfs", {"SERVICE": "WFS", "VERSION": "2.0.0", "REQUEST": "GetFeature",
-                              "RESOURCEID": ",".join(f"base_grids.{i}" for i in range(1001))},
-                     HTTP_AUTHORIZATION=basic(reader.username))
+    r = Client().get(
+        "/wfs",
+        {
+            "SERVICE": "WFS",
+            "VERSION": "2.0.0",
+            "REQUEST": "GetFeature",
+            "RESOURCEID": ",".join(f"base_grids.{i}" for i in range(1001)),
+        },
+        HTTP_AUTHORIZATION=basic(reader.username),
+    )
     assert r.status_code == 400 and report(r)[1] == "resourceId"
 
 
 def test_too_many_property_names(grids, reader):
-    r = Client().get("/wfs", {"SERVICE": "WFS", "VERSION": "2.0.0", "REQUEST": "GetFeature", "TYPENAMES": "base_grids",
-                              "PROPERTYNAME": ",".join(["name"] * 101)}, HTTP_AUTHORIZATION=basic(reader.username))
+    r = Client().get(
+        "/wfs",
+        {
+            "SERVICE": "WFS",
+            "VERSION": "2.0.0",
+            "REQUEST": "GetFeature",
+            "TYPENAMES": "base_grids",
+            "PROPERTYNAME": ",".join(["name"] * 101),
+        },
+        HTTP_AUTHORIZATION=basic(reader.username),
+    )
     assert r.status_code == 400 and report(r)[1] == "propertyName"
 
 
 def _like(pattern):
-    return ('<fes:PropertyIsLike wildCard="*" singleChar="." escapeChar="!"><fes:ValueReference>name'
-            f'</fes:ValueReference><fes:Literal>{pattern}</fes:Literal></fes:PropertyIsLike>')
+    return (
+        '<fes:PropertyIsLike wildCard="*" singleChar="." escapeChar="!"><fes:ValueReference>name'
+        f"</fes:ValueReference><fes:Literal>{pattern}</fes:Literal></fes:PropertyIsLike>"
+    )
 
 
-@pytest.mark.parametrize("pattern,words", [("号" * 201, "longer than 200"), ("*a" * 11, "11 wildcards"),
-                                           ("." * 11, "11 wildcards")])
+@pytest.mark.parametrize(
+    "pattern,words", [("号" * 201, "longer than 200"), ("*a" * 11, "11 wildcards"), ("." * 11, "11 wildcards")]
+)
 def test_property_is_like_patterns_are_bounded(grids, reader, pattern, words):
     r = _filter_request(reader, _like(pattern))
     assert r.status_code == 400
@@ -224,8 +269,11 @@ def test_a_pattern_within_the_bounds_still_matches(grids, reader):
 # ---------------------------------------------------------------- feature ids are ASCII digits
 @pytest.mark.parametrize("fid", ["base_grids.²", "base_grids.٣", "base_grids.6²"])
 def test_non_ascii_digits_in_feature_ids_match_nothing(grids, reader, fid):
-    r = Client().get("/wfs", {"SERVICE": "WFS", "VERSION": "2.0.0", "REQUEST": "GetFeature", "RESOURCEID": fid,
-                              "RESULTTYPE": "hits"}, HTTP_AUTHORIZATION=basic(reader.username))
+    r = Client().get(
+        "/wfs",
+        {"SERVICE": "WFS", "VERSION": "2.0.0", "REQUEST": "GetFeature", "RESOURCEID": fid, "RESULTTYPE": "hits"},
+        HTTP_AUTHORIZATION=basic(reader.username),
+    )
     assert r.status_code == 200 and b'numberMatched="0"' in r.content
     r = _filter_request(reader, f'<fes:ResourceId rid="{fid}"/>')
     assert r.status_code == 200 and b'numberMatched="0"' in r.content
@@ -234,8 +282,17 @@ def test_non_ascii_digits_in_feature_ids_match_nothing(grids, reader, fid):
 
 
 def test_an_srs_code_in_other_digits_is_refused(grids, reader):
-    r = Client().get("/wfs", {"SERVICE": "WFS", "VERSION": "2.0.0", "REQUEST": "GetFeature", "TYPENAMES": "base_grids",
-                              "SRSNAME": "EPSG:٤٣٢٦"}, HTTP_AUTHORIZATION=basic(reader.username))
+    r = Client().get(
+        "/wfs",
+        {
+            "SERVICE": "WFS",
+            "VERSION": "2.0.0",
+            "REQUEST": "GetFeature",
+            "TYPENAMES": "base_grids",
+            "SRSNAME": "EPSG:٤٣٢٦",
+        },
+        HTTP_AUTHORIZATION=basic(reader.username),
+    )
     assert r.status_code == 400 and report(r)[1] == "srsName"
 
 
@@ -303,7 +360,7 @@ HUGE = 2 * 1024 * 1024
 HUGE_TOKENS = {
     "text node": _transaction("x" * HUGE),
     "attribute value": _transaction(f'<wfs:Delete typeName="{"a" * HUGE}"/>'),
-    "element name": _transaction(f'<{"a" * HUGE}/>'),
+    "element name": _transaction(f"<{'a' * HUGE}/>"),
     "comment": _transaction("<!--" + "<a>" * (HUGE // 3) + "-->"),
     "cdata": _transaction("<wfs:Native><![CDATA[" + "<" * HUGE + "]]></wfs:Native>"),
 }
@@ -320,11 +377,14 @@ def test_a_body_with_a_huge_token_is_refused_unparsed(grids, editor, settings, m
     assert locator == "request" and "longer than" in text
 
 
-@pytest.mark.parametrize("xml,words", [
-    (_transaction(f'<wfs:Delete typeName="{"a" * 70_000}"/>'), "attribute 'typeName' longer than"),
-    (_transaction(f'<{"a" * 300}/>'), "element name longer than"),
-    (_transaction(f'<wfs:Delete {"a" * 300}="1"/>'), "attribute name longer than"),
-])
+@pytest.mark.parametrize(
+    "xml,words",
+    [
+        (_transaction(f'<wfs:Delete typeName="{"a" * 70_000}"/>'), "attribute 'typeName' longer than"),
+        (_transaction(f"<{'a' * 300}/>"), "element name longer than"),
+        (_transaction(f'<wfs:Delete {"a" * 300}="1"/>'), "attribute name longer than"),
+    ],
+)
 def test_long_names_and_attribute_values_are_refused(grids, editor, xml, words):
     r = post(editor, xml)
     assert r.status_code == 400 and words in report(r)[2]
@@ -364,8 +424,9 @@ def test_a_client_over_its_budget_gets_429_with_retry_after(grids, reader, edito
     assert locator == "request" and "at once" in text
     # other clients, and cheap operations of the same client, are not held back
     assert post(editor, _getfeature()).status_code == 200
-    caps = Client().get("/wfs", {"SERVICE": "WFS", "REQUEST": "GetCapabilities"},
-                        HTTP_AUTHORIZATION=basic(reader.username))
+    caps = Client().get(
+        "/wfs", {"SERVICE": "WFS", "REQUEST": "GetCapabilities"}, HTTP_AUTHORIZATION=basic(reader.username)
+    )
     assert caps.status_code == 200
     assert budget.running(budget.client_key(None, reader)) == 2
 
@@ -375,8 +436,11 @@ def test_a_streamed_answer_gives_its_slot_back_when_sent(grids, reader, budget_o
 
     client = budget.client_key(None, reader)
     budget_of(reader, 1)
-    r = Client().get("/wfs", {"SERVICE": "WFS", "VERSION": "2.0.0", "REQUEST": "GetFeature", "TYPENAMES": "base_grids"},
-                     HTTP_AUTHORIZATION=basic(reader.username))
+    r = Client().get(
+        "/wfs",
+        {"SERVICE": "WFS", "VERSION": "2.0.0", "REQUEST": "GetFeature", "TYPENAMES": "base_grids"},
+        HTTP_AUTHORIZATION=basic(reader.username),
+    )
     assert r.streaming and budget.running(client) == 2
     assert b"".join(r.streaming_content).count(b"<wfs:member>") == 3
     assert budget.running(client) == 1
@@ -386,24 +450,45 @@ def test_a_streamed_answer_gives_its_slot_back_when_sent(grids, reader, budget_o
 
 def test_a_wms_client_over_its_budget_gets_a_service_exception_with_retry_after(grids, reader, budget_of):
     budget_of(reader, 2)
-    r = Client().get("/wms", {"SERVICE": "WMS", "VERSION": "1.3.0", "REQUEST": "GetMap", "LAYERS": "base_grids",
-                              "STYLES": "", "CRS": "CRS:84", "BBOX": "116.8,35.5,116.9,35.6", "WIDTH": "64",
-                              "HEIGHT": "64", "FORMAT": "image/png"}, HTTP_AUTHORIZATION=basic(reader.username))
+    r = Client().get(
+        "/wms",
+        {
+            "SERVICE": "WMS",
+            "VERSION": "1.3.0",
+            "REQUEST": "GetMap",
+            "LAYERS": "base_grids",
+            "STYLES": "",
+            "CRS": "CRS:84",
+            "BBOX": "116.8,35.5,116.9,35.6",
+            "WIDTH": "64",
+            "HEIGHT": "64",
+            "FORMAT": "image/png",
+        },
+        HTTP_AUTHORIZATION=basic(reader.username),
+    )
     assert r.status_code == 429 and r["Retry-After"]
     assert report(r)[1] == "REQUEST"
 
 
 @pytest.mark.parametrize("bbox", ["nan,0,1,1", "0,0,inf,1", "0,-inf,1,1,EPSG:4490"])
 def test_non_finite_bbox_numbers_are_refused(grids, reader, bbox):
-    r = Client().get("/wfs", {"SERVICE": "WFS", "VERSION": "2.0.0", "REQUEST": "GetFeature", "TYPENAMES": "base_grids",
-                              "BBOX": bbox}, HTTP_AUTHORIZATION=basic(reader.username))
+    r = Client().get(
+        "/wfs",
+        {"SERVICE": "WFS", "VERSION": "2.0.0", "REQUEST": "GetFeature", "TYPENAMES": "base_grids", "BBOX": bbox},
+        HTTP_AUTHORIZATION=basic(reader.username),
+    )
     assert r.status_code == 400 and report(r)[1] == "bbox"
 
 
 def test_non_finite_gml_coordinates_are_refused(grids, reader):
-    f = (f'<fes:Filter xmlns:fes="{FES}" xmlns:gml="http://www.opengis.net/gml/3.2"><fes:Intersects>'
-         '<fes:ValueReference>geometry</fes:ValueReference><gml:Point srsName="EPSG:4490"><gml:pos>nan 35.5</gml:pos>'
-         '</gml:Point></fes:Intersects></fes:Filter>')
-    r = Client().get("/wfs", {"SERVICE": "WFS", "VERSION": "2.0.0", "REQUEST": "GetFeature", "TYPENAMES": "base_grids",
-                              "FILTER": f}, HTTP_AUTHORIZATION=basic(reader.username))
+    f = (
+        f'<fes:Filter xmlns:fes="{FES}" xmlns:gml="http://www.opengis.net/gml/3.2"><fes:Intersects>'
+        '<fes:ValueReference>geometry</fes:ValueReference><gml:Point srsName="EPSG:4490"><gml:pos>nan 35.5</gml:pos>'
+        "</gml:Point></fes:Intersects></fes:Filter>"
+    )
+    r = Client().get(
+        "/wfs",
+        {"SERVICE": "WFS", "VERSION": "2.0.0", "REQUEST": "GetFeature", "TYPENAMES": "base_grids", "FILTER": f},
+        HTTP_AUTHORIZATION=basic(reader.username),
+    )
     assert r.status_code == 400 and report(r)[1] == "Intersects"

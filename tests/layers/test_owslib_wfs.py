@@ -1,4 +1,5 @@
 """OWSLib reads capabilities, schema and features (WFS 2.0.0 and 1.1.0) from a live server."""
+
 import json
 
 import pytest
@@ -31,6 +32,9 @@ def test_owslib_reads_capabilities_schema_and_features(live_server, data, versio
     response = wfs.getfeature(typename=["gridcity:base_grids"], outputFormat="application/json")
     data = json.loads(response.read())
     assert sorted(f["properties"]["code"] for f in data["features"]) == [
-        "37081200100101", "37081200100102", "37081200100103"]
+        "37081200100101",
+        "37081200100102",
+        "37081200100103",
+    ]
     gml = wfs.getfeature(typename=["gridcity:base_grids"], maxfeatures=2).read()
     assert gml.count(b"<gridcity:base_grids ") == 2

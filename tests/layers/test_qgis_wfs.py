@@ -1,5 +1,6 @@
 """QGIS itself (Debian python3-qgis 3.22, headless, /usr/bin/python3) edits base_grids over WFS-T
 against a live server, and the database must hold exactly those changes."""
+
 import json
 import os
 import subprocess
@@ -21,11 +22,17 @@ def require_qgis():
     """Fails (never skips): a CI without QGIS must show a broken install, not a green run that tested nothing."""
     if not os.path.exists(QGIS_PYTHON):
         pytest.fail(f"{QGIS_PYTHON} is missing: run scripts/install-deps.sh (Debian packages python3, python3-qgis)")
-    proc = subprocess.run([QGIS_PYTHON, "-c", "import qgis.core"], capture_output=True, text=True,
-                          env={"QT_QPA_PLATFORM": "offscreen", "PATH": "/usr/bin:/bin"})
+    proc = subprocess.run(
+        [QGIS_PYTHON, "-c", "import qgis.core"],
+        capture_output=True,
+        text=True,
+        env={"QT_QPA_PLATFORM": "offscreen", "PATH": "/usr/bin:/bin"},
+    )
     if proc.returncode != 0:
-        pytest.fail("python3-qgis is not importable from /usr/bin/python3: run scripts/install-deps.sh "
-                    f"(Debian packages python3-qgis, qgis-providers)\n{proc.stderr[-1000:]}")
+        pytest.fail(
+            "python3-qgis is not importable from /usr/bin/python3: run scripts/install-deps.sh "
+            f"(Debian packages python3-qgis, qgis-providers)\n{proc.stderr[-1000:]}"
+        )
 
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -42,8 +49,9 @@ def run_client(script: Path, cfg: dict) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("VIRTUAL_ENV", "PYTHON"))}
     env["QT_QPA_PLATFORM"] = "offscreen"
     env["PATH"] = "/usr/bin:/bin"
-    proc = subprocess.run([QGIS_PYTHON, str(script), json.dumps(cfg)], capture_output=True, text=True,
-                          timeout=120, env=env)
+    proc = subprocess.run(
+        [QGIS_PYTHON, str(script), json.dumps(cfg)], capture_output=True, text=True, timeout=120, env=env
+    )
     lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
     assert lines, f"QGIS printed nothing useful\nstdout:{proc.stdout[-2000:]}\nstderr:{proc.stderr[-3000:]}"
     return json.loads(lines[-1])
@@ -106,12 +114,24 @@ def test_qgis_sees_its_own_edit_after_reload_reopen_and_in_a_second_layer(live_s
     """QGIS keeps an HTTP cache of GET answers; WFS answers say they may change, so no read after an
     edit brings the old geometry back."""
     new_box = (0.03, 0.02, 0.04, 0.025)  # shrunk inside its old square: no sibling overlapped
-    cfg = {"url": f"{live_server.url}/wfs", "username": "qgis_editor", "password": PASSWORD,
-           "new_box": new_box, "new_name": "重绘网格"}
+    cfg = {
+        "url": f"{live_server.url}/wfs",
+        "username": "qgis_editor",
+        "password": PASSWORD,
+        "new_box": new_box,
+        "new_name": "重绘网格",
+    }
     out = run_client(RELOAD_SCRIPT, cfg)
     assert out["valid"] and out["committed"], out
-    want = {"name": "重绘网格", "extent": [round(X0 + new_box[0], 6), round(Y0 + new_box[1], 6),
-                                       round(X0 + new_box[2], 6), round(Y0 + new_box[3], 6)]}
+    want = {
+        "name": "重绘网格",
+        "extent": [
+            round(X0 + new_box[0], 6),
+            round(Y0 + new_box[1], 6),
+            round(X0 + new_box[2], 6),
+            round(Y0 + new_box[3], 6),
+        ],
+    }
     grid = Grid.objects.get(code="37081200100102")
     assert grid.name == want["name"]
     assert [round(v, 6) for v in grid.geom.extent] == want["extent"]

@@ -1,5 +1,6 @@
 """A maintenance unit reads only its organisation's components through WFS GetFeature (every version and
 output format, paged and counted) and /api/exports/ (every format), as the tiles and WMS already check."""
+
 import csv
 import io
 import json
@@ -25,9 +26,11 @@ def registry():
     department of a third; three more belong to the other organisation alone."""
     mine, other = OrganisationFactory(name="兖州城管局"), OrganisationFactory(name="兖州供电公司")
     at = iter(Point(X0 + 0.021 + i * 0.001, Y0 + 0.021, srid=4490) for i in range(6))
-    ours = [ComponentFactory(geom=next(at), owner=mine, maintainer=other),
-            ComponentFactory(geom=next(at), owner=other, maintainer=mine),
-            ComponentFactory(geom=next(at), owner=other, maintainer=other, department=mine)]
+    ours = [
+        ComponentFactory(geom=next(at), owner=mine, maintainer=other),
+        ComponentFactory(geom=next(at), owner=other, maintainer=mine),
+        ComponentFactory(geom=next(at), owner=other, maintainer=other, department=mine),
+    ]
     theirs = [ComponentFactory(geom=next(at), owner=other, maintainer=other) for _ in range(3)]
     make_user("scope_unit", roles.MAINTENANCE_UNIT, organisation=mine, password=PASSWORD)
     make_user("scope_reader", roles.DISPATCHER, password=PASSWORD)
@@ -55,25 +58,52 @@ def test_wfs_getfeature_gives_a_unit_only_its_organisations_components(registry,
 
 def test_wfs_geojson_counts_and_pages_stay_within_the_unit(registry):
     ours, _ = registry
-    params = {"SERVICE": "WFS", "VERSION": "2.0.0", "REQUEST": "GetFeature", "TYPENAMES": "components",
-              "OUTPUTFORMAT": "application/json"}
+    params = {
+        "SERVICE": "WFS",
+        "VERSION": "2.0.0",
+        "REQUEST": "GetFeature",
+        "TYPENAMES": "components",
+        "OUTPUTFORMAT": "application/json",
+    }
     data = json.loads(wfs("scope_unit", **params))
     assert data["numberMatched"] == 3 and {f["properties"]["code"] for f in data["features"]} == ours
     pages = [json.loads(wfs("scope_unit", COUNT="2", STARTINDEX=str(start), **params)) for start in (0, 2)]
     assert {f["properties"]["code"] for p in pages for f in p["features"]} == ours
-    hits = ET.fromstring(wfs("scope_unit", SERVICE="WFS", VERSION="2.0.0", REQUEST="GetFeature",
-                             TYPENAMES="components", RESULTTYPE="hits"))
+    hits = ET.fromstring(
+        wfs(
+            "scope_unit",
+            SERVICE="WFS",
+            VERSION="2.0.0",
+            REQUEST="GetFeature",
+            TYPENAMES="components",
+            RESULTTYPE="hits",
+        )
+    )
     assert hits.get("numberMatched") == "3"
 
 
 def test_wfs_filter_by_id_cannot_reach_another_organisations_component(registry):
     _, theirs = registry
     pk = Component.objects.get(code=sorted(theirs)[0]).pk
-    body = wfs("scope_unit", SERVICE="WFS", VERSION="2.0.0", REQUEST="GetFeature", TYPENAMES="components",
-               RESOURCEID=f"components.{pk}", OUTPUTFORMAT="application/json")
+    body = wfs(
+        "scope_unit",
+        SERVICE="WFS",
+        VERSION="2.0.0",
+        REQUEST="GetFeature",
+        TYPENAMES="components",
+        RESOURCEID=f"components.{pk}",
+        OUTPUTFORMAT="application/json",
+    )
     assert json.loads(body)["features"] == []
-    body = wfs("scope_reader", SERVICE="WFS", VERSION="2.0.0", REQUEST="GetFeature", TYPENAMES="components",
-               RESOURCEID=f"components.{pk}", OUTPUTFORMAT="application/json")
+    body = wfs(
+        "scope_reader",
+        SERVICE="WFS",
+        VERSION="2.0.0",
+        REQUEST="GetFeature",
+        TYPENAMES="components",
+        RESOURCEID=f"components.{pk}",
+        OUTPUTFORMAT="application/json",
+    )
     assert len(json.loads(body)["features"]) == 1
 
 

@@ -1,6 +1,7 @@
 """Shared fixtures and helpers for the WFS tests: a small grid hierarchy, users, Basic auth,
 and the official OGC schemas resolved offline (GRIDCITY_REFERENCE, default ../shared/reference
 beside the repo). Missing schemas fail the tests that need them: a skip would hide a broken set-up."""
+
 import base64
 import os
 from pathlib import Path
@@ -30,26 +31,47 @@ def make_grids():
     from layers.grids.services import create_grid
 
     with connection.cursor() as cur:  # keep the sequence clear of the explicit id 6
-        cur.execute("SELECT setval(pg_get_serial_sequence('layers_grid', 'id'), "
-                    "GREATEST((SELECT last_value FROM layers_grid_id_seq), 100))")
+        cur.execute(
+            "SELECT setval(pg_get_serial_sequence('layers_grid', 'id'), "
+            "GREATEST((SELECT last_value FROM layers_grid_id_seq), 100))"
+        )
     create_grid(code="370812", name="兖州区", level=1, geom=box(0, 0, 0.1, 0.1))
     create_grid(code="370812001", name="鼓楼街道", level=2, parent_code="370812", geom=box(0, 0, 0.05, 0.1))
     create_grid(code="370812001001", name="龙桥社区", level=3, parent_code="370812001", geom=box(0, 0, 0.05, 0.05))
     grids = [
-        create_grid(code="37081200100101", name="一号网格", level=4, parent_code="370812001001",
-                    geom=box(0.02, 0.02, 0.03, 0.03), id=TARGET_PK, population=100),
-        create_grid(code="37081200100102", name="二号网格", level=4, parent_code="370812001001",
-                    geom=box(0.03, 0.02, 0.04, 0.03)),
-        create_grid(code="37081200100103", name="三号网格", level=4, parent_code="370812001001",
-                    geom=box(0.02, 0.03, 0.03, 0.04)),
+        create_grid(
+            code="37081200100101",
+            name="一号网格",
+            level=4,
+            parent_code="370812001001",
+            geom=box(0.02, 0.02, 0.03, 0.03),
+            id=TARGET_PK,
+            population=100,
+        ),
+        create_grid(
+            code="37081200100102",
+            name="二号网格",
+            level=4,
+            parent_code="370812001001",
+            geom=box(0.03, 0.02, 0.04, 0.03),
+        ),
+        create_grid(
+            code="37081200100103",
+            name="三号网格",
+            level=4,
+            parent_code="370812001001",
+            geom=box(0.02, 0.03, 0.03, 0.04),
+        ),
     ]
     return grids
 
 
 def official_schema(path):
     if not Path(path).is_file():
-        pytest.fail(f"official OGC schema not found at {path}: set GRIDCITY_REFERENCE to the reference folder "
-                    "(default ../shared/reference beside the repo)")
+        pytest.fail(
+            f"official OGC schema not found at {path}: set GRIDCITY_REFERENCE to the reference folder "
+            "(default ../shared/reference beside the repo)"
+        )
     return _schema(str(path))
 
 
@@ -86,6 +108,7 @@ def _schema(path):
     import xmlschema
 
     if path not in _cache:
-        _cache[path] = xmlschema.XMLSchema(path, uri_mapper=_uri_mapper, allow="local", defuse="always",
-                                           validation="lax")  # GML 3.1.1 has restrictions strict XSD 1.0 rejects
+        _cache[path] = xmlschema.XMLSchema(
+            path, uri_mapper=_uri_mapper, allow="local", defuse="always", validation="lax"
+        )  # GML 3.1.1 has restrictions strict XSD 1.0 rejects
     return _cache[path]

@@ -1,6 +1,7 @@
 """WMS 1.3.0 against the real database and render processes: capabilities (schema-valid when the
 official schemas are beside the repo), GetMap in every CRS with 1.3.0 axis order, GetFeatureInfo
 formats, permissions, and a ServiceExceptionReport with the standard's code for each bad request."""
+
 import io
 from xml.etree import ElementTree
 
@@ -45,9 +46,19 @@ def client(data):
 
 
 def getmap(client, **overrides):
-    params = {"SERVICE": "WMS", "VERSION": "1.3.0", "REQUEST": "GetMap", "LAYERS": "base_grids,components",
-              "STYLES": "", "CRS": "EPSG:4490", "BBOX": f"{BOX[1]},{BOX[0]},{BOX[3]},{BOX[2]}",
-              "WIDTH": "200", "HEIGHT": "200", "FORMAT": "image/png", "TRANSPARENT": "TRUE"}
+    params = {
+        "SERVICE": "WMS",
+        "VERSION": "1.3.0",
+        "REQUEST": "GetMap",
+        "LAYERS": "base_grids,components",
+        "STYLES": "",
+        "CRS": "EPSG:4490",
+        "BBOX": f"{BOX[1]},{BOX[0]},{BOX[3]},{BOX[2]}",
+        "WIDTH": "200",
+        "HEIGHT": "200",
+        "FORMAT": "image/png",
+        "TRANSPARENT": "TRUE",
+    }
     params.update(overrides)
     return client.get("/wms", {k: v for k, v in params.items() if v is not None})
 
@@ -97,8 +108,7 @@ def test_capabilities_validate_against_the_official_schema(client):
     def mapper(uri):  # the README of wms130: its own xlink copy, not the WFS ones
         return str(wms / "w3c/1999/xlink.xsd") if uri == "http://www.w3.org/1999/xlink.xsd" else _uri_mapper(uri)
 
-    schema = xmlschema.XMLSchema(str(xsd), uri_mapper=mapper,
-                                 allow="local", defuse="always")
+    schema = xmlschema.XMLSchema(str(xsd), uri_mapper=mapper, allow="local", defuse="always")
     r = client.get("/wms", {"SERVICE": "WMS", "REQUEST": "GetCapabilities"})
     schema.validate(r.content.decode())
 
@@ -118,11 +128,14 @@ def _px(img, lon, lat, box=BOX):
     return img.getpixel((col, row))
 
 
-@pytest.mark.parametrize("crs,bbox", [
-    ("EPSG:4490", f"{BOX[1]},{BOX[0]},{BOX[3]},{BOX[2]}"),  # lat,lon in 1.3.0
-    ("EPSG:4326", f"{BOX[1]},{BOX[0]},{BOX[3]},{BOX[2]}"),
-    ("CRS:84", f"{BOX[0]},{BOX[1]},{BOX[2]},{BOX[3]}"),
-])
+@pytest.mark.parametrize(
+    "crs,bbox",
+    [
+        ("EPSG:4490", f"{BOX[1]},{BOX[0]},{BOX[3]},{BOX[2]}"),  # lat,lon in 1.3.0
+        ("EPSG:4326", f"{BOX[1]},{BOX[0]},{BOX[3]},{BOX[2]}"),
+        ("CRS:84", f"{BOX[0]},{BOX[1]},{BOX[2]},{BOX[3]}"),
+    ],
+)
 def test_getmap_draws_the_component_and_grid_where_they_are_in_geographic_crs(client, crs, bbox):
     img = image(getmap(client, CRS=crs, BBOX=bbox))
     assert img.size == (200, 200)
@@ -136,8 +149,9 @@ def test_getmap_in_web_mercator_and_opaque_background(client):
 
     x0, y0 = mercator(BOX[0], BOX[1])
     x1, y1 = mercator(BOX[2], BOX[3])
-    img = image(getmap(client, CRS="EPSG:3857", BBOX=f"{x0},{y0},{x1},{y1}", TRANSPARENT="FALSE",
-                       WIDTH="300", HEIGHT="150"))
+    img = image(
+        getmap(client, CRS="EPSG:3857", BBOX=f"{x0},{y0},{x1},{y1}", TRANSPARENT="FALSE", WIDTH="300", HEIGHT="150")
+    )
     assert img.size == (300, 150)
     assert img.getpixel((0, 0)) == (255, 255, 255, 255)  # BGCOLOR default white
     dark = img.getpixel((150, 75))
@@ -153,9 +167,21 @@ def test_swapped_axes_in_epsg_4326_miss_the_data(client):
 def test_getmap_via_ows_and_with_a_session(data):
     session = Client()
     session.force_login(make_user("wms_session", roles.DISPATCHER))
-    r = session.get("/ows", {"SERVICE": "WMS", "REQUEST": "GetMap", "VERSION": "1.3.0", "LAYERS": "components",
-                             "STYLES": "", "CRS": "CRS:84", "BBOX": ",".join(map(str, BOX)), "WIDTH": "64",
-                             "HEIGHT": "64", "FORMAT": "image/png"})
+    r = session.get(
+        "/ows",
+        {
+            "SERVICE": "WMS",
+            "REQUEST": "GetMap",
+            "VERSION": "1.3.0",
+            "LAYERS": "components",
+            "STYLES": "",
+            "CRS": "CRS:84",
+            "BBOX": ",".join(map(str, BOX)),
+            "WIDTH": "64",
+            "HEIGHT": "64",
+            "FORMAT": "image/png",
+        },
+    )
     assert image(r).size == (64, 64)
     # /ows still serves WFS
     wfs = Client(HTTP_AUTHORIZATION=basic("wms_reader")).get("/ows", {"SERVICE": "WFS", "REQUEST": "GetCapabilities"})
@@ -171,25 +197,28 @@ def test_anonymous_and_wrong_passwords_get_401_reports(data):
     exception(r)
 
 
-@pytest.mark.parametrize("overrides,code,locator", [
-    ({"LAYERS": "nope"}, "LayerNotDefined", "LAYERS"),
-    ({"LAYERS": None}, "MissingParameterValue", "LAYERS"),
-    ({"CRS": "EPSG:2000"}, "InvalidCRS", "CRS"),
-    ({"CRS": None}, "MissingParameterValue", "CRS"),
-    ({"FORMAT": "image/gif"}, "InvalidFormat", "FORMAT"),
-    ({"WIDTH": "0"}, "InvalidParameterValue", "WIDTH"),
-    ({"HEIGHT": "5000"}, "InvalidParameterValue", "HEIGHT"),
-    ({"WIDTH": "wide"}, "InvalidParameterValue", "WIDTH"),
-    ({"BBOX": "35.6,116.9,35.5,116.8"}, "InvalidParameterValue", "BBOX"),
-    ({"BBOX": "1,2,3"}, "InvalidParameterValue", "BBOX"),
-    ({"BBOX": "-95,10,-91,11"}, "InvalidParameterValue", "BBOX"),
-    ({"STYLES": "fancy,default"}, "StyleNotDefined", "STYLES"),
-    ({"STYLES": "default"}, "StyleNotDefined", "STYLES"),  # one style for two layers
-    ({"TRANSPARENT": "maybe"}, "InvalidParameterValue", "TRANSPARENT"),
-    ({"VERSION": "2.0.0"}, "InvalidParameterValue", "VERSION"),
-    ({"REQUEST": "GetLegend"}, "OperationNotSupported", "REQUEST"),
-    ({"REQUEST": None}, "MissingParameterValue", "REQUEST"),
-])
+@pytest.mark.parametrize(
+    "overrides,code,locator",
+    [
+        ({"LAYERS": "nope"}, "LayerNotDefined", "LAYERS"),
+        ({"LAYERS": None}, "MissingParameterValue", "LAYERS"),
+        ({"CRS": "EPSG:2000"}, "InvalidCRS", "CRS"),
+        ({"CRS": None}, "MissingParameterValue", "CRS"),
+        ({"FORMAT": "image/gif"}, "InvalidFormat", "FORMAT"),
+        ({"WIDTH": "0"}, "InvalidParameterValue", "WIDTH"),
+        ({"HEIGHT": "5000"}, "InvalidParameterValue", "HEIGHT"),
+        ({"WIDTH": "wide"}, "InvalidParameterValue", "WIDTH"),
+        ({"BBOX": "35.6,116.9,35.5,116.8"}, "InvalidParameterValue", "BBOX"),
+        ({"BBOX": "1,2,3"}, "InvalidParameterValue", "BBOX"),
+        ({"BBOX": "-95,10,-91,11"}, "InvalidParameterValue", "BBOX"),
+        ({"STYLES": "fancy,default"}, "StyleNotDefined", "STYLES"),
+        ({"STYLES": "default"}, "StyleNotDefined", "STYLES"),  # one style for two layers
+        ({"TRANSPARENT": "maybe"}, "InvalidParameterValue", "TRANSPARENT"),
+        ({"VERSION": "2.0.0"}, "InvalidParameterValue", "VERSION"),
+        ({"REQUEST": "GetLegend"}, "OperationNotSupported", "REQUEST"),
+        ({"REQUEST": None}, "MissingParameterValue", "REQUEST"),
+    ],
+)
 def test_each_bad_getmap_gets_its_exception_code(client, overrides, code, locator):
     r = getmap(client, **overrides)
     assert r.status_code == 400
@@ -202,10 +231,23 @@ def test_wms_endpoint_refuses_other_services(client):
 
 
 def featureinfo(client, fmt="application/json", **overrides):
-    params = {"SERVICE": "WMS", "VERSION": "1.3.0", "REQUEST": "GetFeatureInfo", "LAYERS": "base_grids,components",
-              "QUERY_LAYERS": "components,base_grids", "STYLES": "", "CRS": "CRS:84",
-              "BBOX": ",".join(map(str, BOX)), "WIDTH": "200", "HEIGHT": "200", "FORMAT": "image/png",
-              "INFO_FORMAT": fmt, "I": "100", "J": "100", "FEATURE_COUNT": "5"}
+    params = {
+        "SERVICE": "WMS",
+        "VERSION": "1.3.0",
+        "REQUEST": "GetFeatureInfo",
+        "LAYERS": "base_grids,components",
+        "QUERY_LAYERS": "components,base_grids",
+        "STYLES": "",
+        "CRS": "CRS:84",
+        "BBOX": ",".join(map(str, BOX)),
+        "WIDTH": "200",
+        "HEIGHT": "200",
+        "FORMAT": "image/png",
+        "INFO_FORMAT": fmt,
+        "I": "100",
+        "J": "100",
+        "FEATURE_COUNT": "5",
+    }
     params.update(overrides)
     return client.get("/wms", {k: v for k, v in params.items() if v is not None})
 
@@ -216,7 +258,9 @@ def test_getfeatureinfo_json_finds_the_component_and_its_grid(client, data):
     assert r.status_code == 200 and r["Content-Type"].startswith("application/json")
     features = r.json()["features"]
     assert [(f["properties"]["layer"], f["properties"]["code"]) for f in features] == [
-        ("components", ours.code), ("base_grids", "37081200100101")]
+        ("components", ours.code),
+        ("base_grids", "37081200100101"),
+    ]
     assert features[0]["id"] == f"components.{ours.pk}"
     assert features[0]["geometry"]["coordinates"] == pytest.approx([LON, LAT])
     assert features[1]["properties"]["name"] == "一号网格"
@@ -243,14 +287,17 @@ def test_getfeatureinfo_in_epsg_4490_reads_i_j_in_lat_lon_order(client, data):
     assert r.json()["features"][0]["properties"]["code"] == ours.code
 
 
-@pytest.mark.parametrize("overrides,code,locator", [
-    ({"I": "200"}, "InvalidPoint", "I"),
-    ({"J": "-1"}, "InvalidPoint", "J"),
-    ({"I": None}, "MissingParameterValue", "I"),
-    ({"QUERY_LAYERS": "district_grids"}, "LayerNotDefined", "QUERY_LAYERS"),
-    ({"QUERY_LAYERS": None}, "MissingParameterValue", "QUERY_LAYERS"),
-    ({"FEATURE_COUNT": "0"}, "InvalidParameterValue", "FEATURE_COUNT"),
-])
+@pytest.mark.parametrize(
+    "overrides,code,locator",
+    [
+        ({"I": "200"}, "InvalidPoint", "I"),
+        ({"J": "-1"}, "InvalidPoint", "J"),
+        ({"I": None}, "MissingParameterValue", "I"),
+        ({"QUERY_LAYERS": "district_grids"}, "LayerNotDefined", "QUERY_LAYERS"),
+        ({"QUERY_LAYERS": None}, "MissingParameterValue", "QUERY_LAYERS"),
+        ({"FEATURE_COUNT": "0"}, "InvalidParameterValue", "FEATURE_COUNT"),
+    ],
+)
 def test_bad_getfeatureinfo_requests(client, overrides, code, locator):
     r = featureinfo(client, **overrides)
     assert r.status_code == 400 and exception(r) == (code, locator)

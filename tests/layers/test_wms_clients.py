@@ -1,5 +1,6 @@
 """Real WMS clients against a live server: OWSLib (capabilities and GetMap) and QGIS itself
 (Debian python3-qgis, headless) adding the layer and rendering it."""
+
 import io
 import json
 from pathlib import Path
@@ -32,20 +33,41 @@ def test_owslib_reads_capabilities_and_gets_a_map(live_server, data):
     layer = wms.contents["base_grids"]
     assert "EPSG:4490" in layer.crsOptions and layer.queryable
     assert {op.name for op in wms.operations} >= {"GetCapabilities", "GetMap", "GetFeatureInfo"}
-    img = wms.getmap(layers=["base_grids"], styles=[""], srs="CRS:84", bbox=BOX, size=(120, 120),
-                     format="image/png", transparent=True)
+    img = wms.getmap(
+        layers=["base_grids"],
+        styles=[""],
+        srs="CRS:84",
+        bbox=BOX,
+        size=(120, 120),
+        format="image/png",
+        transparent=True,
+    )
     picture = Image.open(io.BytesIO(img.read())).convert("RGBA")
     assert picture.size == (120, 120)
     assert picture.getpixel((60, 60))[3] > 0  # the grid fill in the middle
-    info = wms.getfeatureinfo(layers=["base_grids"], styles=[""], srs="CRS:84", bbox=BOX, size=(120, 120),
-                              format="image/png", query_layers=["base_grids"], info_format="application/json",
-                              xy=(60, 60))
+    info = wms.getfeatureinfo(
+        layers=["base_grids"],
+        styles=[""],
+        srs="CRS:84",
+        bbox=BOX,
+        size=(120, 120),
+        format="image/png",
+        query_layers=["base_grids"],
+        info_format="application/json",
+        xy=(60, 60),
+    )
     assert [f["properties"]["code"] for f in json.loads(info.read())["features"]] == ["37081200100101"]
 
 
 def test_qgis_adds_the_wms_layer_and_renders_the_grids(live_server, data):
-    cfg = {"url": f"{live_server.url}/wms", "layer": "base_grids", "crs": "EPSG:4490", "username": "wms_client",
-           "password": PASSWORD, "bbox": list(BOX)}
+    cfg = {
+        "url": f"{live_server.url}/wms",
+        "layer": "base_grids",
+        "crs": "EPSG:4490",
+        "username": "wms_client",
+        "password": PASSWORD,
+        "bbox": list(BOX),
+    }
     out = run_client(SCRIPT, cfg)
     assert out["valid"], out
     assert out["crs"] == "EPSG:4490"

@@ -1,4 +1,5 @@
 """How many rounds the fault tests run: a few in `make test`, the full count under `make soak`."""
+
 import os
 
 

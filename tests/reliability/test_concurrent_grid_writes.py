@@ -1,6 +1,7 @@
 """Two writers racing to make overlapping sibling grids through the grid service, round after round:
 exactly one commits, the other is refused with a message, and the committed grids never overlap.
 50 rounds in make test; 1,000 under make soak (GRIDCITY_SOAK_ROUNDS sets any number)."""
+
 import threading
 
 import pytest
@@ -64,8 +65,10 @@ class Racers:
 
 def overlapping_pairs() -> int:
     with connection.cursor() as cur:
-        cur.execute("SELECT count(*) FROM layers_grid a JOIN layers_grid b ON a.code < b.code "
-                    "AND a.level_id = b.level_id AND ST_Overlaps(a.geom, b.geom)")
+        cur.execute(
+            "SELECT count(*) FROM layers_grid a JOIN layers_grid b ON a.code < b.code "
+            "AND a.level_id = b.level_id AND ST_Overlaps(a.geom, b.geom)"
+        )
         return cur.fetchone()[0]
 
 

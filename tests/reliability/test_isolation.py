@@ -1,4 +1,5 @@
 """Tests share a Redis server with a running `make up`: they must never share its queue or cache keys."""
+
 from django.conf import settings
 
 

@@ -1,6 +1,7 @@
 """Redis going away under a running service: requests that need it answer 503 with Retry-After (never
 500, never a trace), and the service recovers by itself when Redis is back, with no restart.
 Both ways in: Django's request cycle (a session read from the cache) and the tile fast path (WSGI)."""
+
 import io
 
 import pytest
@@ -40,10 +41,18 @@ def through_fast_path(path: str, cookies) -> tuple[int, dict, bytes]:
     """A GET through the deployed WSGI application (gis_core.wsgi), tile fast path included."""
     from gis_core.wsgi import application
 
-    environ = {"REQUEST_METHOD": "GET", "PATH_INFO": path, "QUERY_STRING": "", "SERVER_NAME": "127.0.0.1",
-               "SERVER_PORT": "80", "HTTP_HOST": "127.0.0.1", "wsgi.url_scheme": "http",
-               "wsgi.input": io.BytesIO(b""), "wsgi.errors": io.StringIO(),
-               "HTTP_COOKIE": "; ".join(f"{k}={v.value}" for k, v in cookies.items())}
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "PATH_INFO": path,
+        "QUERY_STRING": "",
+        "SERVER_NAME": "127.0.0.1",
+        "SERVER_PORT": "80",
+        "HTTP_HOST": "127.0.0.1",
+        "wsgi.url_scheme": "http",
+        "wsgi.input": io.BytesIO(b""),
+        "wsgi.errors": io.StringIO(),
+        "HTTP_COOKIE": "; ".join(f"{k}={v.value}" for k, v in cookies.items()),
+    }
     answer = {}
 
     def start_response(status, headers):

@@ -5,6 +5,7 @@ never half), and no job is left "running". 5 kills in make test, 50 under make s
 Two kinds of kill: the pool process running the task (the worker forks a new one and, with
 reject_on_worker_lost, puts the task back at once), and, every fifth round, the whole worker (started
 again; the broker gives the unacknowledged task back after the visibility timeout)."""
+
 import os
 import random
 import signal
@@ -34,18 +35,43 @@ class Worker:
 
     def __init__(self, broker_url: str, log: Path):
         db = connection.settings_dict
-        self.env = {**os.environ, "GRIDCITY_ENV": "test", "CELERY_BROKER_URL": broker_url, "REDIS_URL": broker_url,
-                    "CELERY_RESULT_BACKEND": broker_url, "GRIDCITY_TASK_REDELIVER_S": str(REDELIVER_S),
-                    "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"}
+        self.env = {
+            **os.environ,
+            "GRIDCITY_ENV": "test",
+            "CELERY_BROKER_URL": broker_url,
+            "REDIS_URL": broker_url,
+            "CELERY_RESULT_BACKEND": broker_url,
+            "GRIDCITY_TASK_REDELIVER_S": str(REDELIVER_S),
+            "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        }
         self.log, self.process = log, None
 
     def start(self):
         with open(self.log, "ab") as out:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "celery", "-A", "gis_core", "worker", "--pool", "prefork", "--concurrency", "1",
-                 "-l", "WARNING",
-                 "--without-mingle", "--without-gossip", "-Q", settings.CELERY_TASK_DEFAULT_QUEUE],
-                cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT)
+                [
+                    sys.executable,
+                    "-m",
+                    "celery",
+                    "-A",
+                    "gis_core",
+                    "worker",
+                    "--pool",
+                    "prefork",
+                    "--concurrency",
+                    "1",
+                    "-l",
+                    "WARNING",
+                    "--without-mingle",
+                    "--without-gossip",
+                    "-Q",
+                    settings.CELERY_TASK_DEFAULT_QUEUE,
+                ],
+                cwd=ROOT,
+                env=self.env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
 
     def kill(self):
         pool = self.pool_pids
@@ -57,10 +83,11 @@ class Worker:
     @property
     def pool_pids(self) -> list[int]:
         try:
-            return [int(p) for p in Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children").read_text().split()]
+            return [
+                int(p) for p in Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children").read_text().split()
+            ]
         except FileNotFoundError:
             return []
-
 
     def stop(self):
         if self.process is not None and self.process.poll() is None:
@@ -74,8 +101,10 @@ class Worker:
 def lamps_csv(path: Path, prefix: str, owner) -> Path:
     """ROWS new streetlights without IDs: a second write of the file would make ROWS more components."""
     lines = ["class_code,name,owner_uscc,x,y"]
-    lines += [f"0118,{prefix}{i},{owner.uscc},{116.80 + (i % 200) * 0.0005:.5f},{35.50 + (i // 200) * 0.0005:.5f}"
-              for i in range(ROWS)]
+    lines += [
+        f"0118,{prefix}{i},{owner.uscc},{116.80 + (i % 200) * 0.0005:.5f},{35.50 + (i // 200) * 0.0005:.5f}"
+        for i in range(ROWS)
+    ]
     path.write_text("\n".join(lines) + "\n")
     return path
 
@@ -109,8 +138,9 @@ def test_import_jobs_end_exactly_once_when_the_worker_is_killed_mid_job(broker, 
     try:
         for n in range(rounds(quick=5, soak=50)):
             prefix = f"k{n}-"
-            job = ImportJob.objects.create(file=str(lamps_csv(tmp_path / f"{n}.csv", prefix, owner)),
-                                           filename=f"{n}.csv", srid="4490")
+            job = ImportJob.objects.create(
+                file=str(lamps_csv(tmp_path / f"{n}.csv", prefix, owner)), filename=f"{n}.csv", srid="4490"
+            )
             sender.send_task("components.run_import", args=[str(job.pk)], queue=settings.CELERY_TASK_DEFAULT_QUEUE)
             assert wait_for(job, {"running", "succeeded", "failed"}, 120) == "running", worker.log.read_text()[-3000:]
             time.sleep(shuffle.uniform(0, 1.5))  # somewhere in reading, validating or writing
@@ -124,7 +154,11 @@ def test_import_jobs_end_exactly_once_when_the_worker_is_killed_mid_job(broker, 
             else:
                 for pid in pool_pids:
                     os.kill(pid, signal.SIGKILL)
-            assert wait_for(job, {"succeeded", "failed"}, 180) == "succeeded", (n, job.as_dict(), worker.log.read_text()[-3000:])
+            assert wait_for(job, {"succeeded", "failed"}, 180) == "succeeded", (
+                n,
+                job.as_dict(),
+                worker.log.read_text()[-3000:],
+            )
             assert (job.created, job.rows_done) == (ROWS, ROWS), (n, job.as_dict())
             assert Component.objects.filter(name__startswith=prefix).count() == ROWS, n
     finally:

@@ -1,4 +1,5 @@
 """The one write path of a pin: the change, then the change signal after commit."""
+
 from django.db import transaction
 from django.dispatch import Signal
 

@@ -1,5 +1,6 @@
 """The disk copy of tiles for nginx: written only for unfiltered tiles, removed by invalidation, and
 the auth endpoint nginx asks before serving a file."""
+
 import gzip
 
 import mercantile
@@ -19,18 +20,25 @@ def disk(settings, tmp_path):
     return tmp_path
 
 
-def test_unfiltered_tiles_are_copied_to_disk_and_dropped_by_an_edit(client, lights, disk,  # noqa: F811
-                                                                     django_capture_on_commit_callbacks):
+def test_unfiltered_tiles_are_copied_to_disk_and_dropped_by_an_edit(
+    client,  # noqa: F811 - fixtures imported from test_vector_tiles
+    lights,  # noqa: F811
+    disk,
+    django_capture_on_commit_callbacks,
+):
     from django.contrib.gis.geos import Point
 
     from components.services import update_component
 
     r = client.get(tile_url())
     path = disk / "all" / "components" / str(Z) / str(TILE.x) / f"{TILE.y}.mvt"
-    assert path.read_bytes() == r.content and gzip.decompress(path.with_name(path.name + ".gz").read_bytes()) == r.content
+    assert (
+        path.read_bytes() == r.content and gzip.decompress(path.with_name(path.name + ".gz").read_bytes()) == r.content
+    )
     client.get(tile_url(query="state=intact"))
-    assert [p.name for p in path.parent.iterdir()] == [path.name, path.name + ".gz"] or \
-        sorted(p.name for p in path.parent.iterdir()) == sorted([path.name, path.name + ".gz"])
+    assert [p.name for p in path.parent.iterdir()] == [path.name, path.name + ".gz"] or sorted(
+        p.name for p in path.parent.iterdir()
+    ) == sorted([path.name, path.name + ".gz"])
     low = mercantile.tile(LON, LAT, 12)
     client.get(tile_url(z=12, x=low.x, y=low.y))
     with django_capture_on_commit_callbacks(execute=True):

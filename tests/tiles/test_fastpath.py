@@ -1,4 +1,5 @@
 """The WSGI fast path answers tile requests exactly as the Django view does, and passes the rest on."""
+
 import json
 
 import pytest

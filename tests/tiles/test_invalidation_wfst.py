@@ -3,6 +3,7 @@ vector tile and the PNG tile (which share the cache entries' invalidation) show 
 the Transaction. Transactional: the edit really commits and the after-commit invalidation really runs, as
 in production (no captured on_commit callbacks), and the PNG is rendered by the render process from
 PostGIS itself."""
+
 import gzip
 import io
 from xml.etree import ElementTree as ET
@@ -90,8 +91,10 @@ def transaction(editor, operations: str) -> dict:
 def polygon(x0, y0, x1, y1) -> str:
     ring = [(X0 + x0, Y0 + y0), (X0 + x1, Y0 + y0), (X0 + x1, Y0 + y1), (X0 + x0, Y0 + y1), (X0 + x0, Y0 + y0)]
     coords = " ".join(f"{x} {y}" for x, y in ring)
-    return (f'<gml:Polygon srsName="EPSG:4490"><gml:exterior><gml:LinearRing><gml:posList>{coords}'
-            '</gml:posList></gml:LinearRing></gml:exterior></gml:Polygon>')
+    return (
+        f'<gml:Polygon srsName="EPSG:4490"><gml:exterior><gml:LinearRing><gml:posList>{coords}'
+        "</gml:posList></gml:LinearRing></gml:exterior></gml:Polygon>"
+    )
 
 
 def warm(viewer, *spots):
@@ -105,10 +108,14 @@ def test_a_geometry_edit_moves_the_grid_on_the_vector_and_png_tiles(clients):
     warm(viewer, OLD_101, EMPTY)
     assert "37081200100101" in mvt_codes(viewer, OLD_101) and png_alpha(viewer, OLD_101) > 0
     assert "37081200100101" not in mvt_codes(viewer, EMPTY) and png_alpha(viewer, EMPTY) == 0
-    summary = transaction(editor, (
-        '<wfs:Update typeName="gridcity:base_grids"><wfs:Property><wfs:Name>geometry</wfs:Name>'
-        f'<wfs:Value>{polygon(0.03, 0.03, 0.04, 0.04)}</wfs:Value></wfs:Property>'
-        f'<ogc:Filter><ogc:FeatureId fid="base_grids.{TARGET_PK}"/></ogc:Filter></wfs:Update>'))
+    summary = transaction(
+        editor,
+        (
+            '<wfs:Update typeName="gridcity:base_grids"><wfs:Property><wfs:Name>geometry</wfs:Name>'
+            f"<wfs:Value>{polygon(0.03, 0.03, 0.04, 0.04)}</wfs:Value></wfs:Property>"
+            f'<ogc:Filter><ogc:FeatureId fid="base_grids.{TARGET_PK}"/></ogc:Filter></wfs:Update>'
+        ),
+    )
     assert summary["totalUpdated"] == 1
     assert Grid.objects.get(pk=TARGET_PK).geom.extent == pytest.approx((X0 + 0.03, Y0 + 0.03, X0 + 0.04, Y0 + 0.04))
     assert "37081200100101" not in mvt_codes(viewer, OLD_101) and png_alpha(viewer, OLD_101) == 0
@@ -119,11 +126,15 @@ def test_an_insert_shows_on_the_vector_and_png_tiles(clients):
     viewer, editor = clients
     warm(viewer, EMPTY)
     assert mvt_codes(viewer, EMPTY) == set() and png_alpha(viewer, EMPTY) == 0
-    summary = transaction(editor, (
-        '<wfs:Insert><gridcity:base_grids><gridcity:code>37081200100104</gridcity:code>'
-        '<gridcity:name>四号网格</gridcity:name><gridcity:parent_code>370812001001</gridcity:parent_code>'
-        f'<gridcity:geometry>{polygon(0.03, 0.03, 0.04, 0.04)}</gridcity:geometry>'
-        '</gridcity:base_grids></wfs:Insert>'))
+    summary = transaction(
+        editor,
+        (
+            "<wfs:Insert><gridcity:base_grids><gridcity:code>37081200100104</gridcity:code>"
+            "<gridcity:name>四号网格</gridcity:name><gridcity:parent_code>370812001001</gridcity:parent_code>"
+            f"<gridcity:geometry>{polygon(0.03, 0.03, 0.04, 0.04)}</gridcity:geometry>"
+            "</gridcity:base_grids></wfs:Insert>"
+        ),
+    )
     assert summary["totalInserted"] == 1
     assert mvt_codes(viewer, EMPTY) == {"37081200100104"} and png_alpha(viewer, EMPTY) > 0
 
@@ -133,8 +144,12 @@ def test_a_delete_leaves_the_vector_and_png_tiles(clients):
     pk = Grid.objects.get(code="37081200100102").pk
     warm(viewer, GRID_102)
     assert "37081200100102" in mvt_codes(viewer, GRID_102) and png_alpha(viewer, GRID_102) > 0
-    summary = transaction(editor, (
-        f'<wfs:Delete typeName="gridcity:base_grids"><ogc:Filter><ogc:FeatureId fid="base_grids.{pk}"/>'
-        '</ogc:Filter></wfs:Delete>'))
+    summary = transaction(
+        editor,
+        (
+            f'<wfs:Delete typeName="gridcity:base_grids"><ogc:Filter><ogc:FeatureId fid="base_grids.{pk}"/>'
+            "</ogc:Filter></wfs:Delete>"
+        ),
+    )
     assert summary["totalDeleted"] == 1
     assert "37081200100102" not in mvt_codes(viewer, GRID_102) and png_alpha(viewer, GRID_102) == 0

@@ -1,5 +1,6 @@
 """PNG tiles rendered by mapnik in the render processes: pixels where the rows are, metatile
 neighbours cached, permissions, invalidation with the vector tiles, and no mapnik in Django."""
+
 import io
 import json
 import sys
@@ -46,8 +47,14 @@ def viewer(db):
 @pytest.fixture
 def lights(db):
     mine, other = OrganisationFactory(name="兖州城管局"), OrganisationFactory(name="兖州供电公司")
-    return [ComponentFactory(geom=Point(LON + i * 0.0003, LAT, srid=4490), owner=mine if i < 2 else other,
-                             maintainer=mine if i < 2 else other) for i in range(4)], mine
+    return [
+        ComponentFactory(
+            geom=Point(LON + i * 0.0003, LAT, srid=4490),
+            owner=mine if i < 2 else other,
+            maintainer=mine if i < 2 else other,
+        )
+        for i in range(4)
+    ], mine
 
 
 def test_a_component_tile_is_painted_where_the_component_is_and_clear_elsewhere(lights):
@@ -123,8 +130,11 @@ def test_a_moved_component_leaves_the_cached_png(lights, django_capture_on_commi
     api = Client()
     api.force_login(make_user("png_editor", roles.GIS_EDITOR))
     with django_capture_on_commit_callbacks(execute=True):
-        r = api.patch(f"/api/components/{components[0].code}/", json.dumps(
-            {"geometry": {"type": "Point", "coordinates": [LON + 0.02, LAT]}}), content_type="application/json")
+        r = api.patch(
+            f"/api/components/{components[0].code}/",
+            json.dumps({"geometry": {"type": "Point", "coordinates": [LON + 0.02, LAT]}}),
+            content_type="application/json",
+        )
     assert r.status_code == 200, r.content
     after = render_tile_png(layer, Z, TILE.x, TILE.y, ("all", "TRUE", []), {})
     assert pixel_at(after, LON, LAT)[3] == 0

@@ -2,6 +2,7 @@
 PostGIS itself through mapnik's plugin with the unit's scope and the filters bound into its SQL. Inside a
 test transaction the rows would be read in Django instead (tiles.raster.render.layer_source), a branch
 production never takes; here that branch is made to fail, so these tests cannot pass through it."""
+
 import io
 
 import mercantile
@@ -60,8 +61,12 @@ def registry(transactional_db):
     another = ComponentClass.objects.exclude(major_code=light.major_code).order_by("code").first()
     for name, (lon, lat) in SPOTS.items():
         org = mine if name.startswith("own") else other
-        ComponentFactory(geom=Point(lon, lat, srid=4490), owner=org, maintainer=org,
-                         component_class=light if name.endswith("light") else another)
+        ComponentFactory(
+            geom=Point(lon, lat, srid=4490),
+            owner=org,
+            maintainer=org,
+            component_class=light if name.endswith("light") else another,
+        )
     make_user("prod_unit", roles.MAINTENANCE_UNIT, organisation=mine, password=PASSWORD)
     make_user("prod_reader", roles.DISPATCHER, password=PASSWORD)
     return another.code
@@ -94,16 +99,33 @@ def painted_in(image: Image.Image, half: str) -> int:
 
 
 def tile(username, query=""):
-    return png(Client(HTTP_AUTHORIZATION=basic(username)).get(
-        f"/tiles/components/{Z}/{TILE.x}/{TILE.y}.png" + (f"?{query}" if query else "")))
+    return png(
+        Client(HTTP_AUTHORIZATION=basic(username)).get(
+            f"/tiles/components/{Z}/{TILE.x}/{TILE.y}.png" + (f"?{query}" if query else "")
+        )
+    )
 
 
 def getmap(username, layers="components"):
     b = mercantile.bounds(TILE)
-    return png(Client(HTTP_AUTHORIZATION=basic(username)).get("/wms", {
-        "SERVICE": "WMS", "VERSION": "1.3.0", "REQUEST": "GetMap", "LAYERS": layers, "STYLES": "",
-        "CRS": "CRS:84", "BBOX": f"{b.west},{b.south},{b.east},{b.north}", "WIDTH": "256", "HEIGHT": "256",
-        "FORMAT": "image/png", "TRANSPARENT": "TRUE"}))
+    return png(
+        Client(HTTP_AUTHORIZATION=basic(username)).get(
+            "/wms",
+            {
+                "SERVICE": "WMS",
+                "VERSION": "1.3.0",
+                "REQUEST": "GetMap",
+                "LAYERS": layers,
+                "STYLES": "",
+                "CRS": "CRS:84",
+                "BBOX": f"{b.west},{b.south},{b.east},{b.north}",
+                "WIDTH": "256",
+                "HEIGHT": "256",
+                "FORMAT": "image/png",
+                "TRANSPARENT": "TRUE",
+            },
+        )
+    )
 
 
 def test_the_png_tile_shows_a_reader_every_component(registry):

@@ -1,5 +1,6 @@
 """Vector tiles against the real database: decoded tiles match the rows, filters, scopes, caching,
 invalidation by every write path, and bad input."""
+
 import gzip
 import io
 import json
@@ -48,10 +49,14 @@ def lights(db):
     light = ComponentClass.objects.get(code="0118") if ComponentClass.objects.filter(code="0118").exists() else None
     made = []
     for i in range(12):
-        made.append(ComponentFactory(
-            geom=Point(LON + (i % 4) * 0.0002, LAT + (i // 4) * 0.0002, srid=4490),
-            owner=owner if i % 2 == 0 else other, maintainer=other,
-            **({"component_class": light} if light else {})))
+        made.append(
+            ComponentFactory(
+                geom=Point(LON + (i % 4) * 0.0002, LAT + (i // 4) * 0.0002, srid=4490),
+                owner=owner if i % 2 == 0 else other,
+                maintainer=other,
+                **({"component_class": light} if light else {}),
+            )
+        )
     return made
 
 
@@ -74,20 +79,31 @@ def rows_in_tile(z, x, y, extra_sql="TRUE", params=()):
     west, south, east, north = mercantile.xy_bounds(x, y, z)
     pad = (east - west) * 64 / 4096
     with connection.cursor() as cur:
-        cur.execute(f"SELECT code FROM components_component WHERE NOT retired AND {extra_sql} AND "
-                    "geom_3857 && ST_MakeEnvelope(%s, %s, %s, %s, 3857)",
-                    [*params, west - pad, south - pad, east + pad, north + pad])
+        cur.execute(
+            f"SELECT code FROM components_component WHERE NOT retired AND {extra_sql} AND "
+            "geom_3857 && ST_MakeEnvelope(%s, %s, %s, %s, 3857)",
+            [*params, west - pad, south - pad, east + pad, north + pad],
+        )
         return {r[0] for r in cur.fetchall()}
 
 
 # ---------------------------------------------------------------- catalogue, TileJSON, style
 
+
 def test_catalogue_lists_every_tile_layer_once(client):
     body = client.get("/tiles/").json()
     ids = [layer["id"] for layer in body["layers"]]
     assert len(ids) == len(set(ids))
-    for expected in ("components", "components_01", "components_06", "district_grids", "street_grids",
-                     "community_grids", "base_grids", "grid_gaps"):
+    for expected in (
+        "components",
+        "components_01",
+        "components_06",
+        "district_grids",
+        "street_grids",
+        "community_grids",
+        "base_grids",
+        "grid_gaps",
+    ):
         assert expected in ids
     comp = next(layer for layer in body["layers"] if layer["id"] == "components")
     assert comp["title_zh"] and comp["group"] == "部件"
@@ -109,6 +125,7 @@ def test_tilejson_3_and_style_come_from_the_same_declarations(client):
 
 
 # ---------------------------------------------------------------- tiles match the database
+
 
 def test_decoded_tile_matches_the_database(client, lights):
     r = client.get(tile_url(), HTTP_ACCEPT_ENCODING="gzip")
@@ -157,7 +174,9 @@ def test_cluster_counts_follow_moves_retirements_and_sql(lights):
     update_component(lights[0], geom=Point(116.9, 35.6, srid=4490))
     retire_component(lights[1], reason="拆除")
     Component.objects.filter(pk=lights[2].pk).delete()
-    Component.objects.filter(pk__in=[c.pk for c in lights[3:6]]).update(state=ComponentState.objects.get(code="damaged"))
+    Component.objects.filter(pk__in=[c.pk for c in lights[3:6]]).update(
+        state=ComponentState.objects.get(code="damaged")
+    )
     kept, fresh = recount()
     assert kept == fresh
     with connection.cursor() as cur:
@@ -171,8 +190,11 @@ def test_polygon_layers_and_combined_tiles(client, lights):
     both = decode(client.get(tile_url("base_grids,components", 14, t.x, t.y)))
     alone = decode(client.get(tile_url("base_grids", 14, t.x, t.y)))
     assert set(both) == {"base_grids", "components"}
-    assert {f["properties"]["code"] for f in both["base_grids"]["features"]} == \
-        {f["properties"]["code"] for f in alone["base_grids"]["features"]} >= {"37081200100101"}
+    assert (
+        {f["properties"]["code"] for f in both["base_grids"]["features"]}
+        == {f["properties"]["code"] for f in alone["base_grids"]["features"]}
+        >= {"37081200100101"}
+    )
     feature = next(f for f in alone["base_grids"]["features"] if f["properties"]["code"] == "37081200100101")
     assert feature["properties"]["level"] == 4 and feature["properties"]["parent_code"] == "370812001001"
     # Below its first zoom a layer's tile is empty, not an error.
@@ -183,6 +205,7 @@ def test_polygon_layers_and_combined_tiles(client, lights):
 
 # ---------------------------------------------------------------- filters and scopes
 
+
 def test_filters_are_bound_and_checked(client, lights):
     owner = lights[0].owner
     tile = decode(client.get(tile_url(query=f"owner={owner.uscc}")))
@@ -192,9 +215,15 @@ def test_filters_are_bound_and_checked(client, lights):
     tile = decode(client.get(tile_url(query=f"class={lights[0].component_class.major_code}")))
     assert codes(tile) == {c.code for c in lights}
     assert decode(client.get(tile_url(query="state=damaged"))) == {}
-    for query, field in (("class=1'; DROP TABLE x--", "class"), ("class=9999", "class"), ("state=gone", "state"),
-                         ("owner=91370812MA0000000X", "owner"), ("grid=999", "grid"), ("colour=red", "colour"),
-                         ("owner=", "owner")):
+    for query, field in (
+        ("class=1'; DROP TABLE x--", "class"),
+        ("class=9999", "class"),
+        ("state=gone", "state"),
+        ("owner=91370812MA0000000X", "owner"),
+        ("grid=999", "grid"),
+        ("colour=red", "colour"),
+        ("owner=", "owner"),
+    ):
         r = client.get(tile_url(query=query))
         assert r.status_code == 400, query
         assert r.json()["field"] == field and r.json()["message"], query
@@ -228,19 +257,22 @@ def test_anonymous_and_wrong_credentials_get_401_basic_works(lights, viewer):
     assert r.status_code == 200 and codes(decode(r)) == {c.code for c in lights}
 
 
-@pytest.mark.parametrize("path, status, field", [
-    ("/tiles/nope/1/0/0.mvt", 404, "layer"),
-    ("/tiles/components,nope/1/0/0.mvt", 404, "layer"),
-    ("/tiles/components,components/1/0/0.mvt", 400, "layer"),
-    ("/tiles/components/x/0/0.mvt", 400, "z"),
-    ("/tiles/components/-1/0/0.mvt", 400, "z"),
-    ("/tiles/components/99/0/0.mvt", 400, "z"),
-    ("/tiles/components/19/0/0.mvt", 400, "z"),
-    ("/tiles/components/2/4/0.mvt", 400, "x"),
-    ("/tiles/components/2/0/4.mvt", 400, "y"),
-    ("/tiles/components/2/0/1e3.mvt", 400, "y"),
-    ("/tiles/components/3/99999999999/0.mvt", 400, "x"),
-])
+@pytest.mark.parametrize(
+    "path, status, field",
+    [
+        ("/tiles/nope/1/0/0.mvt", 404, "layer"),
+        ("/tiles/components,nope/1/0/0.mvt", 404, "layer"),
+        ("/tiles/components,components/1/0/0.mvt", 400, "layer"),
+        ("/tiles/components/x/0/0.mvt", 400, "z"),
+        ("/tiles/components/-1/0/0.mvt", 400, "z"),
+        ("/tiles/components/99/0/0.mvt", 400, "z"),
+        ("/tiles/components/19/0/0.mvt", 400, "z"),
+        ("/tiles/components/2/4/0.mvt", 400, "x"),
+        ("/tiles/components/2/0/4.mvt", 400, "y"),
+        ("/tiles/components/2/0/1e3.mvt", 400, "y"),
+        ("/tiles/components/3/99999999999/0.mvt", 400, "x"),
+    ],
+)
 def test_bad_tile_requests(client, path, status, field):
     r = client.get(path)
     assert r.status_code == status, path
@@ -258,6 +290,7 @@ def test_many_filter_values_stay_fast_and_bounded(client, lights):
 
 # ---------------------------------------------------------------- HTTP caching
 
+
 def test_etag_304_gzip_and_cache_control(client, lights):
     first = client.get(tile_url(), HTTP_ACCEPT_ENCODING="gzip, br")
     etag = first["ETag"]
@@ -272,13 +305,15 @@ def test_etag_304_gzip_and_cache_control(client, lights):
 
 # ---------------------------------------------------------------- invalidation by every write path
 
+
 def _cached(layer_id, z, x, y, scope="all"):
     entry, _ = cache.lookup(catalogue.get(layer_id), z, x, y, f"mvt|{scope}")
     return entry
 
 
-def test_rest_edit_moves_a_component_on_the_map_and_leaves_far_tiles_cached(client, lights,
-                                                                           django_capture_on_commit_callbacks):
+def test_rest_edit_moves_a_component_on_the_map_and_leaves_far_tiles_cached(
+    client, lights, django_capture_on_commit_callbacks
+):
     editor = make_user("tile_editor", roles.GIS_EDITOR)
     api = Client()
     api.force_login(editor)
@@ -289,8 +324,11 @@ def test_rest_edit_moves_a_component_on_the_map_and_leaves_far_tiles_cached(clie
     moved = lights[0]
     dest = mercantile.tile(LON + 0.02, LAT, Z)
     with django_capture_on_commit_callbacks(execute=True):
-        r = api.patch(f"/api/components/{moved.code}/", json.dumps(
-            {"geometry": {"type": "Point", "coordinates": [LON + 0.02, LAT]}}), content_type="application/json")
+        r = api.patch(
+            f"/api/components/{moved.code}/",
+            json.dumps({"geometry": {"type": "Point", "coordinates": [LON + 0.02, LAT]}}),
+            content_type="application/json",
+        )
     assert r.status_code == 200, r.content
     assert moved.code not in codes(decode(client.get(tile_url())))
     assert moved.code in codes(decode(client.get(tile_url(x=dest.x, y=dest.y))))
@@ -304,16 +342,19 @@ def test_wfs_t_grid_edit_shows_on_the_grid_tiles(client, django_capture_on_commi
     before = decode(client.get(tile_url("base_grids", 14, t.x, t.y)))
     names = {f["properties"]["code"]: f["properties"]["name"] for f in before["base_grids"]["features"]}
     assert names["37081200100101"] == "一号网格"
-    body = ('<wfs:Transaction xmlns:wfs="http://www.opengis.net/wfs" version="1.1.0" service="WFS" '
-            'xmlns:ogc="http://www.opengis.net/ogc"><wfs:Update typeName="gridcity:base_grids">'
-            '<wfs:Property><wfs:Name>name</wfs:Name><wfs:Value>改名网格</wfs:Value></wfs:Property>'
-            f'<ogc:Filter><ogc:FeatureId fid="base_grids.{TARGET_PK}"/></ogc:Filter></wfs:Update></wfs:Transaction>')
+    body = (
+        '<wfs:Transaction xmlns:wfs="http://www.opengis.net/wfs" version="1.1.0" service="WFS" '
+        'xmlns:ogc="http://www.opengis.net/ogc"><wfs:Update typeName="gridcity:base_grids">'
+        "<wfs:Property><wfs:Name>name</wfs:Name><wfs:Value>改名网格</wfs:Value></wfs:Property>"
+        f'<ogc:Filter><ogc:FeatureId fid="base_grids.{TARGET_PK}"/></ogc:Filter></wfs:Update></wfs:Transaction>'
+    )
     with django_capture_on_commit_callbacks(execute=True):
         r = Client().post("/wfs", body.encode(), content_type="text/xml", HTTP_AUTHORIZATION=basic(editor.username))
     assert r.status_code == 200 and b"totalUpdated>1<" in r.content
     after = decode(client.get(tile_url("base_grids", 14, t.x, t.y)))
     assert {f["properties"]["code"]: f["properties"]["name"] for f in after["base_grids"]["features"]}[
-        "37081200100101"] == "改名网格"
+        "37081200100101"
+    ] == "改名网格"
 
 
 def test_import_invalidates_the_tiles_it_touched(client, tmp_path, django_capture_on_commit_callbacks):
@@ -321,8 +362,9 @@ def test_import_invalidates_the_tiles_it_touched(client, tmp_path, django_captur
     before = decode(client.get(tile_url()))
     assert codes(before) == set()
     csv = tmp_path / "lights.csv"
-    csv.write_text("class_code,x,y,owner_uscc,state\n"
-                   f"0118,{LON + 0.0001},{LAT + 0.0001},{owner.uscc},intact\n", encoding="utf-8")
+    csv.write_text(
+        f"class_code,x,y,owner_uscc,state\n0118,{LON + 0.0001},{LAT + 0.0001},{owner.uscc},intact\n", encoding="utf-8"
+    )
     with django_capture_on_commit_callbacks(execute=True):
         result = import_file(csv, srid=4490)
     assert result.created == 1, result
@@ -341,6 +383,7 @@ def test_a_change_too_wide_to_name_tiles_drops_whole_zooms(client, lights):
 
 # ---------------------------------------------------------------- seeding
 
+
 def test_seed_command_and_task_fill_the_cache(lights):
     from django.core.management import call_command
 
@@ -348,8 +391,17 @@ def test_seed_command_and_task_fill_the_cache(lights):
 
     t = mercantile.tile(LON, LAT, 12)
     out = io.StringIO()
-    call_command("seed_tiles", "--layers", "components", "--zooms", "12", "--bbox", f"{LON},{LAT},{LON},{LAT}",
-                 stdout=out, verbosity=0)
+    call_command(
+        "seed_tiles",
+        "--layers",
+        "components",
+        "--zooms",
+        "12",
+        "--bbox",
+        f"{LON},{LAT},{LON},{LAT}",
+        stdout=out,
+        verbosity=0,
+    )
     assert "seeded 1 tiles (1 with features)" in out.getvalue()
     assert _cached("components", 12, t.x, t.y) is not None
     result = seed_tiles.apply(args=[["base_grids"], 13, 13, [LON, LAT, LON, LAT]]).get()
@@ -377,6 +429,7 @@ def test_many_class_codes_are_checked_in_one_query(client, lights, django_assert
     with django_assert_max_num_queries(1):
         (ids,) = parse(codes_)
     assert set(ids) == set(ComponentClass.objects.values_list("id", flat=True).filter(code__in=codes_)) | set(
-        ComponentClass.objects.filter(major_code__in=["01", "02"]).values_list("id", flat=True))
+        ComponentClass.objects.filter(major_code__in=["01", "02"]).values_list("id", flat=True)
+    )
     with pytest.raises(ValueError, match="no component class 0199"):
         parse(["01", "0199"])

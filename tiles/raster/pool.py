@@ -5,6 +5,7 @@ enters the Django process and a forked copy of Django's connections never enters
 Size: GRIDCITY_RASTER_PROCESSES (default 2; each process holds one mapnik.Map). A render that
 outlives RENDER_TIMEOUT raises RenderTimeout; a crashed process breaks the pool, which is rebuilt
 once for the next job."""
+
 import multiprocessing
 import os
 import threading
@@ -42,8 +43,9 @@ def _pool() -> ProcessPoolExecutor:
         if _executor is None or _owner_pid != os.getpid():
             from . import worker_entry
 
-            _executor = ProcessPoolExecutor(max_workers=processes(), mp_context=multiprocessing.get_context("spawn"),
-                                            initializer=worker_entry.init)
+            _executor = ProcessPoolExecutor(
+                max_workers=processes(), mp_context=multiprocessing.get_context("spawn"), initializer=worker_entry.init
+            )
             _owner_pid = os.getpid()
             # The executor starts a process only when no started one is idle: these no-op jobs, queued
             # together, start them all now rather than the second one at the first busy moment (~1 s).

@@ -11,6 +11,7 @@ Where the rows come from (layer_source):
    per layer, scope and filters is reused by the render process across maps.
  - inside an open transaction (tests; anything not yet committed is invisible to another
    connection) the rows are read here as one GeoJSON text and sent along instead."""
+
 import math
 import os
 import time
@@ -55,20 +56,36 @@ def features_geojson(layer, bbox, res: float, scope_sql: str = "TRUE", scope_par
     thin = not show_label and kind in ("point", "multipoint", "geometry")
     conditions, params = _named(*layer_conditions(layer, scope_sql, scope_params, filters), "w")
     where = [f"{index_column(layer)} && ST_MakeEnvelope(%(x0)s, %(y0)s, %(x1)s, %(y1)s, 3857)", conditions]
-    params.update({"x0": bbox[0], "y0": bbox[1], "x1": bbox[2], "y1": bbox[3], "tol": res * t.simplify_px,
-                   "digits": digits, "grid": res, "limit": MAX_FEATURES})
+    params.update(
+        {
+            "x0": bbox[0],
+            "y0": bbox[1],
+            "x1": bbox[2],
+            "y1": bbox[3],
+            "tol": res * t.simplify_px,
+            "digits": digits,
+            "grid": res,
+            "limit": MAX_FEATURES,
+        }
+    )
     if thin:
-        rows = (f"SELECT ST_AsGeoJSON(ST_SnapToGrid({geom}, %(grid)s), %(digits)s) AS g FROM {t.table} "
-                f"WHERE {' AND '.join(where)} GROUP BY 1 LIMIT %(limit)s")
+        rows = (
+            f"SELECT ST_AsGeoJSON(ST_SnapToGrid({geom}, %(grid)s), %(digits)s) AS g FROM {t.table} "
+            f"WHERE {' AND '.join(where)} GROUP BY 1 LIMIT %(limit)s"
+        )
         feature = """'{"type":"Feature","properties":{},"geometry":' || g || '}'"""
     else:
         # the style's TextSymbolizer reads [<label>]; the name is a constant of the catalogue
         props = f"json_build_object('{label}', {label_expr})::text" if label_expr else "'{}'"
-        rows = (f"SELECT ST_AsGeoJSON({geom}, %(digits)s) AS g, {props} AS p FROM {t.table} "
-                f"WHERE {' AND '.join(where)} LIMIT %(limit)s")
+        rows = (
+            f"SELECT ST_AsGeoJSON({geom}, %(digits)s) AS g, {props} AS p FROM {t.table} "
+            f"WHERE {' AND '.join(where)} LIMIT %(limit)s"
+        )
         feature = """'{"type":"Feature","properties":' || p || ',"geometry":' || g || '}'"""
-    sql = (f"""SELECT count(*), '{{"type":"FeatureCollection","features":[' || """
-           f"""coalesce(string_agg({feature}, ','), '') || ']}}' FROM ({rows}) s WHERE g IS NOT NULL""")
+    sql = (
+        f"""SELECT count(*), '{{"type":"FeatureCollection","features":[' || """
+        f"""coalesce(string_agg({feature}, ','), '') || ']}}' FROM ({rows}) s WHERE g IS NOT NULL"""
+    )
     with connection.cursor() as cur:
         cur.execute(sql, params)
         count, text = cur.fetchone()
@@ -107,8 +124,7 @@ def postgis_subquery(layer, res: float, scope_sql: str = "TRUE", scope_params=()
     columns = f', ({label_expr})::text AS "{label}"' if label_expr else ""
     conditions, params = layer_conditions(layer, scope_sql, scope_params, filters)
     where = [f"{index_column(layer)} && !bbox!", conditions]
-    text = (f"(SELECT {geom} AS geom{columns} FROM {t.table} WHERE {' AND '.join(where)} "
-            f"LIMIT {MAX_FEATURES}) AS q")
+    text = f"(SELECT {geom} AS geom{columns} FROM {t.table} WHERE {' AND '.join(where)} LIMIT {MAX_FEATURES}) AS q"
     connection.ensure_connection()
     sql = psycopg.ClientCursor(connection.connection).mogrify(text, params)
     if any(sql.lower().count(token) != text.lower().count(token) for token in TOKENS):
@@ -120,8 +136,14 @@ def database() -> dict:
     """Django's connection settings, for the render processes' own connections (the same statement
     timeout, through libpq's PGOPTIONS)."""
     s = connection.settings_dict
-    out = {"host": s.get("HOST"), "port": str(s.get("PORT") or ""), "dbname": s.get("NAME"),
-           "user": s.get("USER"), "password": s.get("PASSWORD"), "options": (s.get("OPTIONS") or {}).get("options")}
+    out = {
+        "host": s.get("HOST"),
+        "port": str(s.get("PORT") or ""),
+        "dbname": s.get("NAME"),
+        "user": s.get("USER"),
+        "password": s.get("PASSWORD"),
+        "options": (s.get("OPTIONS") or {}).get("options"),
+    }
     return {k: v for k, v in out.items() if v}
 
 
@@ -146,21 +168,39 @@ def job_layers(layers, bbox, res, scopes, filters_by_layer=None) -> list:
     return out
 
 
-def render_map(layers, bbox_3857, width, height, srs="epsg:3857", bbox=None, scopes=None, transparent=True,
-               background="#ffffff", fmt=PNG_FAST, buffer_px=32) -> bytes:
+def render_map(
+    layers,
+    bbox_3857,
+    width,
+    height,
+    srs="epsg:3857",
+    bbox=None,
+    scopes=None,
+    transparent=True,
+    background="#ffffff",
+    fmt=PNG_FAST,
+    buffer_px=32,
+) -> bytes:
     """One image of several layers (a WMS GetMap). bbox_3857 selects the rows; bbox (in srs, x/y
     order) frames the image when srs is not EPSG:3857 (mapnik reprojects the vertices)."""
     res = max((bbox_3857[2] - bbox_3857[0]) / width, (bbox_3857[3] - bbox_3857[1]) / height)
     pad = res * buffer_px
     query_box = (bbox_3857[0] - pad, bbox_3857[1] - pad, bbox_3857[2] + pad, bbox_3857[3] + pad)
-    job = {"width": width, "height": height, "srs": srs, "bbox": tuple(bbox or bbox_3857), "buffer": buffer_px,
-           "background": None if transparent else background, "format": fmt,
-           "layers": job_layers(layers, query_box, res, scopes)}
+    job = {
+        "width": width,
+        "height": height,
+        "srs": srs,
+        "bbox": tuple(bbox or bbox_3857),
+        "buffer": buffer_px,
+        "background": None if transparent else background,
+        "format": fmt,
+        "layers": job_layers(layers, query_box, res, scopes),
+    }
     return pool.render(job)
 
 
 def tile_bounds(z: int, x: int, y: int, n: int = 1) -> tuple[float, float, float, float]:
-    size = 2 * WORLD / (2 ** z)
+    size = 2 * WORLD / (2**z)
     minx = -WORLD + x * size
     maxy = WORLD - y * size
     return minx, maxy - n * size, minx + n * size, maxy
@@ -176,7 +216,7 @@ def png_tile(layer, z: int, x: int, y: int, scope, raw_filters: dict) -> cache.E
         return entry
     if z < layer.tiles.minzoom:
         return cache.Entry.of(empty_png())
-    n = min(META, 2 ** z)
+    n = min(META, 2**z)
     mx, my = x - x % n, y - y % n
     lock = f"pnglock:{layer.id}:{kind}:{z}/{mx}/{my}"
     if not cache.client().set(lock, b"1", nx=True, ex=int(pool.RENDER_TIMEOUT) + 5):
@@ -197,8 +237,17 @@ def png_tile(layer, z: int, x: int, y: int, scope, raw_filters: dict) -> cache.E
         query_box = (bbox[0] - pad, bbox[1] - pad, bbox[2] + pad, bbox[3] + pad)
         name, xml = style_key(layer)
         source = layer_source(layer, query_box, res, scope_sql, scope_params, bound_filters(layer, raw_filters))
-        job = {"width": n * TILE, "height": n * TILE, "srs": "epsg:3857", "bbox": bbox, "buffer": BUFFER_PX,
-               "background": None, "format": PNG, "cut": TILE, "layers": [(name, xml, source)]}
+        job = {
+            "width": n * TILE,
+            "height": n * TILE,
+            "srs": "epsg:3857",
+            "bbox": bbox,
+            "buffer": BUFFER_PX,
+            "background": None,
+            "format": PNG,
+            "cut": TILE,
+            "layers": [(name, xml, source)],
+        }
         pieces = pool.render(job)
         mine = None
         for pos, png in pieces.items():
@@ -217,8 +266,16 @@ _EMPTY = {}
 def empty_png() -> bytes:
     """A transparent 256 px tile (made once per process, by a render process)."""
     if "png" not in _EMPTY:
-        _EMPTY["png"] = pool.render({"width": TILE, "height": TILE, "srs": "epsg:3857",
-                                     "bbox": tile_bounds(0, 0, 0), "format": PNG, "layers": []})
+        _EMPTY["png"] = pool.render(
+            {
+                "width": TILE,
+                "height": TILE,
+                "srs": "epsg:3857",
+                "bbox": tile_bounds(0, 0, 0),
+                "format": PNG,
+                "layers": [],
+            }
+        )
     return _EMPTY["png"]
 
 

@@ -6,20 +6,31 @@ once per process and name. Keys (all optional; defaults follow the geometry type
   marker_fill, marker_size, marker_stroke, marker_opacity            points
   label (a column of the layer's tiles), label_minzoom, label_size, label_fill, label_halo
 Mixed-geometry layers (components are points, lines or polygons) get one rule per type."""
+
 import hashlib
 from xml.sax.saxutils import quoteattr
 
 # OGC standardised rendering pixel (0.28 mm): the scale denominator of zoom 0 on 256 px tiles.
 Z0_SCALE = 559082264.028
 DEFAULTS = {
-    "fill": "#3b82f6", "fill_opacity": 0.15, "stroke": "#1d4ed8", "stroke_width": 1.0, "stroke_opacity": 1.0,
-    "marker_fill": "#e4572e", "marker_size": 6, "marker_stroke": "#ffffff", "marker_opacity": 1.0,
-    "label_size": 11, "label_fill": "#1f2937", "label_halo": "#ffffff", "label_minzoom": 14,
+    "fill": "#3b82f6",
+    "fill_opacity": 0.15,
+    "stroke": "#1d4ed8",
+    "stroke_width": 1.0,
+    "stroke_opacity": 1.0,
+    "marker_fill": "#e4572e",
+    "marker_size": 6,
+    "marker_stroke": "#ffffff",
+    "marker_opacity": 1.0,
+    "label_size": 11,
+    "label_fill": "#1f2937",
+    "label_halo": "#ffffff",
+    "label_minzoom": 14,
 }
 
 
 def scale_for_zoom(z: float) -> float:
-    return Z0_SCALE / (2 ** z)
+    return Z0_SCALE / (2**z)
 
 
 def _a(value) -> str:
@@ -27,28 +38,33 @@ def _a(value) -> str:
 
 
 def _polygon(s) -> str:
-    return (f"<PolygonSymbolizer fill={_a(s['fill'])} fill-opacity={_a(s['fill_opacity'])}/>"
-            + _line(s))
+    return f"<PolygonSymbolizer fill={_a(s['fill'])} fill-opacity={_a(s['fill_opacity'])}/>" + _line(s)
 
 
 def _line(s) -> str:
     dash = f" stroke-dasharray={_a(s['dash'])}" if s.get("dash") else ""
-    return (f"<LineSymbolizer stroke={_a(s['stroke'])} stroke-width={_a(s['stroke_width'])} "
-            f"stroke-opacity={_a(s['stroke_opacity'])}{dash}/>")
+    return (
+        f"<LineSymbolizer stroke={_a(s['stroke'])} stroke-width={_a(s['stroke_width'])} "
+        f"stroke-opacity={_a(s['stroke_opacity'])}{dash}/>"
+    )
 
 
 def _marker(s) -> str:
     # An image of the marker, which the render process draws once (tiles.raster.worker.marker_file):
     # blitting it is ~3x faster than drawing each point's ellipse, with the same pixels.
     spec = f"fill={s['marker_fill']};size={s['marker_size']};stroke={s['marker_stroke']};stroke_width=1"
-    return (f"<MarkersSymbolizer file={_a('gridcity-marker:' + spec)} opacity={_a(s['marker_opacity'])} "
-            "allow-overlap=\"true\" ignore-placement=\"true\"/>")
+    return (
+        f"<MarkersSymbolizer file={_a('gridcity-marker:' + spec)} opacity={_a(s['marker_opacity'])} "
+        'allow-overlap="true" ignore-placement="true"/>'
+    )
 
 
 def _label(s, placement: str) -> str:
-    return (f"<TextSymbolizer fontset-name=\"gridcity\" size={_a(s['label_size'])} fill={_a(s['label_fill'])} "
-            f"halo-fill={_a(s['label_halo'])} halo-radius=\"1.5\" placement={_a(placement)} "
-            f"wrap-width=\"120\" avoid-edges=\"false\">[{s['label']}]</TextSymbolizer>")
+    return (
+        f'<TextSymbolizer fontset-name="gridcity" size={_a(s["label_size"])} fill={_a(s["label_fill"])} '
+        f'halo-fill={_a(s["label_halo"])} halo-radius="1.5" placement={_a(placement)} '
+        f'wrap-width="120" avoid-edges="false">[{s["label"]}]</TextSymbolizer>'
+    )
 
 
 def style_xml(name: str, raster_style: dict, geometry_type: str) -> str:
@@ -67,8 +83,9 @@ def style_xml(name: str, raster_style: dict, geometry_type: str) -> str:
         rules.append(f"<Rule>{flt}{symbolizers}</Rule>")
         if s.get("label"):
             max_scale = scale_for_zoom(s["label_minzoom"] - 0.5)
-            rules.append(f"<Rule>{flt}<MaxScaleDenominator>{max_scale:.1f}</MaxScaleDenominator>"
-                         f"{_label(s, placement)}</Rule>")
+            rules.append(
+                f"<Rule>{flt}<MaxScaleDenominator>{max_scale:.1f}</MaxScaleDenominator>{_label(s, placement)}</Rule>"
+            )
     return f"<Style name={_a(name)}>{''.join(rules)}</Style>"
 
 

@@ -1,5 +1,6 @@
 """/tiles/{layer}/{z}/{x}/{y}.png: the raster twin of the vector tile view, with the same checks,
 permissions (tiles.scope(user)), filters and cache invalidation."""
+
 import logging
 
 from django.db import OperationalError

@@ -10,6 +10,7 @@ A job is a plain dict (picklable, built by tiles.raster.render):
   layers: [(style name, style XML, source)], source being {"postgis": subquery, "db": connection
     settings} (this process queries PostGIS itself, see tiles.raster.render) or {"geojson": text in EPSG:3857},
   cut: None, or the tile size to cut the image into (a metatile) -> {(col, row): png bytes}."""
+
 import atexit
 import hashlib
 import os
@@ -27,8 +28,11 @@ from .pool import RenderDatabaseError
 
 # Preferred faces first: CJK labels need Noto Sans CJK (Debian fonts-noto-cjk); DejaVu is the fallback.
 FACES = ("Noto Sans CJK SC Regular", "DejaVu Sans Book")
-DEFAULT_FONT_DIRS = ("/usr/share/fonts/opentype/noto", "/usr/share/fonts/truetype/noto",
-                     "/usr/share/fonts/truetype/dejavu")
+DEFAULT_FONT_DIRS = (
+    "/usr/share/fonts/opentype/noto",
+    "/usr/share/fonts/truetype/noto",
+    "/usr/share/fonts/truetype/dejavu",
+)
 
 _map = None
 _fontset_xml = ""
@@ -74,9 +78,11 @@ def marker_file(spec: str) -> str:
     s = dict(part.split("=", 1) for part in spec.split(";") if "=" in part)
     size, stroke_width = float(s.get("size", 6)), float(s.get("stroke_width", 1))
     n = 2 * int((size + 2 * stroke_width + 3) // 2)  # even, so the point falls on a pixel corner as for markers
-    symbolizer = (f"<MarkersSymbolizer fill={quoteattr(s.get('fill', '#000000'))} width={quoteattr(str(size))} "
-                  f"height={quoteattr(str(size))} stroke={quoteattr(s.get('stroke', '#ffffff'))} "
-                  f"stroke-width={quoteattr(str(stroke_width))} allow-overlap=\"true\"/>")
+    symbolizer = (
+        f"<MarkersSymbolizer fill={quoteattr(s.get('fill', '#000000'))} width={quoteattr(str(size))} "
+        f"height={quoteattr(str(size))} stroke={quoteattr(s.get('stroke', '#ffffff'))} "
+        f'stroke-width={quoteattr(str(stroke_width))} allow-overlap="true"/>'
+    )
     m = mapnik.Map(n, n)
     mapnik.load_map_from_string(m, f'<Map srs="epsg:3857"><Style name="m"><Rule>{symbolizer}</Rule></Style></Map>')
     ds = mapnik.MemoryDatasource()
@@ -117,8 +123,16 @@ def _datasource(source: dict):
     if db.get("options"):
         os.environ["PGOPTIONS"] = db["options"]  # libpq: statement_timeout for this process's connections
     params = {k: db[k] for k in ("host", "port", "dbname", "user", "password") if db.get(k)}
-    ds = mapnik.Datasource(type="postgis", table=source["postgis"], geometry_field="geom", srid=3857,
-                           extent=WORLD, persist_connection=True, max_size=4, **params)
+    ds = mapnik.Datasource(
+        type="postgis",
+        table=source["postgis"],
+        geometry_field="geom",
+        srid=3857,
+        extent=WORLD,
+        persist_connection=True,
+        max_size=4,
+        **params,
+    )
     _sources[key] = ds
     if len(_sources) > MAX_SOURCES:
         _sources.popitem(last=False)
@@ -161,5 +175,8 @@ def _render(job: dict):
     size = job.get("cut")
     if not size:
         return image.to_string(fmt)
-    return {(col, row): image.view(col * size, row * size, size, size).to_string(fmt)
-            for col in range(job["width"] // size) for row in range(job["height"] // size)}
+    return {
+        (col, row): image.view(col * size, row * size, size, size).to_string(fmt)
+        for col in range(job["width"] // size)
+        for row in range(job["height"] // size)
+    }

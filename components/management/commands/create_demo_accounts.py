@@ -1,4 +1,5 @@
 """One demo account per role, with published passwords. Refuses to run in production; idempotent."""
+
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -20,8 +21,9 @@ def demo_unit_organisation() -> Organisation:
         if {"owner", "maintainer"} & set(org.kinds or []):
             return org
     uscc = make_uscc(f"91{settings.GRIDCITY_ADMIN_CODE}MA0DEM001")  # 91: enterprise; MA0DEM001: demo
-    return upsert_organisation(uscc=uscc, name=DEMO_UNIT_NAME, kinds=("owner", "maintainer"),
-                               contact_person="演示联系人", phone="0537-0000000")
+    return upsert_organisation(
+        uscc=uscc, name=DEMO_UNIT_NAME, kinds=("owner", "maintainer"), contact_person="演示联系人", phone="0537-0000000"
+    )
 
 
 class Command(BaseCommand):
@@ -29,8 +31,10 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         if is_production():
-            raise CommandError("create_demo_accounts refuses to run in production (GRIDCITY_ENV=production): "
-                               "the demo passwords are public.")
+            raise CommandError(
+                "create_demo_accounts refuses to run in production (GRIDCITY_ENV=production): "
+                "the demo passwords are public."
+            )
         User = get_user_model()
         rows = []
         with transaction.atomic():
@@ -52,8 +56,15 @@ class Command(BaseCommand):
                     unit_org = unit_org or demo_unit_organisation()
                     UserProfile.objects.update_or_create(user=user, defaults={"organisation": unit_org})
                     org = unit_org
-                rows.append((account.username, account.password, roles.LABELS.get(account.role, account.role),
-                             org.name if org else "", "created" if created else "updated"))
+                rows.append(
+                    (
+                        account.username,
+                        account.password,
+                        roles.LABELS.get(account.role, account.role),
+                        org.name if org else "",
+                        "created" if created else "updated",
+                    )
+                )
         self._table(rows)
 
     def _table(self, rows):

@@ -1,4 +1,5 @@
 """manage.py export_components OUT.gpkg [--format gpkg|geojson|csv] [--class 0118] [--state intact] [--owner USCC]"""
+
 from django.core.management.base import BaseCommand, CommandError
 
 from components.exporting import FORMATS, export_components

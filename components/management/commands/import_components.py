@@ -1,4 +1,5 @@
 """manage.py import_components FILE [--srid 4527] [--encoding gbk] [--mapping '{"class_code": "类别"}'] [--dry-run]"""
+
 import json
 from pathlib import Path
 
@@ -44,8 +45,15 @@ class Command(BaseCommand):
             bar.refresh()
 
         try:
-            result = import_file(path, srid=srid, encoding=encoding, mapping=mapping_obj, dry_run=dry_run,
-                                 user=user_obj, progress=progress)
+            result = import_file(
+                path,
+                srid=srid,
+                encoding=encoding,
+                mapping=mapping_obj,
+                dry_run=dry_run,
+                user=user_obj,
+                progress=progress,
+            )
         finally:
             bar.close()
         if json:
@@ -61,7 +69,8 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"{'dry run: ' if dry_run else ''}{result.rows} rows in {result.seconds:.1f}s ({rate:,.0f} rows/s): "
                 f"{result.created} created, {result.updated} updated, {result.unchanged} unchanged, "
-                f"{len(result.errors)} errors")
+                f"{len(result.errors)} errors"
+            )
         if not result.ok:
             raise CommandError(f"nothing was written: {len(result.errors)} error(s)")
 

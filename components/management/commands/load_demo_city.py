@@ -1,4 +1,5 @@
 """manage.py load_demo_city --scale demo|city --seed 1 [--if-empty]: the synthetic 兖州区 demo city."""
+
 from django.core.management.base import BaseCommand, CommandError
 
 
@@ -11,7 +12,9 @@ class Command(BaseCommand):
         parser.add_argument("--scale", default="demo", choices=sorted(SCALES), help="demo ~50k, city ~1M components")
         parser.add_argument("--seed", type=int, default=1)
         parser.add_argument("--if-empty", action="store_true", help="do nothing when any component exists")
-        parser.add_argument("--out-dir", default=None, help="where the GeoPackage goes (default: $GRIDCITY_STATE/demo_city)")
+        parser.add_argument(
+            "--out-dir", default=None, help="where the GeoPackage goes (default: $GRIDCITY_STATE/demo_city)"
+        )
         parser.add_argument("--regenerate", action="store_true", help="write the GeoPackage again even if present")
         parser.add_argument("--no-grids", action="store_true", help="do not load the grid hierarchy")
 
@@ -20,18 +23,22 @@ class Command(BaseCommand):
             return
         names = {1: "district", 2: "streets", 3: "communities", 4: "base grids"}
         levels = ", ".join(f"{g['levels'].get(k, 0):,} {n}" for k, n in names.items())
-        how = "already present" if g["skipped"] else f"loaded in {g.get('insert_seconds', 0)}s, {g['staff']:,} grid staff"
+        how = (
+            "already present" if g["skipped"] else f"loaded in {g.get('insert_seconds', 0)}s, {g['staff']:,} grid staff"
+        )
         self.stdout.write(
             f"grids: {levels} ({how}); {g['components_assigned']:,} components in a base grid, "
-            f"{g['components_without_grid']:,} without; {g['seconds']}s")
+            f"{g['components_without_grid']:,} without; {g['seconds']}s"
+        )
         if g["components_without_grid"]:
             self.stderr.write(f"warning: {g['components_without_grid']:,} components are in no base grid")
 
     def handle(self, *args, scale, seed, if_empty, out_dir, regenerate, no_grids=False, **options):
         from fixtures.demo_city import load
 
-        summary = load(scale=scale, seed=seed, if_empty=if_empty, out_dir=out_dir, reuse=not regenerate,
-                       grids=not no_grids)
+        summary = load(
+            scale=scale, seed=seed, if_empty=if_empty, out_dir=out_dir, reuse=not regenerate, grids=not no_grids
+        )
         if summary["skipped"]:
             self.stdout.write(f"demo city: skipped, {summary['existing']:,} components already registered")
             self._grids(summary.get("grids"))

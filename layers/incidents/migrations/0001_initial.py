@@ -9,145 +9,308 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('components', '0008_componentcell'),
+        ("components", "0008_componentcell"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='CaseNumberCounter',
+            name="CaseNumberCounter",
             fields=[
-                ('day', models.DateField(primary_key=True, serialize=False)),
-                ('last_serial', models.PositiveIntegerField(default=0)),
+                ("day", models.DateField(primary_key=True, serialize=False)),
+                ("last_serial", models.PositiveIntegerField(default=0)),
             ],
         ),
         migrations.CreateModel(
-            name='CaseClass',
+            name="CaseClass",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('version', models.CharField(default='2026', help_text='catalogue version', max_length=20)),
-                ('code', models.CharField(max_length=12)),
-                ('name', models.CharField(max_length=100)),
-                ('kind', models.CharField(choices=[('component', '部件类 component anomaly'), ('event', '事件类 event')], max_length=10)),
-                ('requires_asset', models.BooleanField(default=False, help_text='a report must name (or snap to) a component')),
-                ('active', models.BooleanField(default=True)),
-                ('component_class', models.ForeignKey(blank=True, help_text='the component class an anomaly is about', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='components.componentclass')),
-                ('parent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='children', to='incidents.caseclass')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("version", models.CharField(default="2026", help_text="catalogue version", max_length=20)),
+                ("code", models.CharField(max_length=12)),
+                ("name", models.CharField(max_length=100)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("component", "部件类 component anomaly"), ("event", "事件类 event")], max_length=10
+                    ),
+                ),
+                (
+                    "requires_asset",
+                    models.BooleanField(default=False, help_text="a report must name (or snap to) a component"),
+                ),
+                ("active", models.BooleanField(default=True)),
+                (
+                    "component_class",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="the component class an anomaly is about",
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="components.componentclass",
+                    ),
+                ),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="children",
+                        to="incidents.caseclass",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'case classes',
-                'ordering': ['version', 'code'],
+                "verbose_name_plural": "case classes",
+                "ordering": ["version", "code"],
             },
         ),
         migrations.CreateModel(
-            name='Case',
+            name="Case",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.CharField(editable=False, max_length=14, unique=True, verbose_name='案件编号')),
-                ('source', models.CharField(choices=[('grid_worker', '网格员上报'), ('hotline_12345', '12345 热线'), ('open311', '市民 (Open311)'), ('camera', '视频监控'), ('dispatcher', '调度员'), ('unit_patrol', '单位巡查')], max_length=20)),
-                ('severity', models.CharField(choices=[('normal', '一般'), ('major', '重大'), ('urgent', '紧急')], default='normal', max_length=10)),
-                ('description', models.TextField(blank=True)),
-                ('geom', django.contrib.gis.db.models.fields.PointField(srid=4490)),
-                ('grid_code', models.CharField(blank=True, max_length=18)),
-                ('community_code', models.CharField(blank=True, max_length=18)),
-                ('street_code', models.CharField(blank=True, max_length=18)),
-                ('state', models.CharField(choices=[('reported', '1 待受理'), ('dispatched', '3 立案派遣'), ('handling', '4 处理中'), ('verifying', '5 核查结案'), ('closed', '6 结案'), ('void', '7 作废'), ('on_hold', '8 挂账'), ('supervision', '9 督查')], default='reported', max_length=20)),
-                ('due_at', models.DateTimeField(blank=True, help_text='deadline of the current stage (the clock)', null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('assigned_org', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='cases', to='components.organisation')),
-                ('component', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='cases', to='components.component')),
-                ('reporter', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('case_class', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='cases', to='incidents.caseclass')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("number", models.CharField(editable=False, max_length=14, unique=True, verbose_name="案件编号")),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[
+                            ("grid_worker", "网格员上报"),
+                            ("hotline_12345", "12345 热线"),
+                            ("open311", "市民 (Open311)"),
+                            ("camera", "视频监控"),
+                            ("dispatcher", "调度员"),
+                            ("unit_patrol", "单位巡查"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "severity",
+                    models.CharField(
+                        choices=[("normal", "一般"), ("major", "重大"), ("urgent", "紧急")],
+                        default="normal",
+                        max_length=10,
+                    ),
+                ),
+                ("description", models.TextField(blank=True)),
+                ("geom", django.contrib.gis.db.models.fields.PointField(srid=4490)),
+                ("grid_code", models.CharField(blank=True, max_length=18)),
+                ("community_code", models.CharField(blank=True, max_length=18)),
+                ("street_code", models.CharField(blank=True, max_length=18)),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("reported", "1 待受理"),
+                            ("dispatched", "3 立案派遣"),
+                            ("handling", "4 处理中"),
+                            ("verifying", "5 核查结案"),
+                            ("closed", "6 结案"),
+                            ("void", "7 作废"),
+                            ("on_hold", "8 挂账"),
+                            ("supervision", "9 督查"),
+                        ],
+                        default="reported",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "due_at",
+                    models.DateTimeField(blank=True, help_text="deadline of the current stage (the clock)", null=True),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "assigned_org",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="cases",
+                        to="components.organisation",
+                    ),
+                ),
+                (
+                    "component",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="cases",
+                        to="components.component",
+                    ),
+                ),
+                (
+                    "reporter",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "case_class",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="cases", to="incidents.caseclass"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='CaseEvent',
+            name="CaseEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('at', models.DateTimeField(auto_now_add=True)),
-                ('from_state', models.CharField(blank=True, max_length=20)),
-                ('to_state', models.CharField(max_length=20)),
-                ('action', models.CharField(max_length=20)),
-                ('note', models.TextField(blank=True)),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('case', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='events', to='incidents.case')),
-                ('organisation', models.ForeignKey(blank=True, help_text='the unit the case went to (dispatch, reassign)', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='components.organisation')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("at", models.DateTimeField(auto_now_add=True)),
+                ("from_state", models.CharField(blank=True, max_length=20)),
+                ("to_state", models.CharField(max_length=20)),
+                ("action", models.CharField(max_length=20)),
+                ("note", models.TextField(blank=True)),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "case",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="events", to="incidents.case"
+                    ),
+                ),
+                (
+                    "organisation",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="the unit the case went to (dispatch, reassign)",
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="components.organisation",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['case', 'at', 'id'],
+                "ordering": ["case", "at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='RoutingRule',
+            name="RoutingRule",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('grid_code', models.CharField(blank=True, max_length=18)),
-                ('case_class', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='routes', to='incidents.caseclass')),
-                ('organisation', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='components.organisation')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("grid_code", models.CharField(blank=True, max_length=18)),
+                (
+                    "case_class",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="routes", to="incidents.caseclass"
+                    ),
+                ),
+                (
+                    "organisation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="components.organisation"
+                    ),
+                ),
             ],
         ),
         migrations.AddConstraint(
-            model_name='caseclass',
-            constraint=models.UniqueConstraint(fields=('version', 'code'), name='case_class_code_unique'),
+            model_name="caseclass",
+            constraint=models.UniqueConstraint(fields=("version", "code"), name="case_class_code_unique"),
         ),
         migrations.AddConstraint(
-            model_name='caseclass',
-            constraint=models.CheckConstraint(condition=models.Q(('code__regex', '^[0-9]{2,12}$')), name='case_class_code_digits'),
+            model_name="caseclass",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("code__regex", "^[0-9]{2,12}$")), name="case_class_code_digits"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='caseclass',
-            constraint=models.CheckConstraint(condition=models.Q(('requires_asset', False), ('component_class__isnull', False), _connector='OR'), name='case_class_asset_needs_component_class'),
+            model_name="caseclass",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("requires_asset", False), ("component_class__isnull", False), _connector="OR"),
+                name="case_class_asset_needs_component_class",
+            ),
         ),
         migrations.AddIndex(
-            model_name='case',
-            index=models.Index(fields=['state', 'created_at'], name='case_state_created_idx'),
+            model_name="case",
+            index=models.Index(fields=["state", "created_at"], name="case_state_created_idx"),
         ),
         migrations.AddIndex(
-            model_name='case',
-            index=models.Index(fields=['assigned_org', 'state'], name='case_org_state_idx'),
+            model_name="case",
+            index=models.Index(fields=["assigned_org", "state"], name="case_org_state_idx"),
         ),
         migrations.AddIndex(
-            model_name='case',
-            index=models.Index(fields=['grid_code'], name='case_grid_idx'),
+            model_name="case",
+            index=models.Index(fields=["grid_code"], name="case_grid_idx"),
         ),
         migrations.AddConstraint(
-            model_name='case',
-            constraint=models.CheckConstraint(condition=models.Q(('number__regex', '^[0-9]{14}$')), name='case_number_digits'),
+            model_name="case",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("number__regex", "^[0-9]{14}$")), name="case_number_digits"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='case',
-            constraint=models.CheckConstraint(condition=models.Q(('geom__isvalid', True)), name='case_geom_valid'),
+            model_name="case",
+            constraint=models.CheckConstraint(condition=models.Q(("geom__isvalid", True)), name="case_geom_valid"),
         ),
         migrations.AddConstraint(
-            model_name='case',
-            constraint=models.CheckConstraint(condition=models.Q(('state__in', ['reported', 'dispatched', 'handling', 'verifying', 'closed', 'void', 'on_hold', 'supervision'])), name='case_state_known'),
+            model_name="case",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    (
+                        "state__in",
+                        ["reported", "dispatched", "handling", "verifying", "closed", "void", "on_hold", "supervision"],
+                    )
+                ),
+                name="case_state_known",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='case',
-            constraint=models.CheckConstraint(condition=models.Q(('source__in', ['grid_worker', 'hotline_12345', 'open311', 'camera', 'dispatcher', 'unit_patrol'])), name='case_source_known'),
+            model_name="case",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("source__in", ["grid_worker", "hotline_12345", "open311", "camera", "dispatcher", "unit_patrol"])
+                ),
+                name="case_source_known",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='case',
-            constraint=models.CheckConstraint(condition=models.Q(('severity__in', ['normal', 'major', 'urgent'])), name='case_severity_known'),
+            model_name="case",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("severity__in", ["normal", "major", "urgent"])), name="case_severity_known"
+            ),
         ),
         migrations.AddIndex(
-            model_name='caseevent',
-            index=models.Index(fields=['case', 'at'], name='case_event_case_at_idx'),
+            model_name="caseevent",
+            index=models.Index(fields=["case", "at"], name="case_event_case_at_idx"),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='caseevent',
-            trigger=pgtrigger.compiler.Trigger(name='case_event_append_only', sql=pgtrigger.compiler.UpsertTriggerSql(func="RAISE EXCEPTION 'pgtrigger: Cannot update or delete rows from % table', TG_TABLE_NAME;", hash='303c3442a8d4d2ab5e4ec813d64fa7153d5d6e0b', operation='UPDATE OR DELETE', pgid='pgtrigger_case_event_append_only_408a5', table='incidents_caseevent', when='BEFORE')),
+            model_name="caseevent",
+            trigger=pgtrigger.compiler.Trigger(
+                name="case_event_append_only",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func="RAISE EXCEPTION 'pgtrigger: Cannot update or delete rows from % table', TG_TABLE_NAME;",
+                    hash="303c3442a8d4d2ab5e4ec813d64fa7153d5d6e0b",
+                    operation="UPDATE OR DELETE",
+                    pgid="pgtrigger_case_event_append_only_408a5",
+                    table="incidents_caseevent",
+                    when="BEFORE",
+                ),
+            ),
         ),
         migrations.AddConstraint(
-            model_name='routingrule',
-            constraint=models.UniqueConstraint(fields=('case_class', 'grid_code'), name='routing_rule_unique'),
+            model_name="routingrule",
+            constraint=models.UniqueConstraint(fields=("case_class", "grid_code"), name="routing_rule_unique"),
         ),
     ]

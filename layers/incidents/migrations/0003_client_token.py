@@ -5,21 +5,24 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('components', '0008_componentcell'),
-        ('incidents', '0002_tile_geometry'),
+        ("components", "0008_componentcell"),
+        ("incidents", "0002_tile_geometry"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='case',
-            name='client_token',
+            model_name="case",
+            name="client_token",
             field=models.CharField(blank=True, editable=False, max_length=64),
         ),
         migrations.AddConstraint(
-            model_name='case',
-            constraint=models.UniqueConstraint(condition=models.Q(('client_token', ''), _negated=True), fields=('reporter', 'client_token'), name='case_client_token_unique'),
+            model_name="case",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("client_token", ""), _negated=True),
+                fields=("reporter", "client_token"),
+                name="case_client_token_unique",
+            ),
         ),
     ]

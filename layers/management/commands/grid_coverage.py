@@ -17,4 +17,6 @@ class Command(BaseCommand):
             return
         self.stdout.write(f"{'grid':<18} {'level':>5} {'gap m2':>14} {'share':>8}  name")
         for g in gaps:
-            self.stdout.write(f"{g['code']:<18} {g['level']:>5} {g['gap_area_m2']:>14.1f} {g['gap_share'] or 0:>8.2%}  {g['name']}")
+            self.stdout.write(
+                f"{g['code']:<18} {g['level']:>5} {g['gap_area_m2']:>14.1f} {g['gap_share'] or 0:>8.2%}  {g['name']}"
+            )

@@ -1,5 +1,6 @@
 """GetCapabilities (WMS 1.3.0, capabilities_1_3_0.xsd): one queryable layer per catalogue layer with
 tiles that the user may see, inside one untitled-group root layer that carries the CRSs."""
+
 import threading
 import time
 from xml.sax.saxutils import escape, quoteattr
@@ -29,8 +30,10 @@ def _extent(layer) -> tuple | None:
         return hit[1]
     t = layer.tiles
     with connection.cursor() as cur:
-        cur.execute(f"SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM "
-                    f"(SELECT ST_Extent({index_column(layer)})::geometry AS e FROM {t.table} WHERE {t.where}) s")
+        cur.execute(
+            f"SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM "
+            f"(SELECT ST_Extent({index_column(layer)})::geometry AS e FROM {t.table} WHERE {t.where}) s"
+        )
         row = cur.fetchone()
     box = tuple(row) if row and row[0] is not None else None
     with _lock:
@@ -44,9 +47,11 @@ def _bboxes(box) -> str:
     lon0, lat0 = geographic(box[0], box[1])
     lon1, lat1 = geographic(box[2], box[3])
     f = "{:.6f}".format
-    out = [f"<EX_GeographicBoundingBox><westBoundLongitude>{f(lon0)}</westBoundLongitude>"
-           f"<eastBoundLongitude>{f(lon1)}</eastBoundLongitude><southBoundLatitude>{f(lat0)}</southBoundLatitude>"
-           f"<northBoundLatitude>{f(lat1)}</northBoundLatitude></EX_GeographicBoundingBox>"]
+    out = [
+        f"<EX_GeographicBoundingBox><westBoundLongitude>{f(lon0)}</westBoundLongitude>"
+        f"<eastBoundLongitude>{f(lon1)}</eastBoundLongitude><southBoundLatitude>{f(lat0)}</southBoundLatitude>"
+        f"<northBoundLatitude>{f(lat1)}</northBoundLatitude></EX_GeographicBoundingBox>"
+    ]
     for name, (_, is_geographic, latlon) in CRS.items():
         if not is_geographic:
             b = tuple("{:.2f}".format(v) for v in box)
@@ -68,17 +73,21 @@ def _union(boxes):
 def _operation(name: str, formats, url: str) -> str:
     fmts = "".join(f"<Format>{escape(f)}</Format>" for f in formats)
     href = quoteattr(url + "?")
-    return (f"<{name}>{fmts}<DCPType><HTTP><Get><OnlineResource xlink:type=\"simple\" xlink:href={href}/></Get>"
-            f"</HTTP></DCPType></{name}>")
+    return (
+        f'<{name}>{fmts}<DCPType><HTTP><Get><OnlineResource xlink:type="simple" xlink:href={href}/></Get>'
+        f"</HTTP></DCPType></{name}>"
+    )
 
 
 def _layer(layer, box) -> str:
     keywords = "".join(f"<Keyword>{escape(k)}</Keyword>" for k in layer.keywords)
     abstract = f"<Abstract>{escape(layer.abstract)}</Abstract>" if layer.abstract else ""
     title = f"{layer.title_zh} ({layer.title_en})" if layer.title_en else layer.title_zh
-    return (f'<Layer queryable="1" opaque="0"><Name>{escape(layer.id)}</Name><Title>{escape(title)}</Title>'
-            f"{abstract}{f'<KeywordList>{keywords}</KeywordList>' if keywords else ''}{_bboxes(box)}"
-            "<Style><Name>default</Name><Title>default</Title></Style></Layer>")
+    return (
+        f'<Layer queryable="1" opaque="0"><Name>{escape(layer.id)}</Name><Title>{escape(title)}</Title>'
+        f"{abstract}{f'<KeywordList>{keywords}</KeywordList>' if keywords else ''}{_bboxes(box)}"
+        "<Style><Name>default</Name><Title>default</Title></Style></Layer>"
+    )
 
 
 def get_capabilities(request, params, user) -> HttpResponse:
@@ -103,5 +112,6 @@ def get_capabilities(request, params, user) -> HttpResponse:
         "</Request><Exception><Format>XML</Format></Exception>"
         f"<Layer><Title>GridCity</Title>{crs}{_bboxes(_union(boxes.values()))}"
         f"{''.join(_layer(layer, boxes[layer.id]) for layer in layers)}</Layer>"
-        "</Capability></WMS_Capabilities>")
+        "</Capability></WMS_Capabilities>"
+    )
     return HttpResponse(body, content_type="text/xml; charset=utf-8")

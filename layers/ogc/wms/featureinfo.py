@@ -3,6 +3,7 @@
 One indexed SQL per layer finds the ids within a few pixels (same table, scope and index as the
 render); the attributes come through the layer's own queryset (the WFS properties, with the same
 permissions). Formats: application/json (GeoJSON, EPSG:4490 lon/lat), text/html, text/xml, text/plain."""
+
 import json
 from xml.sax.saxutils import escape, quoteattr
 
@@ -23,10 +24,12 @@ TOLERANCE_PX = 4
 def _pick(layer, scope, point, tolerance, count) -> list:
     t = layer.tiles
     conditions, params = layer_conditions(layer, *scope)
-    sql = (f"SELECT {t.id_column} FROM {t.table} "
-           f"WHERE {index_column(layer)} && ST_Expand(ST_SetSRID(ST_MakePoint(%s, %s), 3857), %s) AND {conditions} "
-           f"AND ST_DWithin({t.geometry}, ST_SetSRID(ST_MakePoint(%s, %s), 3857), %s) "
-           f"ORDER BY ST_Distance({t.geometry}, ST_SetSRID(ST_MakePoint(%s, %s), 3857)), {t.id_column} LIMIT %s")
+    sql = (
+        f"SELECT {t.id_column} FROM {t.table} "
+        f"WHERE {index_column(layer)} && ST_Expand(ST_SetSRID(ST_MakePoint(%s, %s), 3857), %s) AND {conditions} "
+        f"AND ST_DWithin({t.geometry}, ST_SetSRID(ST_MakePoint(%s, %s), 3857), %s) "
+        f"ORDER BY ST_Distance({t.geometry}, ST_SetSRID(ST_MakePoint(%s, %s), 3857)), {t.id_column} LIMIT %s"
+    )
     x, y = point
     with connection.cursor() as cur:
         cur.execute(sql, [x, y, tolerance, *params, x, y, tolerance, x, y, count])
@@ -37,17 +40,21 @@ def _features(layer, user, ids) -> list[dict]:
     if not ids:
         return []
     sources = {p.name: p.source for p in layer.properties}
-    rows = (layer.queryset(user).filter(**{f"{layer.pk}__in": ids})
-            .annotate(_geojson=AsGeoJSON(layer.geometry_field, precision=7))
-            .values(layer.pk, "_geojson", *sources.values()))
+    rows = (
+        layer.queryset(user)
+        .filter(**{f"{layer.pk}__in": ids})
+        .annotate(_geojson=AsGeoJSON(layer.geometry_field, precision=7))
+        .values(layer.pk, "_geojson", *sources.values())
+    )
     by_id = {row[layer.pk]: row for row in rows}
     out = []
     for pk in ids:
         row = by_id.get(pk)
         if row is not None:  # the scope and the queryset agree; a row may vanish in between
             props = {name: row[src] for name, src in sources.items()}
-            out.append({"id": pk, "geometry": json.loads(row["_geojson"]) if row["_geojson"] else None,
-                        "properties": props})
+            out.append(
+                {"id": pk, "geometry": json.loads(row["_geojson"]) if row["_geojson"] else None, "properties": props}
+            )
     return out
 
 
@@ -74,15 +81,18 @@ def get_feature_info(request, params, user) -> HttpResponse:
     if not fmt:
         raise missing("INFO_FORMAT")
     if fmt not in FORMATS:
-        raise WMSError(f"INFO_FORMAT {fmt[:40]!r} is not offered: {', '.join(FORMATS)}", "InvalidFormat",
-                       "INFO_FORMAT")
+        raise WMSError(f"INFO_FORMAT {fmt[:40]!r} is not offered: {', '.join(FORMATS)}", "InvalidFormat", "INFO_FORMAT")
     i_name, j_name = ("I", "J") if req.version == "1.3.0" else ("X", "Y")
-    pixel = [int_param(params, i_name, 0, req.width - 1, "InvalidPoint"),
-             int_param(params, j_name, 0, req.height - 1, "InvalidPoint")]
+    pixel = [
+        int_param(params, i_name, 0, req.width - 1, "InvalidPoint"),
+        int_param(params, j_name, 0, req.height - 1, "InvalidPoint"),
+    ]
     count = int_param({"FEATURE_COUNT": "1", **params}, "FEATURE_COUNT", 1, FEATURE_COUNT_MAX)
     point, res = _point(req, *pixel)
-    results = [(layer, _features(layer, user, _pick(layer, req.scopes[layer.id], point, res * TOLERANCE_PX, count)))
-               for layer in queried]
+    results = [
+        (layer, _features(layer, user, _pick(layer, req.scopes[layer.id], point, res * TOLERANCE_PX, count)))
+        for layer in queried
+    ]
     body, content_type = RENDERERS[fmt](results)
     return HttpResponse(body, content_type=content_type)
 
@@ -91,8 +101,14 @@ def _json(results):
     features = []
     for layer, rows in results:
         for row in rows:
-            features.append({"type": "Feature", "id": f"{layer.id}.{row['id']}", "geometry": row["geometry"],
-                             "properties": {"layer": layer.id, **row["properties"]}})
+            features.append(
+                {
+                    "type": "Feature",
+                    "id": f"{layer.id}.{row['id']}",
+                    "geometry": row["geometry"],
+                    "properties": {"layer": layer.id, **row["properties"]},
+                }
+            )
     body = {"type": "FeatureCollection", "features": features}
     return json.dumps(body, ensure_ascii=False, default=format_value), "application/json; charset=utf-8"
 
@@ -108,8 +124,9 @@ def _html(results):
         titles = {p.name: p.title or p.name for p in layer.properties}
         parts.append("<table><tr>" + "".join(f"<th>{escape(titles[n])}</th>" for n in names) + "</tr>")
         for row in rows:
-            parts.append("<tr>" + "".join(f"<td>{escape(format_value(row['properties'][n]))}</td>" for n in names)
-                         + "</tr>")
+            parts.append(
+                "<tr>" + "".join(f"<td>{escape(format_value(row['properties'][n]))}</td>" for n in names) + "</tr>"
+            )
         parts.append("</table>")
     parts.append("</body></html>")
     return "".join(parts), "text/html; charset=utf-8"
@@ -122,8 +139,10 @@ def _xml(results):
         for row in rows:
             fid = f"{layer.id}.{row['id']}"
             parts.append(f"<Feature id={quoteattr(fid)}>")
-            parts.extend(f"<Attribute name={quoteattr(k)}>{escape(format_value(v))}</Attribute>"
-                         for k, v in row["properties"].items())
+            parts.extend(
+                f"<Attribute name={quoteattr(k)}>{escape(format_value(v))}</Attribute>"
+                for k, v in row["properties"].items()
+            )
             parts.append("</Feature>")
         parts.append("</Layer>")
     parts.append("</FeatureInfoResponse>")

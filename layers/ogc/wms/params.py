@@ -2,6 +2,7 @@
 
 Axis order: in WMS 1.3.0 the BBOX follows the CRS's axis order, so EPSG:4326 and EPSG:4490 are
 lat,lon and CRS:84 and EPSG:3857 x,y. Version 1.1.1 requests (SRS=, X/Y) are read as x,y always."""
+
 import math
 from dataclasses import dataclass
 
@@ -158,6 +159,16 @@ def parse_map(params, user) -> MapRequest:
     bg = (params.get("BGCOLOR") or "0xFFFFFF").strip()
     if len(bg) != 8 or not bg.lower().startswith("0x") or not all(c in "0123456789abcdefABCDEF" for c in bg[2:]):
         raise WMSError("BGCOLOR must be 0xRRGGBB", "InvalidParameterValue", "BGCOLOR")
-    return MapRequest(version=version, layers=layers, crs=crs, srs=CRS[crs][0], bbox=bbox, bbox_3857=bbox_3857,
-                      width=width, height=height, transparent=transparent == "TRUE", background="#" + bg[2:],
-                      scopes=scopes)
+    return MapRequest(
+        version=version,
+        layers=layers,
+        crs=crs,
+        srs=CRS[crs][0],
+        bbox=bbox,
+        bbox_3857=bbox_3857,
+        width=width,
+        height=height,
+        transparent=transparent == "TRUE",
+        background="#" + bg[2:],
+        scopes=scopes,
+    )

@@ -1,5 +1,6 @@
 """/wms (WMS only) and the WMS branch of /ows: KVP over GET (or a form POST), a logged-in user
 (HTTP Basic, as QGIS and GDAL send, or the viewer's session), every error a ServiceExceptionReport."""
+
 import logging
 
 from django.db import OperationalError
@@ -31,8 +32,11 @@ def _params(request) -> dict:
 
 def requested_service(request) -> str:
     """SERVICE= of a KVP request (any case), for /ows to pick the service before parsing."""
-    query = request.POST if request.method == "POST" and request.content_type.startswith(
-        "application/x-www-form-urlencoded") else request.GET
+    query = (
+        request.POST
+        if request.method == "POST" and request.content_type.startswith("application/x-www-form-urlencoded")
+        else request.GET
+    )
     return next((v for k, v in query.items() if k.upper() == "SERVICE"), "").strip().upper()
 
 
@@ -74,8 +78,11 @@ def wms(request):
             raise missing("REQUEST")
         handler = OPERATIONS.get(operation.lower())
         if handler is None:
-            raise WMSError(f"operation {operation[:40]!r} is not supported: GetCapabilities, GetMap, GetFeatureInfo",
-                           "OperationNotSupported", "REQUEST")
+            raise WMSError(
+                f"operation {operation[:40]!r} is not supported: GetCapabilities, GetMap, GetFeatureInfo",
+                "OperationNotSupported",
+                "REQUEST",
+            )
         if operation.lower() not in EXPENSIVE:
             return handler(request, params, user)
         try:
@@ -86,8 +93,9 @@ def wms(request):
         return report(exc)
     except (OperationalError, RenderTimeout):
         log.exception("WMS request took too long")
-        return report(WMSError("the map took too long or the database is unavailable; try again", "", "", 503,
-                               retry_after=10))
+        return report(
+            WMSError("the map took too long or the database is unavailable; try again", "", "", 503, retry_after=10)
+        )
     except Exception:
         log.exception("WMS request failed")
         return report(WMSError("internal error; the request was not carried out", "", "", 500))

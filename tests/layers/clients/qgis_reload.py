@@ -4,6 +4,7 @@ of a second layer object opened before the edit. Every read must show the edit (
 cache of GET answers: stale answers would bring the old geometry back).
 
 Run with /usr/bin/python3: qgis_reload.py '<json config>'. Prints one JSON object on the last line."""
+
 import json
 import os
 import sys
@@ -24,18 +25,27 @@ def box(x0, y0, x1, y1):
 def seen(layer) -> dict:
     f = next(f for f in layer.getFeatures() if f["code"] == CODE)
     e = f.geometry().boundingBox()
-    return {"name": f["name"], "extent": [round(v, 6) for v in (e.xMinimum(), e.yMinimum(), e.xMaximum(), e.yMaximum())]}
+    return {
+        "name": f["name"],
+        "extent": [round(v, 6) for v in (e.xMinimum(), e.yMinimum(), e.xMaximum(), e.yMaximum())],
+    }
 
 
 def main():
     cfg = json.loads(sys.argv[1])
     app = QgsApplication([], False)
     app.initQgis()
-    uri = (f"url='{cfg['url']}' typename='gridcity:base_grids' version='auto' "
-           f"username='{cfg['username']}' password='{cfg['password']}' restrictToRequestBBOX='0'")
+    uri = (
+        f"url='{cfg['url']}' typename='gridcity:base_grids' version='auto' "
+        f"username='{cfg['username']}' password='{cfg['password']}' restrictToRequestBBOX='0'"
+    )
     editor = QgsVectorLayer(uri, "base_grids", "WFS")
     bystander = QgsVectorLayer(uri, "base_grids (2)", "WFS")  # opened before the edit, like a second map
-    out = {"valid": editor.isValid() and bystander.isValid(), "before": seen(editor), "bystander_before": seen(bystander)}
+    out = {
+        "valid": editor.isValid() and bystander.isValid(),
+        "before": seen(editor),
+        "bystander_before": seen(bystander),
+    }
     feature = next(f for f in editor.getFeatures() if f["code"] == CODE)
     editor.startEditing()
     editor.changeGeometry(feature.id(), QgsGeometry.fromWkt(box(*cfg["new_box"])))

@@ -3,6 +3,7 @@
 Run with /usr/bin/python3 (QGIS is not in the venv): qgis_wfs.py '<json config>'. Prints one JSON
 object on the last line of stdout. Modes: "edit" (move a vertex, add a grid, rename one in Chinese,
 delete one, commit) and "overlap" (an overlapping geometry edit QGIS must report as refused)."""
+
 import json
 import os
 import sys
@@ -23,8 +24,10 @@ def main():
     cfg = json.loads(sys.argv[1])
     app = QgsApplication([], False)
     app.initQgis()
-    uri = (f"url='{cfg['url']}' typename='gridcity:base_grids' version='auto' "
-           f"username='{cfg['username']}' password='{cfg['password']}' restrictToRequestBBOX='0'")
+    uri = (
+        f"url='{cfg['url']}' typename='gridcity:base_grids' version='auto' "
+        f"username='{cfg['username']}' password='{cfg['password']}' restrictToRequestBBOX='0'"
+    )
     layer = QgsVectorLayer(uri, "base_grids", "WFS")
     out = {"qgis": Qgis.QGIS_VERSION, "valid": layer.isValid()}
     if not layer.isValid():

@@ -2,6 +2,7 @@
 
 Run with /usr/bin/python3: qgis_wms.py '<json config>'. Prints one JSON object on the last line:
 whether the layer is valid, its CRS and extent, and the colours of a rendered map image."""
+
 import json
 import os
 import sys
@@ -24,8 +25,10 @@ def main():
     cfg = json.loads(sys.argv[1])
     app = QgsApplication([], False)
     app.initQgis()
-    uri = (f"url={cfg['url']}&layers={cfg['layer']}&styles=&format=image/png&crs={cfg['crs']}"
-           f"&username={cfg['username']}&password={cfg['password']}")
+    uri = (
+        f"url={cfg['url']}&layers={cfg['layer']}&styles=&format=image/png&crs={cfg['crs']}"
+        f"&username={cfg['username']}&password={cfg['password']}"
+    )
     layer = QgsRasterLayer(uri, cfg["layer"], "wms")
     out = {"valid": layer.isValid()}
     if not layer.isValid():

@@ -21,8 +21,9 @@ def other_unit(db):
 
 @pytest.fixture
 def streetlight(unit):
-    return ComponentFactory(component_class=ComponentClass.objects.get(code="0118"),
-                            geom=Point(LON, LAT, srid=4490), maintainer=unit)
+    return ComponentFactory(
+        component_class=ComponentClass.objects.get(code="0118"), geom=Point(LON, LAT, srid=4490), maintainer=unit
+    )
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
 """Admins edit the class catalogue and routing table; cases are read-only in the admin."""
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client

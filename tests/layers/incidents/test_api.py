@@ -1,5 +1,6 @@
 """/api/incidents/: the five-step loop through the API with its event log, visibility per unit, the
 list filters, and refusals in the API's own error form."""
+
 import pytest
 from django.test import Client
 
@@ -45,10 +46,21 @@ def test_the_five_steps_report_dispatch_handle_verify_close(streetlight, unit, d
 
     timeline = client_for(dispatcher).get(f"/api/incidents/{number}/").json()["properties"]["events"]
     assert [(e["action"], e["from_state"], e["to_state"]) for e in timeline] == [
-        ("report", "", "reported"), ("dispatch", "reported", "dispatched"), ("accept", "dispatched", "handling"),
-        ("handle", "handling", "verifying"), ("verify", "verifying", "verifying"), ("close", "verifying", "closed")]
-    assert [e["actor"] for e in timeline] == ["case_dispatcher", "case_dispatcher", "case_unit_user",
-                                              "case_unit_user", "case_grid_worker", "case_grid_worker"]
+        ("report", "", "reported"),
+        ("dispatch", "reported", "dispatched"),
+        ("accept", "dispatched", "handling"),
+        ("handle", "handling", "verifying"),
+        ("verify", "verifying", "verifying"),
+        ("close", "verifying", "closed"),
+    ]
+    assert [e["actor"] for e in timeline] == [
+        "case_dispatcher",
+        "case_dispatcher",
+        "case_unit_user",
+        "case_unit_user",
+        "case_grid_worker",
+        "case_grid_worker",
+    ]
     assert timeline[1]["organisation"]["uscc"] == unit.uscc and timeline[3]["note"] == "已更换灯泡"
 
 
@@ -79,8 +91,9 @@ def test_unknown_action_class_and_points_outside_are_400_naming_them(streetlight
     assert Case.objects.count() == 1
 
 
-def test_a_unit_sees_only_the_cases_assigned_to_it(streetlight, unit, other_unit, dispatcher, unit_user,
-                                                    other_unit_user):
+def test_a_unit_sees_only_the_cases_assigned_to_it(
+    streetlight, unit, other_unit, dispatcher, unit_user, other_unit_user
+):
     mine = report(dispatcher).json()["id"]
     act(dispatcher, mine, "dispatch")
     theirs = report(dispatcher, class_code="06010").json()["id"]
@@ -116,8 +129,13 @@ def test_list_filters(streetlight, unit, dispatcher):
     assert ids(unit=unit.uscc) == [light]
     assert sorted(ids(date_from="2000-01-01")) == sorted([light, garbage])
     assert ids(date_to="2000-01-01") == []
-    for params, field in (({"state": "lost"}, "state"), ({"class": "77"}, "class"), ({"unit": "x"}, "unit"),
-                          ({"date_from": "yesterday"}, "date_from"), ({"grid": "abc"}, "grid")):
+    for params, field in (
+        ({"state": "lost"}, "state"),
+        ({"class": "77"}, "class"),
+        ({"unit": "x"}, "unit"),
+        ({"date_from": "yesterday"}, "date_from"),
+        ({"grid": "abc"}, "grid"),
+    ):
         r = c.get("/api/incidents/", params)
         assert r.status_code == 400 and r.json()["field"] == field
 

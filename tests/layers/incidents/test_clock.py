@@ -1,6 +1,7 @@
 """The working-time clock: the known failure classes of SLA engines, on the real 2025/2026 State
 Council calendar as packaged by chinesecalendar (National Day 2025: Oct 1-8 off, Sun Sep 28 and
 Sat Oct 11 worked; Spring Festival 2026: Feb 15-23 off, Sat Feb 14 and Sat Feb 28 worked)."""
+
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from zoneinfo import ZoneInfo

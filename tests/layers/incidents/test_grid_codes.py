@@ -1,5 +1,6 @@
 """A case's base grid, community and street codes are looked up at registration and kept when the
 grids change later; the routing table matches the most specific grid level first."""
+
 import pytest
 
 from layers.grids.services import update_grid

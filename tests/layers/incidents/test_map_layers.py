@@ -1,5 +1,6 @@
 """The incidents layer in the catalogue: served as MVT (points by state, scoped per unit, clusters at
 low zoom), WFS read-only, and its tiles invalidated by a workflow step."""
+
 import gzip
 
 import mapbox_vector_tile
@@ -61,8 +62,9 @@ def test_a_step_invalidates_the_tile(case, dispatcher, django_capture_on_commit_
     assert [f["properties"]["state"] for f in features(c.get(URL))] == ["dispatched"]
 
 
-def test_a_unit_sees_only_its_cases_on_the_map(case, dispatcher, unit_user, other_unit_user,
-                                               django_capture_on_commit_callbacks):
+def test_a_unit_sees_only_its_cases_on_the_map(
+    case, dispatcher, unit_user, other_unit_user, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         services.dispatch(dispatcher, case)
     assert [f["properties"]["number"] for f in features(as_user(unit_user).get(URL))] == [case.number]
@@ -88,9 +90,11 @@ def test_wfs_reads_it_and_refuses_writes(case, dispatcher):
     r = c.get("/wfs", {"SERVICE": "WFS", "VERSION": "2.0.0", "REQUEST": "GetFeature", "TYPENAMES": LAYER})
     body = b"".join(r.streaming_content) if r.streaming else r.content
     assert r.status_code == 200 and case.number in body.decode()
-    insert = (f'<wfs:Transaction xmlns:wfs="http://www.opengis.net/wfs/2.0" version="2.0.0" service="WFS" '
-              f'xmlns:gridcity="https://gridcity.example/ns/gridcity"><wfs:Insert><gridcity:{LAYER}>'
-              f'<gridcity:number>20990101000001</gridcity:number></gridcity:{LAYER}></wfs:Insert></wfs:Transaction>')
+    insert = (
+        f'<wfs:Transaction xmlns:wfs="http://www.opengis.net/wfs/2.0" version="2.0.0" service="WFS" '
+        f'xmlns:gridcity="https://gridcity.example/ns/gridcity"><wfs:Insert><gridcity:{LAYER}>'
+        f"<gridcity:number>20990101000001</gridcity:number></gridcity:{LAYER}></wfs:Insert></wfs:Transaction>"
+    )
     refused = c.post("/wfs", insert, content_type="text/xml")
     assert 400 <= refused.status_code < 500
     assert Case.objects.count() == 1

@@ -1,5 +1,6 @@
 """Reporting and the case record: asset snapping, routing, unique numbers under concurrency, and an
 event log the database keeps append-only."""
+
 import threading
 
 import pytest
@@ -20,8 +21,9 @@ DEG_PER_M = 1 / 111_000
 
 
 def test_a_streetlight_case_snaps_to_the_nearest_light_within_50_m(db, streetlight, dispatcher):
-    farther = ComponentFactory(component_class=ComponentClass.objects.get(code="0118"),
-                               geom=Point(LON, LAT + 40 * DEG_PER_M, srid=4490))
+    farther = ComponentFactory(
+        component_class=ComponentClass.objects.get(code="0118"), geom=Point(LON, LAT + 40 * DEG_PER_M, srid=4490)
+    )
     case = services.report_case(dispatcher, "0118", (LON, LAT + 30 * DEG_PER_M), "EPSG:4490", "路灯不亮")
     assert case.component == farther  # 10 m from it, 30 m from the first
     case = services.report_case(dispatcher, "0118", (LON, LAT + 5 * DEG_PER_M), "EPSG:4490", "路灯不亮")
@@ -51,16 +53,19 @@ def test_a_report_in_gcj02_is_stored_in_cgcs2000(db, streetlight, grid_worker):
     assert case.component == streetlight and case.source == "grid_worker"
 
 
-@pytest.mark.parametrize("values, field", [
-    ({"class_code": "9999"}, "class_code"),
-    ({"class_code": "06"}, "class_code"),
-    ({"point": (120.5, 31.3)}, "point"),
-    ({"crs": "EPSG:3857"}, "crs"),
-    ({"severity": "apocalyptic"}, "severity"),
-    ({"source": "pigeon"}, "source"),
-    ({"description": "a\x00b"}, "description"),
-    ({"component_code": "370812011800999"}, "component_code"),
-])
+@pytest.mark.parametrize(
+    "values, field",
+    [
+        ({"class_code": "9999"}, "class_code"),
+        ({"class_code": "06"}, "class_code"),
+        ({"point": (120.5, 31.3)}, "point"),
+        ({"crs": "EPSG:3857"}, "crs"),
+        ({"severity": "apocalyptic"}, "severity"),
+        ({"source": "pigeon"}, "source"),
+        ({"description": "a\x00b"}, "description"),
+        ({"component_code": "370812011800999"}, "component_code"),
+    ],
+)
 def test_bad_reports_are_refused_naming_the_field_and_write_nothing(db, dispatcher, values, field):
     args = {"class_code": "06010", "point": (LON, LAT), "crs": "EPSG:4490", "description": "垃圾", **values}
     with pytest.raises(services.ServiceError) as refused:
@@ -73,8 +78,12 @@ def test_dispatch_goes_to_the_maintainer_else_the_owner(db, streetlight, unit, d
     case = services.report_case(dispatcher, "0118", (LON, LAT), "EPSG:4490", "路灯不亮")
     assert services.dispatch(dispatcher, case).assigned_org == unit
     owner = OrganisationFactory()
-    unmaintained = ComponentFactory(component_class=ComponentClass.objects.get(code="0101"),
-                                    geom=Point(LON, LAT, srid=4490), maintainer=None, owner=owner)
+    unmaintained = ComponentFactory(
+        component_class=ComponentClass.objects.get(code="0101"),
+        geom=Point(LON, LAT, srid=4490),
+        maintainer=None,
+        owner=owner,
+    )
     case = services.report_case(dispatcher, "0101", (LON, LAT), "EPSG:4490", "井盖丢失")
     assert case.component == unmaintained
     assert services.dispatch(dispatcher, case).assigned_org == owner
@@ -104,8 +113,10 @@ def test_numbers_are_the_date_and_a_serial(db, dispatcher):
 def test_the_event_log_refuses_update_and_delete(db, dispatcher):
     case = services.report_case(dispatcher, "06010", (LON, LAT), "EPSG:4490", "垃圾")
     event = case.events.get()
-    for sql in ("UPDATE incidents_caseevent SET note = 'rewritten' WHERE id = %s",
-                "DELETE FROM incidents_caseevent WHERE id = %s"):
+    for sql in (
+        "UPDATE incidents_caseevent SET note = 'rewritten' WHERE id = %s",
+        "DELETE FROM incidents_caseevent WHERE id = %s",
+    ):
         with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cur:
             cur.execute(sql, [event.pk])
     event.refresh_from_db()
@@ -157,8 +168,9 @@ def test_the_same_client_token_racing_on_two_connections_makes_one_case(streetli
         try:
             start.wait()
             with transaction.atomic():
-                answers.append(services.report_case(user, "06010", (LON, LAT), "EPSG:4490", "垃圾",
-                                                    client_token="retry-1").number)
+                answers.append(
+                    services.report_case(user, "06010", (LON, LAT), "EPSG:4490", "垃圾", client_token="retry-1").number
+                )
         except Exception as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
         finally:
@@ -202,4 +214,6 @@ def test_two_dispatchers_clicking_at_once_make_one_step(streetlight):
         t.join()
     assert sorted(outcomes, key=str) == sorted(["done", 409], key=str)
     assert list(CaseEvent.objects.filter(case=case).values_list("action", flat=True).order_by("id")) == [
-        "report", "dispatch"]
+        "report",
+        "dispatch",
+    ]

@@ -1,5 +1,6 @@
 """The workflow table: every step the table does not hold is refused by the service with the allowed
 next actions, and each role may take exactly the steps its rows name."""
+
 import pytest
 
 from components import roles
@@ -14,8 +15,15 @@ pytestmark = pytest.mark.django_db
 
 def test_every_state_of_the_reference_is_there_with_its_code():
     assert {code: number for code, (number, _) in workflow.STATES.items()} == {
-        "reported": 1, "dispatched": 3, "handling": 4, "verifying": 5, "closed": 6, "void": 7, "on_hold": 8,
-        "supervision": 9}
+        "reported": 1,
+        "dispatched": 3,
+        "handling": 4,
+        "verifying": 5,
+        "closed": 6,
+        "void": 7,
+        "on_hold": 8,
+        "supervision": 9,
+    }
 
 
 def test_closed_and_void_are_final():
@@ -23,15 +31,33 @@ def test_closed_and_void_are_final():
 
 
 def test_each_role_may_take_the_steps_of_its_rows():
-    assert workflow.actions_of(roles.DISPATCHER) == sorted([
-        ("dispatched", "reassign"), ("dispatched", "supervise"), ("handling", "supervise"), ("on_hold", "resume"),
-        ("on_hold", "void"), ("reported", "dispatch"), ("reported", "hold"), ("reported", "void"),
-        ("supervision", "release"), ("verifying", "close"), ("verifying", "rework")])
-    assert workflow.actions_of(roles.MAINTENANCE_UNIT) == sorted([
-        ("dispatched", "accept"), ("dispatched", "handle"), ("dispatched", "return"), ("handling", "handle"),
-        ("supervision", "handle")])
-    assert workflow.actions_of(roles.GRID_WORKER) == sorted([
-        ("reported", "self_handle"), ("verifying", "close"), ("verifying", "rework"), ("verifying", "verify")])
+    assert workflow.actions_of(roles.DISPATCHER) == sorted(
+        [
+            ("dispatched", "reassign"),
+            ("dispatched", "supervise"),
+            ("handling", "supervise"),
+            ("on_hold", "resume"),
+            ("on_hold", "void"),
+            ("reported", "dispatch"),
+            ("reported", "hold"),
+            ("reported", "void"),
+            ("supervision", "release"),
+            ("verifying", "close"),
+            ("verifying", "rework"),
+        ]
+    )
+    assert workflow.actions_of(roles.MAINTENANCE_UNIT) == sorted(
+        [
+            ("dispatched", "accept"),
+            ("dispatched", "handle"),
+            ("dispatched", "return"),
+            ("handling", "handle"),
+            ("supervision", "handle"),
+        ]
+    )
+    assert workflow.actions_of(roles.GRID_WORKER) == sorted(
+        [("reported", "self_handle"), ("verifying", "close"), ("verifying", "rework"), ("verifying", "verify")]
+    )
     assert workflow.actions_of(roles.GIS_EDITOR) == []
     assert set(workflow.actions_of(roles.ADMINISTRATOR)) == set(workflow.TRANSITIONS)
 

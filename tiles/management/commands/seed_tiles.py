@@ -15,7 +15,9 @@ class Command(BaseCommand):
         parser.add_argument("--background", action="store_true", help="queue a Celery task instead")
 
     def handle(self, *args, layers, zooms, bbox, background, **options):
-        ids = [s for s in layers.split(",") if s] or [layer.id for layer in catalogue.layers() if layer.tiles is not None]
+        ids = [s for s in layers.split(",") if s] or [
+            layer.id for layer in catalogue.layers() if layer.tiles is not None
+        ]
         try:
             lo, _, hi = zooms.partition("-")
             lo, hi = int(lo), int(hi or lo)
@@ -32,7 +34,9 @@ class Command(BaseCommand):
             self.stdout.write(f"queued task {result.id} for {total} tiles")
             return
         with tqdm(total=total, unit="tile", disable=options["verbosity"] == 0) as bar:
+
             def progress(done, _total):
                 bar.update(done - bar.n)
+
             outcome = seed(ids, range(lo, hi + 1), box, progress)
         self.stdout.write(f"seeded {outcome['tiles']} tiles ({outcome['non_empty']} with features)")
