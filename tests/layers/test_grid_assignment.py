@@ -4,6 +4,7 @@ import time
 import pytest
 from django.contrib.gis.geos import Point, Polygon
 from django.core.management import call_command
+from django.db import transaction
 from rest_framework.test import APIClient
 
 from components import roles
@@ -108,9 +109,12 @@ def test_boundary_edit_reassigns_components_in_a_celery_job():
         while time.time() < deadline and GridReassignment.objects.exclude(status="done").exists():
             time.sleep(0.1)
         earlier = set(GridReassignment.objects.values_list("pk", flat=True))
-        # Move the border east: the component now stands in grid 1.
-        update_grid("37081200100102", geom=box(0.06, 0, 0.08, 0.1))
-        update_grid("37081200100101", geom=box(0, 0, 0.06, 0.1))
+        # Move the border east: the component now stands in grid 1. One edit, as QGIS commits it: the
+        # jobs are queued after the commit, so none can run between the two halves (the component would
+        # then be re-assigned twice, first to no base grid).
+        with transaction.atomic():
+            update_grid("37081200100102", geom=box(0.06, 0, 0.08, 0.1))
+            update_grid("37081200100101", geom=box(0, 0, 0.06, 0.1))
         jobs = GridReassignment.objects.exclude(pk__in=earlier)
         deadline = time.time() + 30
         while time.time() < deadline and not (jobs.count() == 2 and not jobs.exclude(status="done").exists()):
