@@ -48,7 +48,9 @@ def browser_page(monkeypatch):
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        page = browser.new_page(viewport={"width": 1280, "height": 800}, locale="zh-CN")
+        # GRIDCITY_VIEWPORT=390x844 runs the same walk in a phone-sized window.
+        width, height = (int(v) for v in os.environ.get("GRIDCITY_VIEWPORT", "1280x800").split("x"))
+        page = browser.new_page(viewport={"width": width, "height": height}, locale="zh-CN")
         page.requests = []
         page.on("request", lambda r: page.requests.append(r.url))
         page.console = []
