@@ -191,7 +191,8 @@ class Mix:
             return "patch_note", "PATCH", f"/api/components/{code}/", {"note": f"soak {rng.randrange(10**6)}"}, (200,)
         if r < 0.95:
             state = rng.choice(("intact", "damaged"))
-            return "state", "POST", f"/api/components/{code}/state/", {"state": state, "note": "soak"}, (200,)
+            # 400 when the component is already in that state: a report must change the state.
+            return "state", "POST", f"/api/components/{code}/state/", {"state": state, "note": "soak"}, (200, 400)
         lon, lat = x + rng.uniform(-0.0005, 0.0005), y + rng.uniform(-0.0005, 0.0005)
         return (
             "register",
