@@ -110,6 +110,13 @@ class Case(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     due_at = models.DateTimeField(null=True, blank=True, help_text="deadline of the current stage (the clock)")
+    warn_at = models.DateTimeField(null=True, blank=True, help_text="yellow light (黄灯) from this moment")
+    stage_started_at = models.DateTimeField(null=True, blank=True, help_text="when the current stage's clock started")
+    calendar_known = models.BooleanField(
+        default=True, help_text="False: the deadline crossed a day outside every known calendar year"
+    )
+    # 0 base grid, 1 community, 2 street, 3 district: who answers for the case when it goes unclaimed.
+    escalation_level = models.PositiveSmallIntegerField(default=0)
     # A repeated report (a phone retrying after a lost answer) carries the same token: one case.
     client_token = models.CharField(max_length=64, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -121,6 +128,7 @@ class Case(models.Model):
             models.Index(fields=["state", "created_at"], name="case_state_created_idx"),
             models.Index(fields=["assigned_org", "state"], name="case_org_state_idx"),
             models.Index(fields=["grid_code"], name="case_grid_idx"),
+            models.Index(fields=["due_at"], name="case_due_idx"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(number__regex=r"^[0-9]{14}$"), name="case_number_digits"),
@@ -131,6 +139,7 @@ class Case(models.Model):
             models.CheckConstraint(condition=Q(state__in=[s for s, _ in STATE_CHOICES]), name="case_state_known"),
             models.CheckConstraint(condition=Q(source__in=Source.values), name="case_source_known"),
             models.CheckConstraint(condition=Q(severity__in=Severity.values), name="case_severity_known"),
+            models.CheckConstraint(condition=Q(escalation_level__lte=3), name="case_escalation_level_range"),
         ]
 
     def __str__(self):
