@@ -24,6 +24,32 @@ CLASSES = [
 ]
 
 
+# Component majors of GB/T 30428.2 and the anomaly major they fall under: 01-05 one to one, and the
+# old scheme's 06 其他设施 under 05 (06 is the event class 市容环境类 in the new catalogue).
+ANOMALY_MAJORS = {
+    "01": "公用设施类部件问题",
+    "02": "道路交通类部件问题",
+    "03": "市容环境类部件问题",
+    "04": "园林绿化类部件问题",
+    "05": "房屋土地及其他设施类部件问题",
+}
+
+
+def _anomaly_rows() -> list[tuple]:
+    """One anomaly sub-class per component class of the registry's scheme (code = the component class
+    code), under its major; the explicitly listed classes keep their names."""
+    from components.models import ComponentClass
+
+    listed = {row[0] for row in CLASSES}
+    rows = [(code, name, None, "component", None, False) for code, name in ANOMALY_MAJORS.items() if code not in listed]
+    for cls in ComponentClass.objects.filter(scheme__code="gbt30428").order_by("code"):
+        if cls.code in listed:
+            continue
+        major = cls.major_code if cls.major_code in ANOMALY_MAJORS else "05"
+        rows.append((cls.code, f"{cls.name}问题", major, "component", cls.code, False))
+    return rows
+
+
 @transaction.atomic
 def seed_case_classes() -> int:
     from components.models import ComponentClass
@@ -31,7 +57,9 @@ def seed_case_classes() -> int:
     from .models import CaseClass
 
     by_code = {}
-    for code, name, parent, kind, component_class, requires_asset in CLASSES:
+    # Majors first: a sub-class names its parent.
+    rows = sorted(CLASSES + _anomaly_rows(), key=lambda row: (row[2] is not None, row[0]))
+    for code, name, parent, kind, component_class, requires_asset in rows:
         cls = ComponentClass.objects.filter(code=component_class).first() if component_class else None
         by_code[code], _ = CaseClass.objects.update_or_create(
             version=VERSION,
@@ -44,4 +72,4 @@ def seed_case_classes() -> int:
                 "requires_asset": requires_asset and cls is not None,
             },
         )
-    return len(CLASSES)
+    return len(rows)
