@@ -123,15 +123,26 @@ worker_start() {
     --pidfile "$state/celery/worker.pid" --logfile "$state/celery/worker.log")
 }
 
+beat_start() {
+  mkdir -p "$state/celery"
+  # One beat process for the periodic tasks (escalation, reminders): a second beat would send each twice.
+  if [ -s "$state/celery/beat.pid" ] && kill -0 "$(cat "$state/celery/beat.pid")" 2>/dev/null; then return; fi
+  rm -f "$state/celery/beat.pid"
+  (cd "$here" && "$venv/bin/celery" -A gis_core beat --detach -l info \
+    --schedule "$state/celery/beat-schedule" \
+    --pidfile "$state/celery/beat.pid" --logfile "$state/celery/beat.log")
+}
+
 case "${1:-}" in
   start)
     if local_db; then pg_start; fi
     if local_broker; then redis_start; fi ;;
-  worker-start) worker_start ;;
+  worker-start) worker_start; beat_start ;;
   pg-dir) echo "$pghome" ;;
   stop)
     stop_pidfile "$state/gunicorn.pid"
     stop_pidfile "$state/celery/worker.pid"
+    stop_pidfile "$state/celery/beat.pid"
     if local_broker; then redis_stop; fi
     if local_db; then pg_stop; fi ;;
   *) echo "usage: $0 start|worker-start|stop|pg-dir" >&2; exit 2 ;;
