@@ -6,6 +6,7 @@ ElementTree (not with our serializers), and compared with the spec's own example
 import datetime as dt
 import json
 import re
+import threading
 import xml.etree.ElementTree as ET
 from io import StringIO
 from pathlib import Path
@@ -14,6 +15,7 @@ from urllib.parse import urlencode
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
+from django.db import connections
 from django.test import Client
 from django.utils import timezone
 
@@ -497,3 +499,41 @@ def test_admins_see_clients_but_never_a_key(db):
     assert http.get("/admin/incidents/open311client/").status_code == 200
     page = http.get(f"/admin/incidents/open311client/{client.pk}/change/").content.decode()
     assert "后台可见应用" in page and key not in page and client.key_hash not in page
+
+
+def _race(posts) -> list:
+    """Runs the POSTs at the same moment, each on its own connection; their (status, body)."""
+    answers = [None] * len(posts)
+    start = threading.Barrier(len(posts))
+
+    def run(i, app, fields):
+        try:
+            start.wait()
+            r, body = app.post(fields=fields)
+            answers[i] = (r.status_code, body)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(i, *p)) for i, p in enumerate(posts)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return answers
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_same_token_racing_on_two_connections_makes_one_case(streetlight):
+    app = GeoReport(make_client("并发应用")[1])
+    answers = _race([(app, report_fields(token="race-1"))] * 2)
+    assert sorted(status for status, _ in answers) == [200, 201]
+    assert answers[0][1][0]["service_request_id"] == answers[1][1][0]["service_request_id"]
+    assert Case.objects.count() == 1 and Open311Request.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_clients_racing_for_one_token_leave_one_case(streetlight):
+    a, b = GeoReport(make_client("应用甲")[1]), GeoReport(make_client("应用乙")[1])
+    answers = _race([(a, report_fields(token="race-2")), (b, report_fields(token="race-2"))])
+    assert sorted(status for status, _ in answers) == [201, 400]
+    assert Case.objects.count() == 1 and Open311Request.objects.count() == 1
