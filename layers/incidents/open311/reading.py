@@ -139,10 +139,11 @@ def search(params, now=None) -> list[Case]:
     end = parse_w3(end_text, "end_date", end=True) if end_text else None
     if start is None and end is None:
         end = now or timezone.now()
-    if start is None:
-        start = end - span
-    if end is None:
-        end = start + span
+    try:
+        start = end - span if start is None else start
+        end = start + span if end is None else end
+    except OverflowError:
+        raise ServiceError({"start_date" if end is None else "end_date": "outside the years a date can have"}) from None
     if end < start:
         raise ServiceError({"end_date": "is before start_date"})
     if end - start > span:

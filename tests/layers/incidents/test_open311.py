@@ -537,3 +537,51 @@ def test_two_clients_racing_for_one_token_leave_one_case(streetlight):
     answers = _race([(a, report_fields(token="race-2")), (b, report_fields(token="race-2"))])
     assert sorted(status for status, _ in answers) == [201, 400]
     assert Case.objects.count() == 1 and Open311Request.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "requests.json?start_date=0001-01-01T00:00:00Z",
+        "requests.json?end_date=0001-01-01",
+        "requests.json?start_date=9999-12-31",
+        "requests.json?start_date=2026-13-45T00:00:00Z",
+        "requests.json?status=open%00",
+        "requests.json?service_request_id=" + ",".join(["20261203000001"] * 3000),
+        "requests/2026%00.json",
+        "tokens/%00.json",
+        "tokens/" + "x" * 500 + ".json",
+        "services/%E2%80%AE0118.json",
+        "requests.json?jurisdiction_id=%00",
+    ],
+)
+def test_hostile_queries_are_4xx_never_5xx(path):
+    r = Client().get(f"{BASE}/{path}")
+    assert 400 <= r.status_code < 500 or r.status_code == 200, r.content
+    assert isinstance(r.json(), list)
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {"lat": "1e309"},
+        {"long": "-inf"},
+        {"lat": "91", "long": "200"},
+        {"description": "a\x00b"},
+        {"attribute[": "x"},
+        {"token": "\u4e2d\u6587"},
+        {"token": "t" * 65},
+        {"phone": "call me"},
+        {"address_string": "x" * 501},
+    ],
+)
+def test_hostile_posts_are_400_and_write_nothing(app, streetlight, extra):
+    r, body = app.post(fields=report_fields(**extra))
+    assert r.status_code == 400, body
+    assert Case.objects.count() == 0
+
+
+def test_a_single_value_attribute_given_twice_is_refused(app, streetlight):
+    fields = report_fields() + [("attribute[severity][]", "major"), ("attribute[severity][]", "urgent")]
+    r, body = app.post(fields=fields)
+    assert r.status_code == 400 and "attribute[severity]: takes one value" in body[0]["description"]
