@@ -6,6 +6,7 @@ import time
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.exceptions import SuspiciousOperation
 from django.views.decorators.csrf import csrf_exempt
 
 from gis_core.errors import ClientError, ServiceError
@@ -37,10 +38,11 @@ def resource(*methods):
         @csrf_exempt
         @functools.wraps(view)
         def run(request, fmt, **kwargs):
+            allowed = methods + ("HEAD",) if "GET" in methods else methods
             try:
-                if request.method not in methods:
-                    response = render.errors(fmt, 405, [f"{request.method} is not allowed here: {', '.join(methods)}"])
-                    response["Allow"] = ", ".join(methods)
+                if request.method not in allowed:
+                    response = render.errors(fmt, 405, [f"{request.method} is not allowed here: {', '.join(allowed)}"])
+                    response["Allow"] = ", ".join(allowed)
                     return response
                 data = request.POST if request.method == "POST" else request.GET
                 bad = nul_parameter(request.GET, kwargs, None) or (
@@ -57,6 +59,9 @@ def resource(*methods):
                 return response
             except ClientError as exc:
                 return render.errors(fmt, exc.status, _descriptions(exc))
+            except SuspiciousOperation as exc:
+                # A body over DATA_UPLOAD_MAX_MEMORY_SIZE or with too many fields, found when it is read.
+                return render.errors(fmt, 400, [f"request refused: {exc}"])
 
         return run
 
@@ -129,7 +134,7 @@ def service_definition(request, fmt, code):
 
 @resource("GET", "POST")
 def requests(request, fmt):
-    if request.method == "GET":
+    if request.method != "POST":
         return render.answer(fmt, "service_requests", [reading.as_request(c) for c in reading.search(request.GET)])
     client = _client(request)
     _within_rate(client)

@@ -465,7 +465,8 @@ def test_an_unknown_resource_or_format_is_a_404_error_list():
 
 def test_a_wrong_method_is_refused_with_allow():
     r = Client().delete(f"{BASE}/services.json")
-    assert r.status_code == 405 and r["Allow"] == "GET" and r.json()[0]["code"] == 405
+    assert r.status_code == 405 and r["Allow"] == "GET, HEAD" and r.json()[0]["code"] == 405
+    assert Client().head(f"{BASE}/services.json").status_code == 200
 
 
 def test_the_xml_stays_well_formed_with_any_stored_text(app, streetlight):
@@ -585,3 +586,15 @@ def test_a_single_value_attribute_given_twice_is_refused(app, streetlight):
     fields = report_fields() + [("attribute[severity][]", "major"), ("attribute[severity][]", "urgent")]
     r, body = app.post(fields=fields)
     assert r.status_code == 400 and "attribute[severity]: takes one value" in body[0]["description"]
+
+
+def test_a_class_that_needs_an_asset_with_none_near_names_the_attribute(app):
+    r, body = app.post(fields=report_fields(service_code="0101"))  # 上水井盖: no manhole cover here
+    assert r.status_code == 400 and body[0]["description"].startswith("attribute[component_id]:")
+    assert Case.objects.count() == 0
+
+
+def test_a_body_with_too_many_fields_is_an_error_list(app, settings):
+    settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 20
+    r, body = app.post(fields=report_fields() + [(f"f{i}", "x") for i in range(30)])
+    assert r.status_code == 400 and body[0]["code"] == 400
