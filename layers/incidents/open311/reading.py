@@ -109,7 +109,8 @@ def parse_w3(text: str, name: str, end: bool = False) -> dt.datetime:
 
 def search(params, now=None) -> list[Case]:
     """The spec's GET requests: service_request_id (overrides everything else), else service_code,
-    status and a date range of at most 90 days (default the last 90), newest first, at most 1,000."""
+    status and a date range of at most 90 days (default the last 90), newest first, at most 1,000
+    (`page_size`, and `page` from 1, to page through them)."""
     qs = public_cases().order_by("-created_at", "-id")
     ids = _list(params, "service_request_id")
     if ids:
@@ -149,7 +150,18 @@ def search(params, now=None) -> list[Case]:
     if end - start > span:
         raise ServiceError({"end_date": f"the range may span at most {MAX_DAYS} days"})
     qs = qs.filter(created_at__gte=start, created_at__lte=end)
-    return list(qs[:MAX_REQUESTS])
+    page, size = _positive(params, "page", 1, 10_000), _positive(params, "page_size", MAX_REQUESTS, MAX_REQUESTS)
+    return list(qs[(page - 1) * size : page * size])
+
+
+def _positive(params, name: str, default: int, most: int) -> int:
+    """The pagination extension most GeoReport servers implement (wiki: GeoReport v2 Extensions)."""
+    text = (params.get(name) or "").strip()
+    if not text:
+        return default
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= most:
+        raise ServiceError({name: f"a whole number from 1 to {most}"})
+    return int(text)
 
 
 def by_id(request_id: str) -> Case | None:

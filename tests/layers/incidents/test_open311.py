@@ -598,3 +598,14 @@ def test_a_body_with_too_many_fields_is_an_error_list(app, settings):
     settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 20
     r, body = app.post(fields=report_fields() + [(f"f{i}", "x") for i in range(30)])
     assert r.status_code == 400 and body[0]["code"] == 400
+
+
+def test_pages_of_requests(cases):
+    geo = GeoReport()
+    first = geo.get("requests", page_size="1")[1]
+    second = geo.get("requests", page_size="1", page="2")[1]
+    assert [i["service_request_id"] for i in first + second] == [cases["dispatched"], cases["fresh"]]
+    assert geo.get("requests", page_size="1", page="3")[1] == []
+    for bad in ({"page_size": "0"}, {"page_size": "1001"}, {"page": "-1"}, {"page": "x"}):
+        r, body = geo.get("requests", **bad)
+        assert r.status_code == 400 and next(iter(bad)) in body[0]["description"]
