@@ -248,3 +248,10 @@ if ENVIRONMENT == "production":
 # Debian 12 ships GDAL 3.6. Untrusted CRS text never reaches GDAL here: the edge parses CRS
 # with gis_core.crs (pyproj) and hands GeoDjango only integer SRIDs.
 SILENCED_SYSTEM_CHECKS = ["gis.W001"]
+
+# Open311 GeoReport v2 (layers/incidents/open311, helper "open311"): what discovery tells app developers.
+GRIDCITY_OPEN311_CONTACT = os.environ.get("GRIDCITY_OPEN311_CONTACT", "兖州区城市运行管理服务中心 (数字城管): 12345")
+GRIDCITY_OPEN311_KEY_SERVICE = os.environ.get(
+    "GRIDCITY_OPEN311_KEY_SERVICE", "API key 请向区城市运行管理服务中心申请 (管理员执行 manage.py open311_client 生成)"
+)
+GRIDCITY_OPEN311_CHANGESET = os.environ.get("GRIDCITY_OPEN311_CHANGESET", "2026-12-03 00:00")

@@ -201,7 +201,8 @@ def report_case(
     A report repeating the same user's `client_token` returns the case made the first time, marked
     `repeated`, and writes nothing."""
     held = roles.roles_of(user)
-    if _acting(user) is not None and not held & REPORTERS:
+    # An Open311 client's account holds no role: it relays citizens' reports and nothing else.
+    if _acting(user) is not None and not held & REPORTERS and not hasattr(user, "open311_client"):
         raise RoleRefused({"role": "your role may not report cases"})
     token = _token(client_token) if _acting(user) is not None else ""
     if token:
