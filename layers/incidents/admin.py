@@ -45,3 +45,6 @@ class CaseAdmin(ReadOnlyAdmin, admin.ModelAdmin):
     list_filter = ("state", "source", "severity")
     search_fields = ("number", "description", "component__code")
     inlines = [CaseEventInline]
+
+
+from .clock_admin import *  # noqa: E402,F401,F403
