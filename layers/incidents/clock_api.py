@@ -16,7 +16,10 @@ from .clock_models import UNIT_VALUES, Stage
 PARAMS = [
     OpenApiParameter("overdue", bool, description="true: past the deadline (红灯); false: not (or no deadline)"),
     OpenApiParameter(
-        "ordering", str, enum=["time_left"], description="time_left: the queue, least time left first (no deadline last)"
+        "ordering",
+        str,
+        enum=["time_left"],
+        description="time_left: the queue, least time left first (no deadline last)",
     ),
 ]
 
