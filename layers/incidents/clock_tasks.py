@@ -18,6 +18,13 @@ def recompute_open_cases() -> int:
     return recompute_open()
 
 
+@shared_task(name="incidents.refresh_paused_cases")
+def refresh_paused_cases() -> int:
+    from .deadlines import refresh_paused
+
+    return refresh_paused()
+
+
 def recompute_after_commit() -> None:
     """Bulk loads (load_holidays) write with bulk_create, which sends no signals, and call this once."""
 

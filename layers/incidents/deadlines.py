@@ -179,7 +179,8 @@ def compute(case: Case, events, tables: Tables, now: datetime | None = None) -> 
         return status
     status.limit = row
     unit = Unit(row.unit)
-    hours = tables.hours_of(case.assigned_org_id if line.stage != Stage.DISPATCH else None)
+    # Handling runs on the unit's hours; the desk (dispatch) and grid workers (verify) on the default.
+    hours = tables.hours_of(case.assigned_org_id if line.stage == Stage.HANDLE else None)
     common = {"pauses": line.pauses, "hours": hours, "calendar": tables.calendar, "now": now}
     found = clock.deadline_detail(line.start, Limit(row.amount, unit), **common)
     due, known = found.at, found.calendar_known
@@ -259,11 +260,13 @@ def refresh(case: Case, now: datetime | None = None, tables: Tables | None = Non
     return case
 
 
-def recompute_open(now: datetime | None = None) -> int:
-    """Re-computes every open case from its log and the current tables; returns how many changed."""
+def recompute_open(now: datetime | None = None, cases=None) -> int:
+    """Re-computes every open case (or those of `cases`) from its log and the current tables; returns
+    how many changed."""
     now = now or timezone.now()
     changed = 0
-    open_cases = Case.objects.filter(state__in=OPEN_STATES).select_related("case_class__parent__parent")
+    open_cases = (cases if cases is not None else Case.objects).filter(state__in=OPEN_STATES)
+    open_cases = open_cases.select_related("case_class__parent__parent")
     first = open_cases.order_by("created_at").values_list("created_at", flat=True).first()
     if first is None:
         return 0
@@ -280,3 +283,12 @@ def recompute_open(now: datetime | None = None) -> int:
             with transaction.atomic():
                 Case.objects.bulk_update(dirty, list(FIELDS))
             changed += len(dirty)
+
+
+def refresh_paused(now: datetime | None = None) -> int:
+    """A paused case's deadline moves on with the pause: refresh the parked ones and those with a 延期
+    request since their last step (run every few minutes by beat; others change only with events)."""
+    waiting = Case.objects.filter(state=State.ON_HOLD) | Case.objects.filter(
+        state__in=[State.DISPATCHED, State.HANDLING], events__action=Action.REQUEST_EXTENSION
+    )
+    return recompute_open(now, Case.objects.filter(pk__in=waiting.values("pk")))

@@ -424,3 +424,14 @@ def test_extension_through_the_api(dispatcher, unit, unit_user):
     assert [e["action"] for e in events][-2:] == ["request_extension", "approve_extension"]
     r = api_act(dispatcher, number, "reject_extension", "2025-09-22 11:05", note="无")
     assert r.status_code == 409
+
+
+def test_refresh_paused_moves_only_the_deadlines_of_paused_cases(dispatcher, two_hours):
+    parked = report(dispatcher, "2025-09-24 09:00")
+    step(services.hold, dispatcher, parked, "2025-09-24 10:00", "挂账")
+    running = report(dispatcher, "2025-09-24 09:30")
+    assert stored(parked).due_at == T("2025-09-24 11:00")
+    with at("2025-09-24 16:00"):
+        assert deadlines.refresh_paused() == 1
+    assert stored(parked).due_at == T("2025-09-24 17:00")  # 1 h left from 16:00
+    assert stored(running).due_at == T("2025-09-24 11:30")
