@@ -28,6 +28,8 @@ UNIT_CHOICES = [
 ]
 UNIT_VALUES = [value for value, _ in UNIT_CHOICES]
 DAY_UNITS = [Unit.WORKING_DAYS.value, Unit.CALENDAR_DAYS.value]
+# models.Severity's values (not imported: models.py imports this module); "" = any severity.
+SEVERITY_CHOICES = [("", "任意"), ("normal", "一般"), ("major", "重大"), ("urgent", "紧急")]
 
 
 class Stage(models.TextChoices):
@@ -80,8 +82,7 @@ class TimeLimit(models.Model):
             models.CheckConstraint(condition=Q(stage__in=Stage.values), name="time_limit_stage_known"),
             models.CheckConstraint(condition=Q(unit__in=UNIT_VALUES), name="time_limit_unit_known"),
             models.CheckConstraint(
-                # models.Severity's values (not imported: models.py imports this module).
-                condition=Q(severity="") | Q(severity__in=["normal", "major", "urgent"]),
+                condition=Q(severity__in=[value for value, _ in SEVERITY_CHOICES]),
                 name="time_limit_severity_known",
             ),
             models.CheckConstraint(condition=Q(amount__gt=0), name="time_limit_amount_positive"),

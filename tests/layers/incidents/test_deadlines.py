@@ -337,95 +337,6 @@ def test_the_seeded_limits_follow_the_reference(db):
     assert rows[("handle", "06010", "")].amount == 4
 
 
-# --- through the API ----------------------------------------------------------------------------------
-
-
-def _client(user):
-    from django.test import Client
-
-    c = Client()
-    c.force_login(user)
-    return c
-
-
-def api_report(user, when: str, **values):
-    body = {"class_code": CLASS, "point": [LON, LAT], "description": "路面坑洞", **values}
-    with at(when):
-        return _client(user).post("/api/incidents/", body, content_type="application/json")
-
-
-def api_act(user, number, action, when: str, **body):
-    with at(when):
-        return _client(user).post(f"/api/incidents/{number}/actions/{action}/", body, content_type="application/json")
-
-
-def test_the_case_answer_carries_the_clock(dispatcher, two_hours):
-    r = api_report(dispatcher, "2025-09-24 09:00")
-    assert r.status_code == 201, r.json()
-    number = r.json()["id"]
-    with at("2025-09-24 10:40"):
-        props = _client(dispatcher).get(f"/api/incidents/{number}/").json()["properties"]
-    assert props["due_at"] == "2025-09-24T11:00:00+08:00" and props["warn_at"] == "2025-09-24T10:36:00+08:00"
-    assert props["light"] == "yellow" and props["time_left_minutes"] == 20
-    assert props["limit"] == {"amount": 2.0, "unit": "working_hours", "stage": "dispatch"}
-    assert props["calendar_known"] is True and props["clock_paused"] is False
-
-
-def test_overdue_filter_and_the_time_left_queue(dispatcher, two_hours, unit, unit_user, other_unit):
-    set_limit("handle", 2, "working_hours")
-    late = api_report(dispatcher, "2025-09-24 08:30").json()["id"]
-    soon = api_report(dispatcher, "2025-09-24 10:00").json()["id"]
-    later = api_report(dispatcher, "2025-09-24 11:00").json()["id"]
-    closed = api_report(dispatcher, "2025-09-24 11:30").json()["id"]
-    assert api_act(dispatcher, closed, "void", "2025-09-24 11:40", note="误报").status_code == 200
-    with at("2025-09-24 11:50"):
-        c = _client(dispatcher)
-        r = c.get("/api/incidents/?overdue=true")
-        assert [f["id"] for f in r.json()["features"]] == [late]
-        assert r.json()["features"][0]["properties"]["light"] == "red"
-        r = c.get("/api/incidents/?overdue=false&ordering=time_left")
-        assert [f["id"] for f in r.json()["features"]] == [soon, later, closed]
-        for bad in ("overdue=yes", "ordering=due"):
-            r = c.get(f"/api/incidents/?{bad}")
-            assert r.status_code == 400 and r.json()["field"] == bad.split("=")[0]
-    # A unit's queue: only its own cases, least time left first.
-    for number, org, when in ((later, unit, "13:30"), (soon, unit, "13:45"), (late, other_unit, "13:50")):
-        r = api_act(dispatcher, number, "dispatch", f"2025-09-24 {when}", organisation=org.uscc)
-        assert r.status_code == 200
-    with at("2025-09-24 14:00"):
-        r = _client(unit_user).get("/api/incidents/?ordering=time_left")
-    assert [f["id"] for f in r.json()["features"]] == [later, soon]
-    assert [f["properties"]["time_left_minutes"] for f in r.json()["features"]] == [90, 105]
-
-
-def test_extension_through_the_api(dispatcher, unit, unit_user):
-    set_limit("handle", 2, "working_hours")
-    number = api_report(dispatcher, "2025-09-22 08:40").json()["id"]
-    api_act(dispatcher, number, "dispatch", "2025-09-22 09:00", organisation=unit.uscc)
-    r = api_act(unit_user, number, "request_extension", "2025-09-22 10:00", note="需要吊车")
-    assert r.status_code == 400 and r.json()["field"] == "amount"
-    r = api_act(unit_user, number, "request_extension", "2025-09-22 10:00", note="需要吊车", amount=1, unit="weeks")
-    assert r.status_code == 400 and r.json()["field"] == "unit"
-    r = api_act(
-        unit_user, number, "request_extension", "2025-09-22 10:00", note="需要吊车", amount="4", unit="working_hours"
-    )
-    assert r.status_code == 200, r.json()
-    assert r.json()["properties"]["clock_paused"] is True
-    r = api_act(unit_user, number, "request_extension", "2025-09-22 10:05", note="再延", amount=1, unit="working_days")
-    assert r.status_code == 409 and "approve_extension" in r.json()["allowed"]
-    r = api_act(unit_user, number, "approve_extension", "2025-09-22 10:10")
-    assert r.status_code == 403
-    r = api_act(dispatcher, number, "approve_extension", "2025-09-22 11:00", note="同意")
-    assert r.status_code == 200
-    props = r.json()["properties"]
-    # 1 h left at 11:00 -> 12:00, then 4 working hours more: the afternoon.
-    assert props["due_at"] == "2025-09-22T17:30:00+08:00" and props["clock_paused"] is False
-    events = props["events"]
-    assert [e["action"] for e in events][-2:] == ["request_extension", "approve_extension"]
-    r = api_act(dispatcher, number, "reject_extension", "2025-09-22 11:05", note="无")
-    assert r.status_code == 409
-
-
 def test_refresh_paused_moves_only_the_deadlines_of_paused_cases(dispatcher, two_hours):
     parked = report(dispatcher, "2025-09-24 09:00")
     step(services.hold, dispatcher, parked, "2025-09-24 10:00", "挂账")
@@ -435,3 +346,10 @@ def test_refresh_paused_moves_only_the_deadlines_of_paused_cases(dispatcher, two
         assert deadlines.refresh_paused() == 1
     assert stored(parked).due_at == T("2025-09-24 17:00")  # 1 h left from 16:00
     assert stored(running).due_at == T("2025-09-24 11:30")
+
+
+def test_the_severity_choices_of_limits_are_the_cases(db):
+    from layers.incidents.clock_models import SEVERITY_CHOICES
+    from layers.incidents.models import Severity
+
+    assert [v for v, _ in SEVERITY_CHOICES if v] == Severity.values
