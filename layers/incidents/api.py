@@ -120,7 +120,7 @@ def case_properties(case: Case, user) -> dict:
         "assigned_org": _org(case.assigned_org),
         "created_at": case.created_at,
         "updated_at": case.updated_at,
-        "next_actions": workflow.next_actions(case.state, roles.roles_of(user)),
+        "next_actions": clock_api.possible(case, workflow.next_actions(case.state, roles.roles_of(user))),
         **clock_api.properties(case),
     }
 

@@ -12,6 +12,7 @@ from gis_core.errors import ClientError
 
 from . import deadlines
 from .clock_models import UNIT_VALUES, Stage
+from .workflow import Action
 
 PARAMS = [
     OpenApiParameter("overdue", bool, description="true: past the deadline (红灯); false: not (or no deadline)"),
@@ -32,10 +33,27 @@ def attach(cases, now=None) -> None:
         case._clock = found[case.pk]
 
 
-def properties(case) -> dict:
+def _status(case):
     status = getattr(case, "_clock", None)
     if status is None:
-        status = deadlines.status_of(case)
+        status = case._clock = deadlines.status_of(case)
+    return status
+
+
+def possible(case, actions: list[str]) -> list[str]:
+    """The workflow's next actions less the 延期 steps the log rules out: a request while one is
+    pending, a decision while none is."""
+    pending = _status(case).extension_pending
+    return [
+        a
+        for a in actions
+        if a not in (Action.REQUEST_EXTENSION, Action.APPROVE_EXTENSION, Action.REJECT_EXTENSION)
+        or (a == Action.REQUEST_EXTENSION) != pending
+    ]
+
+
+def properties(case) -> dict:
+    status = _status(case)
     return {
         "due_at": status.due_at,
         "warn_at": status.warn_at,

@@ -159,6 +159,7 @@ class Status:
     warn_at: datetime | None = None
     calendar_known: bool = True
     paused: bool = False
+    extension_pending: bool = False
     time_left_minutes: int | None = None
     light: str | None = None
 
@@ -173,7 +174,12 @@ def compute(case: Case, events, tables: Tables, now: datetime | None = None) -> 
     line = read_log(events, case.state)
     if line is None:
         return Status()
-    status = Status(stage=line.stage, started_at=line.start, paused=line.paused)
+    status = Status(
+        stage=line.stage,
+        started_at=line.start,
+        paused=line.paused,
+        extension_pending=line.request_since is not None,
+    )
     row = tables.limit_row(line.stage, case.case_class, case.severity)
     if row is None:
         return status

@@ -97,3 +97,16 @@ def test_extension_through_the_api(dispatcher, unit, unit_user):
     assert [e["action"] for e in events][-2:] == ["request_extension", "approve_extension"]
     r = api_act(dispatcher, number, "reject_extension", "2025-09-22 11:05", note="无")
     assert r.status_code == 409
+
+
+def test_next_actions_offer_the_extension_steps_the_log_allows(dispatcher, unit, unit_user):
+    number = api_report(dispatcher, "2025-09-22 08:40").json()["id"]
+    r = api_act(dispatcher, number, "dispatch", "2025-09-22 09:00", organisation=unit.uscc)
+    assert "approve_extension" not in r.json()["properties"]["next_actions"]
+    r = api_act(unit_user, number, "accept", "2025-09-22 09:10")
+    assert "request_extension" in r.json()["properties"]["next_actions"]
+    r = api_act(unit_user, number, "request_extension", "2025-09-22 09:20", note="缺料", amount=2, unit="working_hours")
+    assert "request_extension" not in r.json()["properties"]["next_actions"]
+    with at("2025-09-22 09:30"):
+        props = _client(dispatcher).get(f"/api/incidents/{number}/").json()["properties"]
+    assert {"approve_extension", "reject_extension"} <= set(props["next_actions"])
