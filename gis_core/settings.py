@@ -248,3 +248,7 @@ if ENVIRONMENT == "production":
 # Debian 12 ships GDAL 3.6. Untrusted CRS text never reaches GDAL here: the edge parses CRS
 # with gis_core.crs (pyproj) and hands GeoDjango only integer SRIDs.
 SILENCED_SYSTEM_CHECKS = ["gis.W001"]
+
+# Incidents clock (helper "clock"): after a change of time limits, working hours or the calendar, the
+# open cases' deadlines are recomputed in the Celery worker ("0": in the process that made the change).
+GRIDCITY_INCIDENT_RECOMPUTE_IN_WORKER = os.environ.get("GRIDCITY_INCIDENT_RECOMPUTE_IN_WORKER", "1") == "1"

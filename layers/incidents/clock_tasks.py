@@ -2,6 +2,8 @@
 hours row or calendar entry (admin, shell, command) recomputes the open cases after commit, in the
 worker; a beat entry refreshes paused cases, whose deadlines move on while they stay paused."""
 
+import logging
+
 from celery import shared_task
 from django.conf import settings
 from django.db import transaction
@@ -9,6 +11,8 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from .clock_models import CalendarOverride, CalendarYear, TimeLimit, WorkingHoursSetting
+
+log = logging.getLogger(__name__)
 
 
 @shared_task(name="incidents.recompute_open_cases", acks_late=True, reject_on_worker_lost=True)
@@ -35,9 +39,12 @@ def recompute_after_commit() -> None:
         if not Case.objects.filter(state__in=OPEN_STATES).exists():
             return  # seeding, or a quiet installation: nothing to recompute, nothing to queue
         if getattr(settings, "GRIDCITY_INCIDENT_RECOMPUTE_IN_WORKER", True):
-            recompute_open_cases.delay()
-        else:
-            recompute_open_cases()
+            try:
+                recompute_open_cases.delay()
+                return
+            except Exception:  # noqa: BLE001 - no broker: slower here, but no stale deadlines
+                log.exception("could not queue the recompute of open cases; running it in the request")
+        recompute_open_cases()
 
     transaction.on_commit(run)
 
