@@ -304,8 +304,9 @@ def _check_role(user, case: Case, step: workflow.Transition, action: str) -> Non
 def act(
     user, case: Case, action: str, note: str = "", organisation: Organisation | None = None, extension=None
 ) -> Case:
-    """Takes one workflow step (`extension`: {amount, unit} of a 延期 request or approval). Refused (nothing written) when the step is unknown (400), not allowed
-    from the case's state (409, naming the allowed next actions), or not for the user's role (403)."""
+    """Takes one workflow step. Refused (nothing written) when the step is unknown (400), not allowed
+    from the case's state (409, naming the allowed next actions), or not for the user's role (403).
+    `extension` is the {amount, unit} of a 延期 request or approval; the case's clock is refreshed."""
     if action not in workflow.ACTIONS:
         raise ServiceError({"action": f"unknown action {action!r}: one of {', '.join(workflow.ACTIONS)}"})
     case = (
