@@ -10,6 +10,7 @@ The arithmetic is clock.py's; the rules are in docs/incidents-clock.md."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -34,6 +35,7 @@ STAGE_OF_STATE = {
     State.VERIFYING: Stage.VERIFY,
 }
 RECOMPUTE_BATCH = 500
+log = logging.getLogger(__name__)
 
 
 # --- the tables -------------------------------------------------------------------------------------
@@ -170,7 +172,16 @@ class Status:
 
 
 def compute(case: Case, events, tables: Tables, now: datetime | None = None) -> Status:
-    now = now or timezone.now()
+    try:
+        return _compute(case, events, tables, now or timezone.now())
+    except ValueError:
+        # The clock found no end (a calendar with no working days for decades, broken hours): the
+        # case shows no deadline, flagged, rather than failing every page it is on.
+        log.exception("no deadline for case %s", case.number)
+        return Status(calendar_known=False)
+
+
+def _compute(case: Case, events, tables: Tables, now: datetime) -> Status:
     line = read_log(events, case.state)
     if line is None:
         return Status()

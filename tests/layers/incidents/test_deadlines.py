@@ -4,7 +4,7 @@ paused, a pending 延期, a year outside the calendar), the 延期 workflow, the
 the holiday copy. Time is set by patching django.utils.timezone.now, so event rows carry it."""
 
 from contextlib import contextmanager
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from unittest import mock
 
 import pytest
@@ -13,7 +13,7 @@ from django.core.management import call_command
 from django.db import IntegrityError, transaction
 
 from layers.incidents import deadlines, services
-from layers.incidents.clock import SHANGHAI
+from layers.incidents.clock import SHANGHAI, WorkingCalendar
 from layers.incidents.clock_models import CalendarOverride, CalendarYear, CaseExtension, TimeLimit, WorkingHoursSetting
 from layers.incidents.models import Case, CaseClass, CaseEvent
 
@@ -353,3 +353,12 @@ def test_the_severity_choices_of_limits_are_the_cases(db):
     from layers.incidents.models import Severity
 
     assert [v for v, _ in SEVERITY_CHOICES if v] == Severity.values
+
+
+def test_a_calendar_without_working_days_gives_no_deadline_not_a_crash(dispatcher, two_hours):
+    case = report(dispatcher, "2025-09-24 09:00")
+    tables = deadlines.load_tables()
+    no_work = {date(2025, 9, 24) + timedelta(days=i): False for i in range(12000)}  # beyond clock.MAX_DAYS
+    tables.calendar = WorkingCalendar(overrides=no_work)
+    status = deadlines.compute(stored(case), list(CaseEvent.objects.filter(case=case)), tables, T("2025-09-24 09:00"))
+    assert status.due_at is None and status.calendar_known is False
