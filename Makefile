@@ -54,6 +54,7 @@ services: deps
 migrate: venv services
 	$(PY) manage.py migrate --noinput -v 0
 	$(PY) manage.py seed_classes
+	$(PY) manage.py load_holidays
 
 demo: migrate
 	$(PY) manage.py load_demo_city --scale $(DEMO_SCALE) --if-empty

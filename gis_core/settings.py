@@ -255,3 +255,6 @@ GRIDCITY_OPEN311_KEY_SERVICE = os.environ.get(
     "GRIDCITY_OPEN311_KEY_SERVICE", "API key 请向区城市运行管理服务中心申请 (管理员执行 manage.py open311_client 生成)"
 )
 GRIDCITY_OPEN311_CHANGESET = os.environ.get("GRIDCITY_OPEN311_CHANGESET", "2026-12-03 00:00")
+# Incidents clock (helper "clock"): after a change of time limits, working hours or the calendar, the
+# open cases' deadlines are recomputed in the Celery worker ("0": in the process that made the change).
+GRIDCITY_INCIDENT_RECOMPUTE_IN_WORKER = os.environ.get("GRIDCITY_INCIDENT_RECOMPUTE_IN_WORKER", "1") == "1"

@@ -17,7 +17,7 @@ from gis_core.api_errors import error_body
 from gis_core.errors import ClientError
 from gis_core.openapi import error, feature_page, with_errors
 
-from . import selectors, services, workflow
+from . import clock_api, selectors, services, workflow
 from .models import Case, CaseClass, Severity, Source
 
 CONFLICT = error("the action is not allowed from the case's state: the message lists the allowed next actions")
@@ -118,10 +118,10 @@ def case_properties(case: Case, user) -> dict:
         "community_code": case.community_code,
         "street_code": case.street_code,
         "assigned_org": _org(case.assigned_org),
-        "due_at": case.due_at,
         "created_at": case.created_at,
         "updated_at": case.updated_at,
-        "next_actions": workflow.next_actions(case.state, roles.roles_of(user)),
+        "next_actions": clock_api.possible(case, workflow.next_actions(case.state, roles.roles_of(user))),
+        **clock_api.properties(case),
     }
 
 
@@ -167,7 +167,7 @@ class CaseEventSerializer(serializers.Serializer):
     organisation = OrganisationRefSerializer(allow_null=True)
 
 
-class CasePropertiesSerializer(serializers.Serializer):
+class CasePropertiesSerializer(clock_api.ClockPropertiesSerializer):
     """Documentation of the answer (built by case_properties / _detail)."""
 
     number = serializers.CharField()
@@ -184,7 +184,6 @@ class CasePropertiesSerializer(serializers.Serializer):
     community_code = serializers.CharField(allow_blank=True)
     street_code = serializers.CharField(allow_blank=True)
     assigned_org = OrganisationRefSerializer(allow_null=True)
-    due_at = serializers.DateTimeField(allow_null=True)
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
     next_actions = serializers.ListField(child=serializers.CharField(), help_text="what this user may do next")
@@ -226,7 +225,7 @@ class ReportSerializer(serializers.Serializer):
     )
 
 
-class ActionSerializer(serializers.Serializer):
+class ActionSerializer(clock_api.ExtensionFields):
     note = serializers.CharField(max_length=services.NOTE_MAX, allow_blank=True, default="")
     organisation = serializers.CharField(max_length=18, required=False, help_text="USCC: dispatch or reassign to")
 
@@ -234,11 +233,12 @@ class ActionSerializer(serializers.Serializer):
 class CaseList(APIView):
     pagination_class = FeaturePagination
 
-    @extend_schema(parameters=FILTER_PARAMS, responses=with_errors({200: feature_page("Case")}))
+    @extend_schema(parameters=FILTER_PARAMS + clock_api.PARAMS, responses=with_errors({200: feature_page("Case")}))
     def get(self, request):
         qs = filter_cases(selectors.visible_cases(request.user), request.query_params)
         paginator = self.pagination_class()
-        page = paginator.paginate_queryset(qs.order_by("-created_at", "-id"), request, view=self)
+        page = paginator.paginate_queryset(clock_api.filter_and_order(qs, request.query_params), request, view=self)
+        clock_api.attach(page)
         return paginator.get_paginated_response({"features": [to_feature(c, request.user) for c in page]})
 
     @extend_schema(
@@ -287,7 +287,14 @@ class CaseAction(APIView):
             if organisation is None:
                 raise ClientError(f"organisation: no organisation with USCC {uscc!r}", field="organisation")
         try:
-            case = services.act(request.user, case, action, body.validated_data["note"], organisation)
+            case = services.act(
+                request.user,
+                case,
+                action,
+                body.validated_data["note"],
+                organisation,
+                extension=clock_api.extension_of(body.validated_data),
+            )
         except services.ServiceError as exc:
             return _refused(exc)
         # The acting user's answer even when the step took the case out of their queue (回退).

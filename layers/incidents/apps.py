@@ -9,3 +9,6 @@ class IncidentsConfig(AppConfig):
     label = "incidents"
     verbose_name = "事件 incidents"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from . import clock_tasks  # noqa: F401 - the clock tables' receivers and the recompute task

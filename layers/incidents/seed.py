@@ -3,6 +3,8 @@ per component class, event classes 06-10). Idempotent; admins extend it in the a
 
 from django.db import transaction
 
+from .clock_seed import seed_time_limits
+
 VERSION = "2026"
 # (code, name, parent code, kind, component class code or None, requires an asset)
 CLASSES = [
@@ -72,4 +74,5 @@ def seed_case_classes() -> int:
                 "requires_asset": requires_asset and cls is not None,
             },
         )
+    seed_time_limits()
     return len(rows)

@@ -14,7 +14,7 @@ from gis_core.errors import ServiceError
 from gis_core.text import bad_character
 from layers.grids.lookup import grids_at
 
-from . import workflow
+from . import deadlines, extensions, workflow
 from .models import Case, CaseClass, CaseEvent, RoutingRule, Severity, Source
 from .signals import incidents_changed
 from .workflow import Action, State
@@ -238,6 +238,7 @@ def report_case(
                 **_grid_codes(geom),
             )
             _event(case, user, Action.REPORT, "")
+            deadlines.refresh(case)
     except IntegrityError as exc:
         if not token or "case_client_token_unique" not in str(exc):
             raise
@@ -301,9 +302,12 @@ def _check_role(user, case: Case, step: workflow.Transition, action: str) -> Non
 
 
 @transaction.atomic
-def act(user, case: Case, action: str, note: str = "", organisation: Organisation | None = None) -> Case:
+def act(
+    user, case: Case, action: str, note: str = "", organisation: Organisation | None = None, extension=None
+) -> Case:
     """Takes one workflow step. Refused (nothing written) when the step is unknown (400), not allowed
-    from the case's state (409, naming the allowed next actions), or not for the user's role (403)."""
+    from the case's state (409, naming the allowed next actions), or not for the user's role (403).
+    `extension` is the {amount, unit} of a 延期 request or approval; the case's clock is refreshed."""
     if action not in workflow.ACTIONS:
         raise ServiceError({"action": f"unknown action {action!r}: one of {', '.join(workflow.ACTIONS)}"})
     case = (
@@ -322,6 +326,7 @@ def act(user, case: Case, action: str, note: str = "", organisation: Organisatio
         raise TransitionRefused(
             "close needs an on-site verification since the case was handled", [Action.VERIFY, Action.REWORK]
         )
+    granted = extensions.prepare(case, action, extension)
     sent_to = None
     if step.routes:
         sent_to = organisation or route(case)
@@ -337,7 +342,8 @@ def act(user, case: Case, action: str, note: str = "", organisation: Organisatio
     from_state = case.state
     case.state = step.to
     case.save(update_fields=["state", "assigned_org", "updated_at"])
-    _event(case, user, action, from_state, note, sent_to)
+    extensions.record(_event(case, user, action, from_state, note, sent_to), granted)
+    deadlines.refresh(case)
     _announce(case)
     return case
 
@@ -404,3 +410,17 @@ def supervise(user, case, note):
 
 def release(user, case, note=""):
     return act(user, case, Action.RELEASE, note)
+
+
+def request_extension(user, case, note, amount, unit):
+    """延期申请: the unit asks for `amount` `unit` more (the clock pauses until decided)."""
+    return act(user, case, Action.REQUEST_EXTENSION, note, extension={"amount": amount, "unit": unit})
+
+
+def approve_extension(user, case, note="", amount=None, unit=None):
+    """延期批准: grants the requested amount, or `amount` `unit` when given."""
+    return act(user, case, Action.APPROVE_EXTENSION, note, extension={"amount": amount, "unit": unit})
+
+
+def reject_extension(user, case, note):
+    return act(user, case, Action.REJECT_EXTENSION, note)

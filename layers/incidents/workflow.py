@@ -50,6 +50,9 @@ class Action:
     CLOSE = "close"  # 结案
     SUPERVISE = "supervise"  # 督查 / 督办
     RELEASE = "release"  # end of supervision, back to handling
+    REQUEST_EXTENSION = "request_extension"  # 延期申请: the unit asks for more time (the clock pauses)
+    APPROVE_EXTENSION = "approve_extension"  # 延期批准: the limit grows by the granted amount
+    REJECT_EXTENSION = "reject_extension"  # 延期驳回
 
 
 @dataclass(frozen=True)
@@ -85,6 +88,11 @@ TRANSITIONS: dict[tuple[str, str], Transition] = {
     (State.VERIFYING, Action.REWORK): Transition(State.HANDLING, _FIELD | _DESK, note_required=True),
     (State.VERIFYING, Action.CLOSE): Transition(State.CLOSED, _FIELD | _DESK, requires_verify=True),
 }
+# 延期 leaves the state as it is; whether a request is pending is checked by layers.incidents.extensions.
+for _state in (State.DISPATCHED, State.HANDLING):
+    TRANSITIONS[(_state, Action.REQUEST_EXTENSION)] = Transition(_state, _UNIT, note_required=True)
+    TRANSITIONS[(_state, Action.APPROVE_EXTENSION)] = Transition(_state, _DESK)
+    TRANSITIONS[(_state, Action.REJECT_EXTENSION)] = Transition(_state, _DESK, note_required=True)
 ACTIONS = sorted({action for _, action in TRANSITIONS})
 
 

@@ -33,8 +33,12 @@ def test_closed_and_void_are_final():
 def test_each_role_may_take_the_steps_of_its_rows():
     assert workflow.actions_of(roles.DISPATCHER) == sorted(
         [
+            ("dispatched", "approve_extension"),
             ("dispatched", "reassign"),
+            ("dispatched", "reject_extension"),
             ("dispatched", "supervise"),
+            ("handling", "approve_extension"),
+            ("handling", "reject_extension"),
             ("handling", "supervise"),
             ("on_hold", "resume"),
             ("on_hold", "void"),
@@ -50,8 +54,10 @@ def test_each_role_may_take_the_steps_of_its_rows():
         [
             ("dispatched", "accept"),
             ("dispatched", "handle"),
+            ("dispatched", "request_extension"),
             ("dispatched", "return"),
             ("handling", "handle"),
+            ("handling", "request_extension"),
             ("supervision", "handle"),
         ]
     )
