@@ -18,6 +18,8 @@ from ..models import Case, CaseEvent
 from ..workflow import Action, State
 from . import catalogue
 
+FIX_PROMISED = frozenset({State.DISPATCHED, State.HANDLING, State.SUPERVISION})
+
 MAX_REQUESTS = 1000  # the spec's default volume
 MAX_DAYS = 90  # the spec's default and widest span
 CLOSED_STATES = frozenset({State.CLOSED, State.VOID})
@@ -67,7 +69,8 @@ def as_request(case: Case) -> dict:
         "service_notice": None,
         "requested_datetime": _w3(case.created_at),
         "updated_datetime": _w3(case.updated_at),
-        "expected_datetime": _w3(case.due_at),
+        # Only a unit's deadline promises a fix; before dispatch due_at is the desk's 1-hour limit.
+        "expected_datetime": _w3(case.due_at) if case.state in FIX_PROMISED else None,
         "address": extra.address_string or None if extra is not None else None,
         "address_id": None,
         "zipcode": None,
