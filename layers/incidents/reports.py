@@ -318,7 +318,9 @@ def build(p: Period, level: str = "street", now: dt.datetime | None = None) -> d
             continue
         key = row["key"]
         code, name = labels.get(key, (key if isinstance(key, str) else "", None))
-        row.update(code=code or "", name=name or ("（未派遣）" if level == "unit" else "（无网格）" if not key else code))
+        row.update(
+            code=code or "", name=name or ("（未派遣）" if level == "unit" else "（无网格）" if not key else code)
+        )
         rows.append(_finish(row, hours.get(key)))
     rows.sort(key=lambda r: (r["code"] == "", r["code"]))
     if total is None:

@@ -170,7 +170,9 @@ class IncidentReport(APIView):
         report = reports.build(p, level)
         if fmt == "json":
             return Response(report)
-        body, content_type = (as_csv(report), "text/csv; charset=utf-8") if fmt == "csv" else (as_xlsx(report), XLSX_TYPE)
+        body, content_type = (
+            (as_csv(report), "text/csv; charset=utf-8") if fmt == "csv" else (as_xlsx(report), XLSX_TYPE)
+        )
         response = HttpResponse(body, content_type=content_type)
         response["Content-Disposition"] = f'attachment; filename="{_filename(report, fmt)}"'
         return response
@@ -181,7 +183,9 @@ SAFETY_LEVELS = {"grid": BASE_LEVEL, "community": COMMUNITY_LEVEL}
 
 class SafetyIndexList(APIView):
     @extend_schema(
-        parameters=[OpenApiParameter("level", str, enum=list(SAFETY_LEVELS), description="grid (default) or community")],
+        parameters=[
+            OpenApiParameter("level", str, enum=list(SAFETY_LEVELS), description="grid (default) or community")
+        ],
         responses=with_errors({200: OpenApiTypes.OBJECT}, forbidden=True),
     )
     def get(self, request):

@@ -20,61 +20,86 @@ ALTER TABLE incidents_safetyindex DROP COLUMN IF EXISTS geom_3857;
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('incidents', '0004_clock_fields'),
+        ("incidents", "0004_clock_fields"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='GridPopulation',
+            name="GridPopulation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('grid_code', models.CharField(max_length=18, unique=True, verbose_name='网格代码')),
-                ('population', models.PositiveIntegerField(verbose_name='人口')),
-                ('as_of', models.DateField(verbose_name='统计日期')),
-                ('source', models.CharField(default='grid', max_length=10)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("grid_code", models.CharField(max_length=18, unique=True, verbose_name="网格代码")),
+                ("population", models.PositiveIntegerField(verbose_name="人口")),
+                ("as_of", models.DateField(verbose_name="统计日期")),
+                ("source", models.CharField(default="grid", max_length=10)),
             ],
             options={
-                'verbose_name': '网格人口',
-                'verbose_name_plural': '网格人口',
-                'ordering': ['grid_code'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('grid_code__regex', '^[0-9]{6,18}$')), name='grid_population_code_digits'), models.CheckConstraint(condition=models.Q(('source__in', ['grid', 'area', 'admin'])), name='grid_population_source')],
+                "verbose_name": "网格人口",
+                "verbose_name_plural": "网格人口",
+                "ordering": ["grid_code"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("grid_code__regex", "^[0-9]{6,18}$")), name="grid_population_code_digits"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("source__in", ["grid", "area", "admin"])), name="grid_population_source"
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='SafetyIndex',
+            name="SafetyIndex",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('grid_code', models.CharField(max_length=18, unique=True)),
-                ('name', models.CharField(max_length=100)),
-                ('level', models.PositiveSmallIntegerField()),
-                ('geom', django.contrib.gis.db.models.fields.MultiPolygonField(srid=4490)),
-                ('population', models.PositiveIntegerField(null=True)),
-                ('cases', models.PositiveIntegerField(default=0)),
-                ('weighted_cases', models.FloatField(default=0)),
-                ('rate_per_1000', models.FloatField(null=True)),
-                ('score', models.FloatField(help_text='0-100, higher is safer; empty without a population', null=True, verbose_name='平安指数')),
-                ('window_days', models.PositiveSmallIntegerField()),
-                ('computed_at', models.DateTimeField()),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("grid_code", models.CharField(max_length=18, unique=True)),
+                ("name", models.CharField(max_length=100)),
+                ("level", models.PositiveSmallIntegerField()),
+                ("geom", django.contrib.gis.db.models.fields.MultiPolygonField(srid=4490)),
+                ("population", models.PositiveIntegerField(null=True)),
+                ("cases", models.PositiveIntegerField(default=0)),
+                ("weighted_cases", models.FloatField(default=0)),
+                ("rate_per_1000", models.FloatField(null=True)),
+                (
+                    "score",
+                    models.FloatField(
+                        help_text="0-100, higher is safer; empty without a population",
+                        null=True,
+                        verbose_name="平安指数",
+                    ),
+                ),
+                ("window_days", models.PositiveSmallIntegerField()),
+                ("computed_at", models.DateTimeField()),
             ],
             options={
-                'verbose_name': '平安指数',
-                'verbose_name_plural': '平安指数',
-                'ordering': ['grid_code'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('score__isnull', True), models.Q(('score__gte', 0), ('score__lte', 100)), _connector='OR'), name='safety_index_range')],
+                "verbose_name": "平安指数",
+                "verbose_name_plural": "平安指数",
+                "ordering": ["grid_code"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("score__isnull", True), models.Q(("score__gte", 0), ("score__lte", 100)), _connector="OR"
+                        ),
+                        name="safety_index_range",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='CaseStageDeadline',
+            name="CaseStageDeadline",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('state', models.CharField(max_length=20)),
-                ('due_at', models.DateTimeField()),
-                ('case', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='incidents.case')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("state", models.CharField(max_length=20)),
+                ("due_at", models.DateTimeField()),
+                (
+                    "case",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="incidents.case"
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('case', 'state'), name='case_stage_deadline_unique')],
+                "constraints": [models.UniqueConstraint(fields=("case", "state"), name="case_stage_deadline_unique")],
             },
         ),
         migrations.RunSQL(FORWARD, BACKWARD),
