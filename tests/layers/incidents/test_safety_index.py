@@ -7,6 +7,7 @@ import itertools
 import math
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.contrib.gis.geos import Point
 from django.test import Client, override_settings
 
@@ -150,3 +151,17 @@ def test_each_step_records_the_deadline_of_the_state_it_leaves_the_case_in(
         services.dispatch(dispatcher, Case.objects.get(pk=case.pk))
     recorded = {(d.state, d.due_at) for d in CaseStageDeadline.objects.filter(case=case)}
     assert ("dispatched", due) in recorded
+
+
+def test_an_admin_entered_population_is_marked_and_kept(grids):
+    c = Client()
+    c.force_login(get_user_model().objects.create_superuser("safety_admin", password="test-pass-123"))
+    answer = c.post(
+        "/admin/incidents/gridpopulation/add/",
+        {"grid_code": G1, "population": "2500", "as_of": "2026-11-30"},
+    )
+    assert answer.status_code == 302 and "/login/" not in answer["Location"], answer.content[:500]
+    safety_index.refresh(now=NOW)
+    row = GridPopulation.objects.get(grid_code=G1)
+    assert (row.population, row.source) == (2500, "admin")
+    assert c.get("/admin/incidents/safetyindex/").status_code == 200
