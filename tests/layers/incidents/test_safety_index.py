@@ -165,3 +165,13 @@ def test_an_admin_entered_population_is_marked_and_kept(grids):
     row = GridPopulation.objects.get(grid_code=G1)
     assert (row.population, row.source) == (2500, "admin")
     assert c.get("/admin/incidents/safetyindex/").status_code == 200
+
+
+def test_the_management_command_refreshes(grids):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("refresh_safety_index", "--window-days", "7", stdout=out)
+    assert "4 grids" in out.getvalue() and SafetyIndex.objects.filter(window_days=7).count() == 4
