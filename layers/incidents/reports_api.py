@@ -29,6 +29,8 @@ from .safety_index import BASE_LEVEL, COMMUNITY_LEVEL
 LEADER = "leader"
 REPORT_ROLES = frozenset({roles.DISPATCHER, roles.ADMINISTRATOR, LEADER})
 FORMATS = ("json", "csv", "xlsx")
+# Dates far outside any case's life (0001-01-01, 9999-12-31) would overflow the period's bounds.
+FIRST_YEAR, LAST_YEAR = 2000, 2999
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 PARAMS = [
@@ -79,9 +81,12 @@ def _date(params, name: str) -> dt.date | None:
     if text in (None, ""):
         return None
     try:
-        return dt.date.fromisoformat(text)
+        day = dt.date.fromisoformat(text)
     except ValueError:
         raise ClientError(f"{name}: must be a date YYYY-MM-DD", field=name) from None
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise ClientError(f"{name}: a date in the years {FIRST_YEAR}-{LAST_YEAR}", field=name)
+    return day
 
 
 def parse(params) -> tuple[reports.Period, str, str]:

@@ -263,6 +263,8 @@ def test_anonymous_is_refused(db):
         ("?level=city", "level"),
         ("?format=pdf", "format"),
         ("?date=2025-13-01", "date"),
+        ("?period=day&date=9999-12-31", "date"),
+        ("?period=week&date=0001-01-01", "date"),
         ("?period=range&date_from=2025-06-09", "date_from"),
         ("?period=range&date_from=2025-06-09&date_to=2025-06-01", "date_to"),
         ("?period=range&date_from=2024-01-01&date_to=2025-06-01", "date_to"),
