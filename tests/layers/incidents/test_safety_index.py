@@ -175,3 +175,34 @@ def test_the_management_command_refreshes(grids):
     out = StringIO()
     call_command("refresh_safety_index", "--window-days", "7", stdout=out)
     assert "4 grids" in out.getvalue() and SafetyIndex.objects.filter(window_days=7).count() == 4
+
+
+def test_the_layer_is_drawn_over_wms(cases):
+    import io
+
+    from PIL import Image
+
+    from tests.layers.test_wfs_support import X0, Y0
+
+    safety_index.refresh(now=NOW)
+    make_user("safety_wms", roles.DISPATCHER, password=PASSWORD)
+    box = (X0 + 0.015, Y0 + 0.015, X0 + 0.035, Y0 + 0.035)
+    answer = Client(HTTP_AUTHORIZATION=basic("safety_wms")).get(
+        "/wms",
+        {
+            "SERVICE": "WMS",
+            "VERSION": "1.3.0",
+            "REQUEST": "GetMap",
+            "LAYERS": "safety_index",
+            "STYLES": "",
+            "CRS": "EPSG:4490",
+            "BBOX": f"{box[1]},{box[0]},{box[3]},{box[2]}",
+            "WIDTH": "100",
+            "HEIGHT": "100",
+            "FORMAT": "image/png",
+            "TRANSPARENT": "TRUE",
+        },
+    )
+    assert answer.status_code == 200 and answer["Content-Type"] == "image/png", answer.content[:300]
+    picture = Image.open(io.BytesIO(answer.content)).convert("RGBA")
+    assert picture.getpixel((50, 50))[3] > 0  # the middle of base grid G1 is filled
