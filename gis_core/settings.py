@@ -252,6 +252,8 @@ SILENCED_SYSTEM_CHECKS = ["gis.W001"]
 # Incidents reports and 平安指数 (issue 10 section 5, layers/incidents/reports.py, safety_index.py).
 # Organisations whose name holds one of these count as law enforcement in the 70/20/10 figure.
 GRIDCITY_LAW_ENFORCEMENT_MARKERS = ("执法",)
+# A report's queries may run longer than a request's usual statement timeout (a year at city scale).
+GRIDCITY_REPORT_STATEMENT_TIMEOUT_MS = int(os.environ.get("GRIDCITY_REPORT_STATEMENT_TIMEOUT_MS", 60_000))
 # 平安指数: cases reported in the last N days, weighted by major class (default 1) times severity,
 # per 1,000 residents (rate); index = 100 * exp(-rate / SCALE). Residents per km² when a base grid
 # has no population of its own.
