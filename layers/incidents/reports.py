@@ -243,6 +243,17 @@ class WorkingTimeline:
         return max(0.0, self.at(end) - self.at(start))
 
 
+def _working_time(first: dt.date) -> tuple[clock.WorkingHours, clock.WorkingCalendar]:
+    """The district's working hours and the database calendar (admin overrides, 调休) as the clock
+    part keeps them (deadlines.load_tables); the package calendar and default hours without it."""
+    try:
+        from .deadlines import load_tables
+    except ImportError:
+        return clock.DEFAULT_HOURS, clock.DEFAULT_CALENDAR
+    tables = load_tables(since=first)
+    return tables.hours_of(None), tables.calendar
+
+
 def _average_hours(key_column: str, params: dict) -> tuple[dict, float | None]:
     """Mean working hours from report to close of the cases closed in the period, per key and overall."""
     with connection.cursor() as cursor:
@@ -252,7 +263,7 @@ def _average_hours(key_column: str, params: dict) -> tuple[dict, float | None]:
         return {}, None
     first = min(r[1] for r in rows).astimezone(clock.SHANGHAI).date()
     last = max(r[2] for r in rows).astimezone(clock.SHANGHAI).date()
-    timeline = WorkingTimeline(first, last)
+    timeline = WorkingTimeline(first, last, *_working_time(first))
     sums: dict = {}
     for key, created, closed in rows:
         total, count = sums.get(key, (0.0, 0))
