@@ -258,3 +258,16 @@ GRIDCITY_OPEN311_CHANGESET = os.environ.get("GRIDCITY_OPEN311_CHANGESET", "2026-
 # Incidents clock (helper "clock"): after a change of time limits, working hours or the calendar, the
 # open cases' deadlines are recomputed in the Celery worker ("0": in the process that made the change).
 GRIDCITY_INCIDENT_RECOMPUTE_IN_WORKER = os.environ.get("GRIDCITY_INCIDENT_RECOMPUTE_IN_WORKER", "1") == "1"
+# Incidents reports and 平安指数 (issue 10 section 5, layers/incidents/reports.py, safety_index.py).
+# Organisations whose name holds one of these count as law enforcement in the 70/20/10 figure.
+GRIDCITY_LAW_ENFORCEMENT_MARKERS = ("执法",)
+# A report's queries may run longer than a request's usual statement timeout (a year at city scale).
+GRIDCITY_REPORT_STATEMENT_TIMEOUT_MS = int(os.environ.get("GRIDCITY_REPORT_STATEMENT_TIMEOUT_MS", 60_000))
+# 平安指数: cases reported in the last N days, weighted by major class (default 1) times severity,
+# per 1,000 residents (rate); index = 100 * exp(-rate / SCALE). Residents per km² when a base grid
+# has no population of its own.
+GRIDCITY_SAFETY_WINDOW_DAYS = int(os.environ.get("GRIDCITY_SAFETY_WINDOW_DAYS", 30))
+GRIDCITY_SAFETY_SCALE = float(os.environ.get("GRIDCITY_SAFETY_SCALE", 20))
+GRIDCITY_SAFETY_CLASS_WEIGHTS = {"06": 1.0, "07": 0.5, "08": 1.0, "09": 1.5, "10": 1.0}
+GRIDCITY_SAFETY_SEVERITY_WEIGHTS = {"normal": 1.0, "major": 2.0, "urgent": 3.0}
+GRIDCITY_SAFETY_DEFAULT_DENSITY_KM2 = 8000

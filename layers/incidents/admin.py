@@ -49,3 +49,4 @@ class CaseAdmin(ReadOnlyAdmin, admin.ModelAdmin):
 
 from .open311 import admin as open311_admin  # noqa: E402,F401  (Open311 clients)
 from .clock_admin import *  # noqa: E402,F401,F403
+from . import reports_admin  # noqa: E402,F401  (reports part: populations, safety index)

@@ -124,3 +124,4 @@ register(
         group="事件",
     )
 )
+from . import safety_layers  # noqa: E402,F401  (平安指数 layers, reports part)

@@ -177,3 +177,4 @@ class CaseEvent(models.Model):
 
 from .open311.models import Open311Client, Open311Request  # noqa: E402,F401
 from .clock_models import *  # noqa: E402,F401,F403
+from .reports_models import *  # noqa: E402,F401,F403

@@ -6,5 +6,6 @@ class Migration(migrations.Migration):
     dependencies = [
         ("incidents", "0005_clock_tables"),
         ("incidents", "0005_open311"),
+        ("incidents", "0005_reports"),
     ]
     operations = []
