@@ -16,6 +16,8 @@ from layers.grids.lookup import grids_at
 
 from . import workflow
 from .models import Case, CaseClass, CaseEvent, RoutingRule, Severity, Source
+from .photos import attach as attach_photos
+from .reporters import record_report
 from .signals import incidents_changed
 from .workflow import Action, State
 
@@ -194,12 +196,16 @@ def report_case(
     source: str | None = None,
     severity: str = Severity.NORMAL,
     client_token: str | None = None,
+    photos=None,
+    reporter_name: str = "",
+    reporter_phone: str = "",
 ) -> Case:
     """A new case in 待受理. `point` is (x, y) in `crs` (any CRS gis_core.crs accepts, GCJ-02 and BD-09
     included). A class about an asset snaps to the nearest live component of its component class within
     the snap radius (or takes `component_code`); base grid, community and street codes are fixed now.
     A report repeating the same user's `client_token` returns the case made the first time, marked
-    `repeated`, and writes nothing."""
+    `repeated`, and writes nothing. `photos`: ids of the user's unattached uploads; `reporter_name` and
+    `reporter_phone`: the caller, when a desk types in a call (layers/incidents/reporters.py)."""
     held = roles.roles_of(user)
     if _acting(user) is not None and not held & REPORTERS:
         raise RoleRefused({"role": "your role may not report cases"})
@@ -236,7 +242,8 @@ def report_case(
                 client_token=token,
                 **_grid_codes(geom),
             )
-            _event(case, user, Action.REPORT, "")
+            event = _event(case, user, Action.REPORT, "")
+            record_report(case, user, event, photos, reporter_name, reporter_phone)
     except IntegrityError as exc:
         if not token or "case_client_token_unique" not in str(exc):
             raise
@@ -300,11 +307,20 @@ def _check_role(user, case: Case, step: workflow.Transition, action: str) -> Non
 
 
 @transaction.atomic
-def act(user, case: Case, action: str, note: str = "", organisation: Organisation | None = None) -> Case:
+def act(
+    user, case: Case, action: str, note: str = "", organisation: Organisation | None = None, photos=None, target=None
+) -> Case:
     """Takes one workflow step. Refused (nothing written) when the step is unknown (400), not allowed
-    from the case's state (409, naming the allowed next actions), or not for the user's role (403)."""
+    from the case's state (409, naming the allowed next actions), or not for the user's role (403).
+    `photos`: ids of the user's unattached uploads, attached to the step; `target`: merge's case kept."""
     if action not in workflow.ACTIONS:
         raise ServiceError({"action": f"unknown action {action!r}: one of {', '.join(workflow.ACTIONS)}"})
+    if action == Action.MERGE:
+        from .merging import merge
+
+        return merge(user, case, target, note, photos)
+    if target is not None:
+        raise ServiceError({"target": f"{action} takes no target case"})
     case = (
         Case.objects.select_for_update(of=("self",))
         .select_related("component__maintainer", "component__owner", "case_class")
@@ -336,7 +352,8 @@ def act(user, case: Case, action: str, note: str = "", organisation: Organisatio
     from_state = case.state
     case.state = step.to
     case.save(update_fields=["state", "assigned_org", "updated_at"])
-    _event(case, user, action, from_state, note, sent_to)
+    event = _event(case, user, action, from_state, note, sent_to)
+    attach_photos(user, case, event, photos)
     _announce(case)
     return case
 

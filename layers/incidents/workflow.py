@@ -50,6 +50,7 @@ class Action:
     CLOSE = "close"  # 结案
     SUPERVISE = "supervise"  # 督查 / 督办
     RELEASE = "release"  # end of supervision, back to handling
+    MERGE = "merge"  # 合并: a duplicate merged into the case kept (layers/incidents/merging.py), then 作废
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,8 @@ TRANSITIONS: dict[tuple[str, str], Transition] = {
     (State.VERIFYING, Action.REWORK): Transition(State.HANDLING, _FIELD | _DESK, note_required=True),
     (State.VERIFYING, Action.CLOSE): Transition(State.CLOSED, _FIELD | _DESK, requires_verify=True),
 }
+# Any open case may turn out to repeat another; merging.merge() names the case kept.
+TRANSITIONS.update({(s, Action.MERGE): Transition(State.VOID, _DESK) for s in sorted(OPEN_STATES)})
 ACTIONS = sorted({action for _, action in TRANSITIONS})
 
 
