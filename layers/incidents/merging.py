@@ -103,7 +103,9 @@ def merge(user, duplicate: Case, into, note: str = "", photos_ids=None) -> Case:
 def _mergeable(case: Case) -> workflow.Transition:
     step = workflow.transition(case.state, Action.MERGE)
     if step is None:
-        raise services.TransitionRefused(f"cannot merge a case in state {case.state}", workflow.next_actions(case.state))
+        raise services.TransitionRefused(
+            f"cannot merge a case in state {case.state}", workflow.next_actions(case.state)
+        )
     return step
 
 
