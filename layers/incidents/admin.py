@@ -45,3 +45,6 @@ class CaseAdmin(ReadOnlyAdmin, admin.ModelAdmin):
     list_filter = ("state", "source", "severity")
     search_fields = ("number", "description", "component__code")
     inlines = [CaseEventInline]
+
+
+from . import intake_admin  # noqa: E402,F401  (photos, reporters, merges: read-only)

@@ -168,3 +168,12 @@ def test_who_may_upload_and_see_photos(
         content_type="application/json",
     )
     assert r.status_code == 400 and r.json()["field"].startswith("photos")
+
+
+def test_a_body_over_the_limit_is_refused_413_from_its_length_before_it_is_read(grid_worker, settings, media):
+    settings.GRIDCITY_PHOTO_MAX_BYTES = 1000
+    r = send(client_for(grid_worker), "/api/incidents/photos/", b"\xff\xd8\xff" + b"\0" * 100_000)
+    assert r.status_code == 413 and r.json()["field"] == "file" and "the upload is" in r.json()["message"]
+    r = send(Client(), "/api/incidents/photos/", b"\0" * 100_000)  # before credentials are even looked at
+    assert r.status_code == 413
+    assert not CasePhoto.objects.exists() and files_under(media) == []

@@ -2,6 +2,7 @@
 row commits, attached once to one event of their own case, swept when left over; the database keeps
 attached photos fixed."""
 
+import io
 from datetime import timedelta
 
 import pytest
@@ -225,3 +226,14 @@ def test_sweep_moves_committed_staged_files_and_drops_old_unattached_uploads(gri
     assert list(CasePhoto.objects.all()) == [kept] and kept.event.case == case
     assert photos.file_of(kept) == media / kept.path
     assert not CasePhoto.objects.filter(pk=loose.pk).exists()
+
+
+def test_the_task_and_the_command_sweep(grid_worker, media):
+    from django.core.management import call_command
+
+    from layers.incidents.intake_tasks import sweep_case_photos
+
+    assert sweep_case_photos() == {"moved": 0, "staged_dropped": 0, "unattached_dropped": 0}
+    out = io.StringIO()
+    call_command("sweep_case_photos", stdout=out)
+    assert "moved: 0" in out.getvalue()
