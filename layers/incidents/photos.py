@@ -116,17 +116,22 @@ def reencode(data: bytes) -> tuple[bytes, str, int, int]:
                 )
             img.load()  # decodes every byte now: a truncated or corrupt file is refused here
             img = ImageOps.exif_transpose(img)  # EXIF orientation applied to the pixels, then dropped
+            return (*_encode(img, fmt), img.width, img.height)
     except UnidentifiedImageError:
         raise ServiceError({"file": "not a JPEG, PNG or WebP image (checked by content, not by name)"}) from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise ServiceError({"file": f"the photo has too many pixels; at most {max_pixels():,}"}) from None
-    except (OSError, SyntaxError, ValueError, EOFError, IndexError, TypeError):
+    except (OSError, SyntaxError, ValueError, EOFError, IndexError, TypeError, KeyError):
         raise ServiceError({"file": "the image is damaged or incomplete"}) from None
+
+
+def _encode(img: Image.Image, fmt: str) -> tuple[bytes, str]:
     alpha = img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info)
     icc = img.info.get("icc_profile")
     img = img.convert("RGBA" if alpha and fmt != "JPEG" else "RGB")
-    img.info = {}  # nothing of the original's metadata travels into the new file
+    img.info = {}  # nothing of the original's metadata (EXIF, XMP, text chunks) travels into the new file
     out = io.BytesIO()
+    # The colour profile is no one's secret, and without it colours shift; a huge one is dropped.
     options = {"icc_profile": icc} if isinstance(icc, bytes) and len(icc) < 64 * 1024 else {}
     if fmt == "JPEG":
         img.save(out, "JPEG", quality=85, **options)
@@ -134,7 +139,7 @@ def reencode(data: bytes) -> tuple[bytes, str, int, int]:
         img.save(out, "WEBP", quality=85, **options)
     else:
         img.save(out, "PNG", **options)
-    return out.getvalue(), FORMATS[fmt], img.width, img.height
+    return out.getvalue(), FORMATS[fmt]
 
 
 def _pending(user):

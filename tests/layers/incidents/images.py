@@ -20,13 +20,17 @@ def image(fmt: str = "JPEG", size=(40, 20), colour=(200, 30, 30), mode="RGB", **
     return out.getvalue()
 
 
-def jpeg_with_gps(size=(40, 20), orientation: int = 6) -> bytes:
-    """A JPEG whose EXIF names a camera, a GPS position and an orientation (6: turn 90° clockwise)."""
+def gps_exif(orientation: int = 6) -> bytes:
+    """EXIF naming a camera, a GPS position and an orientation (6: turn 90° clockwise)."""
     exif = Image.Exif()
     exif[ExifTags.Base.Make] = "GridPhone"
     exif[ExifTags.Base.Orientation] = orientation
     exif.get_ifd(ExifTags.IFD.GPSInfo).update(GPS)
-    return image("JPEG", size=size, exif=exif.tobytes())
+    return exif.tobytes()
+
+
+def jpeg_with_gps(size=(40, 20), orientation: int = 6) -> bytes:
+    return image("JPEG", size=size, exif=gps_exif(orientation))
 
 
 HTML = b"<!DOCTYPE html><html><body><script>alert(document.cookie)</script></body></html>\n"

@@ -58,6 +58,16 @@ def test_a_photo_is_stored_re_encoded_upright_without_exif_after_commit(
     assert photo.case is None and photo.event is None and photo.uploaded_by == grid_worker
 
 
+@pytest.mark.parametrize("fmt", ["PNG", "WEBP"])
+def test_png_and_webp_lose_their_exif_gps_too(grid_worker, fmt):
+    original = images.image(fmt, size=(40, 20), exif=images.gps_exif())
+    assert images.exif_of(original)[("gps", 1)] == "N"
+    photo = photos.store(grid_worker, upload(original))
+    stored = photos.file_of(photo).read_bytes()
+    assert images.exif_of(stored) == {} and b"GridPhone" not in stored
+    assert (photo.width, photo.height) == (20, 40)
+
+
 @pytest.mark.parametrize(
     ("data", "kind"),
     [
@@ -65,6 +75,10 @@ def test_a_photo_is_stored_re_encoded_upright_without_exif_after_commit(
         (images.image("WEBP"), "image/webp"),
         (images.image("PNG", mode="RGBA", colour=(1, 2, 3, 100)), "image/png"),
         (images.image("PNG", mode="P", colour=3), "image/png"),
+        (images.image("PNG", mode="I;16", colour=300), "image/png"),
+        (images.image("PNG", mode="1", colour=1), "image/png"),
+        (images.image("JPEG", mode="CMYK", colour=(1, 2, 3, 4)), "image/jpeg"),
+        (images.image("JPEG", mode="L", colour=9), "image/jpeg"),
     ],
 )
 def test_png_and_webp_are_kept_as_what_their_content_is_whatever_the_name(grid_worker, data, kind):
