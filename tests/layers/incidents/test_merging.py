@@ -186,3 +186,42 @@ def test_the_api_merges_lists_duplicates_and_shows_reporters(dispatcher, grid_wo
     assert phones == ["", "*******1234", ""]
     assert unit_view.get(f"/api/incidents/{duplicate.number}/duplicates/").status_code == 404
     assert unit_view.post(f"/api/incidents/{duplicate.number}/merge/", {"into": kept.number}).status_code == 404
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_desks_merging_two_cases_into_each_other_at_once_merge_one_way(streetlight):
+    import threading
+
+    from django.db import connections
+
+    from components import roles
+    from tests.factories import make_user
+
+    a, b = report(None), report(None)
+    desks = [make_user(f"merging_dispatcher_{n}", roles.DISPATCHER) for n in range(2)]
+    outcomes = []
+    start = threading.Barrier(2)
+
+    def merge(user, duplicate, kept):
+        try:
+            start.wait()
+            merging.merge(user, duplicate, kept.number)
+            outcomes.append("merged")
+        except services.ServiceError as exc:
+            outcomes.append(exc.status)
+        except Exception as exc:  # noqa: BLE001 - a deadlock or any other failure is reported below
+            outcomes.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [
+        threading.Thread(target=merge, args=(desks[0], a, b)),
+        threading.Thread(target=merge, args=(desks[1], b, a)),
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes, key=str) == [409, "merged"]
+    assert sorted(Case.objects.values_list("state", flat=True)) == ["reported", "void"]
+    assert CaseMerge.objects.count() == 1
