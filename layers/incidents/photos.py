@@ -146,7 +146,6 @@ def _pending(user):
     return CasePhoto.objects.filter(uploaded_by=user, event__isnull=True)
 
 
-@transaction.atomic
 def store(user, upload, case=None) -> CasePhoto:
     """Checks, re-encodes and keeps one uploaded photo, not yet attached to any event: a report or a step
     names it in `photos` to attach it. `case` None: a photo for a report not yet sent."""
@@ -160,17 +159,19 @@ def store(user, upload, case=None) -> CasePhoto:
     name = f"{uuid.uuid4().hex}.{PHOTO_TYPES[content_type]}"
     relative = f"incidents/{timezone.localdate():%Y/%m}/{name}"
     staged = _stage(name, content)
-    photo = CasePhoto.objects.create(
-        case=case,
-        path=relative,
-        content_type=content_type,
-        bytes=len(content),
-        width=width,
-        height=height,
-        sha256=hashlib.sha256(content).hexdigest(),
-        uploaded_by=user,
-    )
-    transaction.on_commit(lambda: _publish(staged, _media() / relative))
+    # Decoding took its time outside any transaction; the row and the move after commit are one step.
+    with transaction.atomic():
+        photo = CasePhoto.objects.create(
+            case=case,
+            path=relative,
+            content_type=content_type,
+            bytes=len(content),
+            width=width,
+            height=height,
+            sha256=hashlib.sha256(content).hexdigest(),
+            uploaded_by=user,
+        )
+        transaction.on_commit(lambda: _publish(staged, _media() / relative))
     return photo
 
 
