@@ -225,3 +225,28 @@ def test_two_desks_merging_two_cases_into_each_other_at_once_merge_one_way(stree
     assert sorted(outcomes, key=str) == [409, "merged"]
     assert sorted(Case.objects.values_list("state", flat=True)) == ["reported", "void"]
     assert CaseMerge.objects.count() == 1
+
+
+def test_the_migration_gives_cases_reported_before_it_their_reporter(dispatcher):
+    import importlib
+
+    from django.contrib.gis.geos import Point
+    from django.db import connection
+
+    from layers.incidents.models import CaseClass
+
+    old = Case.objects.create(
+        number="20260101000001",
+        source="hotline_12345",
+        case_class=CaseClass.objects.filter(code="06010").first(),
+        geom=Point(LON, LAT, srid=4490),
+        reporter=dispatcher,
+    )
+    assert reporters.reporters_of(old)[0].pk is None  # counted, though no row yet
+    migration = importlib.import_module("layers.incidents.migrations.0005_intake").Migration
+    backfill = next(op for op in migration.operations if op.__class__.__name__ == "RunSQL")
+    with connection.cursor() as cur:
+        cur.execute(backfill.sql)
+    assert [(r.user, r.name, r.source, r.reported_at) for r in old.reporters.all()] == [
+        (dispatcher, "case_dispatcher", "hotline_12345", old.created_at)
+    ]
