@@ -238,6 +238,8 @@ GRIDCITY_IMPORT_MAX_WKT_CHARS = int(os.environ.get("GRIDCITY_IMPORT_MAX_WKT_CHAR
 # A photo: JPEG, PNG or WebP by its content, at most this many bytes and pixels (decompression bombs).
 GRIDCITY_PHOTO_MAX_BYTES = int(os.environ.get("GRIDCITY_PHOTO_MAX_BYTES", 8 * 1024 * 1024))
 GRIDCITY_PHOTO_MAX_PIXELS = int(os.environ.get("GRIDCITY_PHOTO_MAX_PIXELS", 40_000_000))
+# Stored photos are scaled down to fit this many pixels on their long side (evidence, not prints).
+GRIDCITY_PHOTO_MAX_SIDE = int(os.environ.get("GRIDCITY_PHOTO_MAX_SIDE", 4096))
 GRIDCITY_PHOTO_MAX_PER_EVENT = int(os.environ.get("GRIDCITY_PHOTO_MAX_PER_EVENT", 9))
 # Uploads not yet attached to a report or step, per user; older than the hours below they are swept.
 GRIDCITY_PHOTO_MAX_PENDING = int(os.environ.get("GRIDCITY_PHOTO_MAX_PENDING", 30))

@@ -10,6 +10,7 @@ rolled-back upload leaves no stored photo, and `sweep()` clears staged leftovers
 import hashlib
 import io
 import logging
+import math
 import os
 import uuid
 import warnings
@@ -57,6 +58,10 @@ def max_bytes() -> int:
 
 def max_pixels() -> int:
     return int(getattr(settings, "GRIDCITY_PHOTO_MAX_PIXELS", 40_000_000))
+
+
+def max_side() -> int:
+    return int(getattr(settings, "GRIDCITY_PHOTO_MAX_SIDE", 4096))
 
 
 def _mib(n: int) -> str:
@@ -114,8 +119,15 @@ def reencode(data: bytes) -> tuple[bytes, str, int, int]:
                 raise ServiceError(
                     {"file": f"the photo has {img.width}x{img.height} pixels; at most {max_pixels():,} are accepted"}
                 )
+            side = max_side()
+            if fmt == "JPEG" and max(img.size) > side:
+                # JPEG decodes at 1/2, 1/4 or 1/8 scale for free: a 50 MP photo never sits whole in memory.
+                k = side / max(img.size)
+                img.draft(None, (math.ceil(img.width * k), math.ceil(img.height * k)))
             img.load()  # decodes every byte now: a truncated or corrupt file is refused here
             img = ImageOps.exif_transpose(img)  # EXIF orientation applied to the pixels, then dropped
+            if max(img.size) > side:
+                img.thumbnail((side, side), Image.Resampling.LANCZOS)
             return (*_encode(img, fmt), img.width, img.height)
     except UnidentifiedImageError:
         raise ServiceError({"file": "not a JPEG, PNG or WebP image (checked by content, not by name)"}) from None

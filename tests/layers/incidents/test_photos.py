@@ -115,6 +115,16 @@ def test_a_jpeg_carrying_html_after_its_end_is_stored_as_its_image_only(grid_wor
     assert stored.startswith(b"\xff\xd8\xff")
 
 
+@pytest.mark.parametrize("fmt", ["JPEG", "PNG", "WEBP"])
+def test_large_photos_are_stored_scaled_to_the_long_side_limit(grid_worker, settings, fmt):
+    settings.GRIDCITY_PHOTO_MAX_SIDE = 500
+    photo = photos.store(grid_worker, upload(images.image(fmt, size=(2400, 1000))))
+    assert (photo.width, photo.height) == (500, 208)
+    assert images.size_of(photos.file_of(photo).read_bytes()) == (500, 208)
+    turned = photos.store(grid_worker, upload(images.jpeg_with_gps(size=(2400, 1000), orientation=6)))
+    assert (turned.width, turned.height) == (208, 500)
+
+
 def test_size_and_pixel_limits(grid_worker, media, settings):
     settings.GRIDCITY_PHOTO_MAX_BYTES = 1000
     big = images.image("PNG", size=(300, 300), mode="RGB", colour=(1, 2, 3))
