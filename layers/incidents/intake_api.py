@@ -71,7 +71,11 @@ class _Upload(APIView):
 class PhotoUpload(_Upload):
     """A photo for a report not sent yet: name its id in the report's `photos`."""
 
-    @extend_schema(request=PHOTO_FORM, responses=with_errors({201: PhotoAnswer, 413: TOO_LARGE}, forbidden=True))
+    @extend_schema(
+        operation_id="incidents_photo_upload",
+        request=PHOTO_FORM,
+        responses=with_errors({201: PhotoAnswer, 413: TOO_LARGE}, forbidden=True),
+    )
     def post(self, request):
         return self._store(request, None)
 
@@ -80,6 +84,7 @@ class CasePhotoUpload(_Upload):
     """A photo for the user's next step on this case: name its id in the step's `photos`."""
 
     @extend_schema(
+        operation_id="incidents_case_photo_upload",
         request=PHOTO_FORM,
         responses=with_errors(
             {201: PhotoAnswer, 413: TOO_LARGE, 409: error("the case is closed")}, forbidden=True, not_found=True
