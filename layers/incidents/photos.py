@@ -252,7 +252,8 @@ def visible_photo(user, photo_id: int) -> CasePhoto | None:
     if photo is None:
         return None
     if photo.event_id is None:
-        return photo if user is not None and photo.uploaded_by_id == getattr(user, "pk", None) else None
+        mine = getattr(user, "is_authenticated", False) and photo.uploaded_by_id == user.pk
+        return photo if mine else None
     return photo if selectors.visible_cases(user).filter(pk=photo.case_id).exists() else None
 
 
