@@ -162,6 +162,7 @@ def test_who_may_upload_and_see_photos(
     assert client_for(other_unit_user).get(loose["url"]).status_code == 404
     assert Client().get(loose["url"]).status_code in (401, 403)
     assert desk.get("/api/incidents/photos/999999/").status_code == 404
+    assert desk.get("/api/incidents/photos/" + "9" * 40 + "/").status_code == 404
     r = desk.post(
         "/api/incidents/",
         {"class_code": "06010", "point": [LON, LAT], "photos": ["x"]},
