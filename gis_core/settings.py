@@ -234,6 +234,20 @@ GRIDCITY_IMPORT_ZIP_RATIO_FROM = int(os.environ.get("GRIDCITY_IMPORT_ZIP_RATIO_F
 GRIDCITY_IMPORT_MAX_CELL_CHARS = int(os.environ.get("GRIDCITY_IMPORT_MAX_CELL_CHARS", 10_000))
 GRIDCITY_IMPORT_MAX_WKT_CHARS = int(os.environ.get("GRIDCITY_IMPORT_MAX_WKT_CHARS", 1_000_000))
 
+# Incidents intake (issue 10, part "intake": photos, duplicates, merging; docs/incidents-photos.md).
+# A photo: JPEG, PNG or WebP by its content, at most this many bytes and pixels (decompression bombs).
+GRIDCITY_PHOTO_MAX_BYTES = int(os.environ.get("GRIDCITY_PHOTO_MAX_BYTES", 8 * 1024 * 1024))
+GRIDCITY_PHOTO_MAX_PIXELS = int(os.environ.get("GRIDCITY_PHOTO_MAX_PIXELS", 40_000_000))
+# Stored photos are scaled down to fit this many pixels on their long side (evidence, not prints).
+GRIDCITY_PHOTO_MAX_SIDE = int(os.environ.get("GRIDCITY_PHOTO_MAX_SIDE", 4096))
+GRIDCITY_PHOTO_MAX_PER_EVENT = int(os.environ.get("GRIDCITY_PHOTO_MAX_PER_EVENT", 9))
+# Uploads not yet attached to a report or step, per user; older than the hours below they are swept.
+GRIDCITY_PHOTO_MAX_PENDING = int(os.environ.get("GRIDCITY_PHOTO_MAX_PENDING", 30))
+GRIDCITY_PHOTO_PENDING_HOURS = int(os.environ.get("GRIDCITY_PHOTO_PENDING_HOURS", 48))
+# Possible duplicates of a report: open cases of the same class this near, reported this recently.
+GRIDCITY_INCIDENT_DUPLICATE_METRES = float(os.environ.get("GRIDCITY_INCIDENT_DUPLICATE_METRES", 50))
+GRIDCITY_INCIDENT_DUPLICATE_HOURS = int(os.environ.get("GRIDCITY_INCIDENT_DUPLICATE_HOURS", 24))
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -47,6 +47,7 @@ class CaseAdmin(ReadOnlyAdmin, admin.ModelAdmin):
     inlines = [CaseEventInline]
 
 
-from .open311 import admin as open311_admin  # noqa: E402,F401  (Open311 clients)
+# Each part of the app registers its own admin pages.
+from . import intake_admin, reports_admin  # noqa: E402,F401
 from .clock_admin import *  # noqa: E402,F401,F403
-from . import reports_admin  # noqa: E402,F401  (reports part: populations, safety index)
+from .open311 import admin as open311_admin  # noqa: E402,F401

@@ -136,7 +136,10 @@ def to_feature(case: Case, user) -> dict:
 
 
 def _detail(case: Case, user) -> dict:
+    from .intake_api import detail_extras
+
     feature = to_feature(case, user)
+    events = list(case.events.all())
     feature["properties"]["events"] = [
         {
             "at": e.at,
@@ -147,8 +150,9 @@ def _detail(case: Case, user) -> dict:
             "note": e.note,
             "organisation": _org(e.organisation),
         }
-        for e in case.events.all()
+        for e in events
     ]
+    feature["properties"].update(detail_extras(case, user, feature["properties"]["events"], [e.pk for e in events]))
     return feature
 
 
@@ -165,6 +169,7 @@ class CaseEventSerializer(serializers.Serializer):
     to_state = serializers.CharField()
     note = serializers.CharField(allow_blank=True)
     organisation = OrganisationRefSerializer(allow_null=True)
+    photos = serializers.ListField(child=serializers.CharField(), help_text="URLs of the step's photos")
 
 
 class CasePropertiesSerializer(clock_api.ClockPropertiesSerializer):
@@ -193,6 +198,9 @@ class CasePropertiesSerializer(clock_api.ClockPropertiesSerializer):
         required=False,
         help_text="report answers: open cases of the same class within 50 m in the last 24 h",
     )
+    reporters = serializers.ListField(child=serializers.DictField(), required=False, help_text="detail answers")
+    merged_into = serializers.CharField(allow_null=True, required=False, help_text="the case this one was merged into")
+    merged_from = serializers.ListField(child=serializers.CharField(), required=False)
 
 
 class CaseSerializer(serializers.Serializer):
@@ -223,11 +231,16 @@ class ReportSerializer(serializers.Serializer):
         allow_blank=True,
         help_text="repeat a report with the same token: one case (200 the second time)",
     )
+    photos = serializers.ListField(child=serializers.IntegerField(min_value=1), max_length=50, required=False)
+    reporter_name = serializers.CharField(max_length=50, required=False, allow_blank=True, help_text="a caller's name")
+    reporter_phone = serializers.CharField(max_length=20, required=False, allow_blank=True)
 
 
 class ActionSerializer(clock_api.ExtensionFields):
     note = serializers.CharField(max_length=services.NOTE_MAX, allow_blank=True, default="")
     organisation = serializers.CharField(max_length=18, required=False, help_text="USCC: dispatch or reassign to")
+    photos = serializers.ListField(child=serializers.IntegerField(min_value=1), max_length=50, required=False)
+    target = serializers.CharField(max_length=14, required=False, help_text="merge: number of the case kept")
 
 
 class CaseList(APIView):
@@ -287,13 +300,16 @@ class CaseAction(APIView):
             if organisation is None:
                 raise ClientError(f"organisation: no organisation with USCC {uscc!r}", field="organisation")
         try:
+            data = body.validated_data
             case = services.act(
                 request.user,
                 case,
                 action,
-                body.validated_data["note"],
+                data["note"],
                 organisation,
-                extension=clock_api.extension_of(body.validated_data),
+                data.get("photos"),
+                data.get("target"),
+                extension=clock_api.extension_of(data),
             )
         except services.ServiceError as exc:
             return _refused(exc)

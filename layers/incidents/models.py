@@ -175,6 +175,7 @@ class CaseEvent(models.Model):
         ]
 
 
-from .open311.models import Open311Client, Open311Request  # noqa: E402,F401
 from .clock_models import *  # noqa: E402,F401,F403
+from .intake_models import *  # noqa: E402,F401,F403
+from .open311.models import Open311Client, Open311Request  # noqa: E402,F401
 from .reports_models import *  # noqa: E402,F401,F403

@@ -33,12 +33,18 @@ def case_with_events(user, number: str) -> Case | None:
     return visible_cases(user).filter(number=number).prefetch_related("events__actor", "events__organisation").first()
 
 
-def possible_duplicates(user, case: Case, radius_m: float = 50, hours: int = 24) -> QuerySet:
+def possible_duplicates(user, case: Case, radius_m: float | None = None, hours: int | None = None) -> QuerySet:
     """Open cases of the same class within `radius_m` metres reported in the last `hours` hours
-    (FixMyStreet's "known problems here"), that the user may see, nearest first."""
+    (FixMyStreet's "known problems here"), that the user may see, nearest first. Defaults:
+    GRIDCITY_INCIDENT_DUPLICATE_METRES and _HOURS."""
     from datetime import timedelta
 
+    from django.conf import settings
+
     from .workflow import OPEN_STATES
+
+    radius_m = settings.GRIDCITY_INCIDENT_DUPLICATE_METRES if radius_m is None else radius_m
+    hours = settings.GRIDCITY_INCIDENT_DUPLICATE_HOURS if hours is None else hours
 
     lon, lat = case.geom.coords
     geog = "ST_SetSRID(ST_MakePoint(%s, %s), 4490)::geography"

@@ -16,6 +16,8 @@ from layers.grids.lookup import grids_at
 
 from . import deadlines, extensions, workflow
 from .models import Case, CaseClass, CaseEvent, RoutingRule, Severity, Source
+from .photos import attach as attach_photos
+from .reporters import record_report
 from .signals import incidents_changed
 from .workflow import Action, State
 
@@ -194,12 +196,16 @@ def report_case(
     source: str | None = None,
     severity: str = Severity.NORMAL,
     client_token: str | None = None,
+    photos=None,
+    reporter_name: str = "",
+    reporter_phone: str = "",
 ) -> Case:
     """A new case in 待受理. `point` is (x, y) in `crs` (any CRS gis_core.crs accepts, GCJ-02 and BD-09
     included). A class about an asset snaps to the nearest live component of its component class within
     the snap radius (or takes `component_code`); base grid, community and street codes are fixed now.
     A report repeating the same user's `client_token` returns the case made the first time, marked
-    `repeated`, and writes nothing."""
+    `repeated`, and writes nothing. `photos`: ids of the user's unattached uploads; `reporter_name` and
+    `reporter_phone`: the caller, when a desk types in a call (layers/incidents/reporters.py)."""
     held = roles.roles_of(user)
     # An Open311 client's account holds no role: it relays citizens' reports and nothing else.
     if _acting(user) is not None and not held & REPORTERS and not hasattr(user, "open311_client"):
@@ -237,7 +243,8 @@ def report_case(
                 client_token=token,
                 **_grid_codes(geom),
             )
-            _event(case, user, Action.REPORT, "")
+            event = _event(case, user, Action.REPORT, "")
+            record_report(case, user, event, photos, reporter_name, reporter_phone)
             deadlines.refresh(case)
     except IntegrityError as exc:
         if not token or "case_client_token_unique" not in str(exc):
@@ -303,13 +310,27 @@ def _check_role(user, case: Case, step: workflow.Transition, action: str) -> Non
 
 @transaction.atomic
 def act(
-    user, case: Case, action: str, note: str = "", organisation: Organisation | None = None, extension=None
+    user,
+    case: Case,
+    action: str,
+    note: str = "",
+    organisation: Organisation | None = None,
+    photos=None,
+    target=None,
+    extension=None,
 ) -> Case:
     """Takes one workflow step. Refused (nothing written) when the step is unknown (400), not allowed
     from the case's state (409, naming the allowed next actions), or not for the user's role (403).
+    `photos`: ids of the user's unattached uploads, attached to the step; `target`: merge's case kept;
     `extension` is the {amount, unit} of a 延期 request or approval; the case's clock is refreshed."""
     if action not in workflow.ACTIONS:
         raise ServiceError({"action": f"unknown action {action!r}: one of {', '.join(workflow.ACTIONS)}"})
+    if action == Action.MERGE:
+        from .merging import merge
+
+        return merge(user, case, target, note, photos)
+    if target is not None:
+        raise ServiceError({"target": f"{action} takes no target case"})
     case = (
         Case.objects.select_for_update(of=("self",))
         .select_related("component__maintainer", "component__owner", "case_class")
@@ -342,7 +363,9 @@ def act(
     from_state = case.state
     case.state = step.to
     case.save(update_fields=["state", "assigned_org", "updated_at"])
-    extensions.record(_event(case, user, action, from_state, note, sent_to), granted)
+    event = _event(case, user, action, from_state, note, sent_to)
+    extensions.record(event, granted)
+    attach_photos(user, case, event, photos)
     deadlines.refresh(case)
     _announce(case)
     return case

@@ -53,6 +53,7 @@ class Action:
     REQUEST_EXTENSION = "request_extension"  # 延期申请: the unit asks for more time (the clock pauses)
     APPROVE_EXTENSION = "approve_extension"  # 延期批准: the limit grows by the granted amount
     REJECT_EXTENSION = "reject_extension"  # 延期驳回
+    MERGE = "merge"  # 合并: a duplicate merged into the case kept (layers/incidents/merging.py), then 作废
 
 
 @dataclass(frozen=True)
@@ -93,6 +94,8 @@ for _state in (State.DISPATCHED, State.HANDLING):
     TRANSITIONS[(_state, Action.REQUEST_EXTENSION)] = Transition(_state, _UNIT, note_required=True)
     TRANSITIONS[(_state, Action.APPROVE_EXTENSION)] = Transition(_state, _DESK)
     TRANSITIONS[(_state, Action.REJECT_EXTENSION)] = Transition(_state, _DESK, note_required=True)
+# Any open case may turn out to repeat another; merging.merge() names the case kept.
+TRANSITIONS.update({(s, Action.MERGE): Transition(State.VOID, _DESK) for s in sorted(OPEN_STATES)})
 ACTIONS = sorted({action for _, action in TRANSITIONS})
 
 

@@ -7,5 +7,6 @@ class Migration(migrations.Migration):
         ("incidents", "0005_clock_tables"),
         ("incidents", "0005_open311"),
         ("incidents", "0005_reports"),
+        ("incidents", "0005_intake"),
     ]
     operations = []

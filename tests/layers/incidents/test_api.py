@@ -33,7 +33,7 @@ def test_the_five_steps_report_dispatch_handle_verify_close(streetlight, unit, d
     number = r.json()["id"]
     props = r.json()["properties"]
     assert props["component_code"] == streetlight.code and props["state"] == "reported"
-    assert props["next_actions"] == ["dispatch", "hold", "void"]
+    assert props["next_actions"] == ["dispatch", "hold", "merge", "void"]
 
     r = act(dispatcher, number, "dispatch", note="一键派遣")
     assert r.status_code == 200, r.json()
@@ -68,7 +68,7 @@ def test_an_illegal_step_is_409_with_the_allowed_actions_and_changes_nothing(str
     number = report(dispatcher).json()["id"]
     r = act(dispatcher, number, "close")
     assert r.status_code == 409
-    assert r.json()["allowed"] == ["dispatch", "hold", "self_handle", "void"]
+    assert r.json()["allowed"] == ["dispatch", "hold", "merge", "self_handle", "void"]
     assert r.json()["field"] == "action" and "dispatch" in r.json()["message"]
     assert Case.objects.get(number=number).state == "reported" and CaseEvent.objects.count() == 1
 

@@ -49,6 +49,7 @@ def test_each_role_may_take_the_steps_of_its_rows():
             ("verifying", "close"),
             ("verifying", "rework"),
         ]
+        + [(state, "merge") for state in workflow.OPEN_STATES]
     )
     assert workflow.actions_of(roles.MAINTENANCE_UNIT) == sorted(
         [
