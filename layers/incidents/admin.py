@@ -45,3 +45,6 @@ class CaseAdmin(ReadOnlyAdmin, admin.ModelAdmin):
     list_filter = ("state", "source", "severity")
     search_fields = ("number", "description", "component__code")
     inlines = [CaseEventInline]
+
+
+from . import escalation_admin  # noqa: E402,F401  (grid staff, notifications)

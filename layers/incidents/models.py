@@ -173,3 +173,6 @@ class CaseEvent(models.Model):
         triggers = [
             pgtrigger.Protect(name="case_event_append_only", operation=pgtrigger.Update | pgtrigger.Delete),
         ]
+
+
+from .escalation_models import GridStaff, Level, Notification  # noqa: E402,F401

@@ -14,7 +14,7 @@ from gis_core.errors import ServiceError
 from gis_core.text import bad_character
 from layers.grids.lookup import grids_at
 
-from . import workflow
+from . import notify, workflow
 from .models import Case, CaseClass, CaseEvent, RoutingRule, Severity, Source
 from .signals import incidents_changed
 from .workflow import Action, State
@@ -336,7 +336,9 @@ def act(user, case: Case, action: str, note: str = "", organisation: Organisatio
     from_state = case.state
     case.state = step.to
     case.save(update_fields=["state", "assigned_org", "updated_at"])
-    _event(case, user, action, from_state, note, sent_to)
+    event = _event(case, user, action, from_state, note, sent_to)
+    if sent_to is not None:
+        notify.assigned(case, event)  # the unit's users hear of their new case
     _announce(case)
     return case
 
