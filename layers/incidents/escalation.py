@@ -2,8 +2,9 @@
 community (1) -> street (2) -> district (3), one level per step, each step an `escalate` event.
 
 When a case is due a step (all times are working time, clock.elapsed_working):
-- unclaimed: 待受理 not dispatched, or 立案派遣 not accepted, for GRIDCITY_ESCALATE_UNCLAIMED_HOURS
-  of its state since the stage began;
+- unclaimed: 待受理 not dispatched, or 立案派遣 not accepted, GRIDCITY_ESCALATE_UNCLAIMED_HOURS (per
+  state) after the last step anyone took (report, dispatch, 改派, back from 挂账 ...): a case sent to
+  another unit or taken off hold gives its new holder the full time;
 - overdue: open (not 挂账, whose clock is paused) and past due_at (written by the clock);
 and then again every GRIDCITY_ESCALATE_STEP_HOURS after the last escalation while it stays so.
 Level 3 is the top: the district answers, nothing more happens. Escalation does not change the state
@@ -13,7 +14,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import OuterRef, Q, Subquery
+from django.db.models import F, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from . import notify
@@ -57,8 +58,8 @@ def grid_staff(case: Case) -> list[dict]:
 
 
 def _with_times(qs):
-    """Annotates `stage_from` (the clock's stage start, else the last step that was not an escalation)
-    and `escalated_at` (the last escalation), both from the append-only log."""
+    """Annotates `last_step_at` (the last event that was not an escalation) and `escalated_at` (the
+    last escalation), both from the append-only log."""
     steps = CaseEvent.objects.filter(case=OuterRef("pk")).order_by("-at", "-id")
     return qs.annotate(
         last_step_at=Subquery(steps.exclude(action=ESCALATE).values("at")[:1]),
@@ -67,6 +68,7 @@ def _with_times(qs):
 
 
 def stage_from(case) -> datetime | None:
+    """When the current stage began: the clock's answer, else (no clock yet) the last step."""
     return case.stage_started_at or getattr(case, "last_step_at", None)
 
 
@@ -76,8 +78,8 @@ def reason_for(case, now: datetime) -> str | None:
         return None
     if case.due_at is not None and case.due_at < now:
         reason, since, first_wait = OVERDUE, case.due_at, 0.0
-    elif case.state in unclaimed_hours() and stage_from(case) is not None:
-        reason, since, first_wait = UNCLAIMED, stage_from(case), float(unclaimed_hours()[case.state])
+    elif case.state in unclaimed_hours() and case.last_step_at is not None:
+        reason, since, first_wait = UNCLAIMED, case.last_step_at, float(unclaimed_hours()[case.state])
     else:
         return None
     wait = first_wait
@@ -113,14 +115,21 @@ def escalate(case: Case, reason: str, now: datetime | None = None) -> Case | Non
 
 def candidates(now: datetime):
     """Open cases that may be due a step: a cheap wall-time prefilter (working time never runs faster
-    than wall time), the exact rule is reason_for()."""
+    than wall time, so less wall time than the wait is never enough); the exact rule is reason_for()."""
     soonest = min(unclaimed_hours().values())
-    unclaimed = Q(state__in=list(unclaimed_hours())) & (
-        Q(stage_started_at__lte=now - timedelta(hours=soonest))
-        | Q(stage_started_at__isnull=True, created_at__lte=now - timedelta(hours=soonest))
+    unclaimed = Q(state__in=list(unclaimed_hours()), last_step_at__lte=now - timedelta(hours=soonest))
+    qs = _with_times(Case.objects.filter(state__in=RUNNING_STATES, escalation_level__lt=TOP))
+    return (
+        qs.filter(Q(due_at__lt=now) | unclaimed)
+        .filter(
+            # Not escalated less than a step ago for what still holds (a new cause does not wait).
+            Q(escalated_at__isnull=True)
+            | Q(escalated_at__lte=now - timedelta(hours=step_hours()))
+            | Q(due_at__gt=F("escalated_at"))
+            | Q(last_step_at__gt=F("escalated_at"))
+        )
+        .order_by("id")
     )
-    qs = Case.objects.filter(state__in=RUNNING_STATES, escalation_level__lt=TOP).filter(Q(due_at__lt=now) | unclaimed)
-    return _with_times(qs).order_by("id")
 
 
 def escalate_due(now: datetime | None = None) -> int:

@@ -77,6 +77,8 @@ def assigned(case, event) -> int:
 
 def mark_read(user, pk: int) -> Notification | None:
     """The user's own message marked read (first time only); None if it is not theirs."""
+    if not 0 < pk < 2**63:
+        return None  # beyond the id column: no such message (the database would refuse the number)
     n = Notification.objects.filter(pk=pk, recipient=user).first()
     if n is not None and n.read_at is None:
         n.read_at = timezone.now()

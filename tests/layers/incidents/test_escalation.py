@@ -60,38 +60,44 @@ def test_it_keeps_climbing_one_step_per_interval_and_stops_at_the_district(garba
 
 
 def test_an_unclaimed_report_escalates_after_its_limit_only(garbage, staff):
-    set_times(garbage, stage_started_at=now() - timedelta(minutes=1))
+    # Reported seconds ago: not yet. Ten days after the report (the last step): up one level.
     assert escalation.escalate_due() == 0
-    set_times(garbage, stage_started_at=now() - LONG_AGO)
-    assert escalation.escalate_due() == 1
+    assert escalation.escalate_due(now() + LONG_AGO) == 1
     assert "未受理" in escalations(garbage)[0].note
+
+
+def test_the_limit_counts_from_the_last_step_not_the_stage(garbage, staff, settings):
+    # The clock says the stage began long ago, but the case was just (re)sent: its holder gets the time.
+    settings.GRIDCITY_ESCALATE_UNCLAIMED_HOURS = {"reported": 2}
+    set_times(garbage, stage_started_at=now() - LONG_AGO)
+    assert escalation.escalate_due() == 0
 
 
 def test_a_dispatched_case_not_accepted_escalates(garbage, staff, dispatcher, unit):
     services.dispatch(dispatcher, garbage, organisation=unit)
-    set_times(garbage, stage_started_at=now() - LONG_AGO)
-    assert escalation.escalate_due() == 1
+    assert escalation.escalate_due() == 0
+    assert escalation.escalate_due(now() + LONG_AGO) == 1
     assert Case.objects.get(pk=garbage.pk).state == "dispatched"
 
 
-def test_without_a_clock_stage_the_last_step_counts(garbage, staff, settings):
-    # No stage_started_at (the clock has not run): the report event is the start; it is seconds old.
-    settings.GRIDCITY_ESCALATE_UNCLAIMED_HOURS = {"reported": 2}
-    assert escalation.escalate_due() == 0
-    assert escalation.escalate_due(now() + LONG_AGO) == 1
+def test_an_unclaimed_escalation_does_not_delay_the_overdue_one(garbage, staff):
+    assert escalation.escalate_due(now() + LONG_AGO) == 1  # unclaimed
+    set_times(garbage, due_at=now() + timedelta(seconds=1))
+    assert escalation.escalate_due(now() + timedelta(seconds=2)) == 1  # and now overdue: at once
+    assert [e.note[-6:] for e in escalations(garbage)] == ["超时未受理）", "超期未办结）"]
 
 
 def test_an_accepted_case_in_time_does_not_escalate(garbage, staff, dispatcher, unit, unit_user):
     services.dispatch(dispatcher, garbage, organisation=unit)
     services.accept(unit_user, garbage)
-    set_times(garbage, stage_started_at=now() - LONG_AGO, due_at=now() + timedelta(hours=1))
-    assert escalation.escalate_due() == 0
+    set_times(garbage, due_at=now() + timedelta(days=100))
+    assert escalation.escalate_due(now() + LONG_AGO) == 0
 
 
 @pytest.mark.parametrize("state", ["closed", "void", "on_hold"])
 def test_closed_void_and_parked_cases_stay(garbage, staff, state):
-    set_times(garbage, state=state, due_at=now() - LONG_AGO, stage_started_at=now() - LONG_AGO)
-    assert escalation.escalate_due() == 0
+    set_times(garbage, state=state, due_at=now() - LONG_AGO)
+    assert escalation.escalate_due(now() + LONG_AGO) == 0
     assert escalations(garbage) == []
 
 

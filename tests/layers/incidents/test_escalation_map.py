@@ -122,3 +122,18 @@ def test_wfs_carries_the_same_properties(garbage, dispatcher):
     assert r.status_code == 200, body[:300]
     assert '"overdue": true' in body.replace('"overdue":true', '"overdue": true')
     assert '"escalation_level": 1' in body.replace('"escalation_level":1', '"escalation_level": 1')
+
+
+def test_clusters_and_png_tiles_take_the_same_filters(garbage, dispatcher):
+    import mercantile
+
+    from .conftest import LAT, LON
+
+    set_times(garbage, due_at=now() - timedelta(minutes=1))
+    t = mercantile.tile(LON, LAT, 10)
+    c = as_user(dispatcher)
+    cluster_url = f"/tiles/{LAYER}/10/{t.x}/{t.y}.mvt"
+    assert [f["properties"]["count"] for f in features(c.get(cluster_url, {"overdue": "true", "grid": BASE}))] == [1]
+    assert features(c.get(cluster_url, {"escalated": "true"})) == []
+    png = c.get(URL.replace(".mvt", ".png"), {"overdue": "true", "date_to": "2099-12-31"})
+    assert png.status_code == 200 and png["Content-Type"] == "image/png"
