@@ -97,7 +97,9 @@ def filter_cases(qs, params):
         qs = qs.filter(created_at__date__lte=end)
     escalated = _values(params, "escalated", ["true", "false"])
     if escalated:
-        qs = qs.filter(escalation_level__gt=0) if escalated[-1] == "true" else qs.filter(escalation_level=0)
+        if len(escalated) > 1:
+            raise ClientError("escalated: true or false, not both", field="escalated")
+        qs = qs.filter(escalation_level__gt=0) if escalated[0] == "true" else qs.filter(escalation_level=0)
     return qs
 
 

@@ -92,13 +92,16 @@ def reason_for(case, now: datetime) -> str | None:
 
 
 @transaction.atomic
-def escalate(case: Case, reason: str, now: datetime | None = None) -> Case | None:
+def escalate(case: Case, reason: str, expected_level: int | None = None) -> Case | None:
     """One level up: the event (from_state = to_state, a system step with no actor), the level, the
-    new level's staff told, the map told after commit. None (nothing written) at the top level or once
-    the case is closed."""
+    new level's staff told, the map told after commit. None (nothing written) at the top level, once
+    the case is closed or parked, or when its level is no longer `expected_level` (the level the caller
+    decided on: overlapping runs must not step a case twice)."""
     case = Case.objects.select_for_update(of=("self",)).select_related("case_class").get(pk=case.pk)
     if case.escalation_level >= TOP or case.state not in RUNNING_STATES:
         return None
+    if expected_level is not None and case.escalation_level != expected_level:
+        return None  # another run stepped it since we looked: one step per decision
     case.escalation_level += 1
     case.save(update_fields=["escalation_level", "updated_at"])
     label = level_name(case.escalation_level)
@@ -139,7 +142,7 @@ def escalate_due(now: datetime | None = None) -> int:
     done = 0
     for case in candidates(now).iterator(chunk_size=500):
         reason = reason_for(case, now)
-        if reason is not None and escalate(case, reason, now) is not None:
+        if reason is not None and escalate(case, reason, case.escalation_level) is not None:
             done += 1
     return done
 

@@ -153,3 +153,11 @@ def test_staff_constraints_hold_in_the_database(db):
     for bad in ({"level": 4, "grid_code": BASE}, {"level": 0, "grid_code": "12ab"}):
         with pytest.raises(IntegrityError), transaction.atomic():
             GridStaff.objects.create(name="x", **bad)
+
+
+def test_a_decision_taken_on_a_stale_level_steps_nothing(garbage, staff):
+    # Two overlapping runs saw level 0; the first stepped it to 1, the second must not make it 2.
+    set_times(garbage, due_at=now() - timedelta(minutes=1))
+    assert escalation.escalate(garbage, escalation.OVERDUE, expected_level=0) is not None
+    assert escalation.escalate(garbage, escalation.OVERDUE, expected_level=0) is None
+    assert Case.objects.get(pk=garbage.pk).escalation_level == 1
