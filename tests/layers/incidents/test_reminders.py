@@ -83,3 +83,16 @@ def test_dispatch_tells_the_units_users(garbage, dispatcher, unit, unit_user, ot
     assert told(garbage, "assigned") == ["case_unit_user"]
     services.reassign(dispatcher, garbage, other_unit, "改派")
     assert told(garbage, "assigned") == ["case_other_unit_user", "case_unit_user"]
+
+
+def test_many_late_cases_cost_a_fixed_number_of_queries(
+    garbage, staff, dispatcher, unit, unit_user, django_assert_max_num_queries
+):
+    from .conftest import LAT, LON
+
+    cases = [garbage] + [services.report_case(dispatcher, "06010", (LON, LAT), "EPSG:4490", "垃圾") for _ in range(5)]
+    for case in cases:
+        services.dispatch(dispatcher, case, organisation=unit)
+        set_times(case, due_at=MONDAY_10 - timedelta(hours=1))
+    with django_assert_max_num_queries(6):
+        assert reminders.send_reminders(MONDAY_10) == 12  # the unit's user and the grid's staff, per case
