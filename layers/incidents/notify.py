@@ -1,8 +1,10 @@
 """Messages to users about cases (the inbox of GET /api/incidents/notifications/). Each message is
 unique per (recipient, case, kind, stage): sending it again is a no-op, so the tasks may run twice."""
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from .clock import local
@@ -14,8 +16,6 @@ MESSAGE_MAX = 300
 def staff_codes(case) -> dict[int, str]:
     """The grid code answering at each level (0 base grid .. 3 district), as fixed at registration.
     The district is the 6-digit admin code that every grid code starts with."""
-    from django.conf import settings
-
     district = (case.street_code or case.community_code or case.grid_code)[:6] or settings.GRIDCITY_ADMIN_CODE
     codes = {0: case.grid_code, 1: case.community_code, 2: case.street_code, 3: district}
     return {level: code for level, code in codes.items() if code}
@@ -27,8 +27,6 @@ def staff_of(case, levels) -> list[GridStaff]:
     wanted = [(level, codes[level]) for level in levels if level in codes]
     if not wanted:
         return []
-    from django.db.models import Q
-
     q = Q()
     for level, code in wanted:
         q |= Q(level=level, grid_code=code)
