@@ -8,7 +8,7 @@ When a case is due a step (all times are working time, clock.elapsed_working):
 - overdue: open (not 挂账, whose clock is paused) and past due_at (written by the clock);
 and then again every GRIDCITY_ESCALATE_STEP_HOURS after the last escalation while it stays so.
 Level 3 is the top: the district answers, nothing more happens. Escalation does not change the state
-or the deadline; it changes who is told (notify) and who sees the case in their queue."""
+or the deadline; it changes who answers for the case (GridStaff of the new level) and who is told."""
 
 from datetime import datetime, timedelta
 
