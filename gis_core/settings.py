@@ -127,6 +127,22 @@ CELERY_TASK_DEFAULT_QUEUE = os.environ.get(
     "GRIDCITY_CELERY_QUEUE", "gridcity-test" if ENVIRONMENT == "test" else "celery"
 )
 REDIS_URL = os.environ.get("REDIS_URL", CELERY_BROKER_URL)
+
+# --- incidents escalation (layers.incidents.escalation, reminders, tasks) ---
+# Beat runs both every few minutes; each is idempotent. The escalation task also announces cases that
+# turned yellow or red in the last GRIDCITY_LIGHTS_ANNOUNCE_MINUTES (keep it above the beat interval),
+# so cached tiles show their new colour.
+CELERY_BEAT_SCHEDULE = {
+    "incidents-escalate": {"task": "incidents.escalate_cases", "schedule": 300.0},
+    "incidents-reminders": {"task": "incidents.send_reminders", "schedule": 600.0},
+}
+# Working hours a case may wait in 待受理 / 立案派遣 before it goes up a level, then between levels.
+GRIDCITY_ESCALATE_UNCLAIMED_HOURS = {
+    "reported": float(os.environ.get("GRIDCITY_ESCALATE_REPORTED_HOURS", "2")),
+    "dispatched": float(os.environ.get("GRIDCITY_ESCALATE_DISPATCHED_HOURS", "4")),
+}
+GRIDCITY_ESCALATE_STEP_HOURS = float(os.environ.get("GRIDCITY_ESCALATE_STEP_HOURS", "4"))
+GRIDCITY_LIGHTS_ANNOUNCE_MINUTES = float(os.environ.get("GRIDCITY_LIGHTS_ANNOUNCE_MINUTES", "15"))
 # Sessions are read on every tile request: keep them in Redis in front of the database.
 CACHES = {
     "default": {

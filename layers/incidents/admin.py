@@ -48,6 +48,6 @@ class CaseAdmin(ReadOnlyAdmin, admin.ModelAdmin):
 
 
 # Each part of the app registers its own admin pages.
-from . import intake_admin, reports_admin  # noqa: E402,F401
+from . import escalation_admin, intake_admin, reports_admin  # noqa: E402,F401
 from .clock_admin import *  # noqa: E402,F401,F403
 from .open311 import admin as open311_admin  # noqa: E402,F401

@@ -17,7 +17,7 @@ from gis_core.api_errors import error_body
 from gis_core.errors import ClientError
 from gis_core.openapi import error, feature_page, with_errors
 
-from . import clock_api, selectors, services, workflow
+from . import clock_api, escalation, selectors, services, workflow
 from .models import Case, CaseClass, Severity, Source
 
 CONFLICT = error("the action is not allowed from the case's state: the message lists the allowed next actions")
@@ -29,6 +29,7 @@ FILTER_PARAMS = [
     OpenApiParameter("grid", str, description="a base grid, community or street code"),
     OpenApiParameter("date_from", OpenApiTypes.DATE, description="reported on or after"),
     OpenApiParameter("date_to", OpenApiTypes.DATE, description="reported on or before"),
+    OpenApiParameter("escalated", bool, description="true: escalated above the base grid; false: not"),
 ]
 
 
@@ -94,6 +95,11 @@ def filter_cases(qs, params):
         qs = qs.filter(created_at__date__gte=start)
     if end:
         qs = qs.filter(created_at__date__lte=end)
+    escalated = _values(params, "escalated", ["true", "false"])
+    if escalated:
+        if len(escalated) > 1:
+            raise ClientError("escalated: true or false, not both", field="escalated")
+        qs = qs.filter(escalation_level__gt=0) if escalated[0] == "true" else qs.filter(escalation_level=0)
     return qs
 
 
@@ -118,6 +124,7 @@ def case_properties(case: Case, user) -> dict:
         "community_code": case.community_code,
         "street_code": case.street_code,
         "assigned_org": _org(case.assigned_org),
+        "escalation_level": case.escalation_level,
         "created_at": case.created_at,
         "updated_at": case.updated_at,
         "next_actions": clock_api.possible(case, workflow.next_actions(case.state, roles.roles_of(user))),
@@ -140,6 +147,7 @@ def _detail(case: Case, user) -> dict:
 
     feature = to_feature(case, user)
     events = list(case.events.all())
+    feature["properties"]["grid_staff"] = escalation.grid_staff(case)
     feature["properties"]["events"] = [
         {
             "at": e.at,
@@ -172,6 +180,14 @@ class CaseEventSerializer(serializers.Serializer):
     photos = serializers.ListField(child=serializers.CharField(), help_text="URLs of the step's photos")
 
 
+class GridStaffSerializer(serializers.Serializer):
+    level = serializers.IntegerField()
+    level_name = serializers.CharField()
+    name = serializers.CharField()
+    phone = serializers.CharField(allow_blank=True)
+    duty = serializers.CharField(allow_blank=True)
+
+
 class CasePropertiesSerializer(clock_api.ClockPropertiesSerializer):
     """Documentation of the answer (built by case_properties / _detail)."""
 
@@ -189,6 +205,8 @@ class CasePropertiesSerializer(clock_api.ClockPropertiesSerializer):
     community_code = serializers.CharField(allow_blank=True)
     street_code = serializers.CharField(allow_blank=True)
     assigned_org = OrganisationRefSerializer(allow_null=True)
+    escalation_level = serializers.IntegerField(help_text="0 网格, 1 社区, 2 街道, 3 区: who answers when unclaimed")
+    grid_staff = GridStaffSerializer(many=True, required=False, help_text="detail answers: who answers per level")
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
     next_actions = serializers.ListField(child=serializers.CharField(), help_text="what this user may do next")

@@ -4,7 +4,7 @@ cache by `incidents_changed` after every report and step."""
 
 from layers.catalogue import Layer, Property, TileFilter, Tiles, register
 
-from . import selectors, workflow
+from . import escalation_map, selectors, workflow
 from .models import CaseClass, Organisation, Source
 from .signals import incidents_changed
 
@@ -23,6 +23,7 @@ PROPERTIES = (
     Property("unit_uscc", "assigned_org__uscc", "string", "处置单位代码"),
     Property("due_at", "due_at", "dateTime", "处置时限"),
     Property("created_at", "created_at", "dateTime", "上报时间"),
+    *escalation_map.PROPERTIES,
 )
 
 STATE_COLOURS = {
@@ -64,6 +65,7 @@ FILTERS = (
     TileFilter("class", "案件类别代码 (大类含其小类)", _classes, "t.case_class_id = ANY(%s)"),
     TileFilter("source", "来源", lambda v: _known(v, Source.values, "source"), "t.source = ANY(%s)"),
     TileFilter("unit", "处置单位统一社会信用代码", _units, "t.assigned_org_id = ANY(%s)"),
+    *escalation_map.FILTERS,
 )
 
 register(
@@ -72,7 +74,7 @@ register(
         title_zh="事件案件",
         title_en="Incidents",
         abstract="Cases (事件/案件) by state, read-only.",
-        queryset=selectors.visible_cases,
+        queryset=lambda user: escalation_map.with_lights(selectors.visible_cases(user)),
         geometry_field="geom",
         geometry_type="Point",
         properties=PROPERTIES,
@@ -89,6 +91,7 @@ register(
                 ("class_name", "k.name"),
                 ("source", "t.source"),
                 ("severity", "t.severity"),
+                *escalation_map.COLUMNS,
             ),
             scope=selectors.scope_sql,
             clusters_below=12,
@@ -114,8 +117,8 @@ register(
                     "paint": {
                         "circle-color": STATE_COLOUR,
                         "circle-radius": ["interpolate", ["linear"], ["zoom"], 12, 4, 18, 8],
-                        "circle-stroke-color": "#ffffff",
-                        "circle-stroke-width": 1.5,
+                        "circle-stroke-color": escalation_map.RING_COLOUR,
+                        "circle-stroke-width": escalation_map.RING_WIDTH,
                     },
                 },
             ),

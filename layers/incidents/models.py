@@ -176,6 +176,7 @@ class CaseEvent(models.Model):
 
 
 from .clock_models import *  # noqa: E402,F401,F403
+from .escalation_models import GridStaff, Level, Notification  # noqa: E402,F401
 from .intake_models import *  # noqa: E402,F401,F403
 from .open311.models import Open311Client, Open311Request  # noqa: E402,F401
 from .reports_models import *  # noqa: E402,F401,F403

@@ -14,7 +14,7 @@ from gis_core.errors import ServiceError
 from gis_core.text import bad_character
 from layers.grids.lookup import grids_at
 
-from . import deadlines, extensions, workflow
+from . import deadlines, extensions, notify, workflow
 from .models import Case, CaseClass, CaseEvent, RoutingRule, Severity, Source
 from .photos import attach as attach_photos
 from .reporters import record_report
@@ -367,6 +367,8 @@ def act(
     extensions.record(event, granted)
     attach_photos(user, case, event, photos)
     deadlines.refresh(case)
+    if sent_to is not None:
+        notify.assigned(case, event)  # the unit's users hear of their new case
     _announce(case)
     return case
 

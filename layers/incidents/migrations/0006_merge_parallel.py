@@ -8,5 +8,6 @@ class Migration(migrations.Migration):
         ("incidents", "0005_open311"),
         ("incidents", "0005_reports"),
         ("incidents", "0005_intake"),
+        ("incidents", "0005_escalation"),
     ]
     operations = []
