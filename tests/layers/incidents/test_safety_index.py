@@ -145,10 +145,10 @@ def test_each_step_records_the_deadline_of_the_state_it_leaves_the_case_in(
 ):
     with django_capture_on_commit_callbacks(execute=True):
         case = services.report_case(dispatcher, "0118", (LON, LAT), "EPSG:4490", "路灯不亮")
-    due = NOW + dt.timedelta(hours=2)
-    Case.objects.filter(pk=case.pk).update(due_at=due)  # what the clock's refresh does after the step
     with django_capture_on_commit_callbacks(execute=True):
         services.dispatch(dispatcher, Case.objects.get(pk=case.pk))
+    due = Case.objects.get(pk=case.pk).due_at  # the clock's deadline for the unit's stage
+    assert due is not None
     recorded = {(d.state, d.due_at) for d in CaseStageDeadline.objects.filter(case=case)}
     assert ("dispatched", due) in recorded
 
