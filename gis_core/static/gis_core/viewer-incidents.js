@@ -516,6 +516,13 @@
 
   // ---- tabs ----------------------------------------------------------------------------------
 
+  // The queue and the map tell the same story: the 事件 tab turns the incidents layer on.
+  function showIncidentLayer() {
+    const box = document.querySelector("#layer-tree input[data-layer='incidents']");
+    if (box && !box.checked) box.click();
+    else if (!box && g.styleLayersOf.incidents) g.setVisible("incidents", true);
+  }
+
   let filtersBuilt = null;
   function selectTab(name) {
     for (const tab of ["map", "incidents"]) {
@@ -524,6 +531,7 @@
       document.getElementById(`tab-${tab}-button`).setAttribute("aria-selected", String(on));
     }
     document.getElementById("panel").classList.toggle("incidents-open", name === "incidents");
+    if (name === "incidents") showIncidentLayer();
     if (name === "incidents" && !filtersBuilt) {
       filtersBuilt = buildFilters().then(() => { if (!queueEl.hidden) return loadQueue(); });
     }
