@@ -46,14 +46,18 @@
   // Timeline labels: what happened.
   const EVENTS = { ...ACTIONS, report: "上报", dispatch: "立案派遣", escalate: "升级督办" };
   const LIGHTS = { green: "绿灯", yellow: "黄灯", red: "红灯" };
+  // The clock's units (layers/incidents/clock.py Unit) and stages (clock_models.Stage).
   const UNITS = {
-    working_hours: "工作时", working_hour: "工作时", hours: "工作时", working_days: "工作日",
-    working_day: "工作日", days: "工作日", calendar_days: "自然日", calendar_day: "自然日",
+    working_minutes: "工作分钟", working_hours: "工作时", working_days: "工作日",
+    calendar_minutes: "自然分钟", calendar_hours: "自然小时", calendar_days: "自然日",
   };
+  const STAGES = { dispatch: "受理派遣", handle: "处置", verify: "核查结案" };
+  const LEVELS = ["基础网格", "社区", "街道", "区级"];
   const FIELDS = {
     note: "备注", organisation: "处置单位", class_code: "问题类别", point: "位置", description: "问题描述",
     component_code: "部件", action: "操作", severity: "严重程度", photos: "照片", state: "状态",
-    class: "类别", source: "来源", unit: "处置单位", client_token: "提交标识",
+    class: "类别", source: "来源", client_token: "提交标识", file: "照片", amount: "延期时长",
+    unit: "单位",
   };
 
   const filtersForm = document.getElementById("case-filters");
@@ -137,9 +141,12 @@
     });
   }
 
-  // Working minutes when the clock gives them; else calendar minutes to due_at (marked as such).
+  // Working minutes when the clock gives them (wall minutes for a calendar limit); else the wall
+  // minutes to due_at.
   function minutesLeft(p) {
-    if (typeof p.time_left_minutes === "number") return { minutes: p.time_left_minutes, working: true };
+    if (typeof p.time_left_minutes === "number") {
+      return { minutes: p.time_left_minutes, working: !(p.limit && String(p.limit.unit).startsWith("calendar")) };
+    }
     if (p.due_at) return { minutes: Math.round((new Date(p.due_at) - Date.now()) / 60000), working: false };
     return null;
   }
@@ -321,12 +328,17 @@
     rows.push(["处置时限", el("span", { class: "due-at" }, when(p.due_at))]);
     if (p.limit) {
       const unit = UNITS[p.limit.unit] || p.limit.unit;
-      rows.push(["时限标准", `${p.limit.amount} ${unit}${p.limit.stage ? `（${STATES[p.limit.stage] || p.limit.stage}阶段）` : ""}`]);
+      const stage = p.limit.stage ? `（${STAGES[p.limit.stage] || p.limit.stage}阶段）` : "";
+      rows.push(["时限标准", `${p.limit.amount} ${unit}${stage}`]);
     }
     if (p.warn_at) rows.push(["黄灯预警", when(p.warn_at)]);
     rows.push(["剩余时间", el("span", {}, lightBadge(p), " ", leftText(p))]);
+    if (p.clock_paused) rows.push(["计时", "已暂停（挂账或延期审批中）"]);
     box.append(fields(rows));
-    box.append(el("p", { class: "note" }, "时限按工作时计算：周末、法定节假日与午休不计，调休上班日照常计时。"));
+    const calendar = p.limit && String(p.limit.unit).startsWith("calendar");
+    box.append(el("p", { class: "note" }, calendar
+      ? "时限按自然时间计算。"
+      : "时限按工作时计算：周末、法定节假日与午休不计，调休上班日照常计时。"));
     if (p.calendar_known === false) {
       box.append(el("p", { class: "error" }, "注意：时限跨越尚无工作日历的年份，仅按周末推算，请管理员补充日历。"));
     }
@@ -368,26 +380,57 @@
     const org = routes
       ? el("input", { id: "case-org", type: "text", maxlength: "18", placeholder: "派往单位统一社会信用代码（一键派遣可留空）", autocomplete: "off" })
       : null;
+    const extending = allowed.includes("request_extension") || allowed.includes("approve_extension");
+    const amount = extending ? el("input", { id: "case-ext-amount", type: "number", min: "1", step: "1", placeholder: "时长" }) : null;
+    const unit = extending
+      ? el("select", { id: "case-ext-unit" }, ...["working_hours", "working_days", "calendar_days"].map((u) => el("option", { value: u }, UNITS[u])))
+      : null;
+    const photos = el("input", { id: "case-photos", type: "file", accept: "image/jpeg,image/png,image/webp", multiple: "" });
     const error = el("p", { class: "error", role: "alert" });
+    const inputs = { note, org, amount, unit, photos, error };
     const buttons = allowed.map((action) => el("button", {
       type: "button", class: `act act-${action}`, "data-action": action,
-      onclick: (ev) => act(p.number, action, { note, org, error, buttons: ev.currentTarget.parentNode }),
+      onclick: (ev) => act(p.number, action, { ...inputs, buttons: ev.currentTarget.parentNode }),
     }, ACTIONS[action] || action));
     return el("div", { class: "case-actions" },
       el("h4", {}, "操作"),
       el("label", { class: "stack" }, "备注", note),
       org ? el("label", { class: "stack" }, "处置单位", org) : null,
+      extending ? el("label", { class: "stack" }, "延期时长（延期申请 / 批准延期）", el("span", { class: "row" }, amount, unit)) : null,
+      el("label", { class: "stack" }, "现场照片（可选）", photos),
       el("div", { class: "buttons" }, ...buttons),
       error);
   }
 
-  async function act(number, action, { note, org, error, buttons }) {
+  // Photos go up first (intake's endpoint answers each with an id); the step then names them.
+  async function uploadPhotos(number, input) {
+    const ids = [];
+    for (const file of input.files || []) {
+      const data = new FormData();
+      data.append("file", file);
+      const r = await fetch(`/api/incidents/${encodeURIComponent(number)}/photos/`, {
+        method: "POST", credentials: "same-origin", headers: { Accept: "application/json", "X-CSRFToken": csrfToken() }, body: data,
+      }).catch(() => null);
+      if (!r) throw new Error("网络连接失败，照片未能上传");
+      if (r.status === 404 || r.status === 405) throw new Error("照片上传暂不可用");
+      if (!r.ok) { const e = await refusal(r); throw new Error(`照片“${file.name}”上传失败：${e.message}`); }
+      ids.push((await r.json()).id);
+    }
+    return ids;
+  }
+
+  async function act(number, action, { note, org, amount, unit, photos, error, buttons }) {
     const body = { note: note.value.trim() };
     if (org && org.value.trim() && (action === "dispatch" || action === "reassign")) body.organisation = org.value.trim();
+    if (amount && amount.value && (action === "request_extension" || action === "approve_extension")) {
+      body.amount = amount.value;
+      body.unit = unit.value;
+    }
     error.textContent = "";
     note.classList.remove("invalid");
     for (const b of buttons.querySelectorAll("button")) b.disabled = true;
     try {
+      if (photos.files && photos.files.length) body.photos = await uploadPhotos(number, photos);
       const f = await send("POST", api.action(number, action), body);
       refreshTiles();
       renderCard(f, `已${ACTIONS[action] || action}`);
@@ -425,6 +468,7 @@
         ["严重程度", SEVERITIES[p.severity] || p.severity],
         ["问题描述", p.description],
         ["处置单位", p.assigned_org ? p.assigned_org.name : null],
+        ...(p.escalation_level ? [["升级至", LEVELS[p.escalation_level] || `第 ${p.escalation_level} 级`]] : []),
         ["上报时间", when(p.created_at)],
         ...grid,
         ["部件", p.component_code ? el("a", { href: `/c/${encodeURIComponent(p.component_code)}`, target: "_blank", rel: "noopener", class: "asset" }, `${p.component_code} 部件身份证 »`) : null],
