@@ -3,15 +3,21 @@
 the 事件 queue; the grid worker verifies and closes it. The card's timeline shows the five steps and
 the deadline the clock gave. Screenshots go to the test's tmp dir (and GRIDCITY_SCREENSHOT_DIR)."""
 
+from datetime import timedelta
+
 import pytest
 from django.contrib.gis.geos import Point
+from django.utils import timezone
 
 from components.models import ComponentClass
+from layers.incidents import services
 from layers.incidents.models import Case
 from tests.factories import ComponentFactory, OrganisationFactory, make_user
-from tests.gis_core.test_viewer import PASSWORD, SHOWN, _click_at, _screenshot, browser_page  # noqa: F401
+from tests.gis_core import test_viewer
+from tests.gis_core.test_viewer import PASSWORD, SHOWN, _click_at, _screenshot
 from tests.tiles.conftest import _empty_tile_cache  # noqa: F401
 
+browser_page = test_viewer.browser_page  # the same chromium fixture
 LON, LAT = 116.8255, 35.5455  # a street corner in 兖州, inside the district
 # Chromium logs every non-2xx answer; the one 400 this walk provokes on purpose is not a fault.
 EXPECTED_CONSOLE = "the server responded with a status of 400"
@@ -141,3 +147,83 @@ def test_report_dispatch_accept_handle_verify_close_in_the_viewer(live_server, b
     assert foreign == [], foreign
     faults = [m for m in page.console if m.startswith(("pageerror", "error")) and EXPECTED_CONSOLE not in m]
     assert faults == [], page.console
+
+
+def _left(value: str) -> float:
+    return float(value) if value not in ("", None) else float("inf")
+
+
+def _queue(page) -> list[tuple[str, str, str]]:
+    """(number, light, minutes left) of the rows, once the queue has answered."""
+    page.wait_for_function(
+        "() => { const s = document.getElementById('case-status').textContent; return s && !s.includes('正在读取'); }",
+        timeout=15_000,
+    )
+    return page.locator("#case-queue li.case-row").evaluate_all(
+        "lis => lis.map(li => [li.dataset.number, li.dataset.light, li.dataset.left])"
+    )
+
+
+@pytest.mark.usefixtures("_empty_tile_cache")
+@pytest.mark.django_db(transaction=True)
+def test_the_queue_filters_and_puts_the_least_time_left_first(live_server, browser_page, tmp_path):
+    page, base = browser_page, live_server.url
+    unit = OrganisationFactory(name="兖州区路灯管理所")
+    ComponentFactory(
+        component_class=ComponentClass.objects.get(code="0118"), geom=Point(LON, LAT, srid=4490), maintainer=unit
+    )
+    dispatcher = make_user("queue-dispatcher", role="dispatcher", password=PASSWORD)
+    lamp = services.report_case(dispatcher, "0118", [LON, LAT], description="路灯不亮")
+    services.dispatch(dispatcher, lamp)
+    rubbish = [
+        services.report_case(dispatcher, "06010", [LON + 0.001 * i, LAT], description="暴露垃圾") for i in (1, 2)
+    ]
+    clock = Case.objects.exclude(due_at=None).exists()
+    if not clock:
+        # A tree without the clock sets no deadlines: give two cases one, one of them already past.
+        now = timezone.now()
+        Case.objects.filter(pk=rubbish[1].pk).update(due_at=now - timedelta(hours=1))
+        Case.objects.filter(pk=lamp.pk).update(due_at=now + timedelta(hours=2))
+
+    _log_in(page, base, "queue-dispatcher")
+    page.click("#tab-incidents-button")
+    rows = _queue(page)
+    assert {n for n, _, _ in rows} == {lamp.number, rubbish[0].number, rubbish[1].number}
+    lefts = [_left(left) for _, _, left in rows]
+    assert lefts == sorted(lefts), rows  # the least time left first, no deadline last
+    if not clock:
+        assert [n for n, _, _ in rows] == [rubbish[1].number, lamp.number, rubbish[0].number]
+        assert [light for _, light, _ in rows] == ["red", "green", ""]
+        assert "已超时" in page.locator(f"#case-queue li[data-number='{rubbish[1].number}']").inner_text()
+    _screenshot(page, tmp_path, "queue.png")
+
+    page.select_option("#case-filter-class", "06010")
+    assert {n for n, _, _ in _queue(page)} == {rubbish[0].number, rubbish[1].number}
+    page.select_option("#case-filter-class", "")
+    page.select_option("#case-filter-state", "dispatched")
+    assert [n for n, _, _ in _queue(page)] == [lamp.number]
+    page.select_option("#case-filter-state", "open")
+    page.check("#case-filter-overdue")
+    overdue = _queue(page)
+    assert all(light == "red" for _, light, _ in overdue), overdue
+    if not clock:
+        assert [n for n, _, _ in overdue] == [rubbish[1].number]
+    page.uncheck("#case-filter-overdue")
+    assert len(_queue(page)) == 3
+
+    # A phone: the queue and a card stay inside the screen and usable.
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.locator(f"#case-queue li[data-number='{lamp.number}'] button").click()
+    card = page.locator(f".case-card[data-number='{lamp.number}']")
+    card.wait_for(timeout=15_000)
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
+    panel = page.evaluate(
+        "() => { const p = document.getElementById('panel').getBoundingClientRect(); return [p.left, p.right]; }"
+    )
+    assert panel[0] >= 0 and panel[1] <= 390
+    card.locator("button[data-action='reassign']").scroll_into_view_if_needed()
+    assert card.locator("button[data-action='reassign']").is_visible()
+    _screenshot(page, tmp_path, "queue-phone-card.png")
+    card.locator("button.back").click()
+    assert len(_queue(page)) == 3
+    assert not [m for m in page.console if m.startswith(("pageerror", "error"))], page.console

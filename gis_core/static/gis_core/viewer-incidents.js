@@ -182,8 +182,10 @@
 
   // ---- the queue -----------------------------------------------------------------------------
 
-  // The clock's helper adds ordering=time_left and overdue= to the list; until the server knows
-  // them (a 400 naming the parameter), the page sorts and filters what it got.
+  // The clock adds ordering=time_left and overdue= to the list (and light, time_left_minutes to each
+  // case). A server without the clock either refuses them (a 400 naming the parameter: asked again
+  // without) or ignores them (its answers carry no `light`): then the page sorts and filters what it
+  // got, by due_at.
   const serverKnows = { ordering: true, overdue: true };
   let queueRequest = 0;
 
@@ -232,9 +234,14 @@
     }
     if (mine !== queueRequest) return; // a newer filter choice is on its way
     let rows = page.features || [];
-    if (new FormData(filtersForm).get("overdue")) rows = rows.filter((f) => overdue(f.properties));
-    rows = rows.slice().sort((a, b) => sortKey(a.properties) - sortKey(b.properties)
-      || String(a.properties.number).localeCompare(String(b.properties.number)));
+    const clock = rows.length > 0 && "light" in rows[0].properties;
+    if (!clock || !serverKnows.overdue) {
+      if (new FormData(filtersForm).get("overdue")) rows = rows.filter((f) => overdue(f.properties));
+    }
+    if (!clock || !serverKnows.ordering) {
+      rows = rows.slice().sort((a, b) => sortKey(a.properties) - sortKey(b.properties)
+        || String(a.properties.number).localeCompare(String(b.properties.number)));
+    }
     rememberUnits(rows);
     queueEl.replaceChildren(...rows.map(queueRow));
     const total = page.count !== undefined ? page.count : rows.length;
@@ -243,7 +250,8 @@
 
   function queueRow(f) {
     const p = f.properties;
-    return el("li", { class: "case-row", "data-number": p.number },
+    const left = minutesLeft(p);
+    return el("li", { class: "case-row", "data-number": p.number, "data-light": lightOf(p) || "", "data-left": left ? left.minutes : "" },
       el("button", { type: "button", onclick: () => openCase(p.number) },
         lightBadge(p),
         el("span", { class: "case-main" },
