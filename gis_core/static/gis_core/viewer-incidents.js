@@ -255,8 +255,9 @@
       el("button", { type: "button", onclick: () => openCase(p.number) },
         lightBadge(p),
         el("span", { class: "case-main" },
-          el("strong", {}, p.number), " ", p.class_name,
-          el("small", {}, ` ${p.state_name || STATES[p.state] || p.state}`)),
+          el("strong", {}, p.number),
+          el("small", {}, `${p.class_name} · ${p.state_name || STATES[p.state] || p.state}`,
+            p.assigned_org ? ` · ${p.assigned_org.name}` : "")),
         el("span", { class: `case-left${overdue(p) ? " late" : ""}` }, leftText(p))));
   }
 
@@ -343,10 +344,10 @@
     rows.push(["剩余时间", el("span", {}, lightBadge(p), " ", leftText(p))]);
     if (p.clock_paused) rows.push(["计时", "已暂停（挂账或延期审批中）"]);
     box.append(fields(rows));
-    const calendar = p.limit && String(p.limit.unit).startsWith("calendar");
-    box.append(el("p", { class: "note" }, calendar
-      ? "时限按自然时间计算。"
-      : "时限按工作时计算：周末、法定节假日与午休不计，调休上班日照常计时。"));
+    const left = minutesLeft(p);
+    box.append(el("p", { class: "note" }, left && left.working
+      ? "时限按工作时计算：周末、法定节假日与午休不计，调休上班日照常计时。"
+      : "时限按自然时间计算。"));
     if (p.calendar_known === false) {
       box.append(el("p", { class: "error" }, "注意：时限跨越尚无工作日历的年份，仅按周末推算，请管理员补充日历。"));
     }
