@@ -227,3 +227,11 @@ def test_the_queue_filters_and_puts_the_least_time_left_first(live_server, brows
     card.locator("button.back").click()
     assert len(_queue(page)) == 3
     assert not [m for m in page.console if m.startswith(("pageerror", "error"))], page.console
+
+
+@pytest.mark.django_db
+def test_the_page_names_the_users_roles_for_its_buttons(client):
+    """The viewer offers 上报问题 to reporters and 一键派遣 to the desk only; the API still decides."""
+    client.force_login(make_user("roles-grid-worker", role="grid_worker"))
+    page = client.get("/").content.decode()
+    assert 'data-roles="grid_worker"' in page and "viewer-incidents.js" in page
