@@ -211,6 +211,14 @@ def test_the_queue_filters_and_puts_the_least_time_left_first(live_server, brows
     page.uncheck("#case-filter-overdue")
     assert len(_queue(page)) == 3
 
+    # The search box knows case numbers too.
+    page.click("#tab-map-button")
+    page.fill("#q", rubbish[0].number)
+    page.click("#search button")
+    page.locator(f".case-card[data-number='{rubbish[0].number}']").wait_for(timeout=15_000)
+    page.locator(".case-card button.back").click()
+    assert len(_queue(page)) == 3
+
     # A phone: the queue and a card stay inside the screen and usable.
     page.set_viewport_size({"width": 390, "height": 844})
     page.locator(f"#case-queue li[data-number='{lamp.number}'] button").click()

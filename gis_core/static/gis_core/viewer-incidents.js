@@ -322,6 +322,20 @@
     }
   }
 
+  // The search box: a case number opens its card; false when there is no such case (or none visible).
+  async function findCase(number) {
+    try {
+      const f = await read(api.detail(number));
+      selectTab("incidents");
+      queueEl.hidden = true;
+      filtersForm.hidden = true;
+      renderCard(f);
+      return true;
+    } catch (e) {
+      return false;
+    }
+  }
+
   function backButton() {
     return el("button", { type: "button", class: "back", onclick: showQueue }, "« 返回事件列表");
   }
@@ -592,5 +606,5 @@
   document.getElementById("tab-map-button").addEventListener("click", () => selectTab("map"));
   document.getElementById("tab-incidents-button").addEventListener("click", () => selectTab("incidents"));
 
-  g.incidents = { openCase, componentActions, loadQueue, selectTab };
+  g.incidents = { openCase, findCase, componentActions, loadQueue, selectTab };
 })();

@@ -21,6 +21,7 @@
   };
   const COMPONENT_ID = /^\d{16,17}$/;
   const GRID_CODE = /^\d{6,15}$/;
+  const CASE_NUMBER = /^20\d{12}$/; // date + serial; may also be a grid code, so a miss falls through
   const HIGHLIGHT = "gridcity-highlight";
   const statusEl = document.getElementById("status");
   const treeEl = document.getElementById("layer-tree");
@@ -192,6 +193,8 @@
       map.once("moveend", () => showPopup(at, componentCard(f, at)));
       return;
     }
+    const incidents = window.gridcity.incidents;
+    if (CASE_NUMBER.test(q) && incidents && await incidents.findCase(q)) return;
     if (GRID_CODE.test(q)) {
       const f = await getJSON(urls.grid(q)).catch((e) => { setStatus(`网格 ${q}：${e.message}`, true); });
       if (!f) return;
