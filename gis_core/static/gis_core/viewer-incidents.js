@@ -515,7 +515,12 @@
     const box = el("div", { class: "gc-actions" });
     if (!mayReport) return box;
     const point = Array.isArray(at) ? at : [at.lng, at.lat];
-    const open = (dispatch) => box.replaceChildren(reportForm(f, point, dispatch, box));
+    const open = (dispatch) => {
+      box.replaceChildren(reportForm(f, point, dispatch, box));
+      // The form makes the popup tall: bring the point near the top so the popup hangs below it.
+      const height = map.getContainer().clientHeight;
+      map.easeTo({ center: point, offset: [0, Math.min(0, 40 - height / 2)], duration: 300 });
+    };
     box.append(el("button", { type: "button", class: "report", onclick: () => open(false) }, "上报问题"));
     if (mayDispatch) box.append(el("button", { type: "button", class: "dispatch", onclick: () => open(true) }, "一键派遣"));
     return box;
