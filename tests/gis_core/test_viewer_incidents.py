@@ -3,10 +3,12 @@
 the 事件 queue; the grid worker verifies and closes it. The card's timeline shows the five steps and
 the deadline the clock gave. Screenshots go to the test's tmp dir (and GRIDCITY_SCREENSHOT_DIR)."""
 
+import io
 from datetime import timedelta
 
 import pytest
 from django.contrib.gis.geos import Point
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from components.models import ComponentClass
@@ -37,6 +39,23 @@ def _log_in(page, base, username):
 def _log_out(page, base):
     page.click("text=退出登录")
     page.wait_for_url(base + "/accounts/login/")
+
+
+def _photos_api() -> bool:
+    """Whether intake's photo upload is in this tree (it adds `photos` to steps and events)."""
+    try:
+        reverse("incident-case-photos", args=["20260101000001"])
+    except NoReverseMatch:
+        return False
+    return True
+
+
+def _photo() -> dict:
+    from PIL import Image  # pillow: a dependency of the incidents app
+
+    out = io.BytesIO()
+    Image.new("RGB", (320, 240), (230, 180, 40)).save(out, "JPEG")
+    return {"name": "lamp.jpg", "mimeType": "image/jpeg", "buffer": out.getvalue()}
 
 
 def _open_from_queue(page, number):
@@ -112,7 +131,14 @@ def test_report_dispatch_accept_handle_verify_close_in_the_viewer(live_server, b
     labels = case_card.locator("button[data-action]").evaluate_all("bs => bs.map(b => b.textContent)")
     assert {"接单", "处置完成", "回退"} <= set(labels) and "一键派遣" not in labels, labels
     _step(page, number, "accept", "handling")
+    photos = _photos_api()
+    if photos:  # the handled step with a photo of the lamp, shown in the timeline
+        page.set_input_files("#case-photos", files=[_photo()])
     _step(page, number, "handle", "verifying", note="已更换灯泡")
+    if photos:
+        image = page.locator(f".case-card[data-number='{number}'] .timeline li[data-action='handle'] .photos img")
+        image.wait_for(timeout=15_000)
+        page.wait_for_function("(img) => img.complete && img.naturalWidth > 0", arg=image.element_handle())
     _screenshot(page, tmp_path, "incident-3-handled.png")
     _log_out(page, base)
 

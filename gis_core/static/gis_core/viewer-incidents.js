@@ -23,6 +23,9 @@
     detail: (n) => `/api/incidents/${encodeURIComponent(n)}/`,
     action: (n, a) => `/api/incidents/${encodeURIComponent(n)}/actions/${encodeURIComponent(a)}/`,
     report: "/api/incidents/",
+    // Intake's photo endpoints: one before a report exists, one for a step on a case.
+    stagePhoto: "/api/incidents/photos/",
+    casePhoto: (n) => `/api/incidents/${encodeURIComponent(n)}/photos/`,
     classes: (componentClass) => "/api/incidents/classes/" + (componentClass ? `?component_class=${encodeURIComponent(componentClass)}` : ""),
   };
 
@@ -56,7 +59,7 @@
   const FIELDS = {
     note: "备注", organisation: "处置单位", class_code: "问题类别", point: "位置", description: "问题描述",
     component_code: "部件", action: "操作", severity: "严重程度", photos: "照片", state: "状态",
-    class: "类别", source: "来源", client_token: "提交标识", file: "照片", amount: "延期时长",
+    class: "类别", source: "来源", client_token: "提交标识", file: "照片", amount: "延期时长", target: "合并目标案件",
     unit: "单位",
   };
 
@@ -377,6 +380,20 @@
         `${s.level_name || ""}${s.level_name ? "：" : ""}${s.name || "—"}`, s.phone ? ` ${s.phone}` : ""))));
   }
 
+  function caseLink(number) {
+    return el("a", { href: "#", class: "case-link", onclick: (ev) => { ev.preventDefault(); openCase(number); } }, ` ${number}`);
+  }
+
+  function reporterList(p) {
+    const people = p.reporters;
+    if (!Array.isArray(people) || !people.length) return null;
+    return el("div", {},
+      el("h4", {}, "上报人"),
+      el("ul", { class: "staff" }, ...people.map((r) => el("li", {},
+        r.name || "（未留姓名）", r.phone ? ` ${r.phone}` : "", r.source ? ` · ${SOURCES[r.source] || r.source}` : "",
+        r.reported_at ? ` · ${when(r.reported_at)}` : "", r.from_case ? ` · 来自 ${r.from_case}` : ""))));
+  }
+
   function timeline(events) {
     return el("ol", { class: "timeline" }, ...(events || []).map((e) => {
       const move = e.from_state && e.from_state !== e.to_state
@@ -408,9 +425,12 @@
     const unit = extending
       ? el("select", { id: "case-ext-unit" }, ...["working_hours", "working_days", "calendar_days"].map((u) => el("option", { value: u }, UNITS[u])))
       : null;
-    const photos = el("input", { id: "case-photos", type: "file", accept: "image/jpeg,image/png,image/webp", multiple: "" });
+    const photos = photoInput("case-photos");
+    const target = allowed.includes("merge")
+      ? el("input", { id: "case-merge-target", type: "text", maxlength: "14", inputmode: "numeric", placeholder: "保留的案件编号（本案作为重复件并入）" })
+      : null;
     const error = el("p", { class: "error", role: "alert" });
-    const inputs = { note, org, amount, unit, photos, error };
+    const inputs = { note, org, amount, unit, photos, target, error };
     const buttons = allowed.map((action) => el("button", {
       type: "button", class: `act act-${action}`, "data-action": action,
       onclick: (ev) => act(p.number, action, { ...inputs, buttons: ev.currentTarget.parentNode }),
@@ -420,18 +440,24 @@
       el("label", { class: "stack" }, "备注", note),
       org ? el("label", { class: "stack" }, "处置单位", org) : null,
       extending ? el("label", { class: "stack" }, "延期时长（延期申请 / 批准延期）", el("span", { class: "row" }, amount, unit)) : null,
+      target ? el("label", { class: "stack" }, "合并到", target) : null,
       el("label", { class: "stack" }, "现场照片（可选）", photos),
       el("div", { class: "buttons" }, ...buttons),
       error);
   }
 
-  // Photos go up first (intake's endpoint answers each with an id); the step then names them.
-  async function uploadPhotos(number, input) {
+  function photoInput(id) {
+    return el("input", { id, name: "photos", type: "file", accept: "image/jpeg,image/png,image/webp", multiple: "" });
+  }
+
+  // Photos go up first, one request each (intake answers each with an id); the report or step then
+  // names the ids.
+  async function uploadPhotos(url, input) {
     const ids = [];
     for (const file of input.files || []) {
       const data = new FormData();
       data.append("file", file);
-      const r = await fetch(`/api/incidents/${encodeURIComponent(number)}/photos/`, {
+      const r = await fetch(url, {
         method: "POST", credentials: "same-origin", headers: { Accept: "application/json", "X-CSRFToken": csrfToken() }, body: data,
       }).catch(() => null);
       if (!r) throw new Error("网络连接失败，照片未能上传");
@@ -442,18 +468,19 @@
     return ids;
   }
 
-  async function act(number, action, { note, org, amount, unit, photos, error, buttons }) {
+  async function act(number, action, { note, org, amount, unit, photos, target, error, buttons }) {
     const body = { note: note.value.trim() };
     if (org && org.value.trim() && (action === "dispatch" || action === "reassign")) body.organisation = org.value.trim();
     if (amount && amount.value && (action === "request_extension" || action === "approve_extension")) {
       body.amount = amount.value;
       body.unit = unit.value;
     }
+    if (target && target.value.trim() && action === "merge") body.target = target.value.trim();
     error.textContent = "";
     note.classList.remove("invalid");
     for (const b of buttons.querySelectorAll("button")) b.disabled = true;
     try {
-      if (photos.files && photos.files.length) body.photos = await uploadPhotos(number, photos);
+      if (photos.files && photos.files.length) body.photos = await uploadPhotos(api.casePhoto(number), photos);
       const f = await send("POST", api.action(number, action), body);
       refreshTiles();
       renderCard(f, `已${ACTIONS[action] || action}`);
@@ -476,7 +503,7 @@
       : [["网格", "（不在任何网格内）"]];
     const duplicates = Array.isArray(p.possible_duplicates) && p.possible_duplicates.length
       ? el("p", { class: "warn" }, "附近 24 小时内可能重复的案件：",
-        ...p.possible_duplicates.map((n) => el("a", { href: "#", onclick: (ev) => { ev.preventDefault(); openCase(n); } }, ` ${n}`)))
+        ...p.possible_duplicates.map(caseLink))
       : null;
     const card = el("div", { class: "gc-card case-card", "data-kind": "case", "data-number": p.number, "data-state": p.state },
       backButton(),
@@ -484,6 +511,8 @@
       el("h3", {}, p.class_name, " ", el("small", {}, p.number)),
       el("p", { class: "state" }, el("span", { class: `state-badge state-${p.state}` }, p.state_name || STATES[p.state]), " ", lightBadge(p)),
       duplicates,
+      p.merged_into ? el("p", { class: "warn" }, "本案已作为重复件并入 ", caseLink(p.merged_into)) : null,
+      Array.isArray(p.merged_from) && p.merged_from.length ? el("p", { class: "muted" }, "已并入本案的重复件：", ...p.merged_from.map(caseLink)) : null,
       fields([
         ["案件编号", p.number],
         ["问题类别", `${p.class_code} ${p.class_name}`],
@@ -498,6 +527,7 @@
       ]),
       el("h4", {}, "时限"), deadline(p),
       staffList(p),
+      reporterList(p),
       el("h4", {}, "处理记录"), timeline(p.events),
       actionsBox(f));
     cardEl.replaceChildren(card);
@@ -532,6 +562,7 @@
     const description = el("textarea", { name: "description", rows: "2", maxlength: "2000", placeholder: "问题描述，如：路灯不亮" });
     const severity = el("select", { name: "severity" },
       ...Object.entries(SEVERITIES).map(([code, name]) => el("option", { value: code }, name)));
+    const photos = photoInput("report-photos");
     const error = el("p", { class: "error", role: "alert" });
     const submit = el("button", { type: "submit", class: "primary" }, dispatch ? "上报并派遣" : "上报");
     const token = newToken(); // one case however often the button is pressed
@@ -541,6 +572,7 @@
       el("label", { class: "stack" }, "问题类别", classSelect),
       el("label", { class: "stack" }, "问题描述", description),
       el("label", { class: "stack" }, "严重程度", severity),
+      el("label", { class: "stack" }, "现场照片（可选）", photos),
       el("div", { class: "buttons" }, submit,
         el("button", { type: "button", onclick: () => box.replaceChildren(...componentActions(f, point).childNodes) }, "取消")),
       error);
@@ -559,10 +591,12 @@
       submit.disabled = true;
       let created;
       try {
-        created = await send("POST", api.report, {
+        const body = {
           class_code: classSelect.value, point, crs: "EPSG:4490", component_code: f.id,
           description: description.value.trim(), severity: severity.value, client_token: token,
-        });
+        };
+        if (photos.files && photos.files.length) body.photos = await uploadPhotos(api.stagePhoto, photos);
+        created = await send("POST", api.report, body);
       } catch (e) {
         error.textContent = `上报失败：${e.message}`;
         submit.disabled = false;
