@@ -167,6 +167,12 @@ def test_report_dispatch_accept_handle_verify_close_in_the_viewer(live_server, b
     for label in ("上报", "立案派遣", "接单", "处置完成", "核查", "结案", "兖州区路灯管理所", "已更换灯泡"):
         assert label in text, label
     assert case_card.locator("button[data-action]").count() == 0
+    # The map follows: the case's point is drawn in its new state without waiting out the tiles' max-age.
+    page.wait_for_function(
+        "(n) => gridcityMap.queryRenderedFeatures().some(f => f.properties.number === n && f.properties.state === 'closed')",
+        arg=number,
+        timeout=15_000,
+    )
     _screenshot(page, tmp_path, "incident-4-closed.png")
 
     foreign = [u for u in page.requests if not u.startswith((base + "/", "data:", "blob:"))]

@@ -365,8 +365,14 @@
     attributionControl: false,
     // CJK is drawn by the browser's own fonts, should the style carry any text at all.
     localIdeographFontFamily: "'Noto Sans CJK SC', 'Noto Sans SC', 'PingFang SC', 'Microsoft YaHei', sans-serif",
-    // Tile URLs may be written relative to our own origin; the workers need them absolute.
-    transformRequest: (url) => ({ url: new URL(url, window.location.href).href, credentials: "same-origin" }),
+    // Tile URLs may be written relative to our own origin; the workers need them absolute. Cases
+    // change by the minute: their tiles are revalidated (ETag, 304 when unchanged) instead of kept
+    // for their max-age, so a step just taken shows on the map at once.
+    transformRequest: (url, kind) => {
+      const absolute = new URL(url, window.location.href).href;
+      const live = kind === "Tile" && /\/tiles\/([^/]*,)?incidents[,/]/.test(absolute);
+      return { url: absolute, credentials: "same-origin", ...(live ? { cache: "no-cache" } : {}) };
+    },
     locale: {
       "Map.Title": "地图",
       "NavigationControl.ZoomIn": "放大",
