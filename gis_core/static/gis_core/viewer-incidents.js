@@ -189,7 +189,7 @@
   // case). A server without the clock either refuses them (a 400 naming the parameter: asked again
   // without) or ignores them (its answers carry no `light`): then the page sorts and filters what it
   // got, by due_at.
-  const serverKnows = { ordering: true, overdue: true };
+  const serverKnows = { ordering: true, overdue: true, escalated: true };
   let queueRequest = 0;
 
   function queueQuery() {
@@ -200,6 +200,7 @@
     else if (state) q.set("state", state);
     for (const name of ["class", "source", "unit"]) if (chosen.get(name)) q.set(name, chosen.get(name));
     if (chosen.get("overdue") && serverKnows.overdue) q.set("overdue", "true");
+    if (chosen.get("escalated") && serverKnows.escalated) q.set("escalated", "true");
     if (serverKnows.ordering) q.set("ordering", "time_left");
     q.set("page_size", "200");
     return q.toString();
@@ -210,7 +211,7 @@
       try {
         return await read(api.list(queueQuery()));
       } catch (e) {
-        if (e.status === 400 && (e.field === "ordering" || e.field === "overdue") && serverKnows[e.field]) {
+        if (e.status === 400 && e.field in serverKnows && serverKnows[e.field]) {
           serverKnows[e.field] = false;
           continue;
         }
@@ -241,6 +242,10 @@
     if (!clock || !serverKnows.overdue) {
       if (new FormData(filtersForm).get("overdue")) rows = rows.filter((f) => overdue(f.properties));
     }
+    // Escalation (another helper) adds escalation_level and escalated=; without it the box does nothing.
+    if (new FormData(filtersForm).get("escalated") && rows.length && "escalation_level" in rows[0].properties) {
+      rows = rows.filter((f) => f.properties.escalation_level > 0);
+    }
     if (!clock || !serverKnows.ordering) {
       rows = rows.slice().sort((a, b) => sortKey(a.properties) - sortKey(b.properties)
         || String(a.properties.number).localeCompare(String(b.properties.number)));
@@ -258,7 +263,7 @@
       el("button", { type: "button", onclick: () => openCase(p.number) },
         lightBadge(p),
         el("span", { class: "case-main" },
-          el("strong", {}, p.number),
+          el("strong", {}, p.number, p.escalation_level > 0 ? el("span", { class: "escalated" }, `升级·${LEVELS[p.escalation_level] || p.escalation_level}`) : null),
           el("small", {}, `${p.class_name} · ${p.state_name || STATES[p.state] || p.state}`,
             p.assigned_org ? ` · ${p.assigned_org.name}` : "")),
         el("span", { class: `case-left${overdue(p) ? " late" : ""}` }, leftText(p))));
@@ -377,7 +382,8 @@
     return el("div", {},
       el("h4", {}, "网格人员"),
       el("ul", { class: "staff" }, ...staff.map((s) => el("li", {},
-        `${s.level_name || ""}${s.level_name ? "：" : ""}${s.name || "—"}`, s.phone ? ` ${s.phone}` : ""))));
+        `${s.level_name || ""}${s.duty ? ` ${s.duty}` : ""}${s.level_name || s.duty ? "：" : ""}${s.name || "—"}`,
+        s.phone ? ` ${s.phone}` : ""))));
   }
 
   function caseLink(number) {
