@@ -237,12 +237,13 @@
       return;
     }
     if (mine !== queueRequest) return; // a newer filter choice is on its way
-    let rows = page.features || [];
+    const got = page.features || [];
+    let rows = got;
     const clock = rows.length > 0 && "light" in rows[0].properties;
     if (!clock || !serverKnows.overdue) {
       if (new FormData(filtersForm).get("overdue")) rows = rows.filter((f) => overdue(f.properties));
     }
-    // Escalation (another helper) adds escalation_level and escalated=; without it the box does nothing.
+    // Escalation adds escalation_level and escalated=; a server without it leaves the box without effect.
     if (new FormData(filtersForm).get("escalated") && rows.length && "escalation_level" in rows[0].properties) {
       rows = rows.filter((f) => f.properties.escalation_level > 0);
     }
@@ -252,8 +253,10 @@
     }
     rememberUnits(rows);
     queueEl.replaceChildren(...rows.map(queueRow));
-    const total = page.count !== undefined ? page.count : rows.length;
-    setCaseStatus(rows.length ? `共 ${total} 件，按剩余时间排序` : "没有符合条件的事件");
+    // The server's count holds when it did the filtering; past one page only the first page is here.
+    const total = rows.length === got.length && page.count !== undefined ? page.count : rows.length;
+    const more = total > rows.length ? `，显示前 ${rows.length} 件` : "";
+    setCaseStatus(rows.length ? `共 ${total} 件${more}，按剩余时间排序` : "没有符合条件的事件");
   }
 
   function queueRow(f) {
