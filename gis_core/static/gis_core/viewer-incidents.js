@@ -540,6 +540,7 @@
       el("h4", {}, "处理记录"), timeline(p.events),
       actionsBox(f));
     cardEl.replaceChildren(card);
+    document.getElementById("panel").scrollTop = 0; // the result message and the card's head first
     if (f.geometry && f.geometry.coordinates) flyNear(f.geometry.coordinates);
   }
 
