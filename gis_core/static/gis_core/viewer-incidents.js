@@ -624,7 +624,8 @@
         }
       }
       refreshTiles();
-      box.replaceChildren(el("p", { class: "ok" }, message));
+      // The case's card in the panel carries on from here; on a phone the popup would only hide the map.
+      g.closePopup();
       openCase(number, message);
     });
     return form;

@@ -478,5 +478,6 @@
   window.gridcity = {
     openComponent, openGrid, search, setVisible, styleLayersOf, applyFilters,
     el, fields, getJSON, setStatus, logInAgain, showPopup, map, orgName,
+    closePopup: () => { if (popup) popup.remove(); },
   };
 })();
