@@ -5,6 +5,7 @@ from django.contrib.gis.db.models import Extent
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from components import roles
 from layers.grids.selectors import visible_grids
 
 
@@ -16,4 +17,6 @@ def home(request):
     top = visible_grids(request.user).order_by("level_id").values_list("level_id", flat=True).first()
     extent = visible_grids(request.user).filter(level_id=top).aggregate(e=Extent("geom"))["e"] if top else None
     bounds = json.dumps([[extent[0], extent[1]], [extent[2], extent[3]]]) if extent else ""
-    return render(request, "gis_core/viewer.html", {"bounds": bounds})
+    # The roles only decide which buttons the viewer offers; the API checks every step again.
+    held = ",".join(sorted(roles.roles_of(request.user)))
+    return render(request, "gis_core/viewer.html", {"bounds": bounds, "roles": held})

@@ -21,6 +21,7 @@
   };
   const COMPONENT_ID = /^\d{16,17}$/;
   const GRID_CODE = /^\d{6,15}$/;
+  const CASE_NUMBER = /^20\d{12}$/; // date + serial; may also be a grid code, so a miss falls through
   const HIGHLIGHT = "gridcity-highlight";
   const statusEl = document.getElementById("status");
   const treeEl = document.getElementById("layer-tree");
@@ -88,8 +89,11 @@
     return dl;
   }
 
-  function componentCard(f) {
+  // `at`: where the card opens; a report about the component is placed there (the component's own
+  // point, or where a line or area component was clicked).
+  function componentCard(f, at) {
     const p = f.properties;
+    const incidents = window.gridcity && window.gridcity.incidents;
     return el("div", { class: "gc-card", "data-kind": "component", "data-code": f.id },
       el("h3", {}, p.class_name || "部件", " ", el("small", {}, p.name || "")),
       fields([
@@ -103,7 +107,8 @@
         ["所在网格", p.grid_code],
         ["位置描述", p.location_desc],
       ]),
-      el("a", { href: urls.card(f.id), target: "_blank", rel: "noopener" }, "部件身份证页面 »"));
+      el("a", { href: urls.card(f.id), target: "_blank", rel: "noopener" }, "部件身份证页面 »"),
+      incidents && at ? incidents.componentActions(f, at) : null);
   }
 
   function gridCard(f) {
@@ -144,7 +149,7 @@
     try {
       const f = await getJSON(urls.component(code));
       const at = lngLat || f.geometry && (f.geometry.type === "Point" ? f.geometry.coordinates : bboxOf(f.geometry)[0]);
-      showPopup(at, componentCard(f));
+      showPopup(at, componentCard(f, at));
       setStatus("");
       return f;
     } catch (e) {
@@ -185,9 +190,11 @@
       const at = f.geometry.type === "Point" ? f.geometry.coordinates : bboxOf(f.geometry)[0];
       if (f.geometry.type === "Point") map.flyTo({ center: at, zoom: Math.max(map.getZoom(), 18) });
       else map.fitBounds(bboxOf(f.geometry), { padding: 60, maxZoom: 18 });
-      map.once("moveend", () => showPopup(at, componentCard(f)));
+      map.once("moveend", () => showPopup(at, componentCard(f, at)));
       return;
     }
+    const incidents = window.gridcity.incidents;
+    if (CASE_NUMBER.test(q) && incidents && await incidents.findCase(q)) return;
     if (GRID_CODE.test(q)) {
       const f = await getJSON(urls.grid(q)).catch((e) => { setStatus(`网格 ${q}：${e.message}`, true); });
       if (!f) return;
@@ -358,8 +365,14 @@
     attributionControl: false,
     // CJK is drawn by the browser's own fonts, should the style carry any text at all.
     localIdeographFontFamily: "'Noto Sans CJK SC', 'Noto Sans SC', 'PingFang SC', 'Microsoft YaHei', sans-serif",
-    // Tile URLs may be written relative to our own origin; the workers need them absolute.
-    transformRequest: (url) => ({ url: new URL(url, window.location.href).href, credentials: "same-origin" }),
+    // Tile URLs may be written relative to our own origin; the workers need them absolute. Cases
+    // change by the minute: their tiles are revalidated (ETag, 304 when unchanged) instead of kept
+    // for their max-age, so a step just taken shows on the map at once.
+    transformRequest: (url, kind) => {
+      const absolute = new URL(url, window.location.href).href;
+      const live = kind === "Tile" && /\/tiles\/([^/]*,)?incidents[,/]/.test(absolute);
+      return { url: absolute, credentials: "same-origin", ...(live ? { cache: "no-cache" } : {}) };
+    },
     locale: {
       "Map.Title": "地图",
       "NavigationControl.ZoomIn": "放大",
@@ -430,6 +443,11 @@
     const found = featuresAt(e.point);
     // Points over polygons: a component or cluster under the cursor wins over the grid around it.
     const point = found.find((f) => f.geometry.type === "Point" || f.geometry.type === "MultiPoint");
+    const incident = found.find((f) => tileLayerOf[f.layer.id] === "incidents" && f.properties.number);
+    if (incident && window.gridcity.incidents) {
+      window.gridcity.incidents.openCase(incident.properties.number);
+      return;
+    }
     if (point) {
       const p = point.properties;
       if (p.cluster === true || p.cluster === "true" || p.count !== undefined && !p.code) {
@@ -456,5 +474,10 @@
   });
 
   // Test and console hooks: what a click on a feature would do, without needing its pixel.
-  window.gridcity = { openComponent, openGrid, search, setVisible, styleLayersOf, applyFilters };
+  // The incidents panel (viewer-incidents.js) builds on the same helpers.
+  window.gridcity = {
+    openComponent, openGrid, search, setVisible, styleLayersOf, applyFilters,
+    el, fields, getJSON, setStatus, logInAgain, showPopup, map, orgName,
+    closePopup: () => { if (popup) popup.remove(); },
+  };
 })();
