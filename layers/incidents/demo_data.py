@@ -477,6 +477,7 @@ def write(plans: list[Plan]) -> int:
         )
         for p, (pk,) in zip(plans, cur.fetchall()):
             p.id = pk
+        cur.execute("DROP TABLE IF EXISTS demo_case_stage")
         cur.execute(
             """CREATE TEMP TABLE demo_case_stage (
                    id bigint, number text, source text, case_class_id bigint, severity text, description text,
@@ -508,6 +509,7 @@ def write(plans: list[Plan]) -> int:
                 FROM (SELECT *, ST_SetSRID(ST_MakePoint(lon, lat), 4490) AS geom FROM demo_case_stage) s
                 ORDER BY s.id"""
         )
+        cur.execute("DROP TABLE demo_case_stage")  # a caller's outer transaction may go on (tests)
         n_events = 0
         with cur.cursor.copy(
             "COPY incidents_caseevent (case_id, at, actor_id, from_state, to_state, action, note, organisation_id) "
