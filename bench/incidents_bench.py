@@ -28,6 +28,7 @@ import datetime as dt
 import inspect
 import json
 import os
+import shutil
 import statistics
 import threading
 import time
@@ -182,7 +183,24 @@ def over_repeats(runs: list[dict], key: str = "p50") -> dict:
 
 def tiles_http(base: str, cookie: str, paths: list[str], concurrency: int) -> dict:
     """Each tile path once over `concurrency` keep-alive clients (gzip, as a browser); 200 and 204 are
-    answers, anything else an error."""
+    answers, anything else an error. With wrk (as the tiles benchmark) when it is installed: a Python
+    client takes the shared CPU from the server it measures."""
+    if shutil.which("wrk"):
+        from bench.wrk_load import run_wrk
+
+        m = run_wrk(
+            base, paths, concurrency=concurrency, headers={"Accept-Encoding": "gzip", "Cookie": f"sessionid={cookie}"}
+        )
+        return {
+            "n": m["n"],
+            "rps": m["rps"],
+            "p50": m["p50"],
+            "p99": m["p99"],
+            "largest": m["largest_body"],
+            "errors": m["bad"] + m["socket_errors"] + (0 if m["complete"] else 1),
+            "first_errors": [m["first_bad"]] if m["first_bad"] else [],
+            "client": "wrk",
+        }
     import httpx
 
     lat = [0.0] * len(paths)
@@ -224,6 +242,7 @@ def tiles_http(base: str, cookie: str, paths: list[str], concurrency: int) -> di
         "largest": max(sizes or [0]),
         "errors": len(errors),
         "first_errors": errors[:3],
+        "client": "httpx",
     }
 
 
@@ -304,6 +323,7 @@ def run(
         f"{data['cases']:,} cases ({prep['prepare_seconds']} s to prepare)",
         flush=True,
     )
+    print(f"reporting and dispatching {repeats * requests // 2} cases for the transitions ...", flush=True)
     numbers, unit = transition_cases(repeats * requests // 2, seed)
     open_of_unit = Case.objects.filter(assigned_org=unit, state__in=QUEUE_STATES.split(",")).count()
     dispatcher_cookie, unit_cookie = session_cookie(), unit_session(unit)
@@ -339,9 +359,11 @@ def run(
                 "list": (desk, [list_urls[i % len(list_urls)] for i in range(requests)]),
             }
             for name, (client, urls) in cases.items():
+                print(f"  {name}: {repeats} x {len(urls)} GET ...", flush=True)
                 results[name] = over_repeats([timed(client, "GET", urls) for _ in range(repeats)])
             runs = []
             per = len(numbers) // repeats
+            print(f"  transition: {repeats} x {per} accept + handle ...", flush=True)
             for r in range(repeats):
                 batch = numbers[r * per : (r + 1) * per]
                 accept = timed(unit_client, "POST", [f"/api/incidents/{n}/actions/accept/" for n in batch], {})
@@ -382,6 +404,7 @@ def run(
         "cold_rps_runs": [r["rps"] for r in colds],
         "floor_rps_runs": [r["rps"] for r in floors],
         "largest_bytes": max([largest_floor] + [r["largest"] for r in colds + warms]),
+        "client": colds[0]["client"],
         "errors": sum(r["errors"] for r in colds + warms) + sum(f["bad"] for f in floors),
         "first_errors": [e for r in colds + warms for e in r["first_errors"]][:3],
     }
@@ -473,7 +496,7 @@ def _print(out: dict) -> None:
         print(f"weekly report skipped: {out['weekly_report']['skipped']}")
     t = out["tiles"]
     print(
-        f"tiles ({t['tiles']} incident tiles, {m['concurrency']} clients): floor {t['floor']['rps']:.0f}/s p99 "
+        f"tiles ({t['tiles']} incident tiles, {m['concurrency']} {t['client']} clients): floor {t['floor']['rps']:.0f}/s p99 "
         f"{t['floor']['p99']:.1f} ms; cold {t['cold']['rps']:.0f}/s p99 {t['cold']['p99']:.1f} ms; warm "
         f"{t['warm']['rps']:.0f}/s p99 {t['warm']['p99']:.1f} ms"
     )
