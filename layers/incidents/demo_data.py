@@ -16,6 +16,7 @@ is refused in production. The real write path stays layers.incidents.services.""
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import math
 import random
 import time
@@ -388,7 +389,8 @@ def plan_cases(n: int, seed: int, now: dt.datetime, days: int, world: dict) -> l
     rng = random.Random(seed)
     pool, events, routes, people = world["pool"], world["event_classes"], world["routes"], world["people"]
     orgs = sorted(set(routes.values()) | {p[5] for p in pool})
-    boosts = [COMPONENT_CLASS_BOOST.get(p[2], 1.0) for p in pool]
+    # cumulative once: rng.choices with plain weights sums them again on every call (200,000 a time)
+    pool_cum = list(itertools.accumulate(COMPONENT_CLASS_BOOST.get(p[2], 1.0) for p in pool))
     sources, source_w = list(SOURCE_WEIGHTS), list(SOURCE_WEIGHTS.values())
     sev, sev_w = list(SEVERITY_WEIGHTS), list(SEVERITY_WEIGHTS.values())
     names = world["class_names"]
@@ -397,7 +399,7 @@ def plan_cases(n: int, seed: int, now: dt.datetime, days: int, world: dict) -> l
     for _ in range(n):
         plan = Plan(source=rng.choices(sources, source_w)[0], severity=rng.choices(sev, sev_w)[0])
         if pool and (rng.random() < COMPONENT_SHARE or not routable_events):
-            comp_id, class_id, _code, lon, lat, org = rng.choices(pool, boosts)[0]
+            comp_id, class_id, _code, lon, lat, org = rng.choices(pool, cum_weights=pool_cum)[0]
             plan.component_id, plan.class_id = comp_id, class_id
             plan.lon, plan.lat = lon + rng.gauss(0, 2e-5), lat + rng.gauss(0, 2e-5)  # a few metres off
         elif routable_events:
@@ -489,9 +491,11 @@ def write(plans: list[Plan]) -> int:
             for p in plans:
                 state, org, level = _state_of(p)
                 last = p.events[-1].at
+                # the current stage began with the last step (an escalation does not restart it)
+                stage = next(e.at for e in reversed(p.events) if e.action != ESCALATE)
                 copy.write_row(
                     (p.id, p.number, p.source, p.class_id, p.severity, p.description, p.lon, p.lat, p.component_id,
-                     state, org, p.reporter, level, last if state in OPEN_STATES else None, p.events[0].at, last)
+                     state, org, p.reporter, level, stage if state in OPEN_STATES else None, p.events[0].at, last)
                 )  # fmt: skip
         grid = (
             "coalesce((SELECT g.code FROM layers_grid g WHERE g.level_id = {} AND ST_Intersects(g.geom, s.geom) "
