@@ -149,9 +149,13 @@ def _client(base: str, cookie: str):
 
 
 def timed(client, method: str, urls: list[str], body=None) -> dict:
-    """Each URL once, sequentially; latency in ms; any answer but 200 is an error."""
+    return timed_requests(client, [(method, url, body) for url in urls])
+
+
+def timed_requests(client, requests: list[tuple[str, str, dict | None]]) -> dict:
+    """Each (method, URL, JSON body) once, sequentially; latency in ms; any answer but 200 is an error."""
     lat, errors = [], []
-    for url in urls:
+    for method, url, body in requests:
         t = time.perf_counter()
         r = client.request(method, url, json=body)
         _ = r.content
@@ -366,21 +370,12 @@ def run(
             print(f"  transition: {repeats} x {per} accept + handle ...", flush=True)
             for r in range(repeats):
                 batch = numbers[r * per : (r + 1) * per]
-                accept = timed(unit_client, "POST", [f"/api/incidents/{n}/actions/accept/" for n in batch], {})
-                handle = timed(
-                    unit_client, "POST", [f"/api/incidents/{n}/actions/handle/" for n in batch], {"note": "已处置"}
-                )
-                both = {
-                    "p50": statistics.median([accept["p50"], handle["p50"]]),
-                    "errors": accept["errors"] + handle["errors"],
-                    "first_errors": accept["first_errors"] + handle["first_errors"],
-                    "accept_p50": accept["p50"],
-                    "handle_p50": handle["p50"],
-                }
-                runs.append(both)
+                steps = []
+                for n in batch:  # each case accepted, then handled: a unit's working rhythm
+                    steps.append(("POST", f"/api/incidents/{n}/actions/accept/", {}))
+                    steps.append(("POST", f"/api/incidents/{n}/actions/handle/", {"note": "已处置"}))
+                runs.append(timed_requests(unit_client, steps))
             results["transition"] = over_repeats(runs)
-            results["transition"]["accept_p50"] = [r["accept_p50"] for r in runs]
-            results["transition"]["handle_p50"] = [r["handle_p50"] for r in runs]
         print("  tiles: floor (warming PostgreSQL's buffers first) ...", flush=True)
         run_floor(database_url, stmts, concurrency)
         floors = [run_floor(database_url, stmts, concurrency) for _ in range(repeats)]
