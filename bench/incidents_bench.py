@@ -409,6 +409,7 @@ def run(
         "seed": seed,
         "components": prep["components"],
         "cases": data["cases"],
+        "cases_load_seconds": data.get("load_seconds"),
         "unit": unit.name if unit else "",
         "unit_open_cases": open_of_unit,
         "repeats": repeats,
