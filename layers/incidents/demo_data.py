@@ -552,6 +552,10 @@ def load(
     n = SCALES[scale] if count is None else count
     now = (now or dt.datetime.now(dt.UTC)).replace(microsecond=0)
     with transaction.atomic():
+        with connection.cursor() as cur:
+            # one bulk load, not a request: at city scale the grid lookup of 100,000 points alone takes
+            # longer than the requests' statement timeout (GRIDCITY_STATEMENT_TIMEOUT_MS)
+            cur.execute("SET LOCAL statement_timeout = 0")
         if not CaseClass.objects.exists():
             seed_case_classes()
         routes = ensure_routing()
