@@ -58,6 +58,7 @@ migrate: venv services
 
 demo: migrate
 	$(PY) manage.py load_demo_city --scale $(DEMO_SCALE) --if-empty
+	$(PY) manage.py load_demo_incidents --scale $(DEMO_SCALE) --if-empty
 
 accounts: migrate
 	$(PY) manage.py create_demo_accounts

@@ -1,4 +1,4 @@
-"""python -m bench lookup|import|wfs|tiles|wms|all [options]: each benchmark prints its own table.
+"""python -m bench lookup|import|wfs|tiles|wms|incidents|all [options]: each benchmark prints its own table.
 
 `all` runs each benchmark in its own process (Django binds one database per process: the lookup
 benchmark keeps its 1M components in gridcity_bench, the import benchmark truncates its own
@@ -21,7 +21,7 @@ def _lookup(args):
         scale=args.scale,
         seed=args.seed,
         database_url=args.database_url,
-        requests=args.requests,
+        requests=args.requests or 2000,
         concurrency=args.concurrency,
         workers=args.workers,
         threads=args.threads,
@@ -56,7 +56,7 @@ def _wfs(args):
         scale=args.scale,
         seed=args.seed,
         database_url=args.database_url,
-        repeat=args.repeat,
+        repeat=args.repeat or 20,
         transactions=args.transactions,
         workers=args.workers,
         threads=args.threads,
@@ -101,18 +101,43 @@ def _wms(args):
     return 0 if all(t["ok"] for t in result["targets"]) else 1
 
 
+def _incidents(args):
+    """Case queue, list, transition, weekly report and incident tiles: bench.incidents_bench.run()."""
+    from bench.incidents_bench import run
+
+    result = run(
+        scale=args.scale,
+        seed=args.seed,
+        database_url=args.database_url,
+        repeats=args.repeat or 3,
+        requests=args.requests or 200,
+        n_tiles=args.tiles,
+        concurrency=args.concurrency,
+        workers=args.workers,
+        threads=args.threads,
+        redis_url=args.redis_url,
+    )
+    return 0 if all(t["ok"] is not False for t in result["targets"]) else 1
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
-    parser.add_argument("which", choices=["lookup", "import", "wfs", "tiles", "wms", "all"])
+    parser.add_argument("which", choices=["lookup", "import", "wfs", "tiles", "wms", "incidents", "all"])
     parser.add_argument("--scale", default="city", help="demo city scale: city (~1M, default), demo (~50k), tiny")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument(
         "--database-url",
         default=None,
         help="bench database (name must contain 'bench'); default gridcity_bench / gridcity_bench_import "
-        "/ gridcity_bench_wfs / gridcity_bench_tiles (tiles and wms)",
+        "/ gridcity_bench_wfs / gridcity_bench_tiles (tiles and wms) / gridcity_bench_incidents (incidents)",
     )
-    parser.add_argument("--requests", type=int, default=2000, help="lookup: requests per case and mode (max 20000)")
+    parser.add_argument(
+        "--requests",
+        type=int,
+        default=None,
+        help="lookup: requests per case and mode (default 2000, max 20000); "
+        "incidents: per case and repeat (default 200)",
+    )
     parser.add_argument(
         "--concurrency",
         type=int,
@@ -128,7 +153,10 @@ def main(argv=None):
     )
     parser.add_argument("--threads", type=int, default=2, help="lookup, wfs, tiles, wms: threads per gunicorn worker")
     parser.add_argument(
-        "--repeat", type=int, default=20, help="wfs: timed full GetFeature requests per case and server"
+        "--repeat",
+        type=int,
+        default=None,
+        help="wfs: timed full GetFeature requests per case and server (default 20); incidents: repeats (default 3)",
     )
     parser.add_argument("--transactions", type=int, default=200, help="wfs: timed Update transactions per server")
     parser.add_argument("--tiles", type=int, default=1000, help="tiles: tile positions z10-z18 (each x layers)")
@@ -164,6 +192,8 @@ def main(argv=None):
         return max(codes)
     if args.which == "wfs":
         return _wfs(args)
+    if args.which == "incidents":
+        return _incidents(args)
     if args.which in ("tiles", "wms"):
         return _tiles(args) if args.which == "tiles" else _wms(args)
     return _import(args) if args.which == "import" else _lookup(args)

@@ -129,6 +129,8 @@ class Case(models.Model):
             models.Index(fields=["assigned_org", "state"], name="case_org_state_idx"),
             models.Index(fields=["grid_code"], name="case_grid_idx"),
             models.Index(fields=["due_at"], name="case_due_idx"),
+            # The list's order (newest first): at city scale the first page without a sort of every case.
+            models.Index(fields=["-created_at", "-id"], name="case_created_idx"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(number__regex=r"^[0-9]{14}$"), name="case_number_digits"),

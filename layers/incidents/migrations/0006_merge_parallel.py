@@ -9,5 +9,6 @@ class Migration(migrations.Migration):
         ("incidents", "0005_reports"),
         ("incidents", "0005_intake"),
         ("incidents", "0005_escalation"),
+        ("incidents", "0005_case_created_index"),
     ]
     operations = []

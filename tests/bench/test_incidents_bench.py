@@ -1,0 +1,68 @@
+"""The incidents benchmark's verdicts and its call of the weekly report (no server needed)."""
+
+import sys
+import types
+
+from bench.incidents_bench import _targets, over_repeats, weekly_report_timing
+
+
+def run(p50, errors=0):
+    return {"p50": p50, "errors": errors, "first_errors": [f"HTTP 500 at {p50}"] * errors}
+
+
+def results(p50=10.0):
+    return {
+        k: over_repeats([run(p50), run(p50 + 1), run(p50 - 1)])
+        for k in ("unit_queue", "dispatcher_queue", "list", "transition")
+    }
+
+
+TILES = {
+    "floor": {"rps": 100.0, "p99": 10.0},
+    "cold": {"rps": 90.0, "p99": 15.0},
+    "largest_bytes": 1000,
+    "errors": 0,
+}
+
+
+def test_medians_and_spread_over_repeats():
+    m = over_repeats([run(12.0), run(30.0), run(11.0, errors=1)])
+    assert (m["median"], m["min"], m["max"], m["errors"]) == (12.0, 11.0, 30.0, 1)
+
+
+def test_targets_pass_fail_and_skip():
+    ok = _targets(results(10.0), {"skipped": "no reports"}, TILES)
+    assert all(t["ok"] in (True, None) for t in ok)
+    assert [t["ok"] for t in ok if "weekly" in t["target"]] == [None]  # skipped is not a failure
+    slow = _targets(
+        results(25.0), {"median": 2.5, "min": 2.4, "max": 2.6}, {**TILES, "cold": {"rps": 50.0, "p99": 30.0}}
+    )
+    failed = {t["target"] for t in slow if t["ok"] is False}
+    assert "(b) list API p50" in failed and "(d) weekly report, whole district" in failed
+    assert "(e) cold tiles/s >= 0.8 x floor" in failed and "(e) cold p99 <= 2 x floor p99" in failed
+    bad = results(10.0)
+    bad["list"] = over_repeats([run(10.0, errors=2)] * 3)
+    assert any(t["ok"] is False and "every answer" in t["target"] for t in _targets(bad, {"skipped": "-"}, TILES))
+
+
+def test_weekly_report_filled_by_name_or_skipped(monkeypatch, settings):
+    import layers.incidents
+
+    calls = []
+    fake = types.ModuleType("layers.incidents.reports")
+
+    def weekly_report(week_start, area_code, fmt="json"):
+        calls.append((week_start, area_code, fmt))
+
+    fake.weekly_report = weekly_report
+    monkeypatch.setitem(sys.modules, "layers.incidents.reports", fake)
+    monkeypatch.setattr(layers.incidents, "reports", fake, raising=False)
+    timing = weekly_report_timing(3)
+    assert len(calls) == 3 and calls[0][1] == settings.GRIDCITY_ADMIN_CODE and calls[0][0].weekday() == 0
+    assert timing["median"] >= 0 and len(timing["runs"]) == 3
+
+    def needs_more(week_start, mystery):
+        pass
+
+    fake.weekly_report = needs_more
+    assert "mystery" in weekly_report_timing(3)["skipped"]
