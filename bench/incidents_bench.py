@@ -12,8 +12,7 @@ tiles, at city scale (~100,000 cases on ~1M components), over real HTTP against 
        (?state=reported); (b) the list API as a dispatcher, first pages under varied filters;
    (c) a case transition: POST .../actions/accept/ then .../actions/handle/ by the unit, on cases the
        run reports and dispatches to that unit first (through the services, untimed);
-   (d) layers.incidents.reports.weekly_report for the whole district, in-process (skipped with a
-       message when the reports module is not there);
+   (d) layers.incidents.reports.build, the last full week for the whole district, in-process;
    (e) incident tiles: a seeded tile set (bench.tiles_bench) as raw ST_AsMVT SQL (the floor) and
        through our /tiles with the tile cache flushed (cold), then again (warm).
 3. Prints a table, writes bench/results/incidents-<time>.json; exit status 1 when a target is missed.
@@ -25,7 +24,6 @@ tile > 500 KB. Only 127.0.0.1 is contacted; every loop is bounded."""
 from __future__ import annotations
 
 import datetime as dt
-import inspect
 import json
 import os
 import shutil
@@ -251,43 +249,19 @@ def tiles_http(base: str, cookie: str, paths: list[str], concurrency: int) -> di
 
 
 def weekly_report_timing(repeats: int) -> dict:
-    """layers.incidents.reports.weekly_report for the whole district, last full week, if it exists."""
-    try:
-        from layers.incidents import reports
-    except ImportError:
-        return {"skipped": "layers.incidents.reports is not there (helper 'reports' builds it)"}
-    fn = getattr(reports, "weekly_report", None)
-    if fn is None:
-        return {"skipped": "layers.incidents.reports has no weekly_report"}
-    from django.conf import settings
+    """layers.incidents.reports.build for the whole district (street level), last full week."""
     from django.utils import timezone
 
-    today = timezone.localdate()
-    monday = today - dt.timedelta(days=today.weekday() + 7)
-    known = {
-        **dict.fromkeys(("start", "week_start", "week", "day", "date", "since", "monday"), monday),
-        **dict.fromkeys(("end", "until", "week_end"), monday + dt.timedelta(days=7)),
-        **dict.fromkeys(("code", "area", "area_code", "grid", "grid_code", "district"), settings.GRIDCITY_ADMIN_CODE),
-        **dict.fromkeys(("level", "by"), "street"),
-        **dict.fromkeys(("user",), None),
-    }
-    kwargs, missing = {}, []
-    for name, p in inspect.signature(fn).parameters.items():
-        if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
-            continue
-        if name in known:
-            kwargs[name] = known[name]
-        elif p.default is p.empty:
-            missing.append(name)
-    if missing:
-        return {"skipped": f"weekly_report{inspect.signature(fn)}: cannot fill {', '.join(missing)}"}
+    from layers.incidents import reports
+
+    last_week = reports.period("week", timezone.localdate() - dt.timedelta(days=7))
     seconds = []
     for _ in range(repeats):
         t = time.perf_counter()
-        fn(**kwargs)
+        reports.build(last_week, "street")
         seconds.append(time.perf_counter() - t)
     return {
-        "call": f"weekly_report({', '.join(f'{k}={v!r}' for k, v in kwargs.items())})",
+        "call": f"reports.build(period('week', {last_week.first}), 'street')",
         "median": statistics.median(seconds),
         "min": min(seconds),
         "max": max(seconds),

@@ -135,6 +135,10 @@ REDIS_URL = os.environ.get("REDIS_URL", CELERY_BROKER_URL)
 CELERY_BEAT_SCHEDULE = {
     "incidents-escalate": {"task": "incidents.escalate_cases", "schedule": 300.0},
     "incidents-reminders": {"task": "incidents.send_reminders", "schedule": 600.0},
+    # A parked case's deadline moves on while it waits; the stored due_at follows every 5 minutes.
+    "incidents-refresh-paused": {"task": "incidents.refresh_paused_cases", "schedule": 300.0},
+    "incidents-safety-index": {"task": "incidents.refresh_safety_index", "schedule": 3600.0},
+    "incidents-sweep-photos": {"task": "incidents.sweep_case_photos", "schedule": 3600.0},
 }
 # Working hours a case may wait in 待受理 / 立案派遣 before it goes up a level, then between levels.
 GRIDCITY_ESCALATE_UNCLAIMED_HOURS = {

@@ -6,7 +6,9 @@ unique per case, kind and stage."""
 from celery import shared_task
 
 from .escalation import announce_lights, escalate_due
+from .intake_tasks import sweep_case_photos  # noqa: F401 - found by the worker through this module
 from .reminders import send_reminders as _send_reminders
+from .reports_tasks import refresh_safety_index  # noqa: F401
 
 
 @shared_task(name="incidents.escalate_cases")
