@@ -571,6 +571,8 @@ def load(
         plans = plan_cases(n, seed, now, days, world)
         planned = time.perf_counter()
         n_events = write(plans)
+        _first_reporters([p.number for p in plans])
+        ensure_staff(world["people"]["dispatchers"])
     with connection.cursor() as cur:
         cur.execute("ANALYZE incidents_case")
         cur.execute("ANALYZE incidents_caseevent")
@@ -591,12 +593,57 @@ def load(
     }
 
 
+def ensure_staff(dispatchers: list[int]) -> int:
+    """Who answers when a case goes up (escalation.py): a 社区网格长 per community, a 街道指挥中心 per
+    street (reached by phone) and the district's duty officer (a demo dispatcher's account, so the
+    escalation messages reach an inbox). Only where a level has nobody yet; returns the rows added."""
+    from django.conf import settings
+
+    from layers.grids.models import Grid
+
+    from .escalation_models import GridStaff, Level
+
+    have = set(GridStaff.objects.values_list("level", "grid_code"))
+    rows = []
+    for grid in Grid.objects.filter(level_id__in=(2, 3)).order_by("code"):
+        level = Level.COMMUNITY if grid.level_id == 3 else Level.STREET
+        if (level, grid.code) in have:
+            continue
+        duty = "社区网格长" if level == Level.COMMUNITY else "街道指挥中心值班"
+        phone = f"0537-34{int(grid.code[-6:]) % 100000:05d}"
+        rows.append(GridStaff(level=level, grid_code=grid.code, name=f"{grid.name}{duty}", phone=phone, duty=duty))
+    district = settings.GRIDCITY_ADMIN_CODE
+    if (Level.DISTRICT, district) not in have:
+        rows.append(
+            GridStaff(
+                level=Level.DISTRICT,
+                grid_code=district,
+                user_id=dispatchers[0] if dispatchers else None,
+                name="区城市运行管理服务中心值班长",
+                phone="0537-3412345",
+                duty="值班长",
+            )
+        )
+    GridStaff.objects.bulk_create(rows)
+    return len(rows)
+
+
+def _first_reporters(numbers: list[str]) -> None:
+    """Each loaded case's first reporter row, as report_case writes it (the card lists reporters)."""
+    with connection.cursor() as cur:
+        cur.execute(
+            """INSERT INTO incidents_casereporter (case_id, user_id, name, phone, source, reported_at, from_case_id)
+               SELECT c.id, c.reporter_id, LEFT(COALESCE(u.username, ''), 50), '', c.source, c.created_at, NULL
+               FROM incidents_case c LEFT JOIN auth_user u ON u.id = c.reporter_id
+               WHERE c.number = ANY(%s)""",
+            [numbers],
+        )
+
+
 def _recompute(now) -> int | None:
-    """Deadlines of the open cases by the clock (helper "clock"'s layers.incidents.deadlines), if present."""
-    try:
-        from . import deadlines
-    except ImportError:
-        return None
+    """Deadlines of the open cases by the clock, from the loaded event logs."""
+    from . import deadlines
+
     return deadlines.recompute_open()
 
 

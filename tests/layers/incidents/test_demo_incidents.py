@@ -11,6 +11,8 @@ from django.core.management.base import CommandError
 from components.models import ComponentClass
 from layers.incidents import demo_data, workflow
 from layers.incidents.demo_data import ESCALATE, SCALES, DemoRefused, load
+from layers.incidents.escalation_models import GridStaff, Level
+from layers.incidents.intake_models import CaseReporter
 from layers.incidents.models import Case, CaseEvent, RoutingRule
 from layers.incidents.workflow import Action, State
 from tests.factories import ComponentFactory
@@ -68,6 +70,9 @@ def test_counts_and_a_mix_of_everything(components):
     assert NOW - dt.timedelta(days=demo_data.DAYS) <= min(reported) and max(reported) <= NOW
     # event classes are routed by the demo's routing rules, district-wide
     assert RoutingRule.objects.filter(grid_code="").exists()
+    # the card lists each case's reporter; escalations reach the district's duty officer
+    assert CaseReporter.objects.filter(from_case__isnull=True).count() == Case.objects.count()
+    assert GridStaff.objects.filter(level=Level.DISTRICT, user__isnull=False).exists()
 
 
 def test_histories_follow_the_workflow(components):
