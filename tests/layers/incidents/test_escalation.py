@@ -61,6 +61,7 @@ def test_it_keeps_climbing_one_step_per_interval_and_stops_at_the_district(garba
 
 def test_an_unclaimed_report_escalates_after_its_limit_only(garbage, staff):
     # Reported seconds ago: not yet. Ten days after the report (the last step): up one level.
+    set_times(garbage, due_at=None)  # the unclaimed rule alone, without the clock's dispatch deadline
     assert escalation.escalate_due() == 0
     assert escalation.escalate_due(now() + LONG_AGO) == 1
     assert "未受理" in escalations(garbage)[0].note
@@ -81,6 +82,7 @@ def test_a_dispatched_case_not_accepted_escalates(garbage, staff, dispatcher, un
 
 
 def test_an_unclaimed_escalation_does_not_delay_the_overdue_one(garbage, staff):
+    set_times(garbage, due_at=None)  # first the unclaimed rule alone, without the clock's deadline
     assert escalation.escalate_due(now() + LONG_AGO) == 1  # unclaimed
     set_times(garbage, due_at=now() + timedelta(seconds=1))
     assert escalation.escalate_due(now() + timedelta(seconds=2)) == 1  # and now overdue: at once
