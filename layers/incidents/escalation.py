@@ -17,7 +17,7 @@ from django.db import transaction
 from django.db.models import F, OuterRef, Q, Subquery
 from django.utils import timezone
 
-from . import notify
+from . import deadlines, notify
 from .clock import elapsed_working
 from .escalation_models import Level, Notification
 from .models import Case, CaseEvent
@@ -72,8 +72,9 @@ def stage_from(case) -> datetime | None:
     return case.stage_started_at or getattr(case, "last_step_at", None)
 
 
-def reason_for(case, now: datetime) -> str | None:
-    """Why the case is due a step up now, or None. `case` carries the _with_times annotations."""
+def reason_for(case, now: datetime, tables: deadlines.Tables | None = None) -> str | None:
+    """Why the case is due a step up now, or None. `case` carries the _with_times annotations.
+    Working time is the clock's: the DB calendar (holidays, 调休) and the assigned unit's hours."""
     if case.escalation_level >= TOP or case.state not in RUNNING_STATES:
         return None
     if case.due_at is not None and case.due_at < now:
@@ -88,7 +89,9 @@ def reason_for(case, now: datetime) -> str | None:
         since, wait = case.escalated_at, step_hours()
     if wait == 0:
         return reason if now > since else None
-    return reason if elapsed_working(since, now) >= wait * 60 else None
+    tables = tables or deadlines.load_tables()
+    hours = tables.hours_of(case.assigned_org_id)
+    return reason if elapsed_working(since, now, hours=hours, calendar=tables.calendar) >= wait * 60 else None
 
 
 @transaction.atomic
@@ -140,8 +143,9 @@ def escalate_due(now: datetime | None = None) -> int:
     Running it twice at the same moment escalates nothing the second time."""
     now = now or timezone.now()
     done = 0
+    tables = deadlines.load_tables()
     for case in candidates(now).iterator(chunk_size=500):
-        reason = reason_for(case, now)
+        reason = reason_for(case, now, tables)
         if reason is not None and escalate(case, reason, case.escalation_level) is not None:
             done += 1
     return done

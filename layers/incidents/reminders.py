@@ -15,7 +15,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.utils import timezone
 
-from . import notify
+from . import deadlines, notify
 from .clock import is_working_time
 from .escalation import RUNNING_STATES, _with_times, stage_from
 from .escalation_models import GridStaff, Notification
@@ -75,7 +75,8 @@ def _batches(iterable, size: int):
 def send_reminders(now: datetime | None = None) -> int:
     """New reminders sent now; 0 outside working time."""
     now = now or timezone.now()
-    if not is_working_time(now):
+    tables = deadlines.load_tables(since=now.date())
+    if not is_working_time(now, tables.hours_of(None), tables.calendar):  # the DB calendar: 调休 Saturdays too
         return 0
     qs = (
         Case.objects.filter(state__in=RUNNING_STATES)
