@@ -1,7 +1,6 @@
 """The incidents benchmark's verdicts and its call of the weekly report (no server needed)."""
 
-import sys
-import types
+import pytest
 
 from bench.incidents_bench import _targets, over_repeats, weekly_report_timing
 
@@ -45,24 +44,21 @@ def test_targets_pass_fail_and_skip():
     assert any(t["ok"] is False and "every answer" in t["target"] for t in _targets(bad, {"skipped": "-"}, TILES))
 
 
-def test_weekly_report_filled_by_name_or_skipped(monkeypatch, settings):
-    import layers.incidents
-
-    calls = []
-    fake = types.ModuleType("layers.incidents.reports")
-
-    def weekly_report(week_start, area_code, fmt="json"):
-        calls.append((week_start, area_code, fmt))
-
-    fake.weekly_report = weekly_report
-    monkeypatch.setitem(sys.modules, "layers.incidents.reports", fake)
-    monkeypatch.setattr(layers.incidents, "reports", fake, raising=False)
+@pytest.mark.django_db
+def test_weekly_report_times_the_reports_module(streetlight_case):
     timing = weekly_report_timing(3)
-    assert len(calls) == 3 and calls[0][1] == settings.GRIDCITY_ADMIN_CODE and calls[0][0].weekday() == 0
-    assert timing["median"] >= 0 and len(timing["runs"]) == 3
+    assert "reports.build(period('week'" in timing["call"]
+    assert len(timing["runs"]) == 3 and timing["min"] <= timing["median"] <= timing["max"]
 
-    def needs_more(week_start, mystery):
-        pass
 
-    fake.weekly_report = needs_more
-    assert "mystery" in weekly_report_timing(3)["skipped"]
+@pytest.fixture
+def streetlight_case(db):
+    from django.contrib.gis.geos import Point
+
+    from components import roles
+    from components.models import ComponentClass
+    from layers.incidents import services
+    from tests.factories import ComponentFactory, make_user
+
+    ComponentFactory(component_class=ComponentClass.objects.get(code="0118"), geom=Point(116.8255, 35.5455, srid=4490))
+    return services.report_case(make_user("bench_dispatcher", roles.DISPATCHER), "0118", (116.8255, 35.5455))
