@@ -3,6 +3,7 @@
 import datetime as dt
 
 from django.db.models import Q
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
@@ -64,6 +65,10 @@ def _date(params, name: str) -> dt.date | None:
         raise ClientError(f"{name}: must be a date YYYY-MM-DD", field=name) from None
 
 
+def _day_start(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(0), tzinfo=timezone.get_current_timezone())
+
+
 def filter_cases(qs, params):
     """The list filters, each checked first: an unknown value is a 400 naming the parameter."""
     states = _values(params, "state", list(workflow.STATES))
@@ -91,10 +96,11 @@ def filter_cases(qs, params):
             raise ClientError("grid: must be a grid code (digits)", field="grid")
         qs = qs.filter(Q(grid_code=grid) | Q(community_code=grid) | Q(street_code=grid))
     start, end = _date(params, "date_from"), _date(params, "date_to")
+    # Bounds as moments (the start of the local day), not created_at::date: the index on created_at serves them.
     if start:
-        qs = qs.filter(created_at__date__gte=start)
+        qs = qs.filter(created_at__gte=_day_start(start))
     if end:
-        qs = qs.filter(created_at__date__lte=end)
+        qs = qs.filter(created_at__lt=_day_start(end + dt.timedelta(days=1)))
     escalated = _values(params, "escalated", ["true", "false"])
     if escalated:
         if len(escalated) > 1:
@@ -268,6 +274,7 @@ class CaseList(APIView):
     def get(self, request):
         qs = filter_cases(selectors.visible_cases(request.user), request.query_params)
         paginator = self.pagination_class()
+        qs = qs.defer("component__geom", "component__attributes", "component__note")  # a page needs the code only
         page = paginator.paginate_queryset(clock_api.filter_and_order(qs, request.query_params), request, view=self)
         clock_api.attach(page)
         return paginator.get_paginated_response({"features": [to_feature(c, request.user) for c in page]})

@@ -22,6 +22,7 @@ docs/incidents-clock.md; in short:
 from __future__ import annotations
 
 import enum
+import functools
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -48,8 +49,10 @@ class CalendarDay:
     known: bool  # False: outside every known year, decided by the weekend rule alone
 
 
+@functools.lru_cache(maxsize=8192)
 def package_day(day: date) -> CalendarDay:
-    """What `chinesecalendar` says, or the weekend rule flagged unknown for years it lacks."""
+    """What `chinesecalendar` says, or the weekend rule flagged unknown for years it lacks. Cached:
+    a page of cases asks the same few weeks of days hundreds of times."""
     try:
         return CalendarDay(working=chinese_calendar.is_workday(day), known=True)
     except NotImplementedError:

@@ -128,6 +128,10 @@ class Case(models.Model):
             models.Index(fields=["state", "created_at"], name="case_state_created_idx"),
             models.Index(fields=["assigned_org", "state"], name="case_org_state_idx"),
             models.Index(fields=["grid_code"], name="case_grid_idx"),
+            # The list's grid filter matches any of the three codes; its source filter counts by source.
+            models.Index(fields=["community_code"], name="case_community_idx"),
+            models.Index(fields=["street_code"], name="case_street_idx"),
+            models.Index(fields=["source", "created_at"], name="case_source_created_idx"),
             models.Index(fields=["due_at"], name="case_due_idx"),
             # The list's order (newest first): at city scale the first page without a sort of every case.
             models.Index(fields=["-created_at", "-id"], name="case_created_idx"),
