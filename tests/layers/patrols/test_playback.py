@@ -3,7 +3,7 @@ import datetime as dt
 from django.test import Client
 from django.utils import timezone
 
-from .conftest import LAT, LON
+from .conftest import LON
 from .helpers import START, fix, post
 
 STEP = 0.0001  # ~9 m east per 10 s: walking
