@@ -4,6 +4,7 @@ import datetime as dt
 import json
 
 from django.conf import settings
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import APIException, NotFound, ValidationError
 from rest_framework.parsers import JSONParser
@@ -12,8 +13,9 @@ from rest_framework.views import APIView
 
 from gis_core.api_errors import error_body
 from gis_core.errors import ClientError, ServiceError
+from gis_core.openapi import error, with_errors
 
-from . import playback, selectors
+from . import api_schema, playback, selectors
 from .ingest import ingest
 
 
@@ -42,6 +44,19 @@ class FixBatch(APIView):
             raise BodyTooLarge({"fixes": f"the body is {length:,} bytes; at most {_limit():,}: split the batch"})
         super().initial(request, *args, **kwargs)
 
+    @extend_schema(
+        request=api_schema.PatrolBatchIn,
+        responses=with_errors(
+            {
+                201: api_schema.PatrolBatchOut,
+                200: OpenApiResponse(
+                    api_schema.PatrolBatchOut, description="nothing new stored (all duplicates or quarantined)"
+                ),
+                413: error("the body or the number of fixes is over the limit: split the batch"),
+            },
+            forbidden=True,
+        ),
+    )
     def post(self, request):
         raw = request._request.read(_limit() + 1)  # no Content-Length (chunked): still never more
         if len(raw) > _limit():
@@ -62,6 +77,13 @@ class FixBatch(APIView):
 class WorkerDay(APIView):
     """GET -> {worker, date, coordinates: [[t_iso, lon, lat], ...], stops, trips}; ?stop_metres=&stop_minutes="""
 
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("stop_metres", float, description="a stop stays within this many metres (default 50)"),
+            OpenApiParameter("stop_minutes", float, description="... for at least this many minutes (default 5)"),
+        ],
+        responses=with_errors({200: api_schema.PatrolDay}, not_found=True),
+    )
     def get(self, request, username: str, date: str):
         try:
             day = dt.date.fromisoformat(date)
