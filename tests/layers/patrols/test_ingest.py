@@ -114,3 +114,31 @@ def test_clock_skew_is_tracked(worker):
     post(worker, {"device_id": "phone-1", "fixes": [fix(0, send_time=late.isoformat())]})
     clock = DeviceClock.objects.get(worker=worker)
     assert clock.device_id == "phone-1" and clock.skew_seconds > 2 * 3600
+
+
+def test_bd09_fixes_are_converted_too(worker):
+    glon, glat = crs.wgs84_to_gcj02(LON, LAT)
+    blon, blat = crs.gcj02_to_bd09(glon, glat)
+    post(worker, {"fixes": [fix(0, lon=float(blon), lat=float(blat), crs="BD09")]})
+    stored = PatrolFix.objects.get(worker=worker)
+    assert stored.geom.x == pytest.approx(LON, abs=1e-6) and stored.geom.y == pytest.approx(LAT, abs=1e-6)
+
+
+def test_naming_oneself_is_allowed(worker):
+    answer = post(worker, {"worker": worker.username, "fixes": [fix(0, worker=worker.username)]})
+    assert answer.status_code == 201
+
+
+def test_a_body_that_is_not_json_is_400(worker):
+    from django.test import Client
+
+    c = Client()
+    c.force_login(worker)
+    answer = c.post("/api/patrols/fixes/", "{not json", content_type="application/json")
+    assert answer.status_code == 400 and answer.json()["field"] == "fixes"
+
+
+def test_a_quarantined_batch_writes_nothing_to_the_track(worker):
+    answer = post(worker, {"fixes": [fix(0, accuracy=900.0)]})
+    assert answer.status_code == 200 and answer.json()["stored"] == 0
+    assert not PatrolFix.objects.exists()
