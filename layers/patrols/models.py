@@ -1,6 +1,7 @@
 """Patrol fixes and what surrounds them. `PatrolFix` lives in a table partitioned by month on
-fix_time, which Django cannot declare: migration 0001 creates it with SQL and the model is
-managed=False (see docs/patrols.md). Tracks and positions are SQL views over it (same migration)."""
+fix_time, which Django cannot declare: migration 0001 records the model in Django's state but creates
+the table with SQL (SeparateDatabaseAndState); the model stays managed so test flushes truncate it
+(it holds a foreign key to auth_user). See docs/patrols.md. Tracks and positions are SQL views over it (same migration)."""
 
 from django.conf import settings
 from django.contrib.gis.db import models
@@ -10,21 +11,21 @@ class PatrolFix(models.Model):
     """One GPS fix of a grid worker, stored in EPSG:4490 whatever CRS the device sent.
     Unique (worker, fix_time): a batch posted twice is stored once."""
 
-    id = models.BigAutoField(primary_key=True)  # the table's key is (id, fix_time): partition key included
-    worker = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.DO_NOTHING, db_constraint=False)
+    id = models.BigAutoField(primary_key=True)  # in the table the key is (id, fix_time): partition key included
+    worker = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     device_id = models.CharField(max_length=64, blank=True, default="")
     fix_time = models.DateTimeField("定位时间")
     send_time = models.DateTimeField("发送时间", null=True)
     receive_time = models.DateTimeField("接收时间")
-    geom = models.PointField(srid=4490)
+    geom = models.PointField(srid=4490, spatial_index=False)  # the GiST is made on the partitioned table by SQL
     accuracy = models.FloatField("精度(米)", null=True)
     speed = models.FloatField("速度(米/秒)", null=True)
     heading = models.FloatField("方向(度)", null=True)
     source_crs = models.CharField("原坐标系", max_length=16)
 
     class Meta:
-        managed = False
         db_table = "patrols_patrolfix"
+        constraints = [models.UniqueConstraint(fields=["worker", "fix_time"], name="patrols_fix_once")]
         verbose_name = "巡查定位点"
         verbose_name_plural = "巡查定位点"
 

@@ -81,9 +81,12 @@ WHERE f.fix_time > now() - interval '15 minutes' AND f.fix_time <= now() + inter
 ORDER BY f.worker_id, f.fix_time DESC;
 """
 
-DROP = """
+DROP_VIEWS = """
 DROP VIEW IF EXISTS patrols_position;
 DROP VIEW IF EXISTS patrols_track;
+"""
+
+DROP_TABLE = """
 DROP FUNCTION IF EXISTS patrols_default_rows();
 DROP FUNCTION IF EXISTS patrols_make_partitions(date, integer);
 DROP TABLE IF EXISTS patrols_patrolfix CASCADE;
