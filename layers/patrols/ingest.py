@@ -86,8 +86,7 @@ def ingest(user, batch, now=None) -> dict:
         )
         _track_clock(user, device, parsed, now)
         if stored:
-            lons, lats = [f["lon"] for f in good], [f["lat"] for f in good]
-            bbox = (min(lons), min(lats), max(lons), max(lats))
+            bbox = _changed_box(user, good)
             transaction.on_commit(lambda: patrols_changed.send(sender=PatrolFix, workers=[user.pk], bbox=bbox))
     return {
         "stored": stored,
@@ -247,6 +246,21 @@ def _store(user, device, good, now) -> int:
         stored = cur.rowcount
         cur.execute("DROP TABLE patrols_staging")
     return stored
+
+
+def _changed_box(user, good) -> tuple:
+    """Where the worker's track changed: the new fixes and the stored ones they were slotted between,
+    since the segments joining them to their neighbours are new lines on the map too."""
+    first, last = min(f["fix_time"] for f in good), max(f["fix_time"] for f in good)
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM (SELECT ST_Extent(geom) AS e "
+            "FROM patrols_patrolfix WHERE worker_id = %s AND fix_time BETWEEN "
+            "coalesce((SELECT max(fix_time) FROM patrols_patrolfix WHERE worker_id = %s AND fix_time < %s), %s) "
+            "AND coalesce((SELECT min(fix_time) FROM patrols_patrolfix WHERE worker_id = %s AND fix_time > %s), %s)) b",
+            [user.pk, user.pk, first, first, user.pk, last, last],
+        )
+        return tuple(cur.fetchone())
 
 
 def _track_clock(user, device, parsed, now):

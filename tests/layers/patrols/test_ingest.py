@@ -142,3 +142,24 @@ def test_a_quarantined_batch_writes_nothing_to_the_track(worker):
     answer = post(worker, {"fixes": [fix(0, accuracy=900.0)]})
     assert answer.status_code == 200 and answer.json()["stored"] == 0
     assert not PatrolFix.objects.exists()
+
+
+def test_the_changed_box_reaches_the_stored_neighbours(worker):
+    from layers.patrols.signals import patrols_changed
+
+    post(worker, {"fixes": [fix(0), fix(10, lon=LON + 0.001)]})
+    seen = []
+
+    def receiver(sender, bbox, **kwargs):
+        seen.append(bbox)
+
+    patrols_changed.connect(receiver)
+    try:
+        from django.test import TestCase
+
+        with TestCase.captureOnCommitCallbacks(execute=True):
+            post(worker, {"fixes": [fix(5, lon=LON + 0.0005, lat=LAT + 0.0002)]})
+    finally:
+        patrols_changed.disconnect(receiver)
+    minx, miny, maxx, maxy = seen[0]
+    assert minx <= LON and maxx >= LON + 0.001 and maxy >= LAT + 0.0002
