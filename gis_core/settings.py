@@ -317,6 +317,6 @@ GRIDCITY_PATROL_FUTURE_SECONDS = 300  # a fix this far after its arrival is from
 GRIDCITY_PATROL_EARLIEST = "2020-01-01T00:00:00+08:00"  # earlier: GPS week rollover or an unset clock
 GRIDCITY_PATROL_MAX_ACCURACY_M = 100.0  # reported accuracy worse than this is not a position
 GRIDCITY_PATROL_MAX_SPEED_MS = 40.0  # ~144 km/h from the previous good fix: a jump, not a walk
-GRIDCITY_PATROL_SPEED_WINDOW_HOURS = 6  # a previous fix older than this is not compared
+GRIDCITY_PATROL_SPEED_WINDOW_MINUTES = 10  # a previous fix older than this is not compared (bounds a bad anchor)
 GRIDCITY_PATROL_STOP_METRES = 50.0  # playback: within this distance ...
 GRIDCITY_PATROL_STOP_MINUTES = 5.0  # ... for this long is a stop

@@ -182,7 +182,7 @@ def _sort_out(user, parsed, now):
     if not candidates:
         return [], quarantined
     candidates.sort(key=lambda f: f["fix_time"])
-    window = dt.timedelta(hours=settings.GRIDCITY_PATROL_SPEED_WINDOW_HOURS)
+    window = dt.timedelta(minutes=settings.GRIDCITY_PATROL_SPEED_WINDOW_MINUTES)
     stored = list(
         PatrolFix.objects.filter(
             worker=user, fix_time__gte=candidates[0]["fix_time"] - window, fix_time__lte=candidates[-1]["fix_time"]

@@ -163,3 +163,11 @@ def test_the_changed_box_reaches_the_stored_neighbours(worker):
         patrols_changed.disconnect(receiver)
     minx, miny, maxx, maxy = seen[0]
     assert minx <= LON and maxx >= LON + 0.001 and maxy >= LAT + 0.0002
+
+
+def test_a_bad_anchor_holds_for_the_window_only(worker):
+    post(worker, {"fixes": [fix(0, lon=LON + 0.05)]})  # a wrong first fix, ~4.5 km off
+    near = post(worker, {"fixes": [fix(1)]}).json()
+    assert near["quarantined"] == [{"index": 0, "reason": "impossible_speed"}]
+    later = post(worker, {"fixes": [fix(200)]}).json()  # 33 minutes on: not compared, a new start
+    assert later["stored"] == 1
