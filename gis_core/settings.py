@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "layers",
     "tiles.apps.TilesConfig",
     "layers.incidents",
+    "layers.patrols",
 ]
 if ENVIRONMENT == "test":
     # A domain that exists only in tests, proving a new app's map layers need no change elsewhere.
@@ -139,6 +140,8 @@ CELERY_BEAT_SCHEDULE = {
     "incidents-refresh-paused": {"task": "incidents.refresh_paused_cases", "schedule": 300.0},
     "incidents-safety-index": {"task": "incidents.refresh_safety_index", "schedule": 3600.0},
     "incidents-sweep-photos": {"task": "incidents.sweep_case_photos", "schedule": 3600.0},
+    # patrols: month partitions of the fix table made ahead (layers/patrols/partitions.py).
+    "patrols-make-partitions": {"task": "patrols.make_partitions", "schedule": 86400.0},
 }
 # Working hours a case may wait in 待受理 / 立案派遣 before it goes up a level, then between levels.
 GRIDCITY_ESCALATE_UNCLAIMED_HOURS = {
@@ -305,3 +308,15 @@ GRIDCITY_SAFETY_SCALE = float(os.environ.get("GRIDCITY_SAFETY_SCALE", 20))
 GRIDCITY_SAFETY_CLASS_WEIGHTS = {"06": 1.0, "07": 0.5, "08": 1.0, "09": 1.5, "10": 1.0}
 GRIDCITY_SAFETY_SEVERITY_WEIGHTS = {"normal": 1.0, "major": 2.0, "urgent": 3.0}
 GRIDCITY_SAFETY_DEFAULT_DENSITY_KM2 = 8000
+
+# Patrols (issue 11, layers/patrols, docs/patrols.md): fix ingest limits and quarantine thresholds.
+GRIDCITY_PATROL_PARTITIONS_AHEAD = 3  # months of fix partitions made ahead of today
+GRIDCITY_PATROL_MAX_FIXES = 10_000  # per POST; more: 413
+GRIDCITY_PATROL_MAX_BODY_BYTES = int(os.environ.get("GRIDCITY_PATROL_MAX_BODY_BYTES", 4 * 1024 * 1024))
+GRIDCITY_PATROL_FUTURE_SECONDS = 300  # a fix this far after its arrival is from a wrong clock
+GRIDCITY_PATROL_EARLIEST = "2020-01-01T00:00:00+08:00"  # earlier: GPS week rollover or an unset clock
+GRIDCITY_PATROL_MAX_ACCURACY_M = 100.0  # reported accuracy worse than this is not a position
+GRIDCITY_PATROL_MAX_SPEED_MS = 40.0  # ~144 km/h from the previous good fix: a jump, not a walk
+GRIDCITY_PATROL_SPEED_WINDOW_MINUTES = 10  # a previous fix older than this is not compared (bounds a bad anchor)
+GRIDCITY_PATROL_STOP_METRES = 50.0  # playback: within this distance ...
+GRIDCITY_PATROL_STOP_MINUTES = 5.0  # ... for this long is a stop

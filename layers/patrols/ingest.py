@@ -1,0 +1,271 @@
+"""The one write path of patrol fixes: `ingest(user, batch)`.
+
+A batch is validated whole first: one malformed fix refuses the batch (400, each bad fix named by
+index and field) and nothing is written, so a device can resend it unchanged after a fix in the app.
+Well-formed but implausible fixes are kept apart in QuarantinedFix with a reason; the rest go through
+COPY into a staging table and INSERT ... ON CONFLICT DO NOTHING on (worker, fix_time), so the same fix
+posted any number of times, in any order or in overlapping batches, is stored once."""
+
+import bisect
+import datetime as dt
+import math
+import statistics
+
+from django.conf import settings
+from django.contrib.gis.geos import Point
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from components import roles
+from gis_core import crs as crs_lib
+from gis_core.errors import ClientError, ServiceError
+
+from .models import DeviceClock, PatrolFix, QuarantinedFix
+from .signals import patrols_changed
+
+CRS_NAMES = {"WGS84": 4326, "CGCS2000": 4490, "GCJ02": crs_lib.GCJ02, "BD09": crs_lib.BD09}
+Reason = QuarantinedFix.Reason
+EARTH_RADIUS_M = 6_371_008.8
+
+
+def metres(lon1, lat1, lon2, lat2) -> float:
+    """Great-circle distance (haversine): plenty for speeds and 50 m stops."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    a = math.sin((p2 - p1) / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2
+    return 2 * EARTH_RADIUS_M * math.asin(math.sqrt(min(1.0, a)))
+
+
+def ingest(user, batch, now=None) -> dict:
+    """Store a worker's batch of fixes. Returns {stored, duplicates, quarantined: [{index, reason}]}."""
+    if roles.GRID_WORKER not in roles.roles_of(user):
+        raise ClientError("only grid workers (网格员) post patrol fixes", status=403)
+    now = now or timezone.now()
+    if not isinstance(batch, dict):
+        raise ServiceError({"fixes": "the body must be a JSON object {device_id?, fixes: [...]}"})
+    _own(user, batch.get("worker"), "worker")
+    fixes = batch.get("fixes")
+    if not isinstance(fixes, list) or not fixes:
+        raise ServiceError({"fixes": "give a non-empty list of fixes"})
+    if len(fixes) > settings.GRIDCITY_PATROL_MAX_FIXES:
+        raise ClientError(
+            f"at most {settings.GRIDCITY_PATROL_MAX_FIXES} fixes per request, {len(fixes)} given: split the batch",
+            field="fixes",
+            status=413,
+        )
+    device = batch.get("device_id") or ""
+    if not isinstance(device, str) or len(device) > 64:
+        raise ServiceError({"device_id": "a text of at most 64 characters"})
+    parsed, errors = [], {}
+    for index, raw in enumerate(fixes):
+        fix = _parse(user, index, raw, errors)
+        if fix is not None:
+            parsed.append(fix)
+    if errors:
+        raise ServiceError(errors)
+
+    good, quarantined = _sort_out(user, parsed, now)
+    with transaction.atomic():
+        stored = _store(user, device, good, now)
+        QuarantinedFix.objects.bulk_create(
+            QuarantinedFix(
+                worker=user,
+                device_id=device,
+                fix_time=f["fix_time"],
+                send_time=f["send_time"],
+                receive_time=now,
+                geom=Point(f["lon"], f["lat"], srid=4490) if f["lon"] is not None else None,
+                accuracy=f["accuracy"],
+                speed=f["speed"],
+                heading=f["heading"],
+                source_crs=f["crs"],
+                reason=reason,
+                raw=f["raw"],
+            )
+            for f, reason in quarantined
+        )
+        _track_clock(user, device, parsed, now)
+        if stored:
+            bbox = _changed_box(user, good)
+            transaction.on_commit(lambda: patrols_changed.send(sender=PatrolFix, workers=[user.pk], bbox=bbox))
+    return {
+        "stored": stored,
+        "duplicates": len(good) - stored,
+        "quarantined": [{"index": f["index"], "reason": reason} for f, reason in sorted(quarantined, key=_index)],
+    }
+
+
+def _index(pair):
+    return pair[0]["index"]
+
+
+def _own(user, named, field):
+    if named not in (None, "", user.username):
+        raise ClientError(f"{field}: a worker posts only their own fixes", field=field, status=403)
+
+
+def _parse(user, index, raw, errors) -> dict | None:
+    def bad(field, message):
+        errors[f"fixes[{index}].{field}"] = message
+
+    if not isinstance(raw, dict):
+        bad("fix", "each fix is an object")
+        return None
+    _own(user, raw.get("worker"), f"fixes[{index}].worker")
+    fix = {"index": index, "raw": raw}
+    for name, required in (("fix_time", True), ("send_time", False)):
+        value = raw.get(name)
+        if value in (None, "") and not required:
+            fix[name] = None
+            continue
+        when = parse_datetime(value) if isinstance(value, str) else None
+        if when is None:
+            bad(name, "an ISO 8601 date and time with offset, e.g. 2026-12-03T08:00:00+08:00")
+        elif timezone.is_naive(when):
+            bad(name, "give the UTC offset (e.g. +08:00): a time without one is ambiguous")
+        fix[name] = when
+    name = raw.get("crs")
+    if name not in CRS_NAMES:
+        bad("crs", f"one of {', '.join(CRS_NAMES)}")
+    fix["crs"] = name if isinstance(name, str) else ""
+    for key in ("lon", "lat"):
+        value = raw.get(key)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            bad(key, "a number in degrees")
+    for key, low, high in (("accuracy", 0, None), ("speed", 0, None), ("heading", 0, 360)):
+        value = raw.get(key)
+        if value is None:
+            fix[key] = None
+        elif isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            bad(key, "a number")
+        elif value < low or (high is not None and value > high):
+            bad(key, f"between {low} and {high}" if high is not None else f"at least {low}")
+        else:
+            fix[key] = float(value)
+    if any(k.startswith(f"fixes[{index}].") for k in errors):
+        return None
+    fix["raw_lon"], fix["raw_lat"] = float(raw["lon"]), float(raw["lat"])
+    if fix["raw_lon"] == 0 and fix["raw_lat"] == 0:
+        fix["lon"] = fix["lat"] = None  # 0,0 is the receiver's "no position": quarantined, not converted
+        return fix
+    try:
+        fix["lon"], fix["lat"] = crs_lib.storage_point(fix["raw_lon"], fix["raw_lat"], CRS_NAMES[name])
+    except crs_lib.CRSError as exc:
+        bad("lon", str(exc))
+        return None
+    return fix
+
+
+def _reason(fix, now) -> str | None:
+    """The first rule a well-formed fix breaks, None if it is plausible (the speed rule is separate)."""
+    if fix["lon"] is None:
+        return Reason.NULL_ISLAND
+    if fix["fix_time"] < parse_datetime(settings.GRIDCITY_PATROL_EARLIEST):
+        return Reason.TOO_OLD
+    if fix["fix_time"] > now + dt.timedelta(seconds=settings.GRIDCITY_PATROL_FUTURE_SECONDS):
+        return Reason.FUTURE
+    minx, miny, maxx, maxy = settings.GRIDCITY_DISTRICT_BBOX
+    if not (minx <= fix["lon"] <= maxx and miny <= fix["lat"] <= maxy):
+        return Reason.OUTSIDE
+    if fix["accuracy"] is not None and fix["accuracy"] > settings.GRIDCITY_PATROL_MAX_ACCURACY_M:
+        return Reason.INACCURATE
+    return None
+
+
+def _sort_out(user, parsed, now):
+    """(good fixes, [(fix, reason)]). Speeds are measured in time order from the previous good fix,
+    in this batch or already stored, so a batch sent out of order is judged as if sent in order."""
+    quarantined, candidates = [], []
+    for fix in parsed:
+        reason = _reason(fix, now)
+        (quarantined.append((fix, reason)) if reason else candidates.append(fix))
+    if not candidates:
+        return [], quarantined
+    candidates.sort(key=lambda f: f["fix_time"])
+    window = dt.timedelta(minutes=settings.GRIDCITY_PATROL_SPEED_WINDOW_MINUTES)
+    stored = list(
+        PatrolFix.objects.filter(
+            worker=user, fix_time__gte=candidates[0]["fix_time"] - window, fix_time__lte=candidates[-1]["fix_time"]
+        )
+        .order_by("fix_time")
+        .values_list("fix_time", "geom")
+    )
+    known = {t: (g.x, g.y) for t, g in stored}  # good fixes by time: stored ones, then this batch's
+    times = [t for t, _ in stored]
+    good = []
+    for fix in candidates:
+        t = fix["fix_time"]
+        at = bisect.bisect_left(times, t)
+        if at < len(times) and times[at] == t:
+            good.append(fix)  # already stored (or a repeat within the batch): a duplicate, not a jump
+            continue
+        if at > 0 and t - times[at - 1] <= window:
+            plon, plat = known[times[at - 1]]
+            seconds = (t - times[at - 1]).total_seconds()
+            if metres(plon, plat, fix["lon"], fix["lat"]) / seconds > settings.GRIDCITY_PATROL_MAX_SPEED_MS:
+                quarantined.append((fix, Reason.SPEED))
+                continue
+        times.insert(at, t)
+        known[t] = (fix["lon"], fix["lat"])
+        good.append(fix)
+    return good, quarantined
+
+
+def _store(user, device, good, now) -> int:
+    if not good:
+        return 0
+    with connection.cursor() as cur:
+        cur.execute(
+            "CREATE TEMP TABLE patrols_staging (fix_time timestamptz, send_time timestamptz, lon float8, "
+            "lat float8, accuracy float8, speed float8, heading float8, source_crs text) ON COMMIT DROP"
+        )
+        with cur.cursor.copy(
+            "COPY patrols_staging (fix_time, send_time, lon, lat, accuracy, speed, heading, source_crs) FROM STDIN"
+        ) as copy:
+            for f in good:
+                copy.write_row(
+                    (
+                        f["fix_time"],
+                        f["send_time"],
+                        f["lon"],
+                        f["lat"],
+                        f["accuracy"],
+                        f["speed"],
+                        f["heading"],
+                        f["crs"],
+                    )
+                )
+        cur.execute(
+            "INSERT INTO patrols_patrolfix (worker_id, device_id, fix_time, send_time, receive_time, geom, "
+            "accuracy, speed, heading, source_crs) "
+            "SELECT %s, %s, fix_time, send_time, %s, ST_SetSRID(ST_MakePoint(lon, lat), 4490), accuracy, speed, "
+            "heading, source_crs FROM patrols_staging ORDER BY fix_time "
+            "ON CONFLICT (worker_id, fix_time) DO NOTHING",
+            [user.pk, device, now],
+        )
+        stored = cur.rowcount
+        cur.execute("DROP TABLE patrols_staging")
+    return stored
+
+
+def _changed_box(user, good) -> tuple:
+    """Where the worker's track changed: the new fixes and the stored ones they were slotted between,
+    since the segments joining them to their neighbours are new lines on the map too."""
+    first, last = min(f["fix_time"] for f in good), max(f["fix_time"] for f in good)
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM (SELECT ST_Extent(geom) AS e "
+            "FROM patrols_patrolfix WHERE worker_id = %s AND fix_time BETWEEN "
+            "coalesce((SELECT max(fix_time) FROM patrols_patrolfix WHERE worker_id = %s AND fix_time < %s), %s) "
+            "AND coalesce((SELECT min(fix_time) FROM patrols_patrolfix WHERE worker_id = %s AND fix_time > %s), %s)) b",
+            [user.pk, user.pk, first, first, user.pk, last, last],
+        )
+        return tuple(cur.fetchone())
+
+
+def _track_clock(user, device, parsed, now):
+    skews = [(now - f["send_time"]).total_seconds() for f in parsed if f["send_time"] is not None]
+    if skews:
+        DeviceClock.objects.update_or_create(
+            worker=user, defaults={"device_id": device, "skew_seconds": statistics.median(skews)}
+        )

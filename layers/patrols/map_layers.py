@@ -1,0 +1,153 @@
+"""The `tracks` layer (one line per worker per day, simplified per zoom) and `patrol_positions`
+(where each worker on duty was last seen), both read-only and scoped like the playback API."""
+
+import datetime as dt
+
+from django.contrib.auth import get_user_model
+
+from components.models import Organisation
+from layers.catalogue import Layer, Property, TileFilter, Tiles, register
+
+from . import selectors
+from .signals import patrols_changed
+
+GROUP = "巡查"
+
+
+def _workers(values: list[str]) -> list:
+    found = dict(get_user_model().objects.filter(username__in=values).values_list("username", "pk"))
+    unknown = [v for v in values if v not in found]
+    if unknown:
+        raise ValueError(f"no worker {', '.join(unknown[:5])}")
+    return [list(found.values())]
+
+
+def _dates(values: list[str]) -> list:
+    try:
+        return [[dt.date.fromisoformat(v) for v in values]]
+    except ValueError:
+        raise ValueError("dates as YYYY-MM-DD") from None
+
+
+def _units(values: list[str]) -> list:
+    found = dict(Organisation.objects.filter(uscc__in=values).values_list("uscc", "pk"))
+    unknown = [v for v in values if v not in found]
+    if unknown:
+        raise ValueError(f"no organisation with USCC {', '.join(unknown[:5])}")
+    return [list(found.values())]
+
+
+# A track belongs to a grid when its worker was assigned to that grid on that day.
+IN_GRID = (
+    "EXISTS (SELECT 1 FROM patrols_patrolassignment a WHERE a.worker_id = t.worker_id AND a.grid_code = ANY(%s) "
+    "AND a.valid_from <= t.day AND (a.valid_to IS NULL OR a.valid_to >= t.day))"
+)
+IN_UNIT = (
+    "EXISTS (SELECT 1 FROM components_userprofile p WHERE p.user_id = t.worker_id AND p.organisation_id = ANY(%s))"
+)
+
+TRACK_FILTERS = (
+    TileFilter("worker", "网格员用户名", _workers, "t.worker_id = ANY(%s)"),
+    TileFilter("date", "日期 (YYYY-MM-DD)", _dates, "t.day = ANY(%s)"),
+    TileFilter("grid", "单元网格代码 (当日责任网格)", lambda v: [v], IN_GRID),
+    TileFilter("unit", "所属单位统一社会信用代码", _units, IN_UNIT),
+)
+
+register(
+    Layer(
+        id="tracks",
+        title_zh="巡查轨迹",
+        title_en="Patrol tracks",
+        abstract="One line per grid worker per day (Asia/Shanghai), from their GPS fixes, read-only.",
+        queryset=selectors.visible_tracks,
+        geometry_field="geom",
+        geometry_type="LineString",
+        properties=(
+            Property("worker", "username", "string", "网格员", nullable=False),
+            Property("day", "day", "date", "日期", nullable=False),
+            Property("first_time", "first_time", "dateTime", "开始时间"),
+            Property("last_time", "last_time", "dateTime", "结束时间"),
+            Property("fix_count", "fix_count", "int", "定位点数"),
+        ),
+        pk="id",
+        keywords=("巡查", "轨迹", "patrols", "tracks"),
+        tiles=Tiles(
+            table="patrols_track t",
+            id_column="t.id",
+            geometry="t.geom_3857",
+            columns=(
+                ("worker", "t.username"),
+                ("day", "t.day::text"),
+                ("first_time", "t.first_time::text"),
+                ("last_time", "t.last_time::text"),
+                ("fix_count", "t.fix_count"),
+            ),
+            scope=selectors.scope_sql,
+            simplify_px=0.5,
+            filters=TRACK_FILTERS,
+            changes=patrols_changed,
+            max_age=30,
+            cache_seconds=3600,
+            style=(
+                {
+                    "id": "lines",
+                    "type": "line",
+                    "paint": {
+                        "line-color": "#0ea5e9",
+                        "line-width": ["interpolate", ["linear"], ["zoom"], 10, 1, 18, 4],
+                        "line-opacity": 0.8,
+                    },
+                },
+            ),
+            raster_style={"stroke": "#0ea5e9", "stroke_width": 2},
+        ),
+        group=GROUP,
+    )
+)
+
+register(
+    Layer(
+        id="patrol_positions",
+        title_zh="网格员当前位置",
+        title_en="Patrol positions",
+        abstract="Each grid worker's last fix in the last 15 minutes, read-only.",
+        queryset=selectors.visible_positions,
+        geometry_field="geom",
+        geometry_type="Point",
+        properties=(
+            Property("worker", "username", "string", "网格员", nullable=False),
+            Property("fix_time", "fix_time", "dateTime", "定位时间"),
+            Property("accuracy", "accuracy", "double", "精度(米)"),
+            Property("speed", "speed", "double", "速度(米/秒)"),
+            Property("heading", "heading", "double", "方向(度)"),
+        ),
+        pk="id",
+        keywords=("巡查", "网格员", "patrols"),
+        tiles=Tiles(
+            table="patrols_position t",
+            id_column="t.id",
+            geometry="t.geom_3857",
+            columns=(("worker", "t.username"), ("fix_time", "t.fix_time::text"), ("heading", "t.heading")),
+            scope=selectors.scope_sql,
+            filters=(TRACK_FILTERS[0], TRACK_FILTERS[3]),
+            changes=patrols_changed,
+            # Positions age out of the 15-minute window without any write: short caches, no signal needed.
+            max_age=15,
+            cache_seconds=60,
+            style=(
+                {
+                    "id": "points",
+                    "type": "circle",
+                    "paint": {
+                        "circle-color": "#0ea5e9",
+                        "circle-radius": 6,
+                        "circle-stroke-color": "#ffffff",
+                        "circle-stroke-width": 2,
+                    },
+                },
+            ),
+            raster_style={"marker_fill": "#0ea5e9", "marker_size": 8},
+        ),
+        group=GROUP,
+    )
+)

@@ -1,0 +1,126 @@
+"""Patrol fixes and what surrounds them. `PatrolFix` lives in a table partitioned by month on
+fix_time, which Django cannot declare: migration 0001 records the model in Django's state but creates
+the table with SQL (SeparateDatabaseAndState); the model stays managed so test flushes truncate it
+(it holds a foreign key to auth_user). See docs/patrols.md. Tracks and positions are SQL views over it (same migration)."""
+
+from django.conf import settings
+from django.contrib.gis.db import models
+
+
+class PatrolFix(models.Model):
+    """One GPS fix of a grid worker, stored in EPSG:4490 whatever CRS the device sent.
+    Unique (worker, fix_time): a batch posted twice is stored once."""
+
+    id = models.BigAutoField(primary_key=True)  # in the table the key is (id, fix_time): partition key included
+    worker = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    device_id = models.CharField(max_length=64, blank=True, default="")
+    fix_time = models.DateTimeField("定位时间")
+    send_time = models.DateTimeField("发送时间", null=True)
+    receive_time = models.DateTimeField("接收时间")
+    geom = models.PointField(srid=4490, spatial_index=False)  # the GiST is made on the partitioned table by SQL
+    accuracy = models.FloatField("精度(米)", null=True)
+    speed = models.FloatField("速度(米/秒)", null=True)
+    heading = models.FloatField("方向(度)", null=True)
+    source_crs = models.CharField("原坐标系", max_length=16)
+
+    class Meta:
+        db_table = "patrols_patrolfix"
+        constraints = [models.UniqueConstraint(fields=["worker", "fix_time"], name="patrols_fix_once")]
+        verbose_name = "巡查定位点"
+        verbose_name_plural = "巡查定位点"
+
+
+class QuarantinedFix(models.Model):
+    """A fix refused as implausible (reason), kept with what the device sent for inspection."""
+
+    class Reason(models.TextChoices):
+        FUTURE = "future", "时间超前"
+        TOO_OLD = "too_old", "时间过早(GPS周翻转?)"
+        NULL_ISLAND = "null_island", "坐标为0,0"
+        OUTSIDE = "outside_district", "在辖区范围外"
+        INACCURATE = "inaccurate", "精度过差"
+        SPEED = "impossible_speed", "速度不可能"
+
+    worker = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    device_id = models.CharField(max_length=64, blank=True, default="")
+    fix_time = models.DateTimeField("定位时间")
+    send_time = models.DateTimeField("发送时间", null=True)
+    receive_time = models.DateTimeField("接收时间")
+    geom = models.PointField(srid=4490, null=True)  # null when the coordinates could not be converted
+    accuracy = models.FloatField(null=True)
+    speed = models.FloatField(null=True)
+    heading = models.FloatField(null=True)
+    source_crs = models.CharField(max_length=16)
+    reason = models.CharField("原因", max_length=24, choices=Reason.choices)
+    raw = models.JSONField("原始数据")
+
+    class Meta:
+        verbose_name = "隔离定位点"
+        verbose_name_plural = "隔离定位点"
+        indexes = [models.Index(fields=["worker", "fix_time"])]
+
+
+class DeviceClock(models.Model):
+    """How far a worker's device clock is off (receive - send, seconds), from the last batch."""
+
+    worker = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    device_id = models.CharField(max_length=64, blank=True, default="")
+    skew_seconds = models.FloatField("时钟偏差(秒)")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "设备时钟"
+        verbose_name_plural = "设备时钟"
+
+
+class PatrolAssignment(models.Model):
+    """A worker answers for a grid from valid_from to valid_to (open when null)."""
+
+    worker = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    grid_code = models.CharField("单元网格代码", max_length=32, db_index=True)
+    valid_from = models.DateField()
+    valid_to = models.DateField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "网格责任分配"
+        verbose_name_plural = "网格责任分配"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(valid_to__isnull=True) | models.Q(valid_to__gte=models.F("valid_from")),
+                name="patrols_assignment_period",
+            )
+        ]
+
+
+class Track(models.Model):
+    """One line per worker per day (Asia/Shanghai), a view over the fixes."""
+
+    id = models.BigIntegerField(primary_key=True)
+    worker = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.DO_NOTHING, db_constraint=False)
+    username = models.CharField(max_length=150)
+    day = models.DateField()
+    first_time = models.DateTimeField()
+    last_time = models.DateTimeField()
+    fix_count = models.IntegerField()
+    geom = models.LineStringField(srid=4490)
+
+    class Meta:
+        managed = False
+        db_table = "patrols_track"
+
+
+class Position(models.Model):
+    """Each worker's last fix within the on-duty window, a view over the fixes."""
+
+    id = models.BigIntegerField(primary_key=True)
+    worker = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.DO_NOTHING, db_constraint=False)
+    username = models.CharField(max_length=150)
+    fix_time = models.DateTimeField()
+    accuracy = models.FloatField(null=True)
+    speed = models.FloatField(null=True)
+    heading = models.FloatField(null=True)
+    geom = models.PointField(srid=4490)
+
+    class Meta:
+        managed = False
+        db_table = "patrols_position"
