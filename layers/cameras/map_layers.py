@@ -1,9 +1,10 @@
 """`cameras` (points with the azimuth, for a symbol rotated to where the camera looks) and
-`camera_views` (the current view sectors, from z15), both styled by state and read-only over WFS."""
+`camera_views` (the current view sectors, from z15), both styled by state. `cameras` is editable over
+WFS-T by GIS editors through the service (wfs_adapters); `camera_views` is computed, read-only."""
 
 from layers.catalogue import Layer, Property, TileFilter, Tiles, register
 
-from . import selectors
+from . import selectors, wfs_adapters
 from .models import Ptz, State
 from .signals import cameras_changed
 
@@ -32,8 +33,15 @@ PROPERTIES = (
     Property("ptz", "ptz", "string", "云台类型"),
     Property("azimuth", "azimuth", "double", "朝向(度)"),
     Property("h_fov", "h_fov", "double", "水平视场角(度)"),
+    Property("v_fov", "v_fov", "double", "垂直视场角(度)"),
     Property("range_m", "range_m", "double", "可视距离(米)"),
     Property("grid_code", "grid_code", "string", "单元网格代码"),
+)
+# Over WFS-T (the `cameras` layer only): position, azimuth, angles, range, and the ID and name a
+# new camera needs. PTZ, organisations and the stream stay with the REST API.
+EDITABLE = ("device_id", "name", "azimuth", "h_fov", "v_fov", "range_m")
+EDITABLE_PROPERTIES = tuple(
+    Property(p.name, p.source, p.type, p.title, editable=p.name in EDITABLE, nullable=p.nullable) for p in PROPERTIES
 )
 COLUMNS = (
     ("device_id", "t.device_id"),
@@ -52,7 +60,11 @@ register(
         queryset=selectors.visible_cameras,
         geometry_field="geom",
         geometry_type="Point",
-        properties=PROPERTIES,
+        properties=EDITABLE_PROPERTIES,
+        insert=wfs_adapters.insert,
+        update=wfs_adapters.update,
+        delete=wfs_adapters.delete,
+        can_edit=wfs_adapters.can_edit,
         pk="id",
         keywords=("视频监控", "摄像机", "cameras", "GB/T 28181"),
         tiles=Tiles(
