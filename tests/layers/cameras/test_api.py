@@ -139,3 +139,12 @@ def test_a_unit_sees_only_its_own_cameras(editor):
     unit = make_user("camera_unit", roles.MAINTENANCE_UNIT, organisation=org)
     found = _client(unit).get("/api/cameras/").json()
     assert [r["device_id"] for r in found["results"]] == [device_id(1)]
+
+
+def test_the_admin_lists_cameras_read_only(camera):
+    admin = make_user("camera_admin", roles.ADMINISTRATOR)
+    admin.is_staff = admin.is_superuser = True
+    admin.save()
+    c = _client(admin)
+    assert c.get("/admin/cameras/camera/").status_code == 200
+    assert c.get("/admin/cameras/camera/add/").status_code == 403
