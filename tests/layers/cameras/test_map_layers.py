@@ -48,3 +48,17 @@ def test_wfs_serves_the_cameras(editor, camera):
     )
     assert answer.status_code == 200, answer.content[:300]
     assert camera.device_id in b"".join(answer.streaming_content).decode()
+
+
+def test_raster_tiles_and_wms_draw_the_sectors(editor, camera):
+    tile = mercantile.tile(LON + 0.00005, LAT + 0.00005, 16)
+    c = Client()
+    c.force_login(editor)
+    r = c.get(f"/tiles/camera_views/16/{tile.x}/{tile.y}.png")
+    assert r.status_code == 200 and r["Content-Type"] == "image/png"
+    r = Client().get(
+        "/wms?SERVICE=WMS&VERSION=1.3.0&REQUEST=GetMap&LAYERS=cameras,camera_views&STYLES=&CRS=EPSG:4490"
+        f"&BBOX={LAT - 0.002},{LON - 0.002},{LAT + 0.002},{LON + 0.002}&WIDTH=256&HEIGHT=256&FORMAT=image/png",
+        HTTP_AUTHORIZATION=basic(editor.username, "test-pass-123"),
+    )
+    assert r.status_code == 200 and r["Content-Type"] == "image/png", r.content[:300]
