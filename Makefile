@@ -60,6 +60,7 @@ demo: migrate
 	$(PY) manage.py load_demo_city --scale $(DEMO_SCALE) --if-empty
 	$(PY) manage.py load_demo_incidents --scale $(DEMO_SCALE) --if-empty
 	$(PY) manage.py load_demo_patrols --if-empty
+	$(PY) manage.py load_demo_cameras --if-empty
 	$(PY) manage.py refresh_safety_index
 
 accounts: migrate

@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "tiles.apps.TilesConfig",
     "layers.incidents",
     "layers.patrols",
+    "layers.cameras",  # cameras (issue 12, docs/cameras.md)
 ]
 if ENVIRONMENT == "test":
     # A domain that exists only in tests, proving a new app's map layers need no change elsewhere.

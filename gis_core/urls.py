@@ -29,6 +29,7 @@ urlpatterns = [
     path("api/", include("layers.api.urls")),
     path("api/", include("layers.incidents.urls")),
     path("api/", include("layers.patrols.urls")),
+    path("api/", include("layers.cameras.urls")),
     path("open311/v2/", include("layers.incidents.open311.urls")),
     path("reports/", include("layers.incidents.reports_pages")),  # incidents reports page
     path("", include("tiles.urls")),

@@ -1,0 +1,85 @@
+"""Cameras. The sectors (`view_geom`, `reach_geom`) are computed by services.save on every write
+(geometry.py), never typed in; `geom_3857` and `view_3857` are stored generated columns for tiles
+(migration 0001). Ranges are CHECK constraints so no write path can store an impossible camera."""
+
+import pghistory
+from django.contrib.gis.db import models
+from django.db.models import Q
+
+from components.models import Organisation
+
+
+class State(models.TextChoices):
+    ONLINE = "online", "在线"
+    OFFLINE = "offline", "离线"
+    FAULT = "fault", "故障"
+
+
+class Ptz(models.TextChoices):
+    FIXED = "fixed", "固定枪机"
+    DOME = "dome", "球机(360°)"
+    PAN_RANGE = "pan_range", "云台(限定水平范围)"
+
+
+MAX_RANGE_M = 500
+
+
+@pghistory.track(
+    pghistory.InsertEvent(),
+    pghistory.UpdateEvent(),
+    pghistory.DeleteEvent(),
+    exclude=["updated_at", "view_geom", "reach_geom"],
+    model_name="CameraEvent",
+)
+class Camera(models.Model):
+    device_id = models.CharField("国标编码", max_length=20, unique=True)
+    name = models.CharField("名称", max_length=200)
+    geom = models.PointField("位置", srid=4490)
+    mount_height = models.FloatField("安装高度(米)", null=True, blank=True)
+    azimuth = models.FloatField("朝向(度, 正北顺时针)")
+    h_fov = models.FloatField("水平视场角(度)")
+    v_fov = models.FloatField("垂直视场角(度)", null=True, blank=True)
+    range_m = models.FloatField("可视距离(米)")
+    ptz = models.CharField("云台类型", max_length=10, choices=Ptz.choices, default=Ptz.FIXED)
+    pan_min = models.FloatField("水平转动起始(度)", null=True, blank=True)
+    pan_max = models.FloatField("水平转动终止(度)", null=True, blank=True)
+    owner = models.ForeignKey(Organisation, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    maintainer = models.ForeignKey(Organisation, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    state = models.CharField("状态", max_length=8, choices=State.choices, default=State.ONLINE)
+    stream_url = models.CharField("视频流地址", max_length=500, blank=True)
+    grid_code = models.CharField("单元网格代码", max_length=18, blank=True, db_index=True)
+    view_geom = models.PolygonField("当前视域", srid=4490)
+    reach_geom = models.PolygonField("可转动视域", srid=4490)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["device_id"]
+        verbose_name = "视频监控点"
+        verbose_name_plural = "视频监控点"
+        constraints = [
+            models.CheckConstraint(condition=Q(device_id__regex=r"^[0-9]{10}13[12][0-9]{7}$"), name="camera_id_type"),
+            models.CheckConstraint(condition=Q(azimuth__gte=0, azimuth__lt=360), name="camera_azimuth_range"),
+            models.CheckConstraint(condition=Q(h_fov__gt=0, h_fov__lte=360), name="camera_h_fov_range"),
+            models.CheckConstraint(
+                condition=Q(v_fov__isnull=True) | Q(v_fov__gt=0, v_fov__lte=360), name="camera_v_fov_range"
+            ),
+            models.CheckConstraint(condition=Q(range_m__gt=0, range_m__lte=MAX_RANGE_M), name="camera_range"),
+            models.CheckConstraint(
+                condition=Q(mount_height__isnull=True) | Q(mount_height__gte=0, mount_height__lte=200),
+                name="camera_mount_height",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(ptz="pan_range", pan_min__gte=0, pan_min__lt=360, pan_max__gte=0, pan_max__lt=360)
+                    | Q(~Q(ptz="pan_range"), pan_min__isnull=True, pan_max__isnull=True)
+                ),
+                name="camera_pan_range",
+            ),
+            models.CheckConstraint(condition=Q(state__in=State.values), name="camera_state"),
+            models.CheckConstraint(condition=Q(ptz__in=Ptz.values), name="camera_ptz"),
+            models.CheckConstraint(condition=Q(view_geom__isvalid=True), name="camera_view_valid"),
+        ]
+
+    def __str__(self):
+        return f"{self.device_id} {self.name}"

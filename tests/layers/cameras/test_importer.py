@@ -1,0 +1,45 @@
+from django.contrib.gis.geos import MultiPolygon, Polygon
+from django.core.management import call_command
+
+from layers.cameras.models import Camera, Ptz, State
+from layers.models import Grid, GridLevel
+
+from .conftest import LAT, LON, device_id
+
+CSV = f"""DeviceID,Name,Longitude,Latitude,PTZType,Status,DirectionType,Manufacturer
+{device_id(1)},东门路口,{LON},{LAT},1,ON,1,Hikvision
+{device_id(2)},西门路口,{LON + 0.001},{LAT},3,OFF,,Dahua
+{device_id(3, "118")},录像机,{LON},{LAT},,ON,,Hikvision
+{device_id(4)},区外,121.5,31.2,3,ON,4,Hikvision
+{device_id(5)},方向错,{LON},{LAT},3,ON,9,Hikvision
+"""
+
+
+def test_a_catalogue_csv_imports_with_a_row_report(db, tmp_path, capsys):
+    path = tmp_path / "catalogue.csv"
+    path.write_text(CSV, encoding="utf-8")
+    call_command("import_cameras", str(path))
+    out = capsys.readouterr().out
+    assert "2 created, 0 updated, 3 refused" in out
+    assert "line 4" in out and "device_id" in out and "line 5" in out and "lon" in out and "DirectionType" in out
+    east = Camera.objects.get(device_id=device_id(1))
+    assert east.azimuth == 90 and east.ptz == Ptz.DOME and east.state == State.ONLINE
+    assert Camera.objects.get(device_id=device_id(2)).state == State.OFFLINE
+    call_command("import_cameras", str(path))
+    assert "0 created, 2 updated, 3 refused" in capsys.readouterr().out
+
+
+def test_demo_cameras_stand_at_grid_corners(db, capsys):
+    GridLevel.objects.get_or_create(level=4, defaults={"slug": "base", "name": "单元网格", "code_length": 15})
+    for n in range(3):
+        x = LON + n * 0.005
+        square = Polygon.from_bbox((x, LAT, x + 0.005, LAT + 0.005))
+        square.srid = 4490
+        Grid.objects.create(
+            code=f"37081200100100{n}", name=f"网格{n}", level_id=4, geom=MultiPolygon(square, srid=4490)
+        )
+    call_command("load_demo_cameras", "--count", "20")
+    assert "8 created" in capsys.readouterr().out  # 3 squares in a row have 8 distinct corners
+    assert Camera.objects.exclude(grid_code="").exists()
+    call_command("load_demo_cameras", "--if-empty")
+    assert "skipped" in capsys.readouterr().out
