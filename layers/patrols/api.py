@@ -1,6 +1,7 @@
 """Thin REST views: fixes in (POST /api/patrols/fixes/) and a day's playback out."""
 
 import datetime as dt
+import hashlib
 import json
 
 from django.conf import settings
@@ -105,3 +106,76 @@ class WorkerDay(APIView):
                 return Response(error_body([(param, f"a number above 0 and at most {high}")]), status=400)
             tunables[key] = value
         return Response(playback.replay(worker, day, **tunables))
+
+
+DAY_WORKERS_LIMIT = 500  # a district's grid workers; a longer list is cut and says so
+
+
+class DayWorkers(APIView):
+    """GET ?q= -> {date, workers: [{username, name, unit, first_time, last_time, fix_count, distance_m}],
+    truncated}: who walked a track that local day, of those the user may see (as tracks)."""
+
+    @extend_schema(
+        parameters=[OpenApiParameter("q", str, description="part of a username or name")],
+        responses=with_errors({200: api_schema.PatrolDayWorkers}),
+    )
+    def get(self, request, date: str):
+        try:
+            day = dt.date.fromisoformat(date)
+        except ValueError:
+            return Response(error_body([("date", "a date as YYYY-MM-DD")]), status=400)
+        q = request.query_params.get("q", "").strip()
+        if len(q) > 150:
+            return Response(error_body([("q", "at most 150 characters")]), status=400)
+        start, end = playback.day_bounds(day)
+        rows = selectors.workers_on_day(request.user, start, end, q=q, limit=DAY_WORKERS_LIMIT)
+        workers = [
+            {
+                **row,
+                "name": row["name"] or row["username"],
+                "first_time": row["first_time"].isoformat(),
+                "last_time": row["last_time"].isoformat(),
+                "distance_m": round(row["distance_m"] or 0.0, 1),
+            }
+            for row in rows[:DAY_WORKERS_LIMIT]
+        ]
+        answer = Response({"date": day.isoformat(), "workers": workers, "truncated": len(rows) > DAY_WORKERS_LIMIT})
+        answer["Cache-Control"] = "private, no-cache"  # today's list grows with every batch
+        return answer
+
+
+POSITIONS_LIMIT = 5000  # workers on duty at once in one district: far fewer
+
+
+class LivePositions(APIView):
+    """GET -> a GeoJSON FeatureCollection of each worker's last fix in the last 15 minutes (the
+    patrol_positions layer's rows), of those the user may see. The viewer polls it every 5 s; an ETag
+    makes an unchanged answer a 304."""
+
+    @extend_schema(responses=with_errors({200: api_schema.PatrolPositions}))
+    def get(self, request):
+        rows = selectors.visible_positions(request.user).order_by("username")[: POSITIONS_LIMIT + 1]
+        features = [
+            {
+                "type": "Feature",
+                "id": p.worker_id,
+                "geometry": {"type": "Point", "coordinates": [round(p.geom.x, 7), round(p.geom.y, 7)]},
+                "properties": {
+                    "worker": p.username,
+                    "fix_time": p.fix_time.isoformat(),
+                    "accuracy": p.accuracy,
+                    "speed": p.speed,
+                    "heading": p.heading,
+                },
+            }
+            for p in rows[:POSITIONS_LIMIT]
+        ]
+        body = {"type": "FeatureCollection", "features": features, "truncated": len(rows) > POSITIONS_LIMIT}
+        tag = '"' + hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:32] + '"'
+        if tag in [t.strip() for t in request.headers.get("If-None-Match", "").split(",")]:
+            answer = Response(status=304)
+        else:
+            answer = Response(body)
+        answer["ETag"] = tag
+        answer["Cache-Control"] = "private, no-cache"  # positions move and age out: always revalidate
+        return answer

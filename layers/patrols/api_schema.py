@@ -59,3 +59,27 @@ class PatrolDay(serializers.Serializer):
     stops = PatrolStop(many=True)
     trips = PatrolTrip(many=True)
     stop_rule = serializers.DictField(child=serializers.FloatField())
+
+
+class PatrolDayWorker(serializers.Serializer):
+    username = serializers.CharField()
+    name = serializers.CharField(help_text="family + given name, else the username")
+    unit = serializers.CharField(allow_null=True, help_text="the worker's organisation")
+    first_time = serializers.DateTimeField()
+    last_time = serializers.DateTimeField()
+    fix_count = serializers.IntegerField()
+    distance_m = serializers.FloatField(help_text="length of the day's line (geodesic)")
+
+
+class PatrolDayWorkers(serializers.Serializer):
+    date = serializers.DateField()
+    workers = PatrolDayWorker(many=True)
+    truncated = serializers.BooleanField(help_text="more than 500 workers: narrow with q")
+
+
+class PatrolPositions(serializers.Serializer):
+    type = serializers.CharField(default="FeatureCollection")
+    features = serializers.ListField(
+        child=serializers.DictField(), help_text="Point features: worker, fix_time, accuracy, speed, heading"
+    )
+    truncated = serializers.BooleanField()

@@ -5,4 +5,6 @@ from . import api
 urlpatterns = [
     path("patrols/fixes/", api.FixBatch.as_view(), name="patrol-fixes"),
     path("patrols/workers/<str:username>/days/<str:date>/", api.WorkerDay.as_view(), name="patrol-day"),
+    path("patrols/days/<str:date>/workers/", api.DayWorkers.as_view(), name="patrol-day-workers"),
+    path("patrols/positions/", api.LivePositions.as_view(), name="patrol-positions"),
 ]
