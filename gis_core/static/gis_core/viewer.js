@@ -448,6 +448,7 @@
       window.gridcity.incidents.openCase(incident.properties.number);
       return;
     }
+    if (window.gridcity.patrols && window.gridcity.patrols.click(e, found)) return; // tracks, stops, positions
     if (point) {
       const p = point.properties;
       if (p.cluster === true || p.cluster === "true" || p.count !== undefined && !p.code) {
