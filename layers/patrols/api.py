@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 from gis_core.api_errors import error_body
 from gis_core.errors import ClientError, ServiceError
 from gis_core.openapi import error, with_errors
+from gis_core.text import has_nul
 
 from . import api_schema, playback, selectors
 from .ingest import ingest
@@ -123,10 +124,12 @@ class DayWorkers(APIView):
         try:
             day = dt.date.fromisoformat(date)
         except ValueError:
-            return Response(error_body([("date", "a date as YYYY-MM-DD")]), status=400)
+            day = None
+        if day is None or not 2000 <= day.year <= 2100:  # (date.max + 1 day would overflow)
+            return Response(error_body([("date", "a date as YYYY-MM-DD, years 2000-2100")]), status=400)
         q = request.query_params.get("q", "").strip()
-        if len(q) > 150:
-            return Response(error_body([("q", "at most 150 characters")]), status=400)
+        if len(q) > 150 or has_nul(q):
+            return Response(error_body([("q", "at most 150 characters, no NUL")]), status=400)
         start, end = playback.day_bounds(day)
         rows = selectors.workers_on_day(request.user, start, end, q=q, limit=DAY_WORKERS_LIMIT)
         workers = [

@@ -94,15 +94,19 @@
 
   // The tracks layer shows the chosen day only (its `date` tile filter).
   let trackTiles = null;
-  function applyTrackDate() {
+  let trackDate = null;
+  function applyTrackDate(force) {
     const source = map.getSource("tracks");
     if (!source || !source.setTiles) return;
     if (!trackTiles) trackTiles = map.getStyle().sources.tracks.tiles;
-    const q = `date=${dateInput.value || today()}`;
+    const date = dateInput.value || today();
+    if (date === trackDate && !force) return; // unchanged: no reload of the tiles
+    trackDate = date;
+    const q = `date=${date}`;
     source.setTiles(trackTiles.map((t) => `${t}${t.includes("?") ? "&" : "?"}${q}`));
   }
   // The component filters rewrite every source's tiles (viewer.js applyFilters): put the day back after.
-  document.getElementById("filters").addEventListener("change", () => setTimeout(() => { if (trackTiles) applyTrackDate(); }));
+  document.getElementById("filters").addEventListener("change", () => setTimeout(() => { if (trackTiles) applyTrackDate(true); }));
 
   // ---- a worker's day card -------------------------------------------------------------------
 
@@ -116,6 +120,7 @@
   async function openWorker(username, date) {
     const mine = ++cardRequest;
     selectTab();
+    if (playback && (playback.state().worker !== username || playback.state().date !== date)) stopPlayback();
     if (dateInput.value !== date) {
       dateInput.value = date;
       applyTrackDate();

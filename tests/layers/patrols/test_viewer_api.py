@@ -67,6 +67,9 @@ def test_the_days_workers_refuse_a_bad_date_or_query(dispatcher):
     assert bad.status_code == 400 and bad.json()["field"] == "date"
     long = _get(dispatcher, _day_url(query="?q=" + "x" * 151))
     assert long.status_code == 400 and long.json()["field"] == "q"
+    assert _get(dispatcher, _day_url(query="?q=a%00b")).json()["field"] == "q"
+    far = _get(dispatcher, "/api/patrols/days/9999-12-31/workers/")
+    assert far.status_code == 400 and far.json()["field"] == "date"
 
 
 def test_live_positions_are_the_last_fix_of_each_worker_on_duty(worker, other_worker, dispatcher):
