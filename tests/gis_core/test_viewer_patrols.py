@@ -147,6 +147,13 @@ def test_pick_a_worker_play_pause_and_jump_to_a_stop(live_server, browser_page, 
     assert (end["lon"], end["lat"]) == (pytest.approx(last[1], abs=1e-7), pytest.approx(last[2], abs=1e-7))
     assert bar.locator(".pb-clock").inner_text() == _local_clock(last[0])
     _screenshot(page, tmp_path, "patrol-2-end.png")
+
+    # The stop's point on the map jumps there too.
+    _click_at(page, stop["lon"], stop["lat"])
+    page.wait_for_function("(t) => gridcity.patrols.playback().state().time !== t", arg=end["time"], timeout=5_000)
+    at = _state(page)
+    assert (at["lon"], at["lat"]) == (pytest.approx(first[1], abs=1e-7), pytest.approx(first[2], abs=1e-7))
+    assert bar.locator(".pb-clock").inner_text() == _local_clock(stop["start"])
     bar.locator(".pb-close").click()
     assert page.locator("#playback").count() == 0
     _no_faults(page, base)

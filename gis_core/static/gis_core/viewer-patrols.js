@@ -251,13 +251,21 @@
       return { i: lo, lon: lons[lo] + (lons[lo + 1] - lons[lo]) * f, lat: lats[lo] + (lats[lo + 1] - lats[lo]) * f };
     }
 
+    // The line so far is redrawn when a fix is passed or every 100 ms, not every frame: a day of
+    // fixes each second is ~30,000 points to hand to the map's worker.
+    let doneI = -1, doneAt = 0;
     function render() {
       const p = at(t);
       map.getSource(PB.marker).setData({ type: "Feature", geometry: { type: "Point", coordinates: [p.lon, p.lat] }, properties: {} });
-      const done = [];
-      for (let k = 0; k <= p.i; k++) done.push([lons[k], lats[k]]);
-      done.push([p.lon, p.lat]);
-      map.getSource(PB.done).setData(line(done));
+      const wall = performance.now();
+      if (!playing || p.i !== doneI || wall - doneAt > 100) {
+        doneI = p.i;
+        doneAt = wall;
+        const done = [];
+        for (let k = 0; k <= p.i; k++) done.push([lons[k], lats[k]]);
+        done.push([p.lon, p.lat]);
+        map.getSource(PB.done).setData(line(done));
+      }
       slider.value = String(Math.round((t - t0) / 1000));
       clockEl.textContent = clock(t);
       Object.assign(bar.dataset, { lon: p.lon.toFixed(7), lat: p.lat.toFixed(7), time: new Date(t).toISOString(), playing: String(playing), speed: String(speed) });
