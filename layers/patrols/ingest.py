@@ -10,6 +10,7 @@ import bisect
 import datetime as dt
 import math
 import statistics
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.gis.geos import Point
@@ -21,6 +22,7 @@ from components import roles
 from gis_core import crs as crs_lib
 from gis_core.errors import ClientError, ServiceError
 
+from . import trackdays
 from .models import DeviceClock, PatrolFix, QuarantinedFix
 from .signals import patrols_changed
 
@@ -66,7 +68,7 @@ def ingest(user, batch, now=None) -> dict:
 
     good, quarantined = _sort_out(user, parsed, now)
     with transaction.atomic():
-        stored = _store(user, device, good, now)
+        stored, bbox = _store(user, device, good, now)
         QuarantinedFix.objects.bulk_create(
             QuarantinedFix(
                 worker=user,
@@ -86,7 +88,8 @@ def ingest(user, batch, now=None) -> dict:
         )
         _track_clock(user, device, parsed, now)
         if stored:
-            bbox = _changed_box(user, good)
+            # Where the worker's day lines were and are (simplification may move vertices anywhere
+            # along a changed line) and the new fixes (positions): every tile that may differ.
             transaction.on_commit(lambda: patrols_changed.send(sender=PatrolFix, workers=[user.pk], bbox=bbox))
     return {
         "stored": stored,
@@ -211,9 +214,11 @@ def _sort_out(user, parsed, now):
     return good, quarantined
 
 
-def _store(user, device, good, now) -> int:
+def _store(user, device, good, now) -> tuple[int, tuple | None]:
+    """Stores the good fixes once each and rebuilds the worker's stored lines of the days that got new
+    ones. Returns (fixes stored, extent of what changed on the map)."""
     if not good:
-        return 0
+        return 0, None
     with connection.cursor() as cur:
         cur.execute(
             "CREATE TEMP TABLE patrols_staging (fix_time timestamptz, send_time timestamptz, lon float8, "
@@ -235,32 +240,41 @@ def _store(user, device, good, now) -> int:
                         f["crs"],
                     )
                 )
+        # The days that got new fixes (not duplicates) and where those fixes are: what to rebuild and redraw.
         cur.execute(
-            "INSERT INTO patrols_patrolfix (worker_id, device_id, fix_time, send_time, receive_time, geom, "
-            "accuracy, speed, heading, source_crs) "
+            "WITH ins AS (INSERT INTO patrols_patrolfix (worker_id, device_id, fix_time, send_time, receive_time, "
+            "geom, accuracy, speed, heading, source_crs) "
             "SELECT %s, %s, fix_time, send_time, %s, ST_SetSRID(ST_MakePoint(lon, lat), 4490), accuracy, speed, "
             "heading, source_crs FROM patrols_staging ORDER BY fix_time "
-            "ON CONFLICT (worker_id, fix_time) DO NOTHING",
+            "ON CONFLICT (worker_id, fix_time) DO NOTHING RETURNING fix_time, geom) "
+            f"SELECT count(*), array_agg(DISTINCT (fix_time AT TIME ZONE '{trackdays.ZONE}')::date), "
+            "ST_XMin(ST_Extent(geom)), ST_YMin(ST_Extent(geom)), ST_XMax(ST_Extent(geom)), ST_YMax(ST_Extent(geom)) "
+            "FROM ins",
             [user.pk, device, now],
         )
-        stored = cur.rowcount
+        stored, days, *box = cur.fetchone()
         cur.execute("DROP TABLE patrols_staging")
-    return stored
+        if not stored:
+            return 0, None
+        start, end = day_range(days)
+        lines = trackdays.refresh(cur, user.pk, days, start, end)
+    return stored, _union(box, lines)
 
 
-def _changed_box(user, good) -> tuple:
-    """Where the worker's track changed: the new fixes and the stored ones they were slotted between,
-    since the segments joining them to their neighbours are new lines on the map too."""
-    first, last = min(f["fix_time"] for f in good), max(f["fix_time"] for f in good)
-    with connection.cursor() as cur:
-        cur.execute(
-            "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM (SELECT ST_Extent(geom) AS e "
-            "FROM patrols_patrolfix WHERE worker_id = %s AND fix_time BETWEEN "
-            "coalesce((SELECT max(fix_time) FROM patrols_patrolfix WHERE worker_id = %s AND fix_time < %s), %s) "
-            "AND coalesce((SELECT min(fix_time) FROM patrols_patrolfix WHERE worker_id = %s AND fix_time > %s), %s)) b",
-            [user.pk, user.pk, first, first, user.pk, last, last],
-        )
-        return tuple(cur.fetchone())
+def day_range(days) -> tuple[dt.datetime, dt.datetime]:
+    """From the start of the first local day to the end of the last."""
+    zone = ZoneInfo(settings.TIME_ZONE)
+    return (
+        dt.datetime.combine(min(days), dt.time(), zone),
+        dt.datetime.combine(max(days) + dt.timedelta(days=1), dt.time(), zone),
+    )
+
+
+def _union(a, b):
+    boxes = [x for x in (a, b) if x and x[0] is not None]
+    if not boxes:
+        return None
+    return (min(x[0] for x in boxes), min(x[1] for x in boxes), max(x[2] for x in boxes), max(x[3] for x in boxes))
 
 
 def _track_clock(user, device, parsed, now):
