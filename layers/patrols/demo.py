@@ -170,9 +170,9 @@ def walk_day(rng: random.Random, path: np.ndarray, start: dt.datetime, hours: fl
     return times, lon, lat
 
 
-def _fixes(rng: random.Random, times, lon, lat, gcj: bool) -> list[dict]:
+def _fixes(rng: random.Random, times, lon, lat, gcj: bool, jumps: bool = True) -> list[dict]:
     lon = lon.copy()
-    jumps = np.array([rng.random() < JUMP_SHARE for _ in range(len(lon))])
+    jumps = np.array([jumps and rng.random() < JUMP_SHARE for _ in range(len(lon))], dtype=bool)
     lon[jumps] += 0.05 * np.array([1 if rng.random() < 0.5 else -1 for _ in range(int(jumps.sum()))])  # ~4.5 km
     if gcj:
         lon, lat = crs.wgs84_to_gcj02(lon, lat)

