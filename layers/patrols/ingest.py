@@ -124,7 +124,7 @@ def _parse(user, index, raw, errors) -> dict | None:
         if value in (None, "") and not required:
             fix[name] = None
             continue
-        when = parse_datetime(value) if isinstance(value, str) else None
+        when = _when(value) if isinstance(value, str) else None
         if when is None:
             bad(name, "an ISO 8601 date and time with offset, e.g. 2026-12-03T08:00:00+08:00")
         elif timezone.is_naive(when):
@@ -186,18 +186,40 @@ def _to_storage(parsed, errors) -> None:
                 fix["lon"], fix["lat"] = float(lon[k]), float(lat[k])
 
 
-def _reason(fix, now) -> str | None:
+def _when(value: str):
+    """An ISO 8601 date-time: the standard library's parser first (the phones' own format, ~10x faster
+    than Django's regex), Django's for the forms only it reads; None when neither does."""
+    try:
+        return dt.datetime.fromisoformat(value)
+    except ValueError:
+        try:
+            return parse_datetime(value)
+        except ValueError:
+            return None
+
+
+def _rules(now) -> tuple:
+    """The plausibility limits of one batch, read from settings once (not per fix)."""
+    return (
+        parse_datetime(settings.GRIDCITY_PATROL_EARLIEST),
+        now + dt.timedelta(seconds=settings.GRIDCITY_PATROL_FUTURE_SECONDS),
+        tuple(settings.GRIDCITY_DISTRICT_BBOX),
+        settings.GRIDCITY_PATROL_MAX_ACCURACY_M,
+    )
+
+
+def _reason(fix, rules) -> str | None:
     """The first rule a well-formed fix breaks, None if it is plausible (the speed rule is separate)."""
+    earliest, latest, (minx, miny, maxx, maxy), max_accuracy = rules
     if fix["lon"] is None:
         return Reason.NULL_ISLAND
-    if fix["fix_time"] < parse_datetime(settings.GRIDCITY_PATROL_EARLIEST):
+    if fix["fix_time"] < earliest:
         return Reason.TOO_OLD
-    if fix["fix_time"] > now + dt.timedelta(seconds=settings.GRIDCITY_PATROL_FUTURE_SECONDS):
+    if fix["fix_time"] > latest:
         return Reason.FUTURE
-    minx, miny, maxx, maxy = settings.GRIDCITY_DISTRICT_BBOX
     if not (minx <= fix["lon"] <= maxx and miny <= fix["lat"] <= maxy):
         return Reason.OUTSIDE
-    if fix["accuracy"] is not None and fix["accuracy"] > settings.GRIDCITY_PATROL_MAX_ACCURACY_M:
+    if fix["accuracy"] is not None and fix["accuracy"] > max_accuracy:
         return Reason.INACCURATE
     return None
 
@@ -206,8 +228,9 @@ def _sort_out(user, parsed, now):
     """(good fixes, [(fix, reason)]). Speeds are measured in time order from the previous good fix,
     in this batch or already stored, so a batch sent out of order is judged as if sent in order."""
     quarantined, candidates = [], []
+    rules = _rules(now)
     for fix in parsed:
-        reason = _reason(fix, now)
+        reason = _reason(fix, rules)
         (quarantined.append((fix, reason)) if reason else candidates.append(fix))
     if not candidates:
         return [], quarantined

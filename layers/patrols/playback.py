@@ -4,9 +4,9 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.db import connection
 
 from .ingest import metres
-from .models import PatrolFix
 
 
 def day_bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
@@ -16,9 +16,16 @@ def day_bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
 
 
 def fixes_of(worker, day: dt.date) -> list[tuple[dt.datetime, float, float]]:
+    """The day's fixes in time order. Plain coordinates from SQL: a GEOS point per fix would cost more
+    than the rest of the playback (a day at one fix per 10 s is ~3,000 fixes)."""
     start, end = day_bounds(day)
-    rows = PatrolFix.objects.filter(worker=worker, fix_time__gte=start, fix_time__lt=end).order_by("fix_time")
-    return [(t, g.x, g.y) for t, g in rows.values_list("fix_time", "geom")]
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT fix_time, ST_X(geom), ST_Y(geom) FROM patrols_patrolfix WHERE worker_id = %s "
+            "AND fix_time >= %s AND fix_time < %s ORDER BY fix_time",
+            [worker.pk, start, end],
+        )
+        return cur.fetchall()
 
 
 def stops(points, radius_m: float, minutes: float) -> list[tuple[int, int]]:
