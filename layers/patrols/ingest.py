@@ -258,7 +258,10 @@ def _sort_out(user, parsed, now):
         t = fix["fix_time"].timestamp()
         at = bisect.bisect_left(times, t)
         if at < len(times) and times[at] == t:
-            good.append(fix)  # already stored (or a repeat within the batch): a duplicate, not a jump
+            # Already stored (or a repeat within the batch): a duplicate, not a jump, and not worth
+            # staging (ON CONFLICT still guards against a concurrent post of the same fix).
+            fix["known"] = True
+            good.append(fix)
             continue
         if at > 0 and t - times[at - 1] <= limit:
             plon, plat = known[times[at - 1]]
@@ -274,7 +277,8 @@ def _sort_out(user, parsed, now):
 def _store(user, device, good, now) -> tuple[int, tuple | None]:
     """Stores the good fixes once each and rebuilds the worker's stored lines of the days that got new
     ones. Returns (fixes stored, extent of what changed on the map)."""
-    if not good:
+    fresh = [f for f in good if "known" not in f]
+    if not fresh:
         return 0, None
     with connection.cursor() as cur:
         cur.execute(
@@ -288,7 +292,7 @@ def _store(user, device, good, now) -> tuple[int, tuple | None]:
         with cur.cursor.copy(
             "COPY patrols_staging (fix_time, send_time, lon, lat, accuracy, speed, heading, source_crs) FROM STDIN"
         ) as copy:
-            copy.write("".join(map(_staging_line, good)))
+            copy.write("".join(map(_staging_line, fresh)))
         # The days that got new fixes (not duplicates) and where those fixes are: what to rebuild and redraw.
         cur.execute(
             "WITH ins AS (INSERT INTO patrols_patrolfix (worker_id, device_id, fix_time, send_time, receive_time, "
