@@ -58,7 +58,7 @@ MAKE_DAYS = (
 )
 
 # Every worker-day at once (the migration's backfill, and `rebuild()` after a repair by hand).
-REBUILD = f"TRUNCATE patrols_trackday; {_INSERT} {_ROWS.format(where='TRUE')}"
+REBUILD = f"DELETE FROM patrols_trackday; {_INSERT} {_ROWS.format(where='TRUE')}"
 
 
 def params(**extra) -> dict:
