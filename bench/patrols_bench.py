@@ -160,7 +160,12 @@ def fresh_month(user_ids) -> None:
     with connection.cursor() as cur:
         cur.execute(f'DROP TABLE IF EXISTS "{name}"')
         cur.execute("SELECT patrols_make_partitions(%s, 1)", [BENCH_MONTH])
-        cur.execute("DELETE FROM patrols_trackday WHERE worker_id = ANY(%s)", [list(user_ids)])
+        # Every bench worker's lines (an interrupted run may have left some of workers not in this one).
+        cur.execute(
+            "DELETE FROM patrols_trackday WHERE worker_id = ANY(%s) OR worker_id IN "
+            "(SELECT id FROM auth_user WHERE username LIKE 'bench-patrol-%%')",
+            [list(user_ids)],
+        )
 
 
 def ingest_pass(batches) -> dict:
