@@ -1,4 +1,4 @@
-"""python -m bench lookup|import|wfs|tiles|wms|incidents|all [options]: each benchmark prints its own table.
+"""python -m bench lookup|import|wfs|tiles|wms|incidents|patrols|all [options]: each benchmark prints its own table.
 
 `all` runs each benchmark in its own process (Django binds one database per process: the lookup
 benchmark keeps its 1M components in gridcity_bench, the import benchmark truncates its own
@@ -120,9 +120,29 @@ def _incidents(args):
     return 0 if all(t["ok"] is not False for t in result["targets"]) else 1
 
 
+def _patrols(args):
+    """Ingest against raw COPY, tracks tiles against the floor, playback, coverage: bench.patrols_bench.run()."""
+    from bench.patrols_bench import run
+
+    result = run(
+        scale=args.scale if args.scale in ("demo", "city") else "demo",
+        seed=args.seed,
+        database_url=args.database_url,
+        repeats=args.repeat or 3,
+        n_batches=args.batches,
+        requests=args.requests or 300,
+        n_tiles=args.tiles if args.tiles != 1000 else 300,
+        concurrency=args.concurrency,
+        workers=args.workers,
+        threads=args.threads,
+        redis_url=args.redis_url,
+    )
+    return 0 if all(t["ok"] is not False for t in result["targets"]) else 1
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
-    parser.add_argument("which", choices=["lookup", "import", "wfs", "tiles", "wms", "incidents", "all"])
+    parser.add_argument("which", choices=["lookup", "import", "wfs", "tiles", "wms", "incidents", "patrols", "all"])
     parser.add_argument("--scale", default="city", help="demo city scale: city (~1M, default), demo (~50k), tiny")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument(
@@ -166,6 +186,7 @@ def main(argv=None):
         help="tiles: comma-separated tile layers (default components,base_grids,community_grids,street_grids)",
     )
     parser.add_argument("--skip", default=None, help="tiles: cases to leave out, comma-separated: tipg, recipe")
+    parser.add_argument("--batches", type=int, default=10, help="patrols: 10,000-fix batches per ingest pass")
     parser.add_argument("--maps", type=int, default=200, help="wms: map extents per size")
     parser.add_argument(
         "--redis-url",
@@ -194,6 +215,8 @@ def main(argv=None):
         return _wfs(args)
     if args.which == "incidents":
         return _incidents(args)
+    if args.which == "patrols":
+        return _patrols(args)
     if args.which in ("tiles", "wms"):
         return _tiles(args) if args.which == "tiles" else _wms(args)
     return _import(args) if args.which == "import" else _lookup(args)

@@ -67,6 +67,10 @@ class Tiles:
     minzoom: int = 0
     maxzoom: int = 18  # deepest zoom served; clients overzoom beyond it
     simplify_px: float = 0.0  # polygons: simplification tolerance in screen pixels (of 256) at each zoom
+    # Pre-simplified copies for low zooms: ((up to zoom, SQL expression), ...) ascending; vector tiles at
+    # a zoom read the first whose zoom is >= it, else `geometry`. Their boxes must lie within the
+    # indexed column's (a Douglas-Peucker copy's does: its vertices are a subset).
+    geometry_by_zoom: tuple[tuple[int, str], ...] = ()
     clusters_below: int | None = None  # zooms under this serve counted clusters instead of features
     cells: StoredCells | None = None  # where unfiltered clusters are read from; None: counted on the fly
     feature_limit: int = 20_000  # a tile never carries more; clustering keeps real tiles far below

@@ -81,6 +81,7 @@ def spec_digest(layer: Layer) -> str:
                 t.minzoom,
                 t.maxzoom,
                 t.simplify_px,
+                t.geometry_by_zoom,
                 t.clusters_below,
                 t.cells,
                 t.feature_limit,

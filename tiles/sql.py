@@ -61,10 +61,10 @@ def _envelopes(req: TileRequest) -> tuple[list, list]:
 def _features(req: TileRequest) -> tuple[str, list]:
     spec = req.layer.tiles
     tile, query = _envelopes(req)
-    geom = spec.geometry
+    geom = next((expr for upto, expr in spec.geometry_by_zoom if req.z <= upto), spec.geometry)
     params: list = []
     if spec.simplify_px:
-        geom = f"ST_Simplify({spec.geometry}, %s, true)"
+        geom = f"ST_Simplify({geom}, %s, true)"
         params.append(spec.simplify_px * 2 * HALF_WORLD / 256 / 2**req.z)
     columns = "".join(f", {expr} AS {name}" for name, expr in spec.columns)
     where, where_params = _conditions(req)

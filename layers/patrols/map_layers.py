@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model
 from components.models import Organisation
 from layers.catalogue import Layer, Property, TileFilter, Tiles, register
 
-from . import selectors
+from . import selectors, trackdays
 from .signals import patrols_changed
 
 GROUP = "巡查"
@@ -75,6 +75,10 @@ register(
             table="patrols_track t",
             id_column="t.id",
             geometry="t.geom_3857",
+            # Stored simplified copies (layers.patrols.trackdays): a low-zoom tile of the whole city
+            # simplifies a few points per line, not every fix.
+            geometry_by_zoom=((trackdays.LOW_ZOOM, "t.geom_3857_low"), (trackdays.MID_ZOOM, "t.geom_3857_mid")),
+            bbox_column="t.geom_3857",
             columns=(
                 ("worker", "t.username"),
                 ("day", "t.day::text"),

@@ -92,8 +92,34 @@ class PatrolAssignment(models.Model):
         ]
 
 
+class TrackDay(models.Model):
+    """A worker's day (Asia/Shanghai) as one stored line, refreshed by ingest for the days a batch
+    added fixes to (`trackdays.refresh`), so a tile reads lines, not fixes. Simplified copies for
+    low zooms (`geom_3857_mid` at z13-15, `geom_3857_low` up to z12) keep low-zoom tiles small and
+    cheap; the GiST is on the full line, whose box holds the simplified ones (their vertices are a
+    subset). Days with fewer than two fixes have no row (a line needs two points)."""
+
+    id = models.BigIntegerField(primary_key=True)  # worker_id * 100000 + days since 2000-01-01
+    worker = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    first_time = models.DateTimeField()
+    last_time = models.DateTimeField()
+    fix_count = models.IntegerField()
+    geom = models.LineStringField(srid=4490, spatial_index=False)
+    geom_3857 = models.LineStringField(srid=3857)
+    geom_3857_mid = models.LineStringField(srid=3857, spatial_index=False)
+    geom_3857_low = models.LineStringField(srid=3857, spatial_index=False)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["worker", "day"], name="patrols_trackday_once")]
+        indexes = [models.Index(fields=["day"], name="patrols_trackday_day")]
+        verbose_name = "巡查日轨迹"
+        verbose_name_plural = "巡查日轨迹"
+
+
 class Track(models.Model):
-    """One line per worker per day (Asia/Shanghai), a view over the fixes."""
+    """One line per worker per day (Asia/Shanghai): the view `patrols_track` over TrackDay (with the
+    worker's username), the columns the layer and WFS read."""
 
     id = models.BigIntegerField(primary_key=True)
     worker = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.DO_NOTHING, db_constraint=False)

@@ -60,3 +60,25 @@ def test_a_bad_date_is_400(worker, dispatcher):
     c.force_login(dispatcher)
     answer = c.get(f"/api/patrols/workers/{worker.username}/days/2026-13-40/")
     assert answer.status_code == 400 and answer.json()["field"] == "date"
+
+
+def test_array_stops_follow_the_anchor_rule_exactly():
+    """playback._runs (arrays, used by replay) finds the same stops as playback.stops (the rule as written)."""
+    import random
+
+    import numpy as np
+
+    from layers.patrols import playback
+
+    rng = random.Random(3)
+    for _ in range(20):
+        t0 = timezone.now()
+        points, lon, lat = [], LON, 35.5
+        for k in range(rng.randint(0, 300)):
+            if rng.random() < 0.7:
+                lon += rng.uniform(0, 0.0008)
+            points.append((t0 + dt.timedelta(seconds=10 * k), lon + rng.gauss(0, 0.00005), lat))
+        t = np.array([p[0].timestamp() for p in points])
+        x, y = np.array([p[1] for p in points]), np.array([p[2] for p in points])
+        for radius, minutes in ((50, 5), (20, 1), (80, 0)):
+            assert playback._runs(t, x, y, radius, minutes) == playback.stops(points, radius, minutes)
