@@ -87,10 +87,9 @@ class WorkerDay(APIView):
         responses=with_errors({200: api_schema.PatrolDay}, not_found=True),
     )
     def get(self, request, username: str, date: str):
-        try:
-            day = dt.date.fromisoformat(date)
-        except ValueError:
-            return Response(error_body([("date", "a date as YYYY-MM-DD")]), status=400)
+        day = _day(date)
+        if day is None:
+            return Response(error_body([("date", "a date as YYYY-MM-DD, years 2000-2100")]), status=400)
         worker = selectors.worker_named(request.user, username)
         if worker is None:
             raise NotFound(f"no patrols of {username} that you may see")
@@ -109,6 +108,15 @@ class WorkerDay(APIView):
         return Response(playback.replay(worker, day, **tunables))
 
 
+def _day(text: str) -> dt.date | None:
+    """A local day from YYYY-MM-DD, years 2000-2100 (date.max + 1 day would overflow the day's end)."""
+    try:
+        day = dt.date.fromisoformat(text)
+    except ValueError:
+        return None
+    return day if 2000 <= day.year <= 2100 else None
+
+
 DAY_WORKERS_LIMIT = 500  # a district's grid workers; a longer list is cut and says so
 
 
@@ -121,17 +129,13 @@ class DayWorkers(APIView):
         responses=with_errors({200: api_schema.PatrolDayWorkers}),
     )
     def get(self, request, date: str):
-        try:
-            day = dt.date.fromisoformat(date)
-        except ValueError:
-            day = None
-        if day is None or not 2000 <= day.year <= 2100:  # (date.max + 1 day would overflow)
+        day = _day(date)
+        if day is None:
             return Response(error_body([("date", "a date as YYYY-MM-DD, years 2000-2100")]), status=400)
         q = request.query_params.get("q", "").strip()
         if len(q) > 150 or has_nul(q):
             return Response(error_body([("q", "at most 150 characters, no NUL")]), status=400)
-        start, end = playback.day_bounds(day)
-        rows = selectors.workers_on_day(request.user, start, end, q=q, limit=DAY_WORKERS_LIMIT)
+        rows = selectors.workers_on_day(request.user, day, q=q, limit=DAY_WORKERS_LIMIT)
         workers = [
             {
                 **row,

@@ -58,8 +58,9 @@ def test_a_worker_replays_their_own_day_only(worker, other_worker):
 def test_a_bad_date_is_400(worker, dispatcher):
     c = Client()
     c.force_login(dispatcher)
-    answer = c.get(f"/api/patrols/workers/{worker.username}/days/2026-13-40/")
-    assert answer.status_code == 400 and answer.json()["field"] == "date"
+    for date in ("2026-13-40", "9999-12-31", "0001-01-01"):  # the last two once overflowed the day's end
+        answer = c.get(f"/api/patrols/workers/{worker.username}/days/{date}/")
+        assert answer.status_code == 400 and answer.json()["field"] == "date"
 
 
 def test_array_stops_follow_the_anchor_rule_exactly():
