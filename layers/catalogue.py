@@ -68,6 +68,10 @@ class Tiles:
     maxzoom: int = 18  # deepest zoom served; clients overzoom beyond it
     simplify_px: float = 0.0  # polygons: simplification tolerance in screen pixels (of 256) at each zoom
     clusters_below: int | None = None  # zooms under this serve counted clusters instead of features
+    # An indexed column of one label point per row (EPSG:3857): the tile then also carries, for each
+    # row whose label point lies in the tile itself (not its buffer), a Point feature with label=true,
+    # so a style writes each name once instead of at every tile edge a polygon crosses.
+    label_points: str | None = None
     cells: StoredCells | None = None  # where unfiltered clusters are read from; None: counted on the fly
     feature_limit: int = 20_000  # a tile never carries more; clustering keeps real tiles far below
     filters: tuple[TileFilter, ...] = ()

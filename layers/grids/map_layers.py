@@ -33,13 +33,20 @@ GRID_COLUMNS = (("code", "code"), ("name", "name"), ("level", "level_id"), ("par
 GRID_LABEL_ZOOMS = {1: (9, 12), 2: (12, 14), 3: (14, 16), 4: (16, 24), 5: (17.5, 24)}
 
 
+IS_LABEL_POINT = ["==", ["geometry-type"], "Point"]
+IS_AREA = ["!=", ["geometry-type"], "Point"]
+
+
 def grid_label(level: int, colour: str) -> dict:
-    """Grid names. The style has no `glyphs`: MapLibre (>= 5.11) draws the text with the browser's own
-    fonts, so labels need no glyph server and nothing from the internet."""
+    """Grid names, written once per grid at its label point (the tiles carry one point per grid, at
+    the centre of its largest inscribed circle, in the one tile holding it), never along polygon
+    pieces at tile edges. The style has no `glyphs`: MapLibre (>= 5.11) draws the text with the
+    browser's own fonts, so labels need no glyph server and nothing from the internet."""
     low, high = GRID_LABEL_ZOOMS[level]
     return {
         "id": "label",
         "type": "symbol",
+        "filter": IS_LABEL_POINT,
         "minzoom": low,
         "maxzoom": high,
         "layout": {"text-field": ["get", "name"], "text-font": ["Noto Sans CJK SC"], "text-size": 12 + 2 * (level < 3)},
@@ -78,11 +85,22 @@ for level, slug, title_zh, title_en, minzoom, colour, width in (
                 scope=grid_scope,
                 minzoom=minzoom,
                 simplify_px=0.5,
+                label_points="label_3857",
                 changes=grids_changed,
                 max_age=60,
                 style=(
-                    {"id": "fill", "type": "fill", "paint": {"fill-color": colour, "fill-opacity": 0.04}},
-                    {"id": "outline", "type": "line", "paint": {"line-color": colour, "line-width": width}},
+                    {
+                        "id": "fill",
+                        "type": "fill",
+                        "filter": IS_AREA,
+                        "paint": {"fill-color": colour, "fill-opacity": 0.04},
+                    },
+                    {
+                        "id": "outline",
+                        "type": "line",
+                        "filter": IS_AREA,
+                        "paint": {"line-color": colour, "line-width": width},
+                    },
                     grid_label(level, colour),
                 ),
                 raster_style={"fill": colour, "fill_opacity": 0.04, "stroke": colour, "stroke_width": width},
