@@ -12,6 +12,8 @@ admin.site.login_form = auth.AdminLoginForm
 
 # A server we need being down answers 503 with Retry-After, not 500 (gis_core/unavailable.py).
 handler500 = "gis_core.unavailable.server_error"
+# An address nothing serves: JSON under /api/, a Chinese page elsewhere (gis_core/not_found.py).
+handler404 = "gis_core.not_found.page_not_found"
 
 urlpatterns = [
     path("", views.home, name="home"),
