@@ -150,7 +150,7 @@ register(
         id="components",
         title_zh="全部部件",
         title_en="All components",
-        abstract="All registered components (部件), read-only.",
+        abstract="全部在用城市部件（只读），按大类着色，非完好状态以色环标出。",
         queryset=lambda user: component_selectors.visible_components(user).filter(retired=False),
         geometry_field="geom",
         geometry_type="Geometry",
@@ -179,7 +179,7 @@ def _major_layer(major: str, major_name: str) -> Layer:
         id=f"components_{major}",
         title_zh=major_name,
         title_en=f"Components, major class {major}",
-        abstract=f"Components of major class {major} ({major_name}), read-only.",
+        abstract=f"{major_name}类（大类 {major}）城市部件（只读）。",
         queryset=lambda user: component_selectors.visible_components(user).filter(
             retired=False, component_class__major_code=major
         ),
