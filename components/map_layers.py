@@ -35,8 +35,39 @@ COMPONENT_COLOUR = ["match", ["get", "major_code"], *[v for kv in MAJOR_COLOURS.
 HAS_COUNT = ["has", "count"]
 
 
+# States drawn differently from 完好 (the states table, components_componentstate): a coloured ring and
+# a paler fill, so a dispatcher sees damaged and lost assets at a glance. A state added locally later
+# (e.g. 占用) gets the generic ring until it is named here.
+STATE_RINGS = {
+    "intact": ("#ffffff", 1.0),
+    "damaged": ("#f59e0b", 2.5),
+    "lost": ("#dc2626", 3.0),
+    "occupied": ("#7c3aed", 2.5),
+    "abandoned": ("#4b5563", 2.5),
+    "removed": ("#4b5563", 2.5),
+}
+OTHER_STATE_RING = ("#db2777", 2.5)
+STATE = ["get", "state"]
+RING_COLOUR = ["match", STATE, *[v for code, (c, _) in STATE_RINGS.items() for v in (code, c)], OTHER_STATE_RING[0]]
+RING_WIDTH = ["match", STATE, *[v for code, (_, w) in STATE_RINGS.items() for v in (code, w)], OTHER_STATE_RING[1]]
+FADED_STATES = ["lost", "abandoned", "removed"]  # no longer there: drawn paler
+COUNT = ["get", "count"]
+# 1234 -> "1.2k", 56789 -> "57k": a cluster's label stays short.
+COUNT_TEXT = [
+    "case",
+    [">=", COUNT, 10000],
+    ["concat", ["to-string", ["round", ["/", COUNT, 1000]]], "k"],
+    [">=", COUNT, 1000],
+    ["concat", ["to-string", ["/", ["round", ["/", COUNT, 100]], 10]], "k"],
+    ["to-string", COUNT],
+]
+
+
 def component_style(colour) -> tuple[dict, ...]:
-    """Clusters as circles sized by count below the cluster zoom, then each component by its geometry."""
+    """Clusters as circles sized by count with the count written on them below the cluster zoom,
+    then each component by its geometry, points ringed by state. The count needs no glyph server:
+    a style without `glyphs` makes MapLibre draw text with the browser's fonts (its GlyphManager
+    draws every glyph locally when there is no glyphs URL), so nothing comes from the internet."""
     return (
         {
             "id": "clusters",
@@ -44,37 +75,36 @@ def component_style(colour) -> tuple[dict, ...]:
             "filter": HAS_COUNT,
             "paint": {
                 "circle-color": colour,
-                "circle-opacity": 0.55,
+                "circle-opacity": 0.6,
                 "circle-stroke-color": "#ffffff",
-                "circle-stroke-width": 1,
-                "circle-radius": [
-                    "interpolate",
-                    ["linear"],
-                    ["get", "count"],
-                    1,
-                    3,
-                    10,
-                    5,
-                    100,
-                    9,
-                    1000,
-                    14,
-                    10000,
-                    20,
-                ],
+                "circle-stroke-width": 1.5,
+                "circle-radius": ["interpolate", ["linear"], COUNT, 1, 7, 10, 9, 100, 12, 1000, 16, 10000, 22],
             },
+        },
+        {
+            "id": "cluster-count",
+            "type": "symbol",
+            "filter": ["all", HAS_COUNT, [">", COUNT, 1]],
+            "layout": {
+                "text-field": COUNT_TEXT,
+                "text-font": ["Noto Sans CJK SC"],
+                "text-size": 11,
+                "text-allow-overlap": True,
+                "text-ignore-placement": True,
+            },
+            "paint": {"text-color": "#ffffff", "text-halo-color": "rgba(0,0,0,0.45)", "text-halo-width": 1},
         },
         {
             "id": "areas",
             "type": "fill",
             "filter": ["all", ["!", HAS_COUNT], ["==", ["geometry-type"], "Polygon"]],
-            "paint": {"fill-color": colour, "fill-opacity": 0.35},
+            "paint": {"fill-color": colour, "fill-opacity": 0.35, "fill-outline-color": RING_COLOUR},
         },
         {
             "id": "lines",
             "type": "line",
             "filter": ["all", ["!", HAS_COUNT], ["==", ["geometry-type"], "LineString"]],
-            "paint": {"line-color": colour, "line-width": 2},
+            "paint": {"line-color": ["match", STATE, "intact", colour, RING_COLOUR], "line-width": 2.5},
         },
         {
             "id": "points",
@@ -82,9 +112,11 @@ def component_style(colour) -> tuple[dict, ...]:
             "filter": ["all", ["!", HAS_COUNT], ["==", ["geometry-type"], "Point"]],
             "paint": {
                 "circle-color": colour,
-                "circle-radius": ["interpolate", ["linear"], ["zoom"], 16, 3, 19, 6],
-                "circle-stroke-color": "#ffffff",
-                "circle-stroke-width": 1,
+                "circle-opacity": ["match", STATE, FADED_STATES, 0.45, 1],
+                # >= 5 px from z16 (where clusters end), growing as the map closes in.
+                "circle-radius": ["interpolate", ["linear"], ["zoom"], 16, 5, 18, 7, 20, 9],
+                "circle-stroke-color": RING_COLOUR,
+                "circle-stroke-width": RING_WIDTH,
             },
         },
     )
@@ -118,7 +150,7 @@ register(
         id="components",
         title_zh="全部部件",
         title_en="All components",
-        abstract="All registered components (部件), read-only.",
+        abstract="全部在用城市部件（只读），按大类着色，非完好状态以色环标出。",
         queryset=lambda user: component_selectors.visible_components(user).filter(retired=False),
         geometry_field="geom",
         geometry_type="Geometry",
@@ -147,7 +179,7 @@ def _major_layer(major: str, major_name: str) -> Layer:
         id=f"components_{major}",
         title_zh=major_name,
         title_en=f"Components, major class {major}",
-        abstract=f"Components of major class {major} ({major_name}), read-only.",
+        abstract=f"{major_name}类（大类 {major}）城市部件（只读）。",
         queryset=lambda user: component_selectors.visible_components(user).filter(
             retired=False, component_class__major_code=major
         ),

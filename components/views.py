@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import hashlib
+import math
+from urllib.parse import urlencode
 
+from django.contrib.gis.geos import GEOSException, GEOSGeometry
 from django.http import HttpResponse, HttpResponseNotModified
 from django.shortcuts import render
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_safe
 
+from gis_core.mercator import EARTH_RADIUS
 from gis_core.text import is_ascii_digits
 
 from . import visibility
 from .history import component_history
-from .models import Component
+from .models import Component, ComponentState, DataSource
 from .qr import card_url, qr_png, qr_svg, qr_svg_inline
 
 # Field labels for the history table.
@@ -103,6 +107,7 @@ def _attribute_rows(component):
 
 
 def _history_rows(component):
+    words = HistoryWords(component)
     rows = []
     for entry in component_history(component):
         rows.append(
@@ -110,7 +115,11 @@ def _history_rows(component):
                 **entry,
                 "action_label": ACTION_LABELS.get(entry["action"], entry["action"] or ""),
                 "change_rows": [
-                    {"field": FIELD_LABELS.get(name, name), "old": _short(old), "new": _short(new)}
+                    {
+                        "field": FIELD_LABELS.get(name, name),
+                        "old": _short(words.say(name, old)),
+                        "new": _short(words.say(name, new)),
+                    }
                     for name, (old, new) in entry["changes"].items()
                 ],
             }
@@ -118,11 +127,97 @@ def _history_rows(component):
     return rows
 
 
+class HistoryWords:
+    """History values as people read them: state names (破损, not damaged), attributes with their
+    labels, a point as coordinates, yes/no, the data source's name; never a Python dict or WKT."""
+
+    def __init__(self, component):
+        self.states = dict(ComponentState.objects.values_list("code", "name"))
+        self.schema = component.component_class.attribute_schema or {}
+        self.sources = dict(DataSource.choices)
+
+    def say(self, field: str, value):
+        if value is None or value == "" or value == {}:
+            return None
+        if field == "state":
+            return self.states.get(value, value)
+        if field == "data_source":
+            return self.sources.get(value, value)
+        if field == "retired" or isinstance(value, bool):
+            return "是" if value else "否"
+        if field == "geom":
+            return _place(value)
+        if field == "retired_at" and isinstance(value, str):
+            return value[:16].replace("T", " ")
+        if isinstance(value, dict):
+            return "；".join(f"{self._label(k)}：{self.say(k, v) or '—'}" for k, v in value.items())
+        if isinstance(value, list):
+            return "、".join(str(v) for v in value)
+        return value
+
+    def _label(self, key: str) -> str:
+        return (self.schema.get(key) or {}).get("label") or FIELD_LABELS.get(key, key)
+
+
+def _place(wkt: str) -> str:
+    try:
+        geom = GEOSGeometry(wkt)
+    except (ValueError, GEOSException):
+        return "空间位置"
+    if geom.geom_type == "Point":
+        return f"经度 {geom.x:.6f}，纬度 {geom.y:.6f}"
+    point = geom.point_on_surface
+    kind = {"LineString": "线", "MultiLineString": "线", "Polygon": "面", "MultiPolygon": "面"}.get(geom.geom_type, "")
+    return f"{kind}（经度 {point.x:.6f}，纬度 {point.y:.6f} 附近）"
+
+
 def _short(value, limit=80):
     if value is None or value == "":
         return "—"
     text = str(value)
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+# The small map on the card: our own WMS (grids and components) around the spot, about 300 m across.
+MAP_LAYERS = "base_grids,components"
+MAP_HALF_WIDTH_M = 160
+MAP_SIZE = (480, 270)
+
+
+def _small_map(coords) -> str | None:
+    """The WMS GetMap URL of a small map centred on the component (EPSG:3857, so it is square to the
+    eye); the page marks the centre. Drawn with the reader's session: only for those who may see it."""
+    if coords is None:
+        return None
+    lon, lat = float(coords["lon"]), float(coords["lat"])
+    x = math.radians(lon) * EARTH_RADIUS
+    y = math.log(math.tan(math.pi / 4 + math.radians(lat) / 2)) * EARTH_RADIUS
+    # Mercator metres grow with latitude: widen the box so it stays ~320 m on the ground.
+    half_w = MAP_HALF_WIDTH_M / math.cos(math.radians(lat))
+    half_h = half_w * MAP_SIZE[1] / MAP_SIZE[0]
+    params = {
+        "SERVICE": "WMS",
+        "VERSION": "1.3.0",
+        "REQUEST": "GetMap",
+        "LAYERS": MAP_LAYERS,
+        "STYLES": "",
+        "CRS": "EPSG:3857",
+        "BBOX": f"{x - half_w:.1f},{y - half_h:.1f},{x + half_w:.1f},{y + half_h:.1f}",
+        "WIDTH": str(MAP_SIZE[0]),
+        "HEIGHT": str(MAP_SIZE[1]),
+        "FORMAT": "image/png",
+        "TRANSPARENT": "FALSE",
+    }
+    return "/wms?" + urlencode(params)
+
+
+def _viewer_links(component, coords) -> dict:
+    """The map viewer at this component (its hash is zoom/lat/lon), and its 上报问题 form for it."""
+    view = f"#18/{coords['lat']}/{coords['lon']}" if coords else ""
+    return {
+        "map_url": f"/?component={component.code}{view}",
+        "report_url": f"/?component={component.code}&action=report{view}",
+    }
 
 
 @require_safe
@@ -133,10 +228,14 @@ def component_card(request, code: str):
     if component is None:
         return _not_found(request, code)
     show_history = can_see_history(request.user, component)
+    coords = _coordinates(component.geom)
     context = {
         "c": component,
         "cls": component.component_class,
-        "coords": _coordinates(component.geom),
+        "coords": coords,
+        # The map and the viewer links need a login that sees the component (the WMS asks for it).
+        "small_map": _small_map(coords) if show_history else None,
+        **_viewer_links(component, coords),
         "attributes": _attribute_rows(component),
         "card_url": card_url(component.code),
         "qr_svg": mark_safe(qr_svg_inline(component.code)),  # generated by segno from digits only

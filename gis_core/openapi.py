@@ -63,3 +63,49 @@ def with_errors(ok: dict, *, bad_request: bool = True, not_found: bool = False, 
     if not_found:
         responses[404] = NOT_FOUND
     return responses
+
+
+# The API documentation is read by Chinese-speaking integrators: each group of operations (a tag,
+# by default the first path segment) gets its Chinese name; a tag not listed keeps its own.
+TAG_NAMES = {
+    "components": "部件",
+    "organisations": "单位",
+    "classes": "部件类别",
+    "states": "部件状态",
+    "imports": "批量导入",
+    "exports": "导出",
+    "grids": "网格",
+    "incidents": "事件",
+    "patrols": "巡查",
+    "cameras": "视频监控",
+    "search": "搜索",
+    "units": "本单位",
+    "layers": "图层",
+}
+TAG_DESCRIPTIONS = {
+    "部件": "城市部件登记：查询、登记、修改、状态、权属移交、注销、照片、变更记录",
+    "单位": "主管部门、权属单位、养护单位",
+    "部件类别": "部件分类（GB/T 30428、GB/T 47678）",
+    "部件状态": "完好、破损、丢失、废弃、移除等状态",
+    "批量导入": "CSV / GeoPackage 批量导入",
+    "导出": "部件导出",
+    "网格": "多级网格：查询、编辑、定位、覆盖缺口、概况",
+    "事件": "事件案件：上报、立案派遣、处理、核查结案",
+    "巡查": "网格员巡查轨迹与位置",
+    "视频监控": "摄像机与视域",
+    "搜索": "一个搜索框：部件、类别、网格、单位、道路",
+}
+
+
+def chinese_tags(result, generator, request, public):
+    """drf-spectacular postprocessing hook: tags renamed to Chinese, with descriptions."""
+    used = []
+    for operations in result.get("paths", {}).values():
+        for operation in operations.values():
+            if isinstance(operation, dict) and "tags" in operation:
+                operation["tags"] = [TAG_NAMES.get(t, t) for t in operation["tags"]]
+                used.extend(t for t in operation["tags"] if t not in used)
+    result["tags"] = [
+        {"name": t, **({"description": TAG_DESCRIPTIONS[t]} if t in TAG_DESCRIPTIONS else {})} for t in used
+    ]
+    return result

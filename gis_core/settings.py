@@ -220,8 +220,10 @@ REST_FRAMEWORK = {
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 SPECTACULAR_SETTINGS = {
-    "TITLE": "GridCity component registry API",
-    "DESCRIPTION": "城市部件登记与网格化管理 API: components, organisations, ownership queries, imports.",
+    "TITLE": "网格化城市管理接口 GridCity API",
+    "DESCRIPTION": "城市部件登记与网格化管理接口：部件、单位、权属查询、批量导入、网格、事件、巡查、视频监控、搜索。"
+    "除注明外坐标为 CGCS2000 (EPSG:4490) 经纬度；错误以 JSON `{message, field}` 返回。",
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "gis_core.openapi.chinese_tags"],
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
     # Swagger UI served from our own static files: the docs must work with no internet.

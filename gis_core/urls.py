@@ -5,13 +5,15 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from layers.ogc import views as ogc_views
 
-from . import auth, health, views
+from . import auth, health, search_api, views
 
 # The admin's login form too answers a throttled login with its message (gis_core.auth).
 admin.site.login_form = auth.AdminLoginForm
 
 # A server we need being down answers 503 with Retry-After, not 500 (gis_core/unavailable.py).
 handler500 = "gis_core.unavailable.server_error"
+# An address nothing serves: JSON under /api/, a Chinese page elsewhere (gis_core/not_found.py).
+handler404 = "gis_core.not_found.page_not_found"
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -25,6 +27,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("api/search/", search_api.Search.as_view(), name="search"),
     path("api/", include("components.api.urls")),
     path("api/", include("layers.api.urls")),
     path("api/", include("layers.incidents.urls")),

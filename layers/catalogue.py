@@ -72,6 +72,10 @@ class Tiles:
     # indexed column's (a Douglas-Peucker copy's does: its vertices are a subset).
     geometry_by_zoom: tuple[tuple[int, str], ...] = ()
     clusters_below: int | None = None  # zooms under this serve counted clusters instead of features
+    # An indexed column of one label point per row (EPSG:3857): the tile then also carries, for each
+    # row whose label point lies in the tile itself (not its buffer), a Point feature with label=true,
+    # so a style writes each name once instead of at every tile edge a polygon crosses.
+    label_points: str | None = None
     cells: StoredCells | None = None  # where unfiltered clusters are read from; None: counted on the fly
     feature_limit: int = 20_000  # a tile never carries more; clustering keeps real tiles far below
     filters: tuple[TileFilter, ...] = ()

@@ -68,15 +68,37 @@ def _features(req: TileRequest) -> tuple[str, list]:
         params.append(spec.simplify_px * 2 * HALF_WORLD / 256 / 2**req.z)
     columns = "".join(f", {expr} AS {name}" for name, expr in spec.columns)
     where, where_params = _conditions(req)
+    if spec.label_points:
+        labels, label_params = _label_points(req, columns, where, where_params)
+        columns += ", NULL::boolean AS label"
+    else:
+        labels, label_params = "", []
     sql = (
-        f"SELECT ST_AsMVT(q, %s, {EXTENT}, 'geom', 'fid') FROM ("
+        f"SELECT ST_AsMVT(q, %s, {EXTENT}, 'geom', 'fid') FROM (("
         f"SELECT {spec.id_column} AS fid, ST_AsMVTGeom({geom}, ST_MakeEnvelope(%s, %s, %s, %s, 3857), "
         f"{EXTENT}, {BUFFER}, true) AS geom{columns} "
         f"FROM {spec.table} "
         f"WHERE {index_column(req.layer)} && ST_MakeEnvelope(%s, %s, %s, %s, 3857) AND {where} "
-        f"LIMIT {int(spec.feature_limit)}) q WHERE geom IS NOT NULL"
+        f"LIMIT {int(spec.feature_limit)}){labels}) q WHERE geom IS NOT NULL"
     )
-    return sql, [req.layer.id, *params, *tile, *query, *where_params]
+    return sql, [req.layer.id, *params, *tile, *query, *where_params, *label_params]
+
+
+def _label_points(req: TileRequest, columns: str, where: str, where_params: list) -> tuple[str, list]:
+    """The label points lying in the tile itself: half-open bounds, so a point on a shared tile edge
+    belongs to exactly one tile, and each name is written once across the map."""
+    spec = req.layer.tiles
+    tile, _ = _envelopes(req)
+    minx, miny, maxx, maxy = tile
+    point = spec.label_points
+    sql = (
+        f" UNION ALL (SELECT {spec.id_column} AS fid, ST_AsMVTGeom({point}, ST_MakeEnvelope(%s, %s, %s, %s, 3857), "
+        f"{EXTENT}, 0, false) AS geom{columns}, true AS label "
+        f"FROM {spec.table} "
+        f"WHERE {point} && ST_MakeEnvelope(%s, %s, %s, %s, 3857) AND ST_X({point}) >= %s AND ST_X({point}) < %s "
+        f"AND ST_Y({point}) > %s AND ST_Y({point}) <= %s AND {where} LIMIT {int(spec.feature_limit)})"
+    )
+    return sql, [*tile, *tile, minx, maxx, miny, maxy, *where_params]
 
 
 def _cell_size(z: int) -> float:

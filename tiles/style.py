@@ -21,6 +21,7 @@ def catalogue_entry(layer: Layer, base: str) -> dict:
         "id": layer.id,
         "title_zh": layer.title_zh,
         "title_en": layer.title_en,
+        "abstract": layer.abstract,  # the viewer's tooltip (Chinese)
         "group": layer.group,
         "geometry_type": layer.geometry_type,
         "minzoom": t.minzoom,
@@ -41,7 +42,7 @@ def tilejson(layer: Layer, base: str) -> dict:
     return {
         "tilejson": "3.0.0",
         "name": layer.title_zh,
-        "description": layer.title_en + (f". {layer.abstract}" if layer.abstract else ""),
+        "description": layer.abstract or layer.title_zh,
         "version": "1.0.0",
         "scheme": "xyz",
         "tiles": _urls(layer, base)["tiles"],
@@ -75,6 +76,7 @@ def style_layers(layer: Layer) -> list[dict]:
                     "gridcity:layer": layer.id,
                     "gridcity:group": layer.group,
                     "gridcity:title": layer.title_zh,
+                    "gridcity:abstract": layer.abstract,
                 },
             }
         )

@@ -91,6 +91,10 @@ class ComponentSerializer(GeoFeatureModelSerializer):
     maintainer = OrganisationRefSerializer(allow_null=True)
     distance_m = serializers.SerializerMethodField()
     card_url = serializers.SerializerMethodField()
+    attribute_rows = serializers.SerializerMethodField(
+        help_text="detail only: the class attributes with their Chinese labels, [{key, label, value}]"
+    )
+    grid = serializers.SerializerMethodField(help_text="detail only: {code, name, level, level_name} or null")
 
     class Meta:
         model = Component
@@ -123,7 +127,29 @@ class ComponentSerializer(GeoFeatureModelSerializer):
             "retired_reason",
             "distance_m",
             "card_url",
+            "attribute_rows",
+            "grid",
         ]
+
+    @extend_schema_field(
+        {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {"key": {"type": "string"}, "label": {"type": "string"}, "value": {}},
+            },
+        }
+    )
+    def get_attribute_rows(self, obj) -> list:
+        from .card import attribute_rows
+
+        return attribute_rows(obj.component_class.code, obj.attributes)
+
+    @extend_schema_field({"type": "object", "nullable": True})
+    def get_grid(self, obj):
+        from .card import grid_of
+
+        return grid_of(obj.grid_code)
 
     def get_distance_m(self, obj) -> float | None:
         d = getattr(obj, "distance_m", None)

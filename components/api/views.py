@@ -15,6 +15,7 @@ from gis_core.openapi import feature_page, with_errors
 
 from .. import selectors, services, visibility
 from ..models import ClassMapping, ComponentClass, ComponentState, Organisation
+from .card import with_card
 from .features import feature_rows, ownership, row_by_code, to_feature
 from .filters import parse_component_filters
 from .permissions import (
@@ -173,9 +174,15 @@ class ComponentWithin(generics.GenericAPIView):
 class ComponentDetail(APIView):
     permission_classes = [CanEdit]
 
-    @extend_schema(responses=with_errors({200: ComponentSerializer}, not_found=True))
+    @extend_schema(
+        responses=with_errors({200: ComponentSerializer}, not_found=True),
+        description="The component as a GeoJSON Feature; besides the list fields its properties carry "
+        "`attribute_rows` ([{key, label, value}]: the class attributes with their Chinese labels) and "
+        "`grid` ({code, name, level, level_name} of the grid it lies in, or null). Organisation phones "
+        "follow the visibility rule (a maintenance unit sees its own organisation's only).",
+    )
     def get(self, request, code):
-        return Response(_feature(_one_row(request.user, code), request.user))
+        return Response(with_card(_feature(_one_row(request.user, code), request.user)))
 
     @extend_schema(
         request=ComponentWriteSerializer,

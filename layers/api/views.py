@@ -1,5 +1,6 @@
 import datetime as dt
 
+from django.db.models import Count
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -8,7 +9,10 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from components import selectors as component_selectors
 from components.api.permissions import CanRead, ReadOrRegister
+from components.models import ComponentClass, ComponentState
+from components.search import code_prefix_q
 from gis_core.crs import CRSError, parse_crs, storage_point
 from gis_core.errors import ServiceError
 from gis_core.openapi import feature_page, with_errors
@@ -241,3 +245,87 @@ class GridSummaryList(generics.ListAPIView):
         if q:
             qs = qs.filter(code__startswith=q) if is_ascii_digits(q) else qs.filter(name__contains=q)
         return qs[:50]
+
+
+GRID_SUMMARY_RESPONSE = {
+    "type": "object",
+    "properties": {
+        "code": {"type": "string"},
+        "name": {"type": "string"},
+        "level": {"type": "integer"},
+        "level_name": {"type": "string"},
+        "parent": {
+            "type": "object",
+            "nullable": True,
+            "properties": {"code": {"type": "string"}, "name": {"type": "string", "nullable": True}},
+        },
+        "organisation": {"type": "string", "nullable": True},
+        "area_m2": {"type": "number"},
+        "components": {
+            "type": "object",
+            "description": "live components in the grid (and its children) this account may see",
+            "properties": {
+                "total": {"type": "integer"},
+                "by_class": {"type": "array", "items": {"type": "object"}},
+                "by_state": {"type": "array", "items": {"type": "object"}},
+            },
+        },
+    },
+}
+
+
+class GridSummary(APIView):
+    """网格概况: the grid with its parent's code and name, and its live components counted by class and
+    by state (components whose grid code is this grid's or extends it: a street counts its base grids)."""
+
+    permission_classes = [CanRead]
+
+    @extend_schema(tags=["网格"], responses=with_errors({200: GRID_SUMMARY_RESPONSE}, not_found=True))
+    def get(self, request, code):
+        if not is_ascii_digits(code) or len(code) > 18:
+            return Response({"message": f"no grid {code[:20]}", "field": None, "errors": []}, status=404)
+        grid = get_object_or_404(visible_grids(request.user), code=code)
+        parent = None
+        if grid.parent_code:
+            name = visible_grids(request.user).filter(code=grid.parent_code).values_list("name", flat=True).first()
+            parent = {"code": grid.parent_code, "name": name}
+        inside = (
+            component_selectors.visible_components(request.user)
+            .filter(retired=False)
+            .filter(code_prefix_q(code, "grid_code"))
+            .order_by()
+        )
+        # Grouped by the two keys only (no joins over the grid's rows); names from the small tables.
+        rows = list(inside.values("component_class_id", "state_id").annotate(n=Count("id")))
+        classes = {k.pk: k for k in ComponentClass.objects.filter(pk__in={r["component_class_id"] for r in rows})}
+        states = dict(ComponentState.objects.values_list("code", "name"))
+        by_class: dict[str, dict] = {}
+        by_state: dict[str, dict] = {}
+        for r in rows:
+            k = classes[r["component_class_id"]]
+            entry = by_class.setdefault(
+                k.code, {"class_code": k.code, "class_name": k.name, "major_code": k.major_code, "count": 0}
+            )
+            entry["count"] += r["n"]
+            st = by_state.setdefault(
+                r["state_id"], {"state": r["state_id"], "state_name": states.get(r["state_id"]), "count": 0}
+            )
+            st["count"] += r["n"]
+        response = Response(
+            {
+                "code": grid.code,
+                "name": grid.name,
+                "level": grid.level_id,
+                "level_name": grid.level.name,
+                "parent": parent,
+                "organisation": grid.organisation.name if grid.organisation_id else None,
+                "area_m2": round(grid.area_m2, 1),
+                "components": {
+                    "total": sum(r["n"] for r in rows),
+                    "by_class": sorted(by_class.values(), key=lambda k: (-k["count"], k["class_code"])),
+                    "by_state": sorted(by_state.values(), key=lambda k: (-k["count"], k["state"])),
+                },
+            }
+        )
+        response["Cache-Control"] = "private, max-age=30"
+        return response

@@ -33,13 +33,20 @@ GRID_COLUMNS = (("code", "code"), ("name", "name"), ("level", "level_id"), ("par
 GRID_LABEL_ZOOMS = {1: (9, 12), 2: (12, 14), 3: (14, 16), 4: (16, 24), 5: (17.5, 24)}
 
 
+IS_LABEL_POINT = ["==", ["geometry-type"], "Point"]
+IS_AREA = ["!=", ["geometry-type"], "Point"]
+
+
 def grid_label(level: int, colour: str) -> dict:
-    """Grid names. The style has no `glyphs`: MapLibre (>= 5.11) draws the text with the browser's own
-    fonts, so labels need no glyph server and nothing from the internet."""
+    """Grid names, written once per grid at its label point (the tiles carry one point per grid, at
+    the centre of its largest inscribed circle, in the one tile holding it), never along polygon
+    pieces at tile edges. The style has no `glyphs`: MapLibre (>= 5.11) draws the text with the
+    browser's own fonts, so labels need no glyph server and nothing from the internet."""
     low, high = GRID_LABEL_ZOOMS[level]
     return {
         "id": "label",
         "type": "symbol",
+        "filter": IS_LABEL_POINT,
         "minzoom": low,
         "maxzoom": high,
         "layout": {"text-field": ["get", "name"], "text-font": ["Noto Sans CJK SC"], "text-size": 12 + 2 * (level < 3)},
@@ -59,7 +66,7 @@ for level, slug, title_zh, title_en, minzoom, colour, width in (
             id=f"{slug}_grids",
             title_zh=title_zh,
             title_en=title_en,
-            abstract=f"Level {level} grids (网格), one feature type per level.",
+            abstract=f"{title_zh}（第 {level} 级网格）边界与名称，每级一个要素类型，可编辑。",
             queryset=(lambda lvl: lambda user: grid_selectors.visible_grids(user).filter(level_id=lvl))(level),
             geometry_field="geom",
             geometry_type="MultiPolygon",
@@ -78,11 +85,22 @@ for level, slug, title_zh, title_en, minzoom, colour, width in (
                 scope=grid_scope,
                 minzoom=minzoom,
                 simplify_px=0.5,
+                label_points="label_3857",
                 changes=grids_changed,
                 max_age=60,
                 style=(
-                    {"id": "fill", "type": "fill", "paint": {"fill-color": colour, "fill-opacity": 0.04}},
-                    {"id": "outline", "type": "line", "paint": {"line-color": colour, "line-width": width}},
+                    {
+                        "id": "fill",
+                        "type": "fill",
+                        "filter": IS_AREA,
+                        "paint": {"fill-color": colour, "fill-opacity": 0.04},
+                    },
+                    {
+                        "id": "outline",
+                        "type": "line",
+                        "filter": IS_AREA,
+                        "paint": {"line-color": colour, "line-width": width},
+                    },
                     grid_label(level, colour),
                 ),
                 raster_style={"fill": colour, "fill_opacity": 0.04, "stroke": colour, "stroke_width": width},
@@ -97,7 +115,7 @@ register(
         id="grid_gaps",
         title_zh="网格覆盖缺口",
         title_en="Grid coverage gaps",
-        abstract="Area of each parent grid that its children do not cover (read-only; empty when the grids tile).",
+        abstract="上级网格中未被下级网格覆盖的区域（只读；网格完整覆盖时为空）。",
         queryset=lambda user: grid_selectors.visible_gaps(user),
         geometry_field="geom",
         geometry_type="MultiPolygon",

@@ -13,12 +13,16 @@ from components.models import Organisation
 
 
 class GridLevel(models.Model):
-    level = models.PositiveSmallIntegerField(primary_key=True, help_text="1 = district ... 5 = micro grid")
-    slug = models.SlugField(max_length=20, unique=True)
-    name = models.CharField(max_length=30)
-    code_length = models.PositiveSmallIntegerField(help_text="digits of a code at this level")
+    level = models.PositiveSmallIntegerField(
+        primary_key=True, help_text="1 = district ... 5 = micro grid", verbose_name="层级"
+    )
+    slug = models.SlugField(max_length=20, unique=True, verbose_name="标识")
+    name = models.CharField(max_length=30, verbose_name="名称")
+    code_length = models.PositiveSmallIntegerField(help_text="digits of a code at this level", verbose_name="代码位数")
 
     class Meta:
+        verbose_name = "网格层级"
+        verbose_name_plural = "网格层级"
         ordering = ["level"]
 
     def __str__(self):
@@ -26,19 +30,30 @@ class GridLevel(models.Model):
 
 
 class Grid(models.Model):
-    code = models.CharField(max_length=18, unique=True)
-    name = models.CharField(max_length=100)
-    level = models.ForeignKey(GridLevel, on_delete=models.PROTECT)
-    parent_code = models.CharField(max_length=18, blank=True, db_index=True)
-    geom = models.MultiPolygonField(srid=4490)
-    area_m2 = models.FloatField(editable=False, default=0, help_text="in the CGCS2000 Gauss-Krueger zone of the grid")
-    organisation = models.ForeignKey(Organisation, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    population = models.PositiveIntegerField(null=True, blank=True)
-    households = models.PositiveIntegerField(null=True, blank=True)
-    version = models.PositiveIntegerField(default=1, editable=False)
-    valid_from = models.DateTimeField(null=True, editable=False, help_text="start of the current version")
+    code = models.CharField(max_length=18, unique=True, verbose_name="网格代码")
+    name = models.CharField(max_length=100, verbose_name="名称")
+    level = models.ForeignKey(GridLevel, on_delete=models.PROTECT, verbose_name="层级")
+    parent_code = models.CharField(max_length=18, blank=True, db_index=True, verbose_name="上级网格代码")
+    geom = models.MultiPolygonField(srid=4490, verbose_name="边界")
+    area_m2 = models.FloatField(
+        editable=False,
+        default=0,
+        help_text="in the CGCS2000 Gauss-Krueger zone of the grid",
+        verbose_name="面积(平方米)",
+    )
+    organisation = models.ForeignKey(
+        Organisation, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name="责任单位"
+    )
+    population = models.PositiveIntegerField(null=True, blank=True, verbose_name="人口")
+    households = models.PositiveIntegerField(null=True, blank=True, verbose_name="户数")
+    version = models.PositiveIntegerField(default=1, editable=False, verbose_name="版本")
+    valid_from = models.DateTimeField(
+        null=True, editable=False, help_text="start of the current version", verbose_name="当前版本起始时间"
+    )
 
     class Meta:
+        verbose_name = "网格"
+        verbose_name_plural = "网格"
         ordering = ["code"]
         constraints = [
             models.CheckConstraint(condition=Q(code__regex=r"^[0-9]{6,18}$"), name="grid_code_digits"),
@@ -55,21 +70,23 @@ class Grid(models.Model):
 class GridVersion(models.Model):
     """Every version of every grid, written by a trigger; valid_to is empty for the current one."""
 
-    grid_id = models.BigIntegerField(db_index=True)
-    version = models.PositiveIntegerField()
-    code = models.CharField(max_length=18, db_index=True)
-    name = models.CharField(max_length=100)
-    level = models.ForeignKey(GridLevel, on_delete=models.PROTECT, db_constraint=False)
-    parent_code = models.CharField(max_length=18, blank=True)
-    geom = models.MultiPolygonField(srid=4490)
-    area_m2 = models.FloatField()
-    organisation_id = models.BigIntegerField(null=True)
-    population = models.PositiveIntegerField(null=True)
-    households = models.PositiveIntegerField(null=True)
-    valid_from = models.DateTimeField()
-    valid_to = models.DateTimeField(null=True)
+    grid_id = models.BigIntegerField(db_index=True, verbose_name="网格编号")
+    version = models.PositiveIntegerField(verbose_name="版本")
+    code = models.CharField(max_length=18, db_index=True, verbose_name="网格代码")
+    name = models.CharField(max_length=100, verbose_name="名称")
+    level = models.ForeignKey(GridLevel, on_delete=models.PROTECT, db_constraint=False, verbose_name="层级")
+    parent_code = models.CharField(max_length=18, blank=True, verbose_name="上级网格代码")
+    geom = models.MultiPolygonField(srid=4490, verbose_name="边界")
+    area_m2 = models.FloatField(verbose_name="面积(平方米)")
+    organisation_id = models.BigIntegerField(null=True, verbose_name="责任单位编号")
+    population = models.PositiveIntegerField(null=True, verbose_name="人口")
+    households = models.PositiveIntegerField(null=True, verbose_name="户数")
+    valid_from = models.DateTimeField(verbose_name="起始时间")
+    valid_to = models.DateTimeField(null=True, verbose_name="终止时间")
 
     class Meta:
+        verbose_name = "网格历史版本"
+        verbose_name_plural = "网格历史版本"
         ordering = ["code", "version"]
         constraints = [
             models.UniqueConstraint(fields=["grid_id", "version"], name="grid_version_unique"),
@@ -85,12 +102,14 @@ class GridStaff(models.Model):
         FULL_TIME = "full_time", "专职网格员"
         PART_TIME = "part_time", "兼职网格员"
 
-    grid = models.ForeignKey(Grid, on_delete=models.CASCADE, related_name="staff")
-    role = models.CharField(max_length=20, choices=Role.choices)
-    name = models.CharField(max_length=50)
-    phone = models.CharField(max_length=30, blank=True)
+    grid = models.ForeignKey(Grid, on_delete=models.CASCADE, related_name="staff", verbose_name="网格")
+    role = models.CharField(max_length=20, choices=Role.choices, verbose_name="岗位")
+    name = models.CharField(max_length=50, verbose_name="姓名")
+    phone = models.CharField(max_length=30, blank=True, verbose_name="电话")
 
     class Meta:
+        verbose_name = "网格人员"
+        verbose_name_plural = "网格人员"
         ordering = ["grid", "role", "name"]
 
 
@@ -103,15 +122,19 @@ class GridReassignment(models.Model):
         DONE = "done", "完成"
         FAILED = "failed", "失败"
 
-    reason = models.CharField(max_length=200)
-    bbox = models.JSONField(null=True, help_text="[minx, miny, maxx, maxy] in EPSG:4490; null = everywhere")
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
-    components_changed = models.PositiveIntegerField(null=True)
-    queued_at = models.DateTimeField(auto_now_add=True)
-    finished_at = models.DateTimeField(null=True)
-    error = models.CharField(max_length=500, blank=True)
+    reason = models.CharField(max_length=200, verbose_name="原因")
+    bbox = models.JSONField(
+        null=True, help_text="[minx, miny, maxx, maxy] in EPSG:4490; null = everywhere", verbose_name="范围"
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED, verbose_name="状态")
+    components_changed = models.PositiveIntegerField(null=True, verbose_name="变更部件数")
+    queued_at = models.DateTimeField(auto_now_add=True, verbose_name="排队时间")
+    finished_at = models.DateTimeField(null=True, verbose_name="完成时间")
+    error = models.CharField(max_length=500, blank=True, verbose_name="错误")
 
     class Meta:
+        verbose_name = "部件重新归属网格"
+        verbose_name_plural = "部件重新归属网格"
         ordering = ["-queued_at"]
 
 

@@ -73,7 +73,7 @@ register(
         id="incidents",
         title_zh="事件案件",
         title_en="Incidents",
-        abstract="Cases (事件/案件) by state, read-only.",
+        abstract="事件案件，按状态着色（只读）。",
         queryset=lambda user: escalation_map.with_lights(selectors.visible_cases(user)),
         geometry_field="geom",
         geometry_type="Point",
