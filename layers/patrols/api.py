@@ -4,6 +4,7 @@ import datetime as dt
 import json
 
 from django.conf import settings
+from django.http import FileResponse
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import APIException, NotFound, ValidationError
@@ -15,7 +16,7 @@ from gis_core.api_errors import error_body
 from gis_core.errors import ClientError, ServiceError
 from gis_core.openapi import error, with_errors
 
-from . import api_schema, playback, selectors
+from . import api_schema, heatmap, playback, selectors
 from .ingest import ingest
 
 
@@ -105,3 +106,49 @@ class WorkerDay(APIView):
                 return Response(error_body([(param, f"a number above 0 and at most {high}")]), status=400)
             tunables[key] = value
         return Response(playback.replay(worker, day, **tunables))
+
+
+class Heatmap(APIView):
+    """GET ?from=&to=&worker=&grid=&unit=&cell= -> the heat map as a Cloud-Optimised GeoTIFF."""
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("from", str, description="first local day, YYYY-MM-DD (default today)"),
+            OpenApiParameter(
+                "to", str, description=f"last local day (default `from`; at most {heatmap.MAX_DAYS} days)"
+            ),
+            OpenApiParameter("worker", str, description="usernames, comma-separated"),
+            OpenApiParameter("grid", str, description="grid codes (the workers' assigned grid that day)"),
+            OpenApiParameter("unit", str, description="USCC of the workers' organisation"),
+            OpenApiParameter("cell", float, description="cell size in EPSG:3857 metres, 5-1000 (default 10)"),
+        ],
+        responses=with_errors(
+            {200: OpenApiResponse(description="image/tiff: float32 minutes per cell, EPSG:3857, COG")},
+            forbidden=True,
+        ),
+    )
+    def get(self, request):
+        scope = selectors.scope_sql(request.user)
+        if scope is None:
+            return Response(error_body([("non_field_errors", "your account may not see patrols")]), status=403)
+        try:
+            query = heatmap.parse_query(request.query_params.get)
+            path = heatmap.cog(query, scope[0], (scope[1], scope[2]))
+        except ClientError as exc:
+            return Response(error_body([(exc.field or "non_field_errors", exc.message)]), status=exc.status)
+        response = FileResponse(open(path, "rb"), content_type="image/tiff")  # noqa: SIM115 - closed by Django
+        response["Content-Disposition"] = f'attachment; filename="{heatmap.filename(query)}"'
+        # The same URL gives a new raster when fixes of those days arrive: short, private, revalidated.
+        response["Cache-Control"] = "private, max-age=60"
+        response["ETag"] = f'"{path.stem}"'
+        return response
+
+
+class HeatmapLegend(APIView):
+    """GET -> the colour ramp of the heat map layer: {title, unit, stops: [{value, colour, opacity}]}."""
+
+    @extend_schema(responses=with_errors({200: OpenApiResponse(description="the ramp")}))
+    def get(self, request):
+        response = Response(heatmap.legend())
+        response["Cache-Control"] = "private, max-age=3600"
+        return response
