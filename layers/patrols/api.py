@@ -2,8 +2,10 @@
 
 import datetime as dt
 import json
+import logging
 
 from django.conf import settings
+from django.db import OperationalError
 from django.http import FileResponse
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
@@ -18,6 +20,8 @@ from gis_core.openapi import error, with_errors
 
 from . import api_schema, heatmap, playback, selectors
 from .ingest import ingest
+
+log = logging.getLogger(__name__)
 
 
 class BodyTooLarge(APIException):
@@ -136,6 +140,10 @@ class Heatmap(APIView):
             path = heatmap.cog(query, scope[0], (scope[1], scope[2]))
         except ClientError as exc:
             return Response(error_body([(exc.field or "non_field_errors", exc.message)]), status=exc.status)
+        except OperationalError:  # the statement timeout: too many fixes for one request
+            log.warning("heat map %s took too long", request.GET.urlencode()[:200])
+            body = error_body([("non_field_errors", "too many fixes to map at once: choose fewer days or workers")])
+            return Response(body, status=503, headers={"Retry-After": "60"})
         response = FileResponse(open(path, "rb"), content_type="image/tiff")  # noqa: SIM115 - closed by Django
         response["Content-Disposition"] = f'attachment; filename="{heatmap.filename(query)}"'
         # The same URL gives a new raster when fixes of those days arrive: short, private, revalidated.

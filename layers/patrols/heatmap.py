@@ -173,10 +173,13 @@ def _conditions(query: HeatQuery, scope: tuple[str, list]) -> tuple[str, list]:
 
 def _weighted(where: str) -> str:
     """Fixes with their weight w (seconds to the worker's next fix in the selection, capped)."""
-    # LEAST ignores NULLs: the last fix (no next one) is dropped before capping, not capped to 60 s
+    # LEAST ignores NULLs: the last fix (no next one) is dropped before capping, not capped to 60 s.
+    # The spherical Mercator formulas, not ST_Transform: the same numbers (CGCS2000 and WGS 84 differ
+    # by centimetres, PROJ applies no shift between them) at a fraction of the cost per fix.
     return (
-        f"SELECT ST_X(g) AS x, ST_Y(g) AS y, LEAST(gap, {MAX_INTERVAL_S}) AS w FROM ("
-        "SELECT ST_Transform(t.geom, 3857) AS g, EXTRACT(EPOCH FROM "
+        f"SELECT lon * {HALF_WORLD!r} / 180 AS x, {EARTH_RADIUS!r} * ln(tan(pi() / 4 + radians(lat) / 2)) AS y, "
+        f"LEAST(gap, {MAX_INTERVAL_S}) AS w FROM ("
+        "SELECT ST_X(t.geom) AS lon, ST_Y(t.geom) AS lat, EXTRACT(EPOCH FROM "
         "lead(t.fix_time) OVER (PARTITION BY t.worker_id ORDER BY t.fix_time) - t.fix_time) AS gap "
         f"FROM patrols_patrolfix t WHERE {where}) f WHERE gap > 0"
     )
@@ -196,7 +199,7 @@ def cell_sums(query: HeatQuery, scope, x0: float, y1: float, nx: int, ny: int, c
     with connection.cursor() as cur:
         cur.execute(sql, [x0, cell, y1, cell, *params, nx, ny])
         rows = cur.fetchall()
-    grid = np.zeros((ny, nx), dtype=np.float64)
+    grid = np.zeros((ny, nx), dtype=np.float32)
     if rows:
         a = np.array(rows, dtype=np.float64)
         grid[a[:, 1].astype(int), a[:, 0].astype(int)] = a[:, 2]
@@ -208,11 +211,17 @@ def extent(query: HeatQuery, scope) -> tuple[float, float, float, float] | None:
     with connection.cursor() as cur:
         cur.execute(
             "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM (SELECT "
-            f"ST_Extent(ST_Transform(t.geom, 3857))::geometry AS e FROM patrols_patrolfix t WHERE {where}) s",
+            f"ST_Extent(t.geom)::geometry AS e FROM patrols_patrolfix t WHERE {where}) s",
             params,
         )
         row = cur.fetchone()
-    return tuple(row) if row and row[0] is not None else None
+    if not row or row[0] is None:
+        return None
+    return (*mercator(row[0], row[1]), *mercator(row[2], row[3]))  # Mercator keeps boxes boxes
+
+
+def mercator(lon: float, lat: float) -> tuple[float, float]:
+    return lon * HALF_WORLD / 180, EARTH_RADIUS * math.log(math.tan(math.pi / 4 + math.radians(lat) / 2))
 
 
 def stamp(query: HeatQuery) -> str:
@@ -292,8 +301,7 @@ def cog(query: HeatQuery, scope_key: str, scope) -> Path:
     box = extent(query, scope)
     if box is None:  # nothing to see: one empty cell at the district's centre keeps the file valid
         west, south, east, north = settings.GRIDCITY_DISTRICT_BBOX
-        lat = math.radians((south + north) / 2)
-        cx, cy = (west + east) / 2 * HALF_WORLD / 180, EARTH_RADIUS * math.log(math.tan(math.pi / 4 + lat / 2))
+        cx, cy = mercator((west + east) / 2, (south + north) / 2)
         box = (cx, cy, cx, cy)
     minutes, x0, y1 = raster(query, scope, box, query.cell)
     write_cog(path, (minutes / 60.0).astype(np.float32), x0, y1, query)
@@ -320,6 +328,7 @@ def write_cog(path: Path, data: np.ndarray, x0: float, y1: float, query: HeatQue
             nodata=-1.0,
             compress="DEFLATE",
             predictor=3,
+            level=1,  # half the time of the default level for ~5 % more bytes (mostly empty cells)
             blocksize=256,
             overview_resampling="average",
         ) as dst:

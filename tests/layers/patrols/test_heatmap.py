@@ -302,3 +302,15 @@ def test_the_heatmap_module_does_not_import_mapnik():
     )
     assert out.returncode == 0, out.stderr[-500:]
     assert out.stdout.strip() == "False"
+
+
+def test_a_heat_map_over_the_statement_timeout_is_503_with_advice(patrols, dispatcher, monkeypatch):
+    from django.db import OperationalError
+
+    def too_slow(*args, **kwargs):
+        raise OperationalError("canceling statement due to statement timeout")
+
+    monkeypatch.setattr(heatmap, "cell_sums", too_slow)
+    answer = _client(dispatcher).get(f"/api/patrols/heatmap.tif?from={DAY}&cell=30")
+    assert answer.status_code == 503 and "fewer days" in answer.json()["message"]
+    assert answer["Retry-After"]
