@@ -84,6 +84,12 @@ class Tiles:
     cache_seconds: int = 7 * 86400  # lifetime of a cached tile on the server
     style: tuple[dict, ...] = ()  # MapLibre style layers (id, source and source-layer are added)
     raster_style: dict = field(default_factory=dict)  # mapnik: {"fill", "stroke", "stroke_width", "marker", ...}
+    # A raster layer drawn by a callable instead of mapnik (PNG tiles and WMS GetMap; no vector tiles, a
+    # MapLibre raster source): image(scope, filters, bbox_3857, width, height, srs, bbox) -> transparent
+    # PNG, scope being scope(user), filters {param: [values]} of the declared `filters`, srs "epsg:3857"
+    # or "epsg:4490" (bbox in it, x/y order). Bad filter values raise gis_core.errors.ClientError. Runs in
+    # the web process: it must not import mapnik. Not cached on the server (clients get ETags).
+    image: Callable | None = None
 
     def filter(self, param: str) -> TileFilter | None:
         return next((f for f in self.filters if f.param == param), None)

@@ -8,10 +8,12 @@ BACKGROUND = "#f4f1ea"
 
 
 def _urls(layer: Layer, base: str) -> dict:
+    png = [f"{base}{layer.id}/{{z}}/{{x}}/{{y}}.png"]
     return {
         "tilejson": f"{base}{layer.id}.json",
-        "tiles": [f"{base}{layer.id}/{{z}}/{{x}}/{{y}}.mvt"],
-        "png": [f"{base}{layer.id}/{{z}}/{{x}}/{{y}}.png"],
+        # a layer drawn by a callable (Tiles.image) has PNG tiles only
+        "tiles": png if layer.tiles.image is not None else [f"{base}{layer.id}/{{z}}/{{x}}/{{y}}.mvt"],
+        "png": png,
     }
 
 
@@ -27,6 +29,7 @@ def catalogue_entry(layer: Layer, base: str) -> dict:
         "minzoom": t.minzoom,
         "maxzoom": t.maxzoom,
         "visible": layer.visible,
+        "raster": layer.tiles.image is not None,
         "clusters_below": t.clusters_below,
         **_urls(layer, base),
         "filters": [{"param": f.param, "title": f.title} for f in t.filters],
@@ -71,7 +74,6 @@ def style_layers(layer: Layer) -> list[dict]:
             {
                 "id": f"{layer.id}-{suffix}",
                 "source": layer.id,
-                "source-layer": layer.id,
                 "metadata": {
                     "gridcity:layer": layer.id,
                     "gridcity:group": layer.group,
@@ -80,9 +82,24 @@ def style_layers(layer: Layer) -> list[dict]:
                 },
             }
         )
+        if layer.tiles.image is None:
+            entry["source-layer"] = layer.id
         entry.setdefault("layout", {})["visibility"] = "visible" if layer.visible else "none"
         out.append(entry)
     return out
+
+
+def _source(layer: Layer, base: str, bounds: list) -> dict:
+    source = {
+        "type": "vector",
+        "tiles": _urls(layer, base)["tiles"],
+        "minzoom": layer.tiles.minzoom,
+        "maxzoom": layer.tiles.maxzoom,
+        "bounds": bounds,
+    }
+    if layer.tiles.image is not None:
+        source.update(type="raster", tileSize=256)
+    return source
 
 
 def style(layers: list[Layer], base: str) -> dict:
@@ -95,15 +112,6 @@ def style(layers: list[Layer], base: str) -> dict:
         "name": "网格化城市管理 gridcity",
         "center": [round((west + east) / 2, 5), round((south + north) / 2, 5)],
         "zoom": 11,
-        "sources": {
-            layer.id: {
-                "type": "vector",
-                "tiles": _urls(layer, base)["tiles"],
-                "minzoom": layer.tiles.minzoom,
-                "maxzoom": layer.tiles.maxzoom,
-                "bounds": [west, south, east, north],
-            }
-            for layer in layers
-        },
+        "sources": {layer.id: _source(layer, base, [west, south, east, north]) for layer in layers},
         "layers": [{"id": "background", "type": "background", "paint": {"background-color": BACKGROUND}}, *drawn],
     }

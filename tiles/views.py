@@ -65,6 +65,9 @@ def mvt_response(request, layers: str, z: str, x: str, y: str) -> HttpResponse:
     """One or several layers' tile; also answered by tiles.fastpath without the middleware."""
     try:
         ask = parse_tile_request(request, layers, z, x, y)
+        for layer in ask.layers:
+            if layer.tiles.image is not None:
+                raise BadTileRequest(f"layer {layer.id} is a raster layer: ask for .png tiles", "layer", 404)
         parts = [
             vector_tile(layer, ask.z, ask.x, ask.y, scope, ask.raw_filters)
             for layer, scope in zip(ask.layers, ask.scopes, strict=True)

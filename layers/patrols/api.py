@@ -3,8 +3,11 @@
 import datetime as dt
 import hashlib
 import json
+import logging
 
 from django.conf import settings
+from django.db import OperationalError
+from django.http import FileResponse
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import APIException, NotFound, ValidationError
@@ -17,8 +20,10 @@ from gis_core.errors import ClientError, ServiceError
 from gis_core.openapi import error, with_errors
 from gis_core.text import has_nul
 
-from . import api_schema, playback, selectors
+from . import api_schema, heatmap, playback, selectors
 from .ingest import ingest
+
+log = logging.getLogger(__name__)
 
 
 class BodyTooLarge(APIException):
@@ -186,3 +191,51 @@ class LivePositions(APIView):
         answer["ETag"] = tag
         answer["Cache-Control"] = "private, no-cache"  # positions move and age out: always revalidate
         return answer
+class Heatmap(APIView):
+    """GET ?from=&to=&worker=&grid=&unit=&cell= -> the heat map as a Cloud-Optimised GeoTIFF."""
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("from", str, description="first local day, YYYY-MM-DD (default today)"),
+            OpenApiParameter(
+                "to", str, description=f"last local day (default `from`; at most {heatmap.MAX_DAYS} days)"
+            ),
+            OpenApiParameter("worker", str, description="usernames, comma-separated"),
+            OpenApiParameter("grid", str, description="grid codes (the workers' assigned grid that day)"),
+            OpenApiParameter("unit", str, description="USCC of the workers' organisation"),
+            OpenApiParameter("cell", float, description="cell size in EPSG:3857 metres, 5-1000 (default 10)"),
+        ],
+        responses=with_errors(
+            {200: OpenApiResponse(description="image/tiff: float32 minutes per cell, EPSG:3857, COG")},
+            forbidden=True,
+        ),
+    )
+    def get(self, request):
+        scope = selectors.scope_sql(request.user)
+        if scope is None:
+            return Response(error_body([("non_field_errors", "your account may not see patrols")]), status=403)
+        try:
+            query = heatmap.parse_query(request.query_params.get)
+            path = heatmap.cog(query, scope[0], (scope[1], scope[2]))
+        except ClientError as exc:
+            return Response(error_body([(exc.field or "non_field_errors", exc.message)]), status=exc.status)
+        except OperationalError:  # the statement timeout: too many fixes for one request
+            log.warning("heat map %s took too long", request.GET.urlencode()[:200])
+            body = error_body([("non_field_errors", "too many fixes to map at once: choose fewer days or workers")])
+            return Response(body, status=503, headers={"Retry-After": "60"})
+        response = FileResponse(open(path, "rb"), content_type="image/tiff")  # noqa: SIM115 - closed by Django
+        response["Content-Disposition"] = f'attachment; filename="{heatmap.filename(query)}"'
+        # The same URL gives a new raster when fixes of those days arrive: short, private, revalidated.
+        response["Cache-Control"] = "private, max-age=60"
+        response["ETag"] = f'"{path.stem}"'
+        return response
+
+
+class HeatmapLegend(APIView):
+    """GET -> the colour ramp of the heat map layer: {title, unit, stops: [{value, colour, opacity}]}."""
+
+    @extend_schema(responses=with_errors({200: OpenApiResponse(description="the ramp")}))
+    def get(self, request):
+        response = Response(heatmap.legend())
+        response["Cache-Control"] = "private, max-age=3600"
+        return response

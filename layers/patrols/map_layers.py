@@ -1,5 +1,6 @@
-"""The `tracks` layer (one line per worker per day, simplified per zoom) and `patrol_positions`
-(where each worker on duty was last seen), both read-only and scoped like the playback API."""
+"""The `tracks` layer (one line per worker per day, simplified per zoom), `patrol_positions`
+(where each worker on duty was last seen) and `patrol_heatmap` (time spent per cell, a raster drawn
+by layers.patrols.heatmap), all read-only and scoped like the playback API."""
 
 import datetime as dt
 
@@ -8,7 +9,7 @@ from django.contrib.auth import get_user_model
 from components.models import Organisation
 from layers.catalogue import Layer, Property, TileFilter, Tiles, register
 
-from . import selectors, trackdays
+from . import heatmap, selectors, trackdays
 from .signals import patrols_changed
 
 GROUP = "巡查"
@@ -151,6 +152,53 @@ register(
                 },
             ),
             raster_style={"marker_fill": "#0ea5e9", "marker_size": 8},
+        ),
+        group=GROUP,
+    )
+)
+
+
+def _checked_later(values: list[str]) -> list:
+    return []  # an image layer's filters are read by its image callable (heatmap.parse_query)
+
+
+HEAT_FILTERS = (
+    TileFilter("from", "起始日期 (YYYY-MM-DD，默认今天)", _checked_later, "TRUE"),
+    TileFilter("to", "结束日期 (YYYY-MM-DD，最多31天)", _checked_later, "TRUE"),
+    TileFilter("worker", "网格员用户名", _checked_later, "TRUE"),
+    TileFilter("grid", "单元网格代码 (当日责任网格)", _checked_later, "TRUE"),
+    TileFilter("unit", "所属单位统一社会信用代码", _checked_later, "TRUE"),
+)
+
+register(
+    Layer(
+        id="patrol_heatmap",
+        title_zh="巡查热力图",
+        title_en="Patrol heat map",
+        abstract=(
+            "Time grid workers spent per cell (minutes per hectare), for a range of days (&from=&to=, default "
+            "today), as PNG tiles and WMS; GetFeatureInfo and WFS answer with the tracks it is made of. "
+            "Download as a Cloud-Optimised GeoTIFF: /api/patrols/heatmap.tif."
+        ),
+        queryset=selectors.visible_tracks,
+        geometry_field="geom",
+        geometry_type="LineString",
+        properties=(
+            Property("worker", "username", "string", "网格员", nullable=False),
+            Property("day", "day", "date", "日期", nullable=False),
+        ),
+        pk="id",
+        keywords=("巡查", "热力图", "patrols", "heatmap"),
+        tiles=Tiles(
+            table="patrols_track t",
+            id_column="t.id",
+            geometry="t.geom_3857",
+            columns=(("worker", "t.username"), ("day", "t.day::text")),
+            scope=selectors.scope_sql,
+            filters=HEAT_FILTERS,
+            image=heatmap.image,
+            max_age=60,
+            style=({"id": "heat", "type": "raster", "paint": {"raster-opacity": 0.9}},),
         ),
         group=GROUP,
     )

@@ -7,4 +7,6 @@ urlpatterns = [
     path("patrols/workers/<str:username>/days/<str:date>/", api.WorkerDay.as_view(), name="patrol-day"),
     path("patrols/days/<str:date>/workers/", api.DayWorkers.as_view(), name="patrol-day-workers"),
     path("patrols/positions/", api.LivePositions.as_view(), name="patrol-positions"),
+    path("patrols/heatmap.tif", api.Heatmap.as_view(), name="patrol-heatmap"),
+    path("patrols/heatmap/legend/", api.HeatmapLegend.as_view(), name="patrol-heatmap-legend"),
 ]

@@ -120,7 +120,7 @@ def test_tilejson_3_and_style_come_from_the_same_declarations(client):
     tile_layers = {layer.id for layer in catalogue.layers() if layer.tiles}
     assert set(style["sources"]) == tile_layers
     for sl in style["layers"][1:]:
-        assert sl["source"] == sl["source-layer"] == sl["metadata"]["gridcity:layer"]
+        assert sl["source"] == sl.get("source-layer", sl["source"]) == sl["metadata"]["gridcity:layer"]
     assert client.get("/tiles/nope.json").status_code == 404
 
 

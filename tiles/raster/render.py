@@ -19,9 +19,10 @@ import time
 import psycopg
 from django.db import connection
 
+from gis_core.errors import ClientError
 from gis_core.mercator import HALF_WORLD as WORLD
 from tiles import cache
-from tiles.render import bound_filters, variant
+from tiles.render import BadTileRequest, bound_filters, variant
 from tiles.where import index_column, layer_conditions
 
 from . import pool
@@ -209,6 +210,8 @@ def tile_bounds(z: int, x: int, y: int, n: int = 1) -> tuple[float, float, float
 def png_tile(layer, z: int, x: int, y: int, scope, raw_filters: dict) -> cache.Entry:
     """One 256 px PNG tile from the tile cache (variant "png|scope|filters" beside the vector tile,
     so the same invalidation drops both), else its whole metatile rendered, cut and stored."""
+    if layer.tiles.image is not None:
+        return cache.Entry.of(callable_image(layer, scope, raw_filters, tile_bounds(z, x, y), TILE, TILE))
     scope_key, scope_sql, scope_params = scope
     kind = variant("png", scope_key, raw_filters)
     entry, slot = cache.lookup(layer, z, x, y, kind)
@@ -258,6 +261,16 @@ def png_tile(layer, z: int, x: int, y: int, scope, raw_filters: dict) -> cache.E
         return mine
     finally:
         cache.client().delete(lock)
+
+
+def callable_image(layer, scope, raw_filters: dict, bbox_3857, width: int, height: int, srs="epsg:3857", bbox=None):
+    """A layer drawn by its Tiles.image callable; its ClientErrors become BadTileRequests."""
+    try:
+        return layer.tiles.image(scope, raw_filters, bbox_3857, width, height, srs, bbox)
+    except BadTileRequest:
+        raise
+    except ClientError as exc:
+        raise BadTileRequest(exc.message, exc.field, exc.status) from None
 
 
 _EMPTY = {}
