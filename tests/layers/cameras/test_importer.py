@@ -49,3 +49,19 @@ def test_demo_sites_fill_up_with_mid_block_cameras_looking_along_the_road(db):
     first_mid = kinds.index("mid_block")
     assert first_mid > 0 and set(kinds[first_mid:]) == {"mid_block"}  # junctions first
     assert all(0 <= p[2] < 360 for p in places)
+
+
+def test_export_and_import_commands_round_trip_an_xlsx(db, tmp_path, capsys):
+    call_command("import_cameras", str(_csv(tmp_path)))
+    capsys.readouterr()
+    out = tmp_path / "cameras.xlsx"
+    call_command("export_cameras", str(out))
+    assert "cameras: 2 written" in capsys.readouterr().out
+    call_command("import_cameras", str(out))
+    assert "0 created, 2 updated, 0 refused" in capsys.readouterr().out
+
+
+def _csv(tmp_path):
+    path = tmp_path / "catalogue.csv"
+    path.write_text(CSV, encoding="utf-8")
+    return path
