@@ -173,6 +173,23 @@ def check(brute: BruteForce, point, body) -> str | None:
     return None
 
 
+def sql_floor(database_url: str, points) -> float:
+    """p50 of the seeing statement alone, through psycopg on one connection (no Django, no HTTP)."""
+    import psycopg
+
+    from layers.cameras.selectors import SEEING_SQL
+
+    sql = SEEING_SQL.format(scope="TRUE")
+    times = []
+    with psycopg.connect(database_url.replace("postgres://", "postgresql://")) as conn:
+        conn.execute(sql, [points[0][0], points[0][1]]).fetchall()
+        for x, y in points:
+            t = time.perf_counter()
+            conn.execute(sql, [x, y]).fetchall()
+            times.append((time.perf_counter() - t) * 1000)
+    return statistics.median(times)
+
+
 def run(
     scale: str = "city",
     seed: int = 1,
@@ -201,6 +218,7 @@ def run(
     urls = [f"/api/cameras/seeing/?lon={x:.7f}&lat={y:.7f}" for x, y in points]
     port = free_port()
     base = f"http://127.0.0.1:{port}"
+    load_before = os.getloadavg()
     proc = start_gunicorn(env, port, workers, threads)
     runs, problems, seen_counts = [], [], []
     try:
@@ -212,6 +230,8 @@ def run(
             m = measure(base, cookie, urls, 1)
             runs.append(m)
             problems.extend(m["first_errors"])
+        # Context for a shared machine: an authenticated request that does almost nothing, same client.
+        floor = measure(base, cookie, ["/api/states/"] * min(len(urls), 300), 1)
         with httpx.Client(base_url=base, cookies={"sessionid": cookie}, timeout=10.0) as client:
             for point, url in list(zip(points, urls, strict=True))[:sample]:
                 body = client.get(url).json()
@@ -225,6 +245,8 @@ def run(
             proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
             proc.kill()
+    load_after = os.getloadavg()
+    sql_ms = sql_floor(database_url, points[:300])
     p50s = [r["p50"] for r in runs]
     summary = {
         "p50_median": statistics.median(p50s),
@@ -238,8 +260,11 @@ def run(
         "seen": sum(1 for s, _ in seen_counts if s > 0),
         "only_could_turn": sum(1 for s, c in seen_counts if s == 0 and c > 0),
         "max_cameras": max((s for s, _ in seen_counts), default=0),
+        "floor_http_p50": floor["p50"],
+        "sql_p50": sql_ms,
         "check_failures": len([p for p in problems if "brute force" in p or "nearest" in p]),
     }
+    summary["load_average"] = {"before": [round(v, 2) for v in load_before], "after": [round(v, 2) for v in load_after]}
     summary["ok"] = summary["errors"] == 0 and not problems and summary["p50_median"] <= TARGET_MS
     print(
         f"\ncameras benchmark: {state['cameras']:,} cameras, {state['base_grids']:,} base grids, "
@@ -255,12 +280,20 @@ def run(
         f"target <= {TARGET_MS:.0f} ms: {'ok' if summary['p50_median'] <= TARGET_MS else 'MISSED'}"
     )
     print(
+        f"floors: GET /api/states/ (session, nearly no work) p50 {summary['floor_http_p50']:.2f} ms; "
+        f"the seeing SQL alone (psycopg) p50 {summary['sql_p50']:.2f} ms"
+    )
+    print(
         f"brute-force check on {summary['checked']} points: {summary['check_failures']} disagreements; "
         f"{summary['seen_by_nobody']} seen by nobody, {summary['seen']} seen, {summary['only_could_turn']} only "
         f"by a camera that could turn, at most {summary['max_cameras']} cameras on one point"
     )
     for p in problems[:5]:
         print(f"    {p}")
+    print(
+        f"machine load average (1/5/15 min) before {summary['load_average']['before']}, after "
+        f"{summary['load_average']['after']} on {os.cpu_count()} CPUs: a shared machine slows every number"
+    )
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     out = RESULTS_DIR / f"cameras-{time.strftime('%Y%m%d-%H%M%S')}.json"
     out.write_text(

@@ -16,9 +16,10 @@ from gis_core.errors import ServiceError
 from gis_core.openapi import with_errors
 
 from . import api_schema, gbt28181, importer, selectors, services
-from .models import Camera
+from .models import Camera, State
 
 PAGE, MAX_PAGE = 100, 1000
+STATE_LABELS = dict(State.choices)
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 EXPORT_TYPES = {
     "csv": "text/csv; charset=utf-8",
@@ -28,32 +29,37 @@ EXPORT_TYPES = {
 
 
 def as_json(camera: Camera, user) -> dict:
+    return row_json(
+        {
+            "id": camera.pk,
+            "device_id": camera.device_id,
+            "name": camera.name,
+            "lon": camera.geom.x,
+            "lat": camera.geom.y,
+            **{f: getattr(camera, f) for f in ("mount_height", "azimuth", "h_fov", "v_fov", "range_m", "ptz")},
+            **{f: getattr(camera, f) for f in ("pan_min", "pan_max", "state", "grid_code", "stream_url")},
+            "owner": camera.owner.uscc if camera.owner else None,
+            "maintainer": camera.maintainer.uscc if camera.maintainer else None,
+        },
+        selectors.may_see_stream(user),
+    )
+
+
+def row_json(row: dict, with_stream: bool) -> dict:
+    """A camera as the API shows it, from a dict of its columns (selectors.SEEING_COLUMNS)."""
     body = {
-        "id": camera.pk,
-        "device_id": camera.device_id,
-        "device_type": gbt28181.CAMERA_TYPES.get(camera.device_id[10:13], ""),
-        "name": camera.name,
-        "lon": camera.geom.x,
-        "lat": camera.geom.y,
-        "mount_height": camera.mount_height,
-        "azimuth": camera.azimuth,
-        "h_fov": camera.h_fov,
-        "v_fov": camera.v_fov,
-        "range_m": camera.range_m,
-        "ptz": camera.ptz,
-        "pan_min": camera.pan_min,
-        "pan_max": camera.pan_max,
-        "owner": camera.owner.uscc if camera.owner else None,
-        "maintainer": camera.maintainer.uscc if camera.maintainer else None,
-        "state": camera.state,
-        "state_label": camera.get_state_display(),
-        "grid_code": camera.grid_code,
+        "id": row["id"],
+        "device_id": row["device_id"],
+        "device_type": gbt28181.CAMERA_TYPES.get(row["device_id"][10:13], ""),
+        **{k: row[k] for k in ("name", "lon", "lat", "mount_height", "azimuth", "h_fov", "v_fov", "range_m")},
+        **{k: row[k] for k in ("ptz", "pan_min", "pan_max", "owner", "maintainer", "state")},
+        "state_label": STATE_LABELS.get(row["state"], row["state"]),
+        "grid_code": row["grid_code"],
     }
-    if selectors.may_see_stream(user):
-        body["stream_url"] = camera.stream_url
-    distance = getattr(camera, "distance", None)
-    if distance is not None:
-        body["distance_m"] = round(distance.m, 1)
+    if with_stream:
+        body["stream_url"] = row["stream_url"]
+    if row.get("distance") is not None:
+        body["distance_m"] = round(row["distance"], 1)
     return body
 
 
@@ -180,11 +186,9 @@ class Seeing(APIView):
     def get(self, request):
         lon, lat = _point(request)
         sees, could = selectors.seeing(request.user, lon, lat)
+        stream = selectors.may_see_stream(request.user)
         return Response(
-            {
-                "cameras": [as_json(c, request.user) for c in sees],
-                "could_turn": [as_json(c, request.user) for c in could],
-            }
+            {"cameras": [row_json(r, stream) for r in sees], "could_turn": [row_json(r, stream) for r in could]}
         )
 
 
@@ -200,6 +204,22 @@ class BlindGrids(APIView):
             qs = qs.filter(geom__intersects=area)
         grids = list(qs.values("code", "name"))
         return Response({"count": len(grids), "grids": grids})
+
+
+class BlindRoads(APIView):
+    """GET ?bbox=&within= -> {count, roads: [{id, name}]}: roads (layers/roads) no camera's current view
+    touches, at most 5,000. 404 when this installation has no roads table."""
+
+    @extend_schema(
+        parameters=api_schema.LIST_PARAMS[3:],
+        responses=with_errors({200: api_schema.BlindRoads}, not_found=True),
+    )
+    def get(self, request):
+        area = selectors.area_of(request.query_params.get("bbox"), request.query_params.get("within"))
+        roads = selectors.blind_roads(request.user, area)
+        if roads is None:
+            raise NotFound("本系统没有道路图层 (roads_road)")
+        return Response({"count": len(roads), "roads": roads})
 
 
 class History(APIView):

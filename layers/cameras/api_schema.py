@@ -89,6 +89,16 @@ class BlindGrids(serializers.Serializer):
     grids = BlindGrid(many=True)
 
 
+class BlindRoad(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField(allow_null=True)
+
+
+class BlindRoads(serializers.Serializer):
+    count = serializers.IntegerField(help_text="at most 5,000")
+    roads = BlindRoad(many=True)
+
+
 class HistoryEntry(serializers.Serializer):
     event_id = serializers.IntegerField()
     at = serializers.DateTimeField()

@@ -2,8 +2,7 @@
 city's own network); a maintenance unit alone sees the ones it owns or maintains. Only editors and
 administrators write, and only they and dispatchers get the stream URL."""
 
-from django.contrib.gis.db.models.functions import Distance
-from django.contrib.gis.geos import Point
+from django.db import connection
 from django.db.models import Exists, OuterRef
 
 from components import roles
@@ -45,18 +44,36 @@ def scope_sql(user, alias: str = "t") -> tuple[str, str, list] | None:
     return "all", "TRUE", []
 
 
-def seeing(user, lon: float, lat: float):
-    """(cameras whose current view holds the point, nearest first; PTZ cameras that could turn to it)."""
-    point = Point(lon, lat, srid=4490)
-    qs = visible_cameras(user).annotate(distance=Distance("geom", point))
-    sees = list(qs.filter(view_geom__intersects=point).order_by("distance", "device_id"))
-    could = list(
-        qs.filter(reach_geom__intersects=point)
-        .exclude(ptz="fixed")
-        .exclude(pk__in=[c.pk for c in sees])
-        .order_by("distance", "device_id")
-    )
-    return sees, could
+SEEING_COLUMNS = (
+    "id", "device_id", "name", "lon", "lat", "mount_height", "azimuth", "h_fov", "v_fov", "range_m", "ptz",
+    "pan_min", "pan_max", "owner", "maintainer", "state", "grid_code", "stream_url", "distance", "sees",
+)  # fmt: skip
+# One statement, the hot path of the incident card and the map: both GiST indexes (view and reach) find
+# the candidates, ST_Intersects decides, the distance is geodesic (geography, on the spheroid).
+SEEING_SQL = """
+SELECT t.id, t.device_id, t.name, ST_X(t.geom), ST_Y(t.geom), t.mount_height, t.azimuth, t.h_fov, t.v_fov,
+       t.range_m, t.ptz, t.pan_min, t.pan_max, o.uscc, m.uscc, t.state, t.grid_code, t.stream_url,
+       ST_Distance(t.geom::geography, p.g::geography), ST_Intersects(t.view_geom, p.g)
+FROM cameras_camera t
+CROSS JOIN (SELECT ST_SetSRID(ST_MakePoint(%s, %s), 4490) AS g) p
+LEFT JOIN components_organisation o ON o.id = t.owner_id
+LEFT JOIN components_organisation m ON m.id = t.maintainer_id
+WHERE (ST_Intersects(t.view_geom, p.g) OR (t.ptz <> 'fixed' AND ST_Intersects(t.reach_geom, p.g))) AND {scope}
+ORDER BY 19, t.device_id
+"""
+
+
+def seeing(user, lon: float, lat: float) -> tuple[list[dict], list[dict]]:
+    """(cameras whose current view holds the point, nearest first; PTZ cameras that could turn to it),
+    as dicts of SEEING_COLUMNS (distance in metres)."""
+    scope = scope_sql(user)
+    if scope is None:
+        return [], []
+    _, condition, params = scope
+    with connection.cursor() as cur:
+        cur.execute(SEEING_SQL.format(scope=condition), [lon, lat, *params])
+        rows = [dict(zip(SEEING_COLUMNS, r, strict=True)) for r in cur.fetchall()]
+    return [r for r in rows if r["sees"]], [r for r in rows if not r["sees"]]
 
 
 def blind_grids(user):
@@ -107,3 +124,44 @@ def area_of(bbox: str | None, within: str | None):
     if not area.valid:
         raise ServiceError({"within": f"多边形无效: {area.valid_reason}"})
     return area
+
+
+ROADS_TABLE = "roads_road"
+MAX_BLIND_ROADS = 5000
+
+
+def blind_roads(user, area=None) -> list[dict] | None:
+    """Road rows (layers/roads, table roads_road) that no current view of a camera the user sees
+    touches, at most MAX_BLIND_ROADS, by id; None when this installation has no roads table. The
+    table's geometry column and SRID are read from PostGIS's geometry_columns, so this needs nothing
+    from the roads app but its table."""
+    scope = scope_sql(user)
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT f_geometry_column, srid FROM geometry_columns WHERE f_table_schema = current_schema() "
+            "AND f_table_name = %s ORDER BY f_geometry_column = 'geom' DESC LIMIT 1",
+            [ROADS_TABLE],
+        )
+        found = cur.fetchone()
+        if found is None:
+            return None
+        if scope is None:
+            return []
+        column, srid = found
+        cur.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() "
+            "AND table_name = %s AND column_name = 'name'",
+            [ROADS_TABLE],
+        )
+        name = "r.name" if cur.fetchone() else "NULL"
+        geom = f'ST_Transform(r."{column}", 4490)' if srid not in (4490, 0) else f'r."{column}"'
+        _, condition, params = scope
+        where, area_params = "", []
+        if area is not None:
+            where, area_params = f" AND ST_Intersects({geom}, ST_GeomFromEWKB(%s))", [bytes(area.ewkb)]
+        cur.execute(
+            f"SELECT r.id, {name} FROM {ROADS_TABLE} r WHERE NOT EXISTS (SELECT 1 FROM cameras_camera t "
+            f"WHERE ST_Intersects(t.view_geom, {geom}) AND {condition}){where} ORDER BY r.id LIMIT %s",
+            [*params, *area_params, MAX_BLIND_ROADS],
+        )
+        return [{"id": pk, "name": nm} for pk, nm in cur.fetchall()]

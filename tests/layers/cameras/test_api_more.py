@@ -208,7 +208,8 @@ def test_every_camera_endpoint_has_an_openapi_schema(dispatcher):
     doc = json.loads(_client(dispatcher).get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").content)
     paths = {p: ops for p, ops in doc["paths"].items() if p.startswith("/api/cameras/")}
     assert set(paths) == {
-        "/api/cameras/", "/api/cameras/seeing/", "/api/cameras/blind-grids/", "/api/cameras/export/",
+        "/api/cameras/", "/api/cameras/seeing/", "/api/cameras/blind-grids/", "/api/cameras/blind-roads/",
+        "/api/cameras/export/",
         "/api/cameras/import/", "/api/cameras/{id}/", "/api/cameras/{id}/history/",
     }  # fmt: skip
     page = paths["/api/cameras/"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
@@ -220,3 +221,37 @@ def test_every_camera_endpoint_has_an_openapi_schema(dispatcher):
             if "400" in op["responses"]:
                 err = op["responses"]["400"]["content"]["application/json"]["schema"]
                 assert err["required"] == ["message", "field"]
+
+
+def test_blind_roads_are_roads_no_view_touches_when_there_is_a_roads_table(dispatcher, camera):
+    from django.db import connection
+
+    c = _client(dispatcher)
+    if "roads_road" not in connection.introspection.table_names():
+        r = c.get("/api/cameras/blind-roads/")
+        assert r.status_code == 404 and "roads_road" in r.json()["message"]
+    # A roads table of our own in a schema first on the search path (rolled back with the test), so
+    # this runs the same with or without the roads app.
+    with connection.cursor() as cur:
+        cur.execute("CREATE SCHEMA cam_roads_test")
+        cur.execute("SET LOCAL search_path = cam_roads_test, public")
+        cur.execute("CREATE TABLE roads_road (id serial PRIMARY KEY, name text, geom geometry(LineString, 4490))")
+        cur.execute(
+            "INSERT INTO roads_road (name, geom) VALUES "
+            "('看得见的路', ST_SetSRID(ST_MakeLine(ST_MakePoint(%s, %s), ST_MakePoint(%s, %s)), 4490)), "
+            "('看不见的路', ST_SetSRID(ST_MakeLine(ST_MakePoint(%s, %s), ST_MakePoint(%s, %s)), 4490))",
+            [
+                LON - 0.001,
+                LAT + 0.0005,
+                LON + 0.001,
+                LAT + 0.0005,
+                LON - 0.001,
+                LAT - 0.0005,
+                LON + 0.001,
+                LAT - 0.0005,
+            ],
+        )
+    body = c.get("/api/cameras/blind-roads/").json()
+    assert body == {"count": 1, "roads": [{"id": 2, "name": "看不见的路"}]}
+    far = f"{LON + 0.01},{LAT},{LON + 0.02},{LAT + 0.01}"
+    assert c.get(f"/api/cameras/blind-roads/?bbox={far}").json()["count"] == 0
