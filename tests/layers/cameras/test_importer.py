@@ -65,3 +65,12 @@ def _csv(tmp_path):
     path = tmp_path / "catalogue.csv"
     path.write_text(CSV, encoding="utf-8")
     return path
+
+
+def test_the_city_network_has_room_for_8600_cameras_a_third_mid_block(db):
+    from layers.cameras.demo import COUNTS, sites
+
+    places = sites("city", 1)[: COUNTS["city"]]
+    assert len(places) == 8600
+    kinds = [p[4] for p in places]
+    assert 2500 < kinds.count("mid_block") < 3200  # 2,891 junctions, two cameras at most junctions
