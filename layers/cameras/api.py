@@ -1,5 +1,6 @@
 """Thin REST views over services (writes) and selectors (reads). See docs/cameras.md."""
 
+import math
 import tempfile
 from pathlib import Path
 
@@ -79,6 +80,8 @@ def _point(request) -> tuple[float, float]:
     for name in ("lon", "lat"):
         try:
             out.append(float(request.query_params[name]))
+            if not math.isfinite(out[-1]):
+                raise ValueError
         except (KeyError, ValueError):
             raise ServiceError({name: "须为数字 (required number)"}) from None
     return out[0], out[1]

@@ -2,6 +2,8 @@
 city's own network); a maintenance unit alone sees the ones it owns or maintains. Only editors and
 administrators write, and only they and dispatchers get the stream URL."""
 
+import math
+
 from django.db import connection
 from django.db.models import Exists, OuterRef
 
@@ -92,6 +94,7 @@ MAX_AREA_TEXT = 20_000  # characters of WKT/GeoJSON in ?within= (a query string 
 def area_of(bbox: str | None, within: str | None):
     """The area of ?bbox=minlon,minlat,maxlon,maxlat or ?within=<WKT or GeoJSON Polygon/MultiPolygon>,
     EPSG:4490; None when neither is given. ServiceError({param: why}) when it is unusable."""
+    from django.contrib.gis.gdal import GDALException
     from django.contrib.gis.geos import GEOSException, GEOSGeometry, Polygon
 
     from gis_core.errors import ServiceError
@@ -101,6 +104,8 @@ def area_of(bbox: str | None, within: str | None):
     if bbox:
         try:
             x0, y0, x1, y1 = (float(v) for v in bbox.split(","))
+            if not all(math.isfinite(v) for v in (x0, y0, x1, y1)):
+                raise ValueError
         except ValueError:
             raise ServiceError({"bbox": "须为 minlon,minlat,maxlon,maxlat 四个数字"}) from None
         if not (x0 < x1 and y0 < y1 and -180 <= x0 and x1 <= 180 and -90 <= y0 and y1 <= 90):
@@ -114,7 +119,7 @@ def area_of(bbox: str | None, within: str | None):
         raise ServiceError({"within": f"最长 {MAX_AREA_TEXT} 字符; 更大的范围请用 bbox 或网格"})
     try:
         area = GEOSGeometry(within)
-    except (GEOSException, ValueError, TypeError):
+    except (GEOSException, GDALException, ValueError, TypeError, IndexError):
         raise ServiceError({"within": "须为 WKT 或 GeoJSON 的 Polygon / MultiPolygon"}) from None
     if area.geom_type not in ("Polygon", "MultiPolygon"):
         raise ServiceError({"within": f"须为 Polygon 或 MultiPolygon, 收到 {area.geom_type}"})
