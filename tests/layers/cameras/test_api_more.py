@@ -45,6 +45,8 @@ def test_the_list_pages_with_next_and_previous_links(dispatcher, row_of_cameras)
         ("limit=x", "limit"),
         ("offset=-1", "offset"),
         ("bbox=1,2,3", "bbox"),
+        ("bbox=nan,35,117,36", "bbox"),
+        ("within=%7B%22type%22%3A%22Polygon%22%7D", "within"),
         ("bbox=117,35,116,36", "bbox"),
         ("within=POINT(116.8 35.5)", "within"),
         ("within=not-a-shape", "within"),
@@ -57,6 +59,11 @@ def test_bad_list_parameters_get_a_400_naming_them(dispatcher, query, field):
     r = _client(dispatcher).get(f"/api/cameras/?{query}")
     assert r.status_code == 400, r.content
     assert r.json()["field"] == field and r.json()["message"]
+
+
+def test_seeing_refuses_a_point_that_is_not_a_number(dispatcher):
+    r = _client(dispatcher).get("/api/cameras/seeing/?lon=nan&lat=35.5")
+    assert r.status_code == 400 and r.json()["field"] == "lon"
 
 
 def test_cameras_in_a_bbox_or_a_polygon(dispatcher, row_of_cameras):
