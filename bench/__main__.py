@@ -1,4 +1,4 @@
-"""python -m bench lookup|import|wfs|tiles|wms|incidents|patrols|all [options]: each benchmark prints its own table.
+"""python -m bench lookup|import|wfs|tiles|wms|incidents|patrols|cameras|all [options]: each benchmark prints its own table.
 
 `all` runs each benchmark in its own process (Django binds one database per process: the lookup
 benchmark keeps its 1M components in gridcity_bench, the import benchmark truncates its own
@@ -140,9 +140,27 @@ def _patrols(args):
     return 0 if all(t["ok"] is not False for t in result["targets"]) else 1
 
 
+def _cameras(args):
+    """Which cameras see a point, 8,600 cameras: bench.cameras_bench.run()."""
+    from bench.cameras_bench import run
+
+    summary = run(
+        scale=args.scale,
+        seed=args.seed,
+        database_url=args.database_url,
+        requests=args.requests or 1000,
+        repeat=args.repeat or 3,
+        workers=args.workers,
+        threads=args.threads,
+    )
+    return 0 if summary["ok"] else 1
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
-    parser.add_argument("which", choices=["lookup", "import", "wfs", "tiles", "wms", "incidents", "patrols", "all"])
+    parser.add_argument(
+        "which", choices=["lookup", "import", "wfs", "tiles", "wms", "incidents", "patrols", "cameras", "all"]
+    )
     parser.add_argument("--scale", default="city", help="demo city scale: city (~1M, default), demo (~50k), tiny")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument(
@@ -217,6 +235,8 @@ def main(argv=None):
         return _incidents(args)
     if args.which == "patrols":
         return _patrols(args)
+    if args.which == "cameras":
+        return _cameras(args)
     if args.which in ("tiles", "wms"):
         return _tiles(args) if args.which == "tiles" else _wms(args)
     return _import(args) if args.which == "import" else _lookup(args)

@@ -4,11 +4,13 @@ ServiceError({field: reason}) and nothing is written."""
 
 import math
 
+import pghistory
 from django.conf import settings
 from django.contrib.gis.geos import Point
 from django.db import transaction
 
 from components.models import Organisation
+from components.services.components import history_user_id
 from gis_core.errors import ServiceError
 
 from . import gbt28181, geometry
@@ -136,27 +138,32 @@ def _announce(*geoms):
     transaction.on_commit(lambda: cameras_changed.send(sender=Camera, bbox=bbox))
 
 
+# `action` names the write in the history (GET /api/cameras/{id}/history/): create, update, delete,
+# import, wfs; the user is whoever asked (None for the demo and management commands).
 @transaction.atomic
-def create(user, values: dict) -> Camera:
+def create(user, values: dict, action: str = "create") -> Camera:
     camera = Camera(**_clean(values, None))
-    camera.save()
+    with pghistory.context(user=history_user_id(user), action=action):
+        camera.save()
     _announce(camera.reach_geom)
     return camera
 
 
 @transaction.atomic
-def update(user, camera: Camera, values: dict) -> Camera:
+def update(user, camera: Camera, values: dict, action: str = "update") -> Camera:
     camera = Camera.objects.select_for_update().get(pk=camera.pk)
     before = camera.reach_geom
     for name, value in _clean(values, camera).items():
         setattr(camera, name, value)
-    camera.save()
+    with pghistory.context(user=history_user_id(user), action=action):
+        camera.save()
     _announce(before, camera.reach_geom)
     return camera
 
 
 @transaction.atomic
-def delete(user, camera: Camera) -> None:
+def delete(user, camera: Camera, action: str = "delete") -> None:
     before = camera.reach_geom
-    camera.delete()
+    with pghistory.context(user=history_user_id(user), action=action):
+        camera.delete()
     _announce(before)

@@ -13,15 +13,15 @@ def _values(values: dict) -> dict:
 
 
 def insert(user, values: dict):
-    return services.create(user, _values(values))
+    return services.create(user, _values(values), action="wfs")
 
 
 def update(user, camera, values: dict):
-    return services.update(user, camera, _values(values))
+    return services.update(user, camera, _values(values), action="wfs")
 
 
 def delete(user, camera):
-    services.delete(user, camera)
+    services.delete(user, camera, action="wfs")
 
 
 can_edit = selectors.may_edit

@@ -538,6 +538,7 @@
       staffList(p),
       reporterList(p),
       el("h4", {}, "处理记录"), timeline(p.events),
+      g.cameras && f.geometry && f.geometry.coordinates ? g.cameras.nearby(f.geometry.coordinates) : null,
       actionsBox(f));
     cardEl.replaceChildren(card);
     document.getElementById("panel").scrollTop = 0; // the result message and the card's head first

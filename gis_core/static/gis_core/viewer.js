@@ -163,7 +163,10 @@
     try {
       const f = await getJSON(urls.grid(code));
       highlight(f.geometry);
-      showPopup(lngLat || map.getCenter(), gridCard(f));
+      const card = gridCard(f);
+      const cameras = window.gridcity.cameras;
+      if (cameras && lngLat) card.append(cameras.button(lngLat)); // viewer-cameras.js
+      showPopup(lngLat || map.getCenter(), card);
       setStatus("");
       return f;
     } catch (e) {
@@ -466,6 +469,7 @@
     if (gap) { highlight(gap.geometry); showPopup(e.lngLat, gapCard(gap.properties)); return; }
     const grids = found.filter((f) => of(f).endsWith("_grids")).sort((a, b) => b.properties.level - a.properties.level);
     if (grids.length) openGrid(grids[0].properties.code, e.lngLat);
+    else if (window.gridcity.cameras) { highlight(null); window.gridcity.cameras.openSeeing(e.lngLat); }
     else { highlight(null); if (popup) popup.remove(); }
   });
 

@@ -29,17 +29,48 @@ def test_a_catalogue_csv_imports_with_a_row_report(db, tmp_path, capsys):
     assert "0 created, 2 updated, 3 refused" in capsys.readouterr().out
 
 
-def test_demo_cameras_stand_at_grid_corners(db, capsys):
+def test_demo_cameras_stand_at_junctions_then_mid_block(db, capsys):
     GridLevel.objects.get_or_create(level=4, defaults={"slug": "base", "name": "单元网格", "code_length": 15})
-    for n in range(3):
-        x = LON + n * 0.005
-        square = Polygon.from_bbox((x, LAT, x + 0.005, LAT + 0.005))
-        square.srid = 4490
-        Grid.objects.create(
-            code=f"37081200100100{n}", name=f"网格{n}", level_id=4, geom=MultiPolygon(square, srid=4490)
-        )
-    call_command("load_demo_cameras", "--count", "20")
-    assert "8 created" in capsys.readouterr().out  # 3 squares in a row have 8 distinct corners
+    square = Polygon.from_bbox((116.82, 35.54, 116.84, 35.56))
+    square.srid = 4490
+    Grid.objects.create(code="370812001001001", name="网格", level_id=4, geom=MultiPolygon(square, srid=4490))
+    call_command("load_demo_cameras", "--scale", "tiny", "--count", "20")
+    assert "20 created (20 at junctions, 0 mid-block, tiny roads)" in capsys.readouterr().out
     assert Camera.objects.exclude(grid_code="").exists()
     call_command("load_demo_cameras", "--if-empty")
     assert "skipped" in capsys.readouterr().out
+
+
+def test_demo_sites_fill_up_with_mid_block_cameras_looking_along_the_road(db):
+    from layers.cameras.demo import sites
+
+    places = sites("tiny", 1)
+    kinds = [p[4] for p in places]
+    first_mid = kinds.index("mid_block")
+    assert first_mid > 0 and set(kinds[first_mid:]) == {"mid_block"}  # junctions first
+    assert all(0 <= p[2] < 360 for p in places)
+
+
+def test_export_and_import_commands_round_trip_an_xlsx(db, tmp_path, capsys):
+    call_command("import_cameras", str(_csv(tmp_path)))
+    capsys.readouterr()
+    out = tmp_path / "cameras.xlsx"
+    call_command("export_cameras", str(out))
+    assert "cameras: 2 written" in capsys.readouterr().out
+    call_command("import_cameras", str(out))
+    assert "0 created, 2 updated, 0 refused" in capsys.readouterr().out
+
+
+def _csv(tmp_path):
+    path = tmp_path / "catalogue.csv"
+    path.write_text(CSV, encoding="utf-8")
+    return path
+
+
+def test_the_city_network_has_room_for_8600_cameras_a_third_mid_block(db):
+    from layers.cameras.demo import COUNTS, sites
+
+    places = sites("city", 1)[: COUNTS["city"]]
+    assert len(places) == 8600
+    kinds = [p[4] for p in places]
+    assert 2500 < kinds.count("mid_block") < 3200  # 2,891 junctions, two cameras at most junctions

@@ -42,6 +42,6 @@ def test_seeing_agrees_with_brute_force(editor):
         if None in expected.values():
             continue
         sees, _ = selectors.seeing(editor, lon, lat)
-        assert {c.device_id for c in sees} == {k for k, v in expected.items() if v}
+        assert {c["device_id"] for c in sees} == {k for k, v in expected.items() if v}
         checked += 1
     assert checked > 100

@@ -1,4 +1,4 @@
-"""manage.py import_cameras FILE.csv [--encoding utf-8-sig] — GB/T 28181 catalogue CSV, row report."""
+"""manage.py import_cameras FILE.csv|FILE.xlsx|FILE.gpkg [--encoding gbk] — GB/T 28181 catalogue, row report."""
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -6,20 +6,19 @@ from gis_core.errors import ServiceError
 
 
 class Command(BaseCommand):
-    help = "Create or update cameras from a GB/T 28181 catalogue CSV (DeviceID, Name, Longitude, Latitude, ...)."
+    help = "Create or update cameras from a GB/T 28181 catalogue: CSV, XLSX or GeoPackage (DeviceID, Name, ...)."
 
     def add_arguments(self, parser):
         parser.add_argument("path")
-        parser.add_argument("--encoding", default="utf-8-sig", help="GBK exports: --encoding gbk")
+        parser.add_argument("--encoding", default="utf-8-sig", help="CSV only; GBK exports: --encoding gbk")
 
     def handle(self, *args, path, encoding, **options):
-        from layers.cameras.importer import import_csv
+        from layers.cameras.importer import import_file
 
         try:
-            with open(path, encoding=encoding, newline="") as f:
-                report = import_csv(None, f)
-        except (OSError, UnicodeDecodeError) as exc:
-            raise CommandError(f"{path}: {exc}") from exc
+            report = import_file(None, path, encoding=encoding)
+        except OSError as exc:
+            raise CommandError(f"{path}: {exc.strerror or exc}") from exc
         except ServiceError as exc:
             raise CommandError(exc.message) from exc
         for row in report["rows"]:
