@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "layers.incidents",
     "layers.patrols",
     "layers.cameras",  # cameras (issue 12, docs/cameras.md)
+    "layers.roads",  # street centre lines (docs/roads.md)
 ]
 if ENVIRONMENT == "test":
     # A domain that exists only in tests, proving a new app's map layers need no change elsewhere.
