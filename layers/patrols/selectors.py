@@ -1,10 +1,14 @@
 """Who sees whose patrols: dispatchers and administrators everyone's, a grid worker their own."""
 
+import datetime as dt
+from dataclasses import dataclass
+
 from django.contrib.auth import get_user_model
+from django.db.models import Q
 
 from components import roles
 
-from .models import Position, Track
+from .models import PatrolAssignment, Position, Track
 
 _ALL = frozenset({roles.DISPATCHER, roles.ADMINISTRATOR})
 
@@ -50,3 +54,28 @@ def worker_named(user, username: str):
     """The worker if `user` may see their patrols, else None (404: no telling who exists)."""
     worker = get_user_model().objects.filter(username=username).first()
     return worker if may_see(user, worker) else None
+
+
+@dataclass(frozen=True)
+class CoverageScope:
+    """What a user may see of patrol coverage: codes/workers None = no restriction."""
+
+    codes: list[str] | None = None
+    workers: list[int] | None = None
+
+
+def coverage_scope(user, first: dt.date, last: dt.date) -> CoverageScope | None:
+    """Dispatchers and administrators: everything; a grid worker: the grids assigned to them in the range
+    (and only themselves among workers); anyone else (maintenance units ...): None, nothing."""
+    if user is None or not user.is_authenticated:
+        return None
+    if sees_all(user):
+        return CoverageScope()
+    if roles.GRID_WORKER in roles.roles_of(user):
+        codes = (
+            PatrolAssignment.objects.filter(worker_id=user.pk, valid_from__lte=last)
+            .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=first))
+            .values_list("grid_code", flat=True)
+        )
+        return CoverageScope(codes=sorted(set(codes)), workers=[user.pk])
+    return None
