@@ -5,6 +5,7 @@ import secrets
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -144,6 +145,9 @@ CELERY_BEAT_SCHEDULE = {
     "incidents-sweep-photos": {"task": "incidents.sweep_case_photos", "schedule": 3600.0},
     # patrols: month partitions of the fix table made ahead (layers/patrols/partitions.py).
     "patrols-make-partitions": {"task": "patrols.make_partitions", "schedule": 86400.0},
+    # patrols: coverage of yesterday, nightly at 01:30, and of today so far every 30 minutes.
+    "patrols-coverage-yesterday": {"task": "patrols.compute_coverage", "schedule": crontab(hour=1, minute=30)},
+    "patrols-coverage-today": {"task": "patrols.compute_coverage", "schedule": 1800.0, "args": ("today",)},
 }
 # Working hours a case may wait in 待受理 / 立案派遣 before it goes up a level, then between levels.
 GRIDCITY_ESCALATE_UNCLAIMED_HOURS = {
