@@ -146,3 +146,23 @@ class GridCoverage(models.Model):
         verbose_name_plural = "网格巡查覆盖"
         constraints = [models.UniqueConstraint(fields=["grid_code", "day"], name="patrols_coverage_grid_day")]
         indexes = [models.Index(fields=["day", "grid_code"])]
+
+
+class CoverageMap(models.Model):
+    """A base grid's coverage on a day with the grid's outline (view patrols_coverage_map)."""
+
+    id = models.BigIntegerField(primary_key=True)
+    grid_code = models.CharField(max_length=32)
+    grid_name = models.CharField(max_length=100)
+    day = models.DateField()
+    street_m = models.FloatField()
+    walked_m = models.FloatField()
+    street_share = models.FloatField(null=True)
+    area_share = models.FloatField()
+    minutes = models.FloatField()
+    workers = models.TextField()
+    geom = models.MultiPolygonField(srid=4490)
+
+    class Meta:
+        managed = False
+        db_table = "patrols_coverage_map"

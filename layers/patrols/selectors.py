@@ -79,3 +79,31 @@ def coverage_scope(user, first: dt.date, last: dt.date) -> CoverageScope | None:
         )
         return CoverageScope(codes=sorted(set(codes)), workers=[user.pk])
     return None
+
+
+def visible_coverage_map(user):
+    """The coverage layer's rows: everything, a grid worker's own grids (any day), or nothing."""
+    from .models import CoverageMap
+
+    if user is None or not user.is_authenticated:
+        return CoverageMap.objects.none()
+    if sees_all(user):
+        return CoverageMap.objects.all()
+    if roles.GRID_WORKER in roles.roles_of(user):
+        codes = PatrolAssignment.objects.filter(worker_id=user.pk).values_list("grid_code", flat=True)
+        return CoverageMap.objects.filter(grid_code__in=list(codes))
+    return CoverageMap.objects.none()
+
+
+def coverage_scope_sql(user, alias: str = "t") -> tuple[str, str, list] | None:
+    if user is None or not user.is_authenticated:
+        return None
+    if sees_all(user):
+        return "all", "TRUE", []
+    if roles.GRID_WORKER in roles.roles_of(user):
+        return (
+            f"w{user.pk}",
+            f"{alias}.grid_code IN (SELECT a.grid_code FROM patrols_patrolassignment a WHERE a.worker_id = %s)",
+            [user.pk],
+        )
+    return None
