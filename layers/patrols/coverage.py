@@ -64,12 +64,12 @@ class _Scratch:
 
     def __init__(self):
         token = secrets.token_hex(4)
-        self.grids, self.streets, self.pieces, self.minutes = (
-            f"patrols_cov_{token}_{part}" for part in ("grid", "street", "piece", "minute")
+        self.grids, self.streets, self.pieces, self.minutes, self.swaths = (
+            f"patrols_cov_{token}_{part}" for part in ("grid", "street", "piece", "minute", "swath")
         )
 
     def all(self):
-        return (self.grids, self.streets, self.pieces, self.minutes)
+        return (self.grids, self.streets, self.pieces, self.minutes, self.swaths)
 
 
 def _run(cur, script: str, params):
@@ -96,6 +96,7 @@ GROUP BY g.id, g.geom;
 CREATE UNIQUE INDEX ON {streets} (grid_id);
 CREATE UNLOGGED TABLE {pieces} (worker_id int, geom geometry);
 CREATE UNLOGGED TABLE {minutes} (grid_id int, worker_id int, seconds float8);
+CREATE UNLOGGED TABLE {swaths} (worker_id int, walk geometry, swath geometry);
 """
 
 
@@ -137,29 +138,35 @@ GROUP BY g.id, f.worker_id;
 DROP TABLE {tmp};
 """
 
-# Per grid of a share of the grids (id % parts = part): street walked and area swept. Each piece is
-# buffered on its own and the buffers are unioned (cascaded): one ST_Buffer over all of a grid's pieces
-# nodes every overlapping offset curve at once and took minutes on a busy grid (measured).
+# Each worker's day swept once (by worker share): the pieces buffered one by one and the buffers
+# unioned per worker. One ST_Buffer over many overlapping pieces nodes every offset curve at once and
+# took minutes on a busy grid; buffering per grid re-did each piece for every grid within reach
+# (~9 on 100 m grids): per worker measured ~10x faster (docs/patrols.md).
+_SWATHS = """
+INSERT INTO {swaths} (worker_id, walk, swath)
+SELECT worker_id, ST_Union(ST_Buffer(geom, %(walk)s, 'quad_segs=2')), ST_Union(ST_Buffer(geom, %(swath)s, 'quad_segs=2'))
+FROM {pieces} WHERE worker_id %% %(parts)s = %(part)s
+GROUP BY worker_id
+"""
+
+# Per grid of a share of the grids (id % parts = part): the workers' swaths met, clipped to the grid
+# (area) and to its roads (street walked), unioned across workers.
 _GRIDS = """
 WITH h AS (
-    SELECT g.id AS grid_id, ST_ClipByBox2D(p.geom, g.reach) AS geom
-    FROM {grids} g JOIN {pieces} p ON p.geom && g.reach::geometry
+    SELECT g.id AS grid_id, s.walk, s.swath
+    FROM {grids} g JOIN {swaths} s ON s.swath && g.geom
     WHERE g.id %% %(parts)s = %(part)s
+), area AS (
+    SELECT h.grid_id, ST_Area(ST_Union(ST_Intersection(h.swath, g.geom))) / nullif(g.area_m2, 0) AS share
+    FROM h JOIN {grids} g ON g.id = h.grid_id
+    GROUP BY h.grid_id, g.area_m2
 ), walk AS (
-    SELECT h.grid_id,
-           ST_Length(ST_Union(ST_CollectionExtract(
-               ST_Intersection(s.geom, ST_Buffer(h.geom, %(walk)s, 'quad_segs=2')), 2))) AS walked_m
-    FROM h JOIN {streets} s ON s.grid_id = h.grid_id AND ST_DWithin(s.geom, h.geom, %(walk)s)
-    WHERE NOT ST_IsEmpty(h.geom)
-    GROUP BY h.grid_id
-), swath AS (
-    SELECT h.grid_id, ST_Union(ST_Buffer(h.geom, %(swath)s, 'quad_segs=2')) AS geom
-    FROM h WHERE NOT ST_IsEmpty(h.geom)
+    SELECT h.grid_id, ST_Length(ST_Union(ST_CollectionExtract(ST_Intersection(st.geom, h.walk), 2))) AS walked_m
+    FROM h JOIN {streets} st ON st.grid_id = h.grid_id AND st.geom && h.walk
     GROUP BY h.grid_id
 )
-SELECT g.id, coalesce(w.walked_m, 0),
-       CASE WHEN g.area_m2 > 0 THEN ST_Area(ST_Intersection(g.geom, sw.geom)) / g.area_m2 ELSE 0 END
-FROM swath sw JOIN {grids} g ON g.id = sw.grid_id LEFT JOIN walk w ON w.grid_id = g.id
+SELECT a.grid_id, coalesce(w.walked_m, 0), coalesce(a.share, 0)
+FROM area a LEFT JOIN walk w ON w.grid_id = a.grid_id
 """
 
 
@@ -211,7 +218,7 @@ def compute_day(day: dt.date, codes: list[str] | None = None, *, workers: int = 
             "level": BASE_LEVEL,
             "codes": codes,
         }
-        names = {"grids": s.grids, "streets": s.streets, "pieces": s.pieces, "minutes": s.minutes}
+        names = {"grids": s.grids, "streets": s.streets, "pieces": s.pieces, "minutes": s.minutes, "swaths": s.swaths}
         with connection.cursor() as cur:
             _run(cur, _SETUP.format(**names), params)
 
@@ -222,10 +229,18 @@ def compute_day(day: dt.date, codes: list[str] | None = None, *, workers: int = 
             return job
 
         _in_parallel([fixes(k) for k in range(workers)], workers)
-        with connection.cursor() as cur:
-            cur.execute(f"CREATE INDEX ON {s.pieces} USING gist (geom)")
-            cur.execute(f"ANALYZE {s.pieces}")
         t1 = time.perf_counter()
+
+        def swaths(part):
+            def job(cur):
+                cur.execute(_SWATHS.format(**names), {**params, "part": part})
+
+            return job
+
+        _in_parallel([swaths(k) for k in range(workers)], workers)
+        with connection.cursor() as cur:
+            cur.execute(f"CREATE INDEX ON {s.swaths} USING gist (swath)")
+            cur.execute(f"ANALYZE {s.swaths}")
 
         def grids(part):
             def job(cur):
