@@ -225,11 +225,13 @@ def run(database_url: str | None = None, *, workers: int = 1000, connections: in
     result = compute_day(day, workers=connections)
     rows = GridCoverage.objects.filter(day=day)
     visited = rows.filter(minutes__gt=0).count()
-    ok = result["seconds"] <= TARGET_S
+    # The target is for the city: 1,000 workers. A smaller day is a smoke run, never a pass.
+    ok = result["seconds"] <= TARGET_S and workers >= 1000
     print(
         f"coverage of {result['grids']:,} base grids ({visited:,} with fixes): {result['seconds']} s "
         f"(fixes {result['fixes_seconds']} s, grids {result['grids_seconds']} s; {connections} connections) "
-        f"- target <= {TARGET_S:.0f} s: {'OK' if ok else 'MISSED'}",
+        f"- target <= {TARGET_S:.0f} s for 1,000 workers: "
+        f"{'OK' if ok else 'MISSED' if workers >= 1000 else 'not judged (fewer workers)'}",
         flush=True,
     )
     return {**result, "fixes": made["fixes"], "workers": workers, "target_s": TARGET_S, "ok": ok}
