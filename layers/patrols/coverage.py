@@ -14,9 +14,9 @@ How (measured in docs/patrols.md; an earlier try buffered whole-day lines and to
 2. each worker's day cut into pieces: a run of fixes with no gap above GAP_S, split in SLOT_S slots (the
    first fix of the next slot closes each slot's line so no segment is lost), simplified by SIMPLIFY_M;
    the fixes' minutes per grid come from the same scan;
-3. per grid: the pieces whose box meets the grid's box grown by SWATH_M, clipped to that box; each
-   piece buffered (quad_segs=2: octagonal caps, at most ~8 % short of a round cap, at line ends only)
-   and the buffers unioned: by WALK_M against the grid's clipped roads, by SWATH_M against the grid.
+3. per worker-day: each piece buffered by WALK_M and by SWATH_M (quad_segs=2: octagonal caps, at line
+   ends only) and the buffers unioned; then per grid the swaths that meet it, clipped to the grid
+   (area) and to its roads (walked), unioned across workers.
 Steps 2 and 3 run on `workers` connections (2 on a 2-core machine), each half of the workers, then half
 of the grids; the day's rows are replaced in one transaction at the end.
 """
