@@ -5,6 +5,7 @@ import secrets
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -57,6 +58,7 @@ INSTALLED_APPS = [
     "layers.incidents",
     "layers.patrols",
     "layers.cameras",  # cameras (issue 12, docs/cameras.md)
+    "layers.roads",  # street centre lines (docs/roads.md)
 ]
 if ENVIRONMENT == "test":
     # A domain that exists only in tests, proving a new app's map layers need no change elsewhere.
@@ -112,6 +114,8 @@ CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND", CELERY_BROKER_UR
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_TRACK_STARTED = True
+# Beat crontabs (nightly coverage at 01:30) are local city time, not UTC.
+CELERY_TIMEZONE = "Asia/Shanghai"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Tests keep off a running `make up` on the same Redis: their own queue and key prefix (and, from the
 # Makefile, their own Redis database), so a development worker never takes a test's task.
@@ -143,6 +147,9 @@ CELERY_BEAT_SCHEDULE = {
     "incidents-sweep-photos": {"task": "incidents.sweep_case_photos", "schedule": 3600.0},
     # patrols: month partitions of the fix table made ahead (layers/patrols/partitions.py).
     "patrols-make-partitions": {"task": "patrols.make_partitions", "schedule": 86400.0},
+    # patrols: coverage of yesterday, nightly at 01:30, and of today so far every 30 minutes.
+    "patrols-coverage-yesterday": {"task": "patrols.compute_coverage", "schedule": crontab(hour=1, minute=30)},
+    "patrols-coverage-today": {"task": "patrols.compute_coverage", "schedule": 1800.0, "args": ("today",)},
 }
 # Working hours a case may wait in 待受理 / 立案派遣 before it goes up a level, then between levels.
 GRIDCITY_ESCALATE_UNCLAIMED_HOURS = {

@@ -203,3 +203,61 @@ register(
         group=GROUP,
     )
 )
+
+# Street share: red (unwalked) -> amber -> green (all walked); grey where the grid has no street.
+SHARE_COLOUR = [
+    "case",
+    ["==", ["get", "street_share"], None],
+    "#94a3b8",
+    ["interpolate", ["linear"], ["get", "street_share"], 0, "#dc2626", 0.5, "#f59e0b", 1, "#16a34a"],
+]
+
+register(
+    Layer(
+        id="patrol_coverage",
+        title_zh="网格巡查覆盖率",
+        title_en="Patrol coverage",
+        abstract="Base grids by the share of their streets walked on a day (filter `date`, YYYY-MM-DD), read-only.",
+        queryset=selectors.visible_coverage_map,
+        geometry_field="geom",
+        geometry_type="MultiPolygon",
+        properties=(
+            Property("grid_code", "grid_code", "string", "网格代码", nullable=False),
+            Property("grid_name", "grid_name", "string", "网格名称"),
+            Property("day", "day", "date", "日期", nullable=False),
+            Property("street_m", "street_m", "double", "道路长度(米)"),
+            Property("walked_m", "walked_m", "double", "巡查道路(米)"),
+            Property("street_share", "street_share", "double", "道路覆盖率"),
+            Property("area_share", "area_share", "double", "面积覆盖率"),
+            Property("minutes", "minutes", "double", "巡查时长(分钟)"),
+            Property("workers", "workers", "string", "网格员"),
+        ),
+        pk="id",
+        keywords=("巡查", "覆盖率", "patrols", "coverage"),
+        tiles=Tiles(
+            table="patrols_coverage_map t",
+            id_column="t.id",
+            geometry="t.geom_3857",
+            columns=(
+                ("grid_code", "t.grid_code"),
+                ("grid_name", "t.grid_name"),
+                ("day", "t.day::text"),
+                ("street_share", "t.street_share"),
+                ("area_share", "t.area_share"),
+                ("minutes", "t.minutes"),
+            ),
+            scope=selectors.coverage_scope_sql,
+            minzoom=10,
+            simplify_px=0.5,
+            filters=(TRACK_FILTERS[1], TileFilter("grid", "单元网格代码", lambda v: [v], "t.grid_code = ANY(%s)")),
+            max_age=60,
+            cache_seconds=1800,  # recomputed every 30 minutes for today, nightly for yesterday
+            style=(
+                {"id": "fill", "type": "fill", "paint": {"fill-color": SHARE_COLOUR, "fill-opacity": 0.55}},
+                {"id": "outline", "type": "line", "paint": {"line-color": "#334155", "line-width": 0.5}},
+            ),
+            raster_style={"fill": "#f59e0b", "fill_opacity": 0.5, "stroke": "#334155", "stroke_width": 0.5},
+        ),
+        group=GROUP,
+    )
+)

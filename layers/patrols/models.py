@@ -5,6 +5,7 @@ the table with SQL (SeparateDatabaseAndState); the model stays managed so test f
 
 from django.conf import settings
 from django.contrib.gis.db import models
+from django.contrib.postgres.fields import ArrayField
 
 
 class PatrolFix(models.Model):
@@ -150,3 +151,44 @@ class Position(models.Model):
     class Meta:
         managed = False
         db_table = "patrols_position"
+
+
+class GridCoverage(models.Model):
+    """How well a base grid was patrolled on a day (layers/patrols/coverage.py; docs/patrols.md)."""
+
+    grid_code = models.CharField("单元网格代码", max_length=32)
+    day = models.DateField("日期")
+    street_m = models.FloatField("道路长度(米)")
+    walked_m = models.FloatField("巡查道路长度(米)")
+    street_share = models.FloatField("道路覆盖率", null=True, help_text="walked_m / street_m; null: no street")
+    area_share = models.FloatField("面积覆盖率")
+    minutes = models.FloatField("巡查时长(分钟)")
+    workers = ArrayField(models.CharField(max_length=150), default=list, verbose_name="在场网格员")
+    worker_minutes = models.JSONField("各网格员时长(分钟)", default=dict)
+    computed_at = models.DateTimeField("计算时间")
+
+    class Meta:
+        verbose_name = "网格巡查覆盖"
+        verbose_name_plural = "网格巡查覆盖"
+        constraints = [models.UniqueConstraint(fields=["grid_code", "day"], name="patrols_coverage_grid_day")]
+        indexes = [models.Index(fields=["day", "grid_code"])]
+
+
+class CoverageMap(models.Model):
+    """A base grid's coverage on a day with the grid's outline (view patrols_coverage_map)."""
+
+    id = models.BigIntegerField(primary_key=True)
+    grid_code = models.CharField(max_length=32)
+    grid_name = models.CharField(max_length=100)
+    day = models.DateField()
+    street_m = models.FloatField()
+    walked_m = models.FloatField()
+    street_share = models.FloatField(null=True)
+    area_share = models.FloatField()
+    minutes = models.FloatField()
+    workers = models.TextField()
+    geom = models.MultiPolygonField(srid=4490)
+
+    class Meta:
+        managed = False
+        db_table = "patrols_coverage_map"

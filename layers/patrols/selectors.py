@@ -1,11 +1,15 @@
 """Who sees whose patrols: dispatchers and administrators everyone's, a grid worker their own."""
 
+import datetime as dt
+from dataclasses import dataclass
+
 from django.contrib.auth import get_user_model
 from django.db import connection
+from django.db.models import Q
 
 from components import roles
 
-from .models import Position, Track
+from .models import PatrolAssignment, Position, Track
 
 _ALL = frozenset({roles.DISPATCHER, roles.ADMINISTRATOR})
 
@@ -53,8 +57,6 @@ def worker_named(user, username: str):
     return worker if may_see(user, worker) else None
 
 
-# The workers with a track on a local day: read from the fixes of that day (the time range prunes
-# partitions and uses the BRIN; the tracks view groups every fix before it can filter by day).
 # From the stored daily tracks (patrols_trackday, one line per worker-day kept by ingest), not the
 # fixes: grouping a day's fixes cost seconds at 100 workers, reading 100 lines a few milliseconds.
 _DAY_WORKERS = """
@@ -87,3 +89,56 @@ def workers_on_day(user, day, q: str = "", limit: int = 500) -> list[dict]:
         cursor.execute(sql, [day, *params, *extra, limit + 1])
         names = [c.name for c in cursor.description]
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+@dataclass(frozen=True)
+class CoverageScope:
+    """What a user may see of patrol coverage: codes/workers None = no restriction."""
+
+    codes: list[str] | None = None
+    workers: list[int] | None = None
+
+
+def coverage_scope(user, first: dt.date, last: dt.date) -> CoverageScope | None:
+    """Dispatchers and administrators: everything; a grid worker: the grids assigned to them in the range
+    (and only themselves among workers); anyone else (maintenance units ...): None, nothing."""
+    if user is None or not user.is_authenticated:
+        return None
+    if sees_all(user):
+        return CoverageScope()
+    if roles.GRID_WORKER in roles.roles_of(user):
+        codes = (
+            PatrolAssignment.objects.filter(worker_id=user.pk, valid_from__lte=last)
+            .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=first))
+            .values_list("grid_code", flat=True)
+        )
+        return CoverageScope(codes=sorted(set(codes)), workers=[user.pk])
+    return None
+
+
+def visible_coverage_map(user):
+    """The coverage layer's rows: everything, a grid worker's own grids (any day), or nothing."""
+    from .models import CoverageMap
+
+    if user is None or not user.is_authenticated:
+        return CoverageMap.objects.none()
+    if sees_all(user):
+        return CoverageMap.objects.all()
+    if roles.GRID_WORKER in roles.roles_of(user):
+        codes = PatrolAssignment.objects.filter(worker_id=user.pk).values_list("grid_code", flat=True)
+        return CoverageMap.objects.filter(grid_code__in=list(codes))
+    return CoverageMap.objects.none()
+
+
+def coverage_scope_sql(user, alias: str = "t") -> tuple[str, str, list] | None:
+    if user is None or not user.is_authenticated:
+        return None
+    if sees_all(user):
+        return "all", "TRUE", []
+    if roles.GRID_WORKER in roles.roles_of(user):
+        return (
+            f"w{user.pk}",
+            f"{alias}.grid_code IN (SELECT a.grid_code FROM patrols_patrolassignment a WHERE a.worker_id = %s)",
+            [user.pk],
+        )
+    return None

@@ -6,3 +6,17 @@ from . import partitions
 @shared_task(name="patrols.make_partitions")
 def make_partitions() -> int:
     return partitions.make_partitions()
+
+
+@shared_task(name="patrols.compute_coverage")
+def compute_coverage(day: str | None = None) -> dict:
+    """A day's coverage (default yesterday): beat runs it nightly; `today` refreshes the day so far."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from . import coverage
+
+    today = timezone.localdate()
+    when = today if day == "today" else dt.date.fromisoformat(day) if day else today - dt.timedelta(days=1)
+    return coverage.compute_day(when)

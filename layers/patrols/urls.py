@@ -9,4 +9,7 @@ urlpatterns = [
     path("patrols/positions/", api.LivePositions.as_view(), name="patrol-positions"),
     path("patrols/heatmap.tif", api.Heatmap.as_view(), name="patrol-heatmap"),
     path("patrols/heatmap/legend/", api.HeatmapLegend.as_view(), name="patrol-heatmap-legend"),
+    path("patrols/coverage/", api.CoverageReport.as_view(), name="patrol-coverage"),
+    path("patrols/unvisited-grids/", api.UnvisitedGrids.as_view(), name="patrol-unvisited-grids"),
+    path("patrols/nearest-workers/", api.NearestWorkers.as_view(), name="patrol-nearest-workers"),
 ]

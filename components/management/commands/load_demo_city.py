@@ -33,6 +33,19 @@ class Command(BaseCommand):
         if g["components_without_grid"]:
             self.stderr.write(f"warning: {g['components_without_grid']:,} components are in no base grid")
 
+    def _roads(self, scale, seed, out_dir, only_if_none=False):
+        """The gpkg's `roads` layer replaces the road network (the streets patrol coverage is measured on)."""
+        from fixtures.demo_city.loader import generate_for_load
+        from layers.roads.models import Road
+        from layers.roads.services import import_roads
+
+        if only_if_none and Road.objects.exists():
+            return
+        report = import_roads(generate_for_load(scale, seed, out_dir, True)["gpkg"], "roads", replace=True)
+        if not report.ok:
+            raise CommandError(f"demo roads: {len(report.errors)} bad rows; nothing was written")
+        self.stdout.write(f"roads: {report.created:,} road pieces")
+
     def handle(self, *args, scale, seed, if_empty, out_dir, regenerate, no_grids=False, **options):
         from fixtures.demo_city import load
 
@@ -42,6 +55,7 @@ class Command(BaseCommand):
         if summary["skipped"]:
             self.stdout.write(f"demo city: skipped, {summary['existing']:,} components already registered")
             self._grids(summary.get("grids"))
+            self._roads(scale, seed, out_dir, only_if_none=True)
             return
         if not summary["ok"]:
             for e in summary["errors"][:20]:
@@ -53,3 +67,4 @@ class Command(BaseCommand):
             f"{summary['organisations']} organisations; {summary['seconds']}s"
         )
         self._grids(summary.get("grids"))
+        self._roads(scale, seed, out_dir)
