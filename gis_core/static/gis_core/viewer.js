@@ -18,7 +18,7 @@
     search: (q) => `/api/search/?q=${encodeURIComponent(q)}`,
     classes: "/api/classes/",
     states: "/api/states/",
-    organisations: "/api/organisations/",
+    organisations: "/api/components/organisations/",
     components: (query) => `/api/components/?${query}`,
     locate: (lon, lat) => `/api/grids/locate/?lon=${lon}&lat=${lat}`,
     session: "/api/session/",
@@ -399,7 +399,7 @@
 
   async function buildFilters() {
     const [classes, states, organisations] = await Promise.all([
-      getJSON(urls.classes), getJSON(urls.states), getJSON(urls.organisations).catch(() => []),
+      getJSON(urls.classes), getJSON(urls.states), getJSON(urls.organisations).catch(() => ({})),
     ]);
     const classSelect = document.getElementById("filter-class");
     for (const [major, { name, rows }] of classOptions(classes.results || classes)) {
@@ -412,12 +412,10 @@
       labels[st.code] = st.name;
       stateSelect.append(el("option", { value: st.code }, st.name));
     }
-    const orgs = (organisations.results || organisations || []).filter((o) => o.uscc);
-    for (const [id, kind] of [["filter-owner", "owner"], ["filter-maintainer", "maintainer"]]) {
+    // The owners and maintenance units of the components this user sees (names, not codes).
+    for (const [id, key] of [["filter-owner", "owners"], ["filter-maintainer", "maintainers"]]) {
       const select = document.getElementById(id);
-      if (!select) continue;
-      const fitting = orgs.filter((o) => !o.kind || o.kind === kind || o.kind === "other");
-      for (const o of (fitting.length ? fitting : orgs)) select.append(el("option", { value: o.uscc }, o.name));
+      for (const o of organisations[key] || []) select.append(el("option", { value: o.uscc }, o.name));
     }
     // The address's filters, once the options exist (an unknown value is dropped, not kept half-set).
     for (const param of FILTER_PARAMS) {
