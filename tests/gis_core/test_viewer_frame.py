@@ -182,14 +182,24 @@ def test_an_ended_session_says_so_and_comes_back_to_the_same_view(live_server, b
     page.wait_for_function("() => location.search.includes('card=g%3A370812') && location.hash.startsWith('#15/')")
     view = page.evaluate("() => location.pathname + location.search + location.hash")
 
-    # The session ends (logged out elsewhere): the next API call says 登录已过期, not 无权查看.
+    # The session ends (logged out elsewhere): the next API call says 登录已过期, not 无权查看. The page
+    # leaves for the login page soon after, so what it showed is kept as it unloads.
+    page.evaluate(
+        """() => window.addEventListener('beforeunload', () => sessionStorage.setItem('seen', JSON.stringify({
+                status: document.getElementById('status').textContent,
+                user: document.getElementById('user-name').textContent })))"""
+    )
     page.context.clear_cookies()
-    page.evaluate("(code) => gridcity.openComponent(code)", lamp.code)
-    page.wait_for_function("() => document.getElementById('status').textContent.includes('登录已过期')")
-    assert "无权查看" not in page.locator("#status").inner_text()
-    assert page.locator("#user-name").inner_text() == ""
-    page.wait_for_url(lambda url: "/accounts/login/" in url, timeout=10_000)
-    assert unquote(parse_qs(urlsplit(page.url).query)["next"][0]) == view
+    page.evaluate("(code) => { gridcity.openComponent(code); }", lamp.code)  # not awaited: the page leaves
+    try:
+        page.wait_for_url(lambda url: "/accounts/login/" in url, timeout=20_000)
+    except Exception:
+        print("DEBUG", page.url, page.console, [u for u in page.requests if "/api/" in u][-5:], flush=True)
+        raise
+    seen = json.loads(page.evaluate("() => sessionStorage.getItem('seen')"))
+    assert "登录已过期" in seen["status"] and "无权查看" not in seen["status"], seen
+    assert seen["user"] == "", seen
+    assert unquote(parse_qs(urlsplit(page.url).query)["next"][0]) == unquote(view)
     assert "登录已过期" in page.locator("#expired").inner_text()
     _screenshot(page, tmp_path, "session-expired.png")
 

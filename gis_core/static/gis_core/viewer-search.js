@@ -19,7 +19,7 @@
 
   // null when this server has no unified search (404): the caller falls back to grid names.
   async function unified(q, extra) {
-    const r = await fetch(urls.search(q) + (extra ? `&${extra}` : ""), { credentials: "same-origin", headers: { Accept: "application/json" } });
+    const r = await fetch(urls.search(q) + (extra ? `&${extra}` : ""), { credentials: "same-origin", headers: { Accept: "application/json", "X-Requested-With": "XMLHttpRequest" } });
     if (r.status === 404) return null;
     if (!r.ok) return getJSON(urls.search(q) + (extra ? `&${extra}` : "")); // the same refusal, as getJSON words it
     return r.json();

@@ -66,7 +66,7 @@
   // A refused API call is either an ended session or a missing permission: the session endpoint tells.
   async function sessionEnded() {
     try {
-      const r = await fetch(urls.session, { credentials: "same-origin", headers: { Accept: "application/json" } });
+      const r = await fetch(urls.session, { credentials: "same-origin", headers: { Accept: "application/json", "X-Requested-With": "XMLHttpRequest" } });
       return r.ok && (await r.json()).authenticated === false;
     } catch (e) {
       return false; // offline: not a reason to log out
@@ -74,7 +74,7 @@
   }
 
   async function getJSON(url) {
-    const r = await fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } });
+    const r = await fetch(url, { credentials: "same-origin", headers: { Accept: "application/json", "X-Requested-With": "XMLHttpRequest" } });
     if ((r.status === 401 || r.status === 403) && await sessionEnded()) {
       logInAgain();
       throw new Error("登录已过期，请重新登录");
@@ -486,7 +486,9 @@
     transformRequest: (url, kind) => {
       const absolute = new URL(url, window.location.href).href;
       const live = kind === "Tile" && /\/tiles\/([^/]*,)?incidents[,/]/.test(absolute);
-      return { url: absolute, credentials: "same-origin", ...(live ? { cache: "no-cache" } : {}) };
+      // Marked as the viewer's own request: an ended session gets 401 without a password dialog.
+      const headers = absolute.startsWith(window.location.origin) ? { "X-Requested-With": "XMLHttpRequest" } : undefined;
+      return { url: absolute, credentials: "same-origin", headers, ...(live ? { cache: "no-cache" } : {}) };
     },
     locale: {
       "Map.Title": "地图",
