@@ -238,7 +238,7 @@ def test_a_dispatcher_filters_searches_and_reads_the_legend(live_server, browser
 
     # One option per class: 路灯 once, carrying both schemes' codes.
     lamps = page.evaluate(
-        "() => [...document.querySelectorAll('#filter-class option')].filter(o => o.textContent.includes('路灯'))"
+        "() => [...document.querySelectorAll('#filter-class option')].filter(o => / 路灯$/.test(o.textContent))"
         ".map(o => o.value)"
     )
     assert lamps == ["0118,01037"], lamps
