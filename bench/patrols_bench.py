@@ -31,9 +31,12 @@ from __future__ import annotations
 
 import datetime as dt
 import gzip
+import importlib.util
 import json
 import os
 import statistics
+import subprocess
+import sys
 import time
 from zoneinfo import ZoneInfo
 
@@ -344,14 +347,21 @@ def playback_urls(limit: int) -> list[str]:
         return [f"/api/patrols/workers/{name}/days/{day.isoformat()}/" for name, day in cur.fetchall()]
 
 
-def coverage_case(database_url: str) -> dict | None:
-    try:
-        from bench import patrols_coverage
-    except ImportError:
+def coverage_case() -> dict | None:
+    """A city day's coverage, in a process of its own: Django binds one database per process, and the
+    coverage day (1,000 workers, ~2.9 M fixes) lives in its own bench database, not in this one."""
+    if importlib.util.find_spec("bench.patrols_coverage") is None:
         return None
     t = time.perf_counter()
-    result = patrols_coverage.run(database_url)
-    return {"result": result, "seconds": round(time.perf_counter() - t, 2)}
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench.patrols_coverage"], capture_output=True, text=True, cwd=ROOT, check=False
+    )
+    print(proc.stdout, end="", flush=True)
+    lines = [line for line in proc.stdout.splitlines() if line.startswith("RESULT ")]
+    if not lines:
+        print(proc.stderr[-2000:], flush=True)
+        return {"result": {"ok": False, "error": "the coverage bench printed no result"}, "seconds": None}
+    return {"result": json.loads(lines[-1][len("RESULT ") :]), "seconds": round(time.perf_counter() - t, 2)}
 
 
 # --- the run ---------------------------------------------------------------------------------------
@@ -419,7 +429,7 @@ def run(
     finally:
         stop(proc)
     print("(d) coverage ...", flush=True)
-    coverage = coverage_case(database_url)
+    coverage = coverage_case()
     med = lambda runs, key: statistics.median(r[key] for r in runs)  # noqa: E731
     tiles = {
         "tiles": len(reqs),
@@ -533,7 +543,12 @@ def _targets(ingest_result, tiles, playback, coverage) -> list[dict]:
     else:
         res = coverage["result"]
         ok = res.get("ok") if isinstance(res, dict) else None
-        target("(d) a day's coverage, whole city", f"{coverage['seconds']} s: {res}", "<= 60 s", ok)
+        got = (
+            f"{res.get('seconds')} s ({res.get('workers')} workers, {res.get('fixes')} fixes)"
+            if ok is not None
+            else res
+        )
+        target("(d) a day's coverage, whole city", got, "<= 60 s", ok)
     return targets
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import io
+import json
 import os
 import sys
 import time
@@ -246,6 +247,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     day = dt.date.fromisoformat(args.date) if args.date else None
     result = run(args.database_url, workers=args.workers, connections=args.connections, day=day)
+    print("RESULT " + json.dumps(result, default=str), flush=True)  # read by bench.patrols_bench
     return 0 if result["ok"] else 1
 
 
