@@ -53,10 +53,11 @@ def parse_tile_request(
             )
     raw_filters = parse_filters(list(chosen), request.GET)
     user = tile_user(request)
-    scopes = []
-    for layer in chosen:
-        scope = layer.tiles.scope(user)
-        if scope is None:
-            raise BadTileRequest(f"your account may not see layer {layer.id}", "layer", 403)
-        scopes.append(scope)
-    return TileAsk(chosen, z, x, y, raw_filters, tuple(scopes))
+    # A combined tile leaves out the layers this user may not see (a viewer groups whatever the catalogue
+    # lists; refusing the whole tile would blank every layer in it); a tile of only such layers is a 403.
+    seen = [(layer, layer.tiles.scope(user)) for layer in chosen]
+    seen = [(layer, scope) for layer, scope in seen if scope is not None]
+    if not seen:
+        hidden = ", ".join(layer.id for layer in chosen)
+        raise BadTileRequest(f"your account may not see layer {hidden}", "layer", 403)
+    return TileAsk(tuple(layer for layer, _ in seen), z, x, y, raw_filters, tuple(scope for _, scope in seen))

@@ -2,7 +2,6 @@
 
 import pytest
 from django.contrib.gis.geos import LineString, Point
-from django.db import connection
 from rest_framework.test import APIClient
 
 from components import roles
@@ -157,18 +156,16 @@ def test_anonymous_is_refused_and_no_role_finds_nothing(city):
     assert all(g[k]["count"] == 0 for k in g)
 
 
-def test_roads_are_found_once_the_roads_table_exists(city):
+def test_roads_are_found_by_name_with_their_pieces_and_box(city):
+    from django.contrib.gis.geos import MultiLineString
+
+    from layers.roads.models import Road
+
     g = groups(client_for(roles.DISPATCHER).get("/api/search/", {"q": "建设路"}))
     assert g["road"]["count"] == 0
-    with connection.cursor() as cursor:
-        cursor.execute("CREATE TABLE roads_road (id serial PRIMARY KEY, name text, geom geometry(LineString, 4490))")
-        for line in (LineString((116.81, 35.54), (116.82, 35.54)), LineString((116.82, 35.54), (116.83, 35.545))):
-            cursor.execute(
-                "INSERT INTO roads_road (name, geom) VALUES (%s, ST_GeomFromEWKT(%s))", ["建设路", line.ewkt]
-            )
-        cursor.execute(
-            "INSERT INTO roads_road (name, geom) VALUES ('民主路', ST_GeomFromText('LINESTRING(0 0,1 1)', 4490))"
-        )
+    for line in (LineString((116.81, 35.54), (116.82, 35.54)), LineString((116.82, 35.54), (116.83, 35.545))):
+        Road.objects.create(name="建设路", geom=MultiLineString(line, srid=4490))
+    Road.objects.create(name="民主路", geom=MultiLineString(LineString((0, 0), (1, 1)), srid=4490))
     g = groups(client_for(roles.DISPATCHER, name="s3").get("/api/search/", {"q": "建设路"}))
     assert g["road"]["count"] == 1
     road = g["road"]["results"][0]

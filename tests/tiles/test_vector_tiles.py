@@ -203,6 +203,19 @@ def test_polygon_layers_and_combined_tiles(client, lights):
     assert r.status_code == 200 and r.content == b""
 
 
+def test_a_combined_tile_leaves_out_layers_the_user_may_not_see(lights):
+    """The viewer groups every catalogue layer into one source: a layer hidden from this user (patrol
+    tracks for a maintenance unit) is left out of the tile, not a 403 for all of them."""
+    make_grids()
+    c = Client()
+    c.force_login(make_user("unit_only", roles.MAINTENANCE_UNIT))
+    t = mercantile.tile(LON, LAT, 14)
+    r = c.get(tile_url("base_grids,tracks", 14, t.x, t.y))
+    assert r.status_code == 200 and set(decode(r)) == {"base_grids"}
+    alone = c.get(tile_url("tracks", 14, t.x, t.y))
+    assert alone.status_code == 403 and alone.json()["field"] == "layer"
+
+
 # ---------------------------------------------------------------- filters and scopes
 
 
