@@ -445,7 +445,9 @@
   map.on("click", (e) => {
     const found = featuresAt(e.point);
     // Points over polygons: a component or cluster under the cursor wins over the grid around it.
-    const point = found.find((f) => f.geometry.type === "Point" || f.geometry.type === "MultiPoint");
+    // (Grid tiles carry one label point per grid: those are grids, never components.)
+    const point = found.find((f) => (f.geometry.type === "Point" || f.geometry.type === "MultiPoint")
+      && !(tileLayerOf[f.layer.id] || "").endsWith("_grids"));
     const incident = found.find((f) => tileLayerOf[f.layer.id] === "incidents" && f.properties.number);
     if (incident && window.gridcity.incidents) {
       window.gridcity.incidents.openCase(incident.properties.number);
