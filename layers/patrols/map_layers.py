@@ -217,7 +217,7 @@ register(
         id="patrol_coverage",
         title_zh="网格巡查覆盖率",
         title_en="Patrol coverage",
-        abstract="Base grids by the share of their streets walked on a day (filter `date`, YYYY-MM-DD), read-only.",
+        abstract="基础网格按当日道路巡查覆盖率着色（过滤参数 date，YYYY-MM-DD；只读）。",
         queryset=selectors.visible_coverage_map,
         geometry_field="geom",
         geometry_type="MultiPolygon",
