@@ -43,7 +43,10 @@ def as_json(camera: Camera, user) -> dict:
             "maintainer": camera.maintainer.uscc if camera.maintainer else None,
         },
         selectors.may_see_stream(user),
-    )
+    ) | {
+        **{f: getattr(camera, f) for f in ("focal_mm", "sensor_width_mm", "image_width_px")},
+        "range_source": "lens" if camera.focal_mm else "stored",
+    }
 
 
 def row_json(row: dict, with_stream: bool) -> dict:

@@ -41,6 +41,11 @@ class CameraIn(serializers.Serializer):
     maintainer = serializers.CharField(required=False, allow_null=True, help_text="USCC")
     state = serializers.ChoiceField(choices=State.values, required=False)
     stream_url = serializers.CharField(required=False)
+    focal_mm = serializers.FloatField(
+        required=False, allow_null=True, help_text="lens focal length, mm; with the next two, h_fov and range_m follow"
+    )
+    sensor_width_mm = serializers.FloatField(required=False, allow_null=True, help_text="sensor width, mm")
+    image_width_px = serializers.IntegerField(required=False, allow_null=True, help_text="horizontal pixels")
 
 
 class Camera(serializers.Serializer):
@@ -65,6 +70,14 @@ class Camera(serializers.Serializer):
     grid_code = serializers.CharField()
     stream_url = serializers.CharField(required=False, help_text="editors, administrators and dispatchers only")
     distance_m = serializers.FloatField(required=False, help_text="seeing only: metres from the point")
+    focal_mm = serializers.FloatField(required=False, allow_null=True, help_text="one camera only")
+    sensor_width_mm = serializers.FloatField(required=False, allow_null=True, help_text="one camera only")
+    image_width_px = serializers.IntegerField(required=False, allow_null=True, help_text="one camera only")
+    range_source = serializers.ChoiceField(
+        choices=["lens", "stored"],
+        required=False,
+        help_text="one camera only: range_m derived from the lens (recognise pixel density) or as stored",
+    )
 
 
 class CameraPage(serializers.Serializer):

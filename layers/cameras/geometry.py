@@ -12,6 +12,18 @@ _GEOD = Geod(ellps="GRS80")
 STEP = 3.0
 
 
+def lens_h_fov(focal_mm: float, sensor_width_mm: float) -> float:
+    """Horizontal angle of view (degrees) of a rectilinear lens on a sensor `sensor_width_mm` wide."""
+    return math.degrees(2 * math.atan(sensor_width_mm / (2 * focal_mm)))
+
+
+def lens_range(focal_mm: float, sensor_width_mm: float, image_width_px: float, pixels_per_metre: float) -> float:
+    """Distance (m) at which the image still has `pixels_per_metre` across the scene: the scene width
+    at distance d is d * sensor / focal, spread over image_width_px pixels (IEC 62676-4 "DORI":
+    recognise = 125 px/m)."""
+    return image_width_px * focal_mm / (sensor_width_mm * pixels_per_metre)
+
+
 def _arc(lon: float, lat: float, start: float, sweep: float, range_m: float) -> list[tuple[float, float]]:
     n = max(2, math.ceil(sweep / STEP) + 1)
     bearings = [start + sweep * i / (n - 1) for i in range(n)]

@@ -5,7 +5,8 @@ GeoPackage the point geometry may stand for Longitude/Latitude); optional PTZTyp
 1 球机, 2 半球, 3 固定枪机, 4 遥控枪机), Status (ON/OFF), DirectionType (2022 edition: 1 东 2 西 3 南
 4 北 5 东南 6 东北 7 西南 8 西北) or a local Azimuth column, HFov, VFov, Range, Height, StreamURL, and
 our own export's PTZ (fixed/dome/pan_range), PanMin, PanMax and State (online/offline/fault), which
-win over PTZType and Status when present, so an export imports back unchanged."""
+win over PTZType and Status when present, and lens data FocalLength (mm), SensorWidth (mm) and
+ImageWidth (pixels), from which the angle and range follow, so an export imports back unchanged."""
 
 import csv
 import math
@@ -46,6 +47,15 @@ def _values(row: dict) -> dict:
         values["azimuth"] = DIRECTIONS[get("DirectionType")]
     else:
         values["azimuth"] = 0
+    lens = (("FocalLength", "focal_mm"), ("SensorWidth", "sensor_width_mm"), ("ImageWidth", "image_width_px"))
+    if any(get(column) for column, _ in lens):
+        # The lens gives the angle and the range; a catalogue's own HFov/Range are checked against them.
+        values.update({field: get(column) for column, field in lens})
+        for column, field in (("HFov", "h_fov"), ("Range", "range_m")):
+            if get(column):
+                values[field] = get(column)
+            else:
+                values.pop(field)
     for column, field in (("Height", "mount_height"), ("VFov", "v_fov"), ("StreamURL", "stream_url")):
         if get(column):
             values[field] = get(column)
@@ -201,6 +211,7 @@ def export_rows(queryset, with_stream: bool) -> tuple[list[str], list[list]]:
     columns = [
         "DeviceID", "Name", "Longitude", "Latitude", "PTZType", "Status", "Azimuth", "HFov", "VFov", "Range",
         "Height", "PTZ", "PanMin", "PanMax", "State", "GridCode", "Owner", "Maintainer",
+        "FocalLength", "SensorWidth", "ImageWidth",
     ]  # fmt: skip
     if with_stream:
         columns.append("StreamURL")
@@ -210,6 +221,7 @@ def export_rows(queryset, with_stream: bool) -> tuple[list[str], list[list]]:
             c.device_id, c.name, c.geom.x, c.geom.y, PTZ_TYPE_OUT[c.ptz], "ON" if c.state == State.ONLINE else "OFF",
             c.azimuth, c.h_fov, c.v_fov, c.range_m, c.mount_height, c.ptz, c.pan_min, c.pan_max, c.state,
             c.grid_code, c.owner.uscc if c.owner else "", c.maintainer.uscc if c.maintainer else "",
+            c.focal_mm, c.sensor_width_mm, c.image_width_px,
         ]  # fmt: skip
         if with_stream:
             row.append(c.stream_url)

@@ -1,6 +1,7 @@
 """Cameras. The sectors (`view_geom`, `reach_geom`) are computed by services.save on every write
 (geometry.py), never typed in; `geom_3857` and `view_3857` are stored generated columns for tiles
-(migration 0001). Ranges are CHECK constraints so no write path can store an impossible camera."""
+(migration 0001). With lens data (focal length, sensor width, horizontal pixels) the angle and
+the range are derived from the lens, not typed (services._clean). Ranges are CHECK constraints so no write path can store an impossible camera."""
 
 import pghistory
 from django.contrib.gis.db import models
@@ -22,6 +23,9 @@ class Ptz(models.TextChoices):
 
 
 MAX_RANGE_M = 500
+MAX_FOCAL_MM = 2000  # long zoom lenses reach ~1,000 mm
+MAX_SENSOR_MM = 50  # full frame is 36 mm wide
+MIN_IMAGE_PX, MAX_IMAGE_PX = 160, 20000
 
 
 @pghistory.track(
@@ -40,6 +44,10 @@ class Camera(models.Model):
     h_fov = models.FloatField("水平视场角(度)")
     v_fov = models.FloatField("垂直视场角(度)", null=True, blank=True)
     range_m = models.FloatField("可视距离(米)")
+    # Lens data (all three or none): when given, services derive h_fov and range_m from them.
+    focal_mm = models.FloatField("焦距(毫米)", null=True, blank=True)
+    sensor_width_mm = models.FloatField("靶面宽度(毫米)", null=True, blank=True)
+    image_width_px = models.PositiveIntegerField("水平像素", null=True, blank=True)
     ptz = models.CharField("云台类型", max_length=10, choices=Ptz.choices, default=Ptz.FIXED)
     pan_min = models.FloatField("水平转动起始(度)", null=True, blank=True)
     pan_max = models.FloatField("水平转动终止(度)", null=True, blank=True)
@@ -75,6 +83,21 @@ class Camera(models.Model):
                     | Q(~Q(ptz="pan_range"), pan_min__isnull=True, pan_max__isnull=True)
                 ),
                 name="camera_pan_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(focal_mm__isnull=True, sensor_width_mm__isnull=True, image_width_px__isnull=True)
+                | Q(  # NULL compares as unknown, which a CHECK lets through: say "not null" outright
+                    focal_mm__isnull=False,
+                    sensor_width_mm__isnull=False,
+                    image_width_px__isnull=False,
+                    focal_mm__gt=0,
+                    focal_mm__lte=MAX_FOCAL_MM,
+                    sensor_width_mm__gt=0,
+                    sensor_width_mm__lte=MAX_SENSOR_MM,
+                    image_width_px__gte=MIN_IMAGE_PX,
+                    image_width_px__lte=MAX_IMAGE_PX,
+                ),
+                name="camera_lens",
             ),
             models.CheckConstraint(condition=Q(state__in=State.values), name="camera_state"),
             models.CheckConstraint(condition=Q(ptz__in=Ptz.values), name="camera_ptz"),

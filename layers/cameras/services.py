@@ -14,14 +14,16 @@ from components.services.components import history_user_id
 from gis_core.errors import ServiceError
 
 from . import gbt28181, geometry
-from .models import MAX_RANGE_M, Camera, Ptz, State
+from .models import MAX_FOCAL_MM, MAX_IMAGE_PX, MAX_RANGE_M, MAX_SENSOR_MM, MIN_IMAGE_PX, Camera, Ptz, State
 from .signals import cameras_changed
 
 BASE_LEVEL = 4
 FIELDS = (
     "device_id", "name", "lon", "lat", "mount_height", "azimuth", "h_fov", "v_fov", "range_m",
     "ptz", "pan_min", "pan_max", "owner", "maintainer", "state", "stream_url",
+    "focal_mm", "sensor_width_mm", "image_width_px",
 )  # fmt: skip
+LENS = ("focal_mm", "sensor_width_mm", "image_width_px")
 
 
 def _number(values, errors, name, *, required=False, low=None, high=None, low_open=False, high_open=False):
@@ -55,6 +57,24 @@ def _organisation(values, errors, name):
     return org
 
 
+def _lens(merged: dict, errors: dict) -> tuple[float, float, int] | None:
+    """(focal, sensor width, pixels) when lens data are given (all three, or none)."""
+    given = [f for f in LENS if merged.get(f) not in (None, "")]
+    if not given:
+        return None
+    for f in LENS:
+        if f not in given:
+            errors[f] = "镜头参数须三项齐全: 焦距 focal_mm、靶面宽度 sensor_width_mm、水平像素 image_width_px"
+    focal = _number(merged, errors, "focal_mm", low=0, high=MAX_FOCAL_MM, low_open=True)
+    sensor = _number(merged, errors, "sensor_width_mm", low=0, high=MAX_SENSOR_MM, low_open=True)
+    pixels = _number(merged, errors, "image_width_px", low=MIN_IMAGE_PX, high=MAX_IMAGE_PX)
+    if pixels is not None and pixels != int(pixels):
+        errors["image_width_px"] = f"须为整数, 收到 {pixels:g}"
+    if any(f in errors for f in LENS):
+        return None
+    return focal, sensor, int(pixels)
+
+
 def _clean(values: dict, camera: Camera | None) -> dict:
     """Merge `values` over the camera's current ones and check them all; ServiceError if any is bad."""
     unknown = sorted(set(values) - set(FIELDS))
@@ -86,9 +106,22 @@ def _clean(values: dict, camera: Camera | None) -> dict:
     lat = _number(merged, errors, "lat", required=True, low=minlat, high=maxlat)
     out["mount_height"] = _number(merged, errors, "mount_height", low=0, high=200)
     out["azimuth"] = _number(merged, errors, "azimuth", required=True, low=0, high=360, high_open=True)
-    out["h_fov"] = _number(merged, errors, "h_fov", required=True, low=0, high=360, low_open=True)
     out["v_fov"] = _number(merged, errors, "v_fov", low=0, high=360, low_open=True)
-    out["range_m"] = _number(merged, errors, "range_m", required=True, low=0, high=MAX_RANGE_M, low_open=True)
+    lens = _lens(merged, errors)
+    out.update(zip(LENS, lens or (None, None, None)))
+    if lens:
+        # The lens decides: its angle of view, and the distance at which it still resolves the scene
+        # well enough to recognise (GRIDCITY_CAMERA_RANGE_PIXELS_PER_METRE), capped at MAX_RANGE_M.
+        out["h_fov"] = round(geometry.lens_h_fov(lens[0], lens[1]), 2)
+        ppm = settings.GRIDCITY_CAMERA_RANGE_PIXELS_PER_METRE
+        out["range_m"] = round(min(MAX_RANGE_M, geometry.lens_range(*lens, ppm)), 1)
+        for f in ("h_fov", "range_m"):
+            typed = _number(values, errors, f)
+            if typed is not None and abs(typed - out[f]) > 0.05:
+                errors[f] = f"由镜头参数推算为 {out[f]:g}; 要直接填写, 请先清空镜头参数 (focal_mm 等)"
+    else:
+        out["h_fov"] = _number(merged, errors, "h_fov", required=True, low=0, high=360, low_open=True)
+        out["range_m"] = _number(merged, errors, "range_m", required=True, low=0, high=MAX_RANGE_M, low_open=True)
     ptz = merged.get("ptz") or Ptz.FIXED
     if ptz not in Ptz.values:
         errors["ptz"] = f"须为 {', '.join(Ptz.values)} 之一"
