@@ -133,6 +133,7 @@ def _patrols(args):
         requests=args.requests or 300,
         n_tiles=args.tiles if args.tiles != 1000 else 300,
         concurrency=args.concurrency,
+        skip=tuple((args.skip or "").split(",")),
         workers=args.workers,
         threads=args.threads,
         redis_url=args.redis_url,
@@ -203,7 +204,9 @@ def main(argv=None):
         default=None,
         help="tiles: comma-separated tile layers (default components,base_grids,community_grids,street_grids)",
     )
-    parser.add_argument("--skip", default=None, help="tiles: cases to leave out, comma-separated: tipg, recipe")
+    parser.add_argument(
+        "--skip", default=None, help="cases to leave out, comma-separated: tiles: tipg, recipe; patrols: coverage"
+    )
     parser.add_argument("--batches", type=int, default=10, help="patrols: 10,000-fix batches per ingest pass")
     parser.add_argument("--maps", type=int, default=200, help="wms: map extents per size")
     parser.add_argument(

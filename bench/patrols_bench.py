@@ -380,6 +380,7 @@ def run(
     workers: int = 2,
     threads: int = 2,
     redis_url: str | None = None,
+    skip: tuple[str, ...] = (),
 ) -> dict:
     database_url = database_url or os.environ.get("BENCH_PATROLS_DATABASE_URL") or DEFAULT_DATABASE_URL
     redis_url = redis_url or os.environ.get("BENCH_REDIS_URL") or DEFAULT_REDIS_URL
@@ -429,7 +430,7 @@ def run(
     finally:
         stop(proc)
     print("(d) coverage ...", flush=True)
-    coverage = coverage_case()
+    coverage = "skipped" if "coverage" in skip else coverage_case()
     med = lambda runs, key: statistics.median(r[key] for r in runs)  # noqa: E731
     tiles = {
         "tiles": len(reqs),
@@ -538,7 +539,9 @@ def _targets(ingest_result, tiles, playback, coverage) -> list[dict]:
     )
     if playback["errors"]:
         target("(c) every answer 200", f"{playback['errors']} errors: {playback['first_errors'][:1]}", "none", False)
-    if coverage is None:
+    if coverage == "skipped":
+        target("(d) a day's coverage, whole city", "skipped (--skip coverage)", "<= 60 s", None)
+    elif coverage is None:
         target("(d) a day's coverage, whole city", "bench/patrols_coverage.py not present", "<= 60 s", None)
     else:
         res = coverage["result"]
