@@ -172,6 +172,29 @@ def invalidate_tiles(layer: Layer, tiles) -> int:
     return n
 
 
+def invalidate_many(plan) -> int:
+    """invalidate_tiles and invalidate_zoom for several layers in two Redis round trips (one edit feeds
+    several layers, e.g. every grid level: a round trip each was most of a WFS-T update's after-commit
+    time). plan: [(layer, [(z, x, y), ...], [whole zoom, ...]), ...]."""
+    if not plan:
+        return 0
+    c = client()
+    with c.pipeline(transaction=False) as pipe:
+        for layer, _tiles, _whole in plan:
+            pipe.hgetall(f"tilegen:{layer.id}")
+        generations = pipe.execute()
+    script = _script("invalidate")
+    with c.pipeline(transaction=False) as pipe:
+        for (layer, tiles, whole), gens in zip(plan, generations):
+            keys = [f"{_prefix(layer)}{gens.get(str(z).encode(), b'0').decode()}:{z}/{x}/{y}" for z, x, y in tiles]
+            for i in range(0, len(keys), 500):
+                script(keys=keys[i : i + 500], args=[layer.tiles.cache_seconds], client=pipe)
+            for z in whole:
+                pipe.hincrby(f"tilegen:{layer.id}", z, 1)
+        done = pipe.execute()
+    return sum(n for n in done if isinstance(n, int))
+
+
 def invalidate_zoom(layer: Layer, z: int) -> None:
     """Drops every tile of one zoom at once (old entries expire on their own)."""
     client().hincrby(f"tilegen:{layer.id}", z, 1)

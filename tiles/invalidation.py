@@ -38,29 +38,30 @@ def affected_tiles(bbox, z: int) -> list[tuple[int, int, int]]:
 
 def invalidate(feed, bbox) -> dict:
     """Returns {layer: tiles dropped one by one, or -1 per zoom dropped whole} for logs and tests."""
-    report = {}
+    report, plan = {}, []
     for layer in catalogue.layers():
         spec = layer.tiles
         if spec is None or spec.changes is None or spec.changes is not feed:
             continue
         if bbox is None:
-            cache.invalidate_layer(layer)
-            for z in range(spec.minzoom, spec.maxzoom + 1):
-                disk.drop_zoom(layer, z)
+            plan.append((layer, [], list(range(spec.minzoom, spec.maxzoom + 1))))
             report[layer.id] = "all"
             continue
         named, whole = [], []
         for z in range(spec.minzoom, spec.maxzoom + 1):
             ul, lr = _tile_range(bbox, z)
             if (lr.x - ul.x + 1) * (lr.y - ul.y + 1) > MAX_TILES_PER_ZOOM:
-                cache.invalidate_zoom(layer, z)
-                disk.drop_zoom(layer, z)
                 whole.append(z)
             else:
                 named.extend(affected_tiles(bbox, z))
-        cache.invalidate_tiles(layer, named)
-        disk.drop_tiles(layer, named)  # after the stamps moved: see tiles.disk
+        plan.append((layer, named, whole))
         report[layer.id] = {"tiles": len(named), "whole_zooms": whole}
+    cache.invalidate_many(plan)
+    # The files after the stamps moved (see tiles.disk).
+    for layer, named, whole in plan:
+        for z in whole:
+            disk.drop_zoom(layer, z)
+        disk.drop_tiles(layer, named)
     return report
 
 
