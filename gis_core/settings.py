@@ -330,6 +330,7 @@ GRIDCITY_PATROL_MAX_SPEED_MS = 40.0  # ~144 km/h from the previous good fix: a j
 GRIDCITY_PATROL_SPEED_WINDOW_MINUTES = 10  # a previous fix older than this is not compared (bounds a bad anchor)
 GRIDCITY_PATROL_STOP_METRES = 50.0  # playback: within this distance ...
 GRIDCITY_PATROL_STOP_MINUTES = 5.0  # ... for this long is a stop
+GRIDCITY_PATROL_SHIFT_GAP_MINUTES = 60.0  # playback: a silence this long ends a shift
 
 # Cameras: a range derived from lens data is where the image still holds this many pixels per metre
 # across the scene (IEC 62676-4 DORI: detect 25, observe 62, recognise 125, identify 250).

@@ -26,8 +26,9 @@ from gis_core.errors import ClientError, ServiceError
 from gis_core.openapi import error, with_errors
 from gis_core.text import has_nul
 
-from . import api_schema, coverage_reports, heatmap, playback, selectors
+from . import api_schema, coverage_reports, heatmap, inspection, playback, selectors
 from .ingest import ingest
+from .models import QuarantinedFix
 
 log = logging.getLogger(__name__)
 
@@ -159,6 +160,47 @@ class DayWorkers(APIView):
         ]
         answer = Response({"date": day.isoformat(), "workers": workers, "truncated": len(rows) > DAY_WORKERS_LIMIT})
         answer["Cache-Control"] = "private, no-cache"  # today's list grows with every batch
+        return answer
+
+
+class Quarantine(APIView):
+    """GET ?date=&worker=&reason= -> the day's quarantined fixes with their reasons, counts by reason
+    (a supervisor's view of what the field app sent and why it was not stored)."""
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("date", str, required=True, description="local day, YYYY-MM-DD"),
+            OpenApiParameter("worker", str, description="a worker's username"),
+            OpenApiParameter("reason", str, description="one reason code (see counts)"),
+        ],
+        responses=with_errors({200: api_schema.Quarantine}),
+    )
+    def get(self, request):
+        day = _day(request.query_params.get("date", ""))
+        if day is None:
+            return Response(error_body([("date", "a date as YYYY-MM-DD, years 2000-2100")]), status=400)
+        reason = request.query_params.get("reason") or None
+        reasons = [r for r, _ in QuarantinedFix.Reason.choices]
+        if reason is not None and reason not in reasons:
+            return Response(error_body([("reason", f"one of {', '.join(reasons)}")]), status=400)
+        worker = None
+        username = request.query_params.get("worker")
+        if username:
+            worker = selectors.worker_named(request.user, username[:150])
+            if worker is None:
+                raise NotFound(f"no patrols of {username[:150]} that you may see")
+        answer = Response(inspection.quarantined(request.user, day, worker=worker, reason=reason))
+        answer["Cache-Control"] = "private, no-cache"
+        return answer
+
+
+class DeviceClocks(APIView):
+    """GET -> each worker's device and how far its clock is off (receive - send)."""
+
+    @extend_schema(responses=with_errors({200: api_schema.DeviceClock(many=True)}))
+    def get(self, request):
+        answer = Response(inspection.device_clocks(request.user))
+        answer["Cache-Control"] = "private, no-cache"
         return answer
 
 

@@ -50,15 +50,25 @@ class PatrolTrip(serializers.Serializer):
     fixes = serializers.IntegerField()
 
 
+class PatrolShift(serializers.Serializer):
+    start = serializers.DateTimeField()
+    end = serializers.DateTimeField()
+    minutes = serializers.FloatField()
+    distance_m = serializers.FloatField()
+    fixes = serializers.IntegerField()
+
+
 class PatrolDay(serializers.Serializer):
     worker = serializers.CharField()
     date = serializers.DateField()
     coordinates = serializers.ListField(
         child=serializers.ListField(child=serializers.JSONField()), help_text="[[t_iso, lon, lat], ...] in time order"
     )
+    shifts = PatrolShift(many=True, help_text="the day cut where the phone was silent > shift_gap_minutes")
     stops = PatrolStop(many=True)
     trips = PatrolTrip(many=True)
     stop_rule = serializers.DictField(child=serializers.FloatField())
+    shift_gap_minutes = serializers.FloatField()
 
 
 class PatrolDayWorker(serializers.Serializer):
@@ -83,3 +93,41 @@ class PatrolPositions(serializers.Serializer):
         child=serializers.DictField(), help_text="Point features: worker, fix_time, accuracy, speed, heading"
     )
     truncated = serializers.BooleanField()
+
+
+class QuarantinedFix(serializers.Serializer):
+    worker = serializers.CharField()
+    device_id = serializers.CharField()
+    fix_time = serializers.DateTimeField()
+    send_time = serializers.DateTimeField(allow_null=True)
+    receive_time = serializers.DateTimeField()
+    lon = serializers.FloatField(allow_null=True, help_text="EPSG:4490; null when it could not be converted")
+    lat = serializers.FloatField(allow_null=True)
+    accuracy = serializers.FloatField(allow_null=True)
+    speed = serializers.FloatField(allow_null=True)
+    crs = serializers.CharField(help_text="the coordinate system the phone said")
+    reason = serializers.CharField()
+    reason_label = serializers.CharField(help_text="in Chinese")
+
+
+class QuarantineCount(serializers.Serializer):
+    reason = serializers.CharField()
+    reason_label = serializers.CharField()
+    count = serializers.IntegerField()
+
+
+class Quarantine(serializers.Serializer):
+    date = serializers.DateField()
+    counts = QuarantineCount(many=True)
+    total = serializers.IntegerField()
+    fixes = QuarantinedFix(many=True)
+    truncated = serializers.BooleanField(help_text="more than 1,000 fixes: narrow with worker or reason")
+
+
+class DeviceClock(serializers.Serializer):
+    worker = serializers.CharField()
+    name = serializers.CharField()
+    device_id = serializers.CharField()
+    skew_seconds = serializers.FloatField(help_text="receive time - send time, median of the last batch")
+    clock_wrong = serializers.BooleanField(help_text="off by more than 60 s")
+    updated_at = serializers.DateTimeField()

@@ -1,4 +1,4 @@
-"""A worker's day replayed: timed coordinates, stops and the trips between them."""
+"""A worker's day replayed: timed coordinates, shifts, stops and the trips between them."""
 
 import datetime as dt
 from zoneinfo import ZoneInfo
@@ -140,11 +140,27 @@ def replay(worker, day: dt.date, radius_m: float | None = None, minutes: float |
     if n and at < n - 1:
         trips.append(trip(at, n - 1))
     xs, ys = np.round(x, 7).tolist(), np.round(y, 7).tolist()
+    gap_s = settings.GRIDCITY_PATROL_SHIFT_GAP_MINUTES * 60
+    # Shifts: the day cut where the phone was silent longer than the gap (off duty, lunch at home).
+    cuts = np.flatnonzero(np.diff(t) > gap_s) if n > 1 else np.zeros(0, dtype=int)
+    bounds = list(zip([0, *(cuts + 1).tolist()], [*cuts.tolist(), n - 1])) if n else []
+    shifts = [
+        {
+            "start": iso[i],
+            "end": iso[j],
+            "minutes": round(float(t[j] - t[i]) / 60, 1),
+            "distance_m": round(float(along[j] - along[i]), 1),
+            "fixes": j - i + 1,
+        }
+        for i, j in bounds
+    ]
     return {
         "worker": worker.username,
         "date": day.isoformat(),
         "coordinates": [[a, b, c] for a, b, c in zip(iso, xs, ys)],
+        "shifts": shifts,
         "stops": [stop(i, j) for i, j in runs],
         "trips": trips,
         "stop_rule": {"metres": radius_m, "minutes": minutes},
+        "shift_gap_minutes": settings.GRIDCITY_PATROL_SHIFT_GAP_MINUTES,
     }
