@@ -53,10 +53,24 @@ class OfflineMapWidget(OSMWidget):
         css = {"all": ("vendor/ol/ol.css", "gis/css/ol3.css")}
         js = ("vendor/ol/ol.js", "gis/js/OLMapWidget.js")
 
+    # Drawn under the edited geometry from our WMS: the grid levels and the components themselves.
+    context_layers = ("district_grids", "street_grids", "community_grids", "base_grids", "components")
+
     def __init__(self, attrs=None):
         west, south, east, north = settings.GRIDCITY_DISTRICT_BBOX
         defaults = {"default_lon": (west + east) / 2, "default_lat": (south + north) / 2}
         super().__init__({**defaults, **(attrs or {})})
+
+    def get_context(self, name, value, attrs):
+        from django.urls import reverse
+
+        from layers import catalogue
+
+        context = super().get_context(name, value, attrs)
+        known = {layer.id for layer in catalogue.layers()}
+        context["context_layers"] = ",".join(i for i in self.context_layers if i in known)
+        context["context_wms_url"] = reverse("wms")
+        return context
 
 
 class OfflineMapAdmin(GISModelAdmin):
