@@ -44,8 +44,7 @@ def _import(args):
         upsert_organisation(uscc=org["uscc"], name=org["name"], kinds=org["kinds"])
     from bench.import_bench import run
 
-    run(info["gpkg"], database_url)
-    return 0
+    return 0 if run(info["gpkg"], database_url, repeats=args.repeat or 3)["ok"] else 1
 
 
 def _wfs(args):

@@ -8,6 +8,7 @@ it refuses a database whose name does not contain "bench" or "imp" unless force=
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -101,10 +102,21 @@ def _pg_conn_string(database_url: str) -> str:
     return " ".join(parts)
 
 
-def run(gpkg_path, database_url, *, force: bool = False, print_table: bool = True) -> list[dict]:
+FIRST_LOAD_RATIO = 2.0  # issue 14: an initial load <= 2x ogr2ogr's wall time
+UNCHANGED_RATIO = 1.0  # ... and the same file again (all unchanged) <= 1x
+
+
+def run(gpkg_path, database_url, *, force: bool = False, print_table: bool = True, repeats: int = 3) -> dict:
+    """`repeats` runs of each case (the floor, our import into an empty registry, the same file again);
+    medians and spread, the targets judged on the medians. Returns {context, cases, targets, ok}."""
+    import statistics
+
+    from bench.context import context, finish, line
+
     name = urlparse(database_url).path.lstrip("/")
     if not force and "bench" not in name and "imp" not in name:
         raise SystemExit(f"refusing to reset components in database {name!r}: use a bench database or force=True")
+    ctx = context()
     _setup(database_url)
     import pyogrio
     from django.db import connection
@@ -113,69 +125,116 @@ def run(gpkg_path, database_url, *, force: bool = False, print_table: bool = Tru
 
     layer = pyogrio.list_layers(str(gpkg_path))[0][0]  # the components layer comes first
     rows = pyogrio.read_info(str(gpkg_path), layer=layer)["features"]
-    results = []
+    repeats = max(1, int(repeats))
+    times = {"floor": [], "first": [], "again": []}
+    details = {}
 
-    # 1. the floor: ogr2ogr into a scratch schema
-    with connection.cursor() as cur:
-        cur.execute("DROP SCHEMA IF EXISTS bench_scratch CASCADE; CREATE SCHEMA bench_scratch")
-    t = time.perf_counter()
-    subprocess.run(
-        [
-            "ogr2ogr",
-            "-f",
-            "PostgreSQL",
-            f"PG:{_pg_conn_string(database_url)}",
-            str(gpkg_path),
-            layer,
-            "-nln",
-            "ogr_floor",
-            "-lco",
-            "SCHEMA=bench_scratch",
-            "-overwrite",
-        ],
-        check=True,
-    )
-    floor = time.perf_counter() - t
-    results.append({"what": "ogr2ogr -f PostgreSQL (floor)", "rows": rows, "seconds": floor})
-    with connection.cursor() as cur:
-        cur.execute("DROP SCHEMA bench_scratch CASCADE")
+    def floor_once():
+        # the floor: ogr2ogr into a scratch schema
+        with connection.cursor() as cur:
+            cur.execute("DROP SCHEMA IF EXISTS bench_scratch CASCADE; CREATE SCHEMA bench_scratch")
+        t = time.perf_counter()
+        subprocess.run(
+            [
+                "ogr2ogr",
+                "-f",
+                "PostgreSQL",
+                f"PG:{_pg_conn_string(database_url)}",
+                str(gpkg_path),
+                layer,
+                "-nln",
+                "ogr_floor",
+                "-lco",
+                "SCHEMA=bench_scratch",
+                "-overwrite",
+            ],
+            check=True,
+        )
+        times["floor"].append(time.perf_counter() - t)
+        with connection.cursor() as cur:
+            cur.execute("DROP SCHEMA bench_scratch CASCADE")
 
-    # 2. our import into a fresh state (no components, no history), then the same file again (a no-op)
     def reset():
         with connection.cursor() as cur:
             cur.execute(
                 "TRUNCATE components_componentphoto, components_ownershiptransfer, components_component, "
-                "components_componentevent, components_idsequence"
+                "components_componentevent, components_idsequence CASCADE"
             )
             cur.execute("VACUUM ANALYZE components_component")
 
-    reset()
-    t = time.perf_counter()
-    first = import_file(gpkg_path)
-    took = time.perf_counter() - t
-    assert first.ok, first.as_dict(max_errors=5)
-    results.append({"what": "import_file, empty registry", "rows": rows, "seconds": took, "detail": first.timings})
-    t = time.perf_counter()
-    again = import_file(gpkg_path)
-    took_again = time.perf_counter() - t
-    assert again.ok and again.unchanged == rows, again.as_dict(max_errors=5)
-    results.append(
-        {"what": "import_file again (all unchanged)", "rows": rows, "seconds": took_again, "detail": again.timings}
-    )
+    for _ in range(repeats):
+        # Interleaved (floor, ours, ours again), so a change in the machine's load falls on every case.
+        floor_once()
+        reset()
+        t = time.perf_counter()
+        first = import_file(gpkg_path)
+        times["first"].append(time.perf_counter() - t)
+        assert first.ok, first.as_dict(max_errors=5)
+        details["first"] = first.timings
+        t = time.perf_counter()
+        again = import_file(gpkg_path)
+        times["again"].append(time.perf_counter() - t)
+        assert again.ok and again.unchanged == rows, again.as_dict(max_errors=5)
+        details["again"] = again.timings
     with connection.cursor() as cur:
         cur.execute("SELECT count(*) FROM components_componentevent")
         events = cur.fetchone()[0]
-    for r in results:
-        r["rows_per_s"] = r["rows"] / r["seconds"] if r["seconds"] else 0
-        r["ratio"] = r["seconds"] / floor
+    floor = statistics.median(times["floor"])
+    labels = {
+        "floor": "ogr2ogr -f PostgreSQL (floor)",
+        "first": "import_file, empty registry",
+        "again": "import_file again (all unchanged)",
+    }
+    cases = []
+    for key, label in labels.items():
+        med = statistics.median(times[key])
+        cases.append(
+            {
+                "what": label,
+                "rows": rows,
+                "seconds": med,
+                "runs": times[key],
+                "rows_per_s": rows / med if med else 0,
+                "ratio": med / floor,
+                "detail": details.get(key),
+            }
+        )
+    targets = [
+        {
+            "target": "import into an empty registry <= 2x ogr2ogr",
+            "measured": f"{cases[1]['ratio']:.2f}x",
+            "ok": cases[1]["ratio"] <= FIRST_LOAD_RATIO,
+        },
+        {
+            "target": "the same file again (unchanged) <= 1x ogr2ogr",
+            "measured": f"{cases[2]['ratio']:.2f}x",
+            "ok": cases[2]["ratio"] <= UNCHANGED_RATIO,
+        },
+    ]
+    finish(ctx)
+    result = {"context": ctx, "gpkg": str(gpkg_path), "repeats": repeats, "history_rows": events}
+    result.update(cases=cases, targets=targets, ok=all(t["ok"] for t in targets))
     if print_table:
-        print(f"{'what':40} {'rows':>9} {'seconds':>8} {'rows/s':>9} {'ratio':>6}")
-        for r in results:
-            print(f"{r['what']:40} {r['rows']:>9} {r['seconds']:>8.2f} {r['rows_per_s']:>9.0f} {r['ratio']:>6.2f}")
+        print(f"{'what':40} {'rows':>9} {'seconds':>8} {'spread':>15} {'rows/s':>9} {'ratio':>6}")
+        for r in cases:
+            spread = f"{min(r['runs']):.1f}-{max(r['runs']):.1f}"
+            print(
+                f"{r['what']:40} {r['rows']:>9} {r['seconds']:>8.2f} {spread:>15} "
+                f"{r['rows_per_s']:>9.0f} {r['ratio']:>6.2f}"
+            )
             if r.get("detail"):
                 print("    " + ", ".join(f"{k} {v:.2f}s" for k, v in r["detail"].items()))
-        print(f"history rows written: {events}")
-    return results
+        for t in targets:
+            print(f"{t['target']}: {t['measured']} {'pass' if t['ok'] else 'FAIL'}")
+        print(f"history rows written: {events}; {repeats} runs of each case, medians")
+        print(line(ctx))
+    out_dir = ROOT / "bench" / "results"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    out = out_dir / f"import-{time.strftime('%Y%m%d-%H%M%S')}.json"
+    out.write_text(json.dumps(result, indent=1, default=str))
+    if print_table:
+        print(f"results: {out.relative_to(ROOT)}")
+    return result
 
 
 if __name__ == "__main__":
@@ -185,4 +244,4 @@ if __name__ == "__main__":
         _setup(url)
         make_points_gpkg(path, n)
         args = [path, url]
-    run(args[0], args[1])
+    sys.exit(0 if run(args[0], args[1])["ok"] else 1)
