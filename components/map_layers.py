@@ -6,6 +6,7 @@ import re
 from layers.catalogue import Layer, Property, StoredCells, Tiles, register, register_provider
 
 from . import selectors as component_selectors
+from . import visibility
 from .signals import components_changed
 from .tile_filters import COMPONENT_FILTERS, component_scope
 
@@ -190,3 +191,82 @@ def _major_layer(major: str, major_name: str) -> Layer:
         tiles=component_tiles(f"NOT retired AND k.major_code = '{major}'", major, MAJOR_COLOURS.get(major, "#475569")),
         group="部件",
     )
+
+
+def _counts_scope(user):
+    """Whole-district counts only: a unit-only account sees its own components, not every grid's sum."""
+    scope = visibility.scope_sql(user)
+    return ("all", "TRUE", []) if scope is not None and scope[0] == "all" else None
+
+
+def _grids_with_counts(user):
+    from django.db.models import Count, IntegerField, OuterRef, Subquery
+    from django.db.models.functions import Coalesce
+
+    from layers.models import Grid
+
+    from .models import Component
+
+    if _counts_scope(user) is None:
+        return Grid.objects.none()
+    counts = (
+        Component.objects.filter(grid_code=OuterRef("code"), retired=False)
+        .order_by()
+        .values("grid_code")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    return Grid.objects.filter(level_id=4).annotate(
+        components=Coalesce(Subquery(counts, output_field=IntegerField()), 0)
+    )
+
+
+# Counts per base grid as a choropleth (issue 13): how many components each grid holds, so a dispatcher
+# sees at a glance where the assets are. The count is per tile row, from the component_grid_idx index.
+COUNT_COLOUR = [
+    "interpolate", ["linear"], ["get", "components"],
+    0, "#f8fafc", 10, "#dbeafe", 50, "#93c5fd", 150, "#3b82f6", 400, "#1e3a8a",
+]  # fmt: skip
+register(
+    Layer(
+        id="grid_component_counts",
+        title_zh="网格部件数量",
+        title_en="Components per base grid",
+        abstract="每个基础网格内在用部件的数量，按数量深浅着色（分级设色图）。",
+        queryset=_grids_with_counts,
+        geometry_field="geom",
+        geometry_type="MultiPolygon",
+        properties=(
+            Property("code", "code", "string", "网格代码", nullable=False),
+            Property("name", "name", "string", "名称"),
+            Property("components", "components", "int", "部件数"),
+        ),
+        keywords=("部件", "网格", "统计", "choropleth"),
+        tiles=Tiles(
+            table="layers_grid g",
+            id_column="g.id",
+            geometry="g.geom_3857",
+            where="g.level_id = 4",
+            columns=(
+                ("code", "g.code"),
+                ("name", "g.name"),
+                (
+                    "components",
+                    "(SELECT count(*) FROM components_component c WHERE c.grid_code = g.code AND NOT c.retired)",
+                ),
+            ),
+            scope=_counts_scope,
+            minzoom=11,
+            simplify_px=0.5,
+            changes=components_changed,
+            max_age=60,
+            cache_seconds=300,  # a grid's count sits in every tile it crosses; a change names only its own box
+            style=(
+                {"id": "fill", "type": "fill", "paint": {"fill-color": COUNT_COLOUR, "fill-opacity": 0.6}},
+                {"id": "outline", "type": "line", "paint": {"line-color": "#1e3a8a", "line-width": 0.4}},
+            ),
+            raster_style={"fill": "#3b82f6", "fill_opacity": 0.35, "stroke": "#1e3a8a", "stroke_width": 0.4},
+        ),
+        group="部件",
+    )
+)
