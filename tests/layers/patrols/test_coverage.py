@@ -261,3 +261,34 @@ def test_the_coverage_layer_serves_a_days_grids_over_wfs(computed):
     assert r.status_code == 200, r.content[:500]
     features = json.loads(b"".join(r.streaming_content))["features"]
     assert features[0]["properties"]["grid_code"] == CODE
+
+
+def _coverage_tile(user, query=""):
+    import gzip
+
+    import mapbox_vector_tile
+    import mercantile
+
+    lon, lat = geo(100, 100)
+    t = mercantile.tile(lon, lat, 16)
+    c = Client()
+    c.force_login(user)
+    answer = c.get(f"/tiles/patrol_coverage/16/{t.x}/{t.y}.mvt{query}")
+    assert answer.status_code in (200, 204), answer.content[:300]
+    if answer.status_code == 204 or not answer.content:
+        return []
+    body = gzip.decompress(answer.content) if answer.get("Content-Encoding") == "gzip" else answer.content
+    return mapbox_vector_tile.decode(body).get("patrol_coverage", {}).get("features", [])
+
+
+def test_the_coverage_tiles_without_a_date_show_the_latest_day_computed(grid, worker):
+    boss = make_user("cov_dispatcher", roles.DISPATCHER)
+    assert _coverage_tile(boss) == []  # nothing computed: no default day, no grid
+    walk(worker, [(0, 100), (70, 100)])
+    compute_day(DAY - dt.timedelta(days=1), workers=1)
+    compute_day(DAY, workers=1)
+    compute_day(DAY + dt.timedelta(days=3), workers=1)  # a future day (computed by hand) is not "latest"
+    assert [f["properties"]["day"] for f in _coverage_tile(boss)] == [DAY.isoformat()]
+    earlier = (DAY - dt.timedelta(days=1)).isoformat()
+    assert [f["properties"]["day"] for f in _coverage_tile(boss, f"?date={earlier}")] == [earlier]
+    assert _coverage_tile(boss, f"?date={DAY}")[0]["properties"]["street_share"] == pytest.approx(0.5, abs=0.01)
