@@ -230,7 +230,7 @@ def run(database_url: str | None = None, *, workers: int = 1000, connections: in
     ok = result["seconds"] <= TARGET_S and workers >= 1000
     print(
         f"coverage of {result['grids']:,} base grids ({visited:,} with fixes): {result['seconds']} s "
-        f"(fixes {result['fixes_seconds']} s, grids {result['grids_seconds']} s; {connections} connections) "
+        f"(fixes to swaths {result['fixes_seconds']} s, grids {result['grids_seconds']} s; {connections} connections) "
         f"- target <= {TARGET_S:.0f} s for 1,000 workers: "
         f"{'OK' if ok else 'MISSED' if workers >= 1000 else 'not judged (fewer workers)'}",
         flush=True,

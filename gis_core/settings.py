@@ -150,6 +150,8 @@ CELERY_BEAT_SCHEDULE = {
     # patrols: coverage of yesterday, nightly at 01:30, and of today so far every 30 minutes.
     "patrols-coverage-yesterday": {"task": "patrols.compute_coverage", "schedule": crontab(hour=1, minute=30)},
     "patrols-coverage-today": {"task": "patrols.compute_coverage", "schedule": 1800.0, "args": ("today",)},
+    # patrols: heat-map COGs cached on disk, pruned by age and size (layers/patrols/heatmap.py).
+    "patrols-prune-heatmaps": {"task": "patrols.prune_heatmaps", "schedule": 3600.0},
 }
 # Working hours a case may wait in 待受理 / 立案派遣 before it goes up a level, then between levels.
 GRIDCITY_ESCALATE_UNCLAIMED_HOURS = {
@@ -321,6 +323,10 @@ GRIDCITY_SAFETY_DEFAULT_DENSITY_KM2 = 8000
 
 # Patrols (issue 11, layers/patrols, docs/patrols.md): fix ingest limits and quarantine thresholds.
 GRIDCITY_PATROL_PARTITIONS_AHEAD = 3  # months of fix partitions made ahead of today
+# Heat-map COGs cached in STATE_DIR/heatmaps: dropped when unused this many days, and least recently used
+# first beyond this many MB (the hourly beat task patrols.prune_heatmaps).
+GRIDCITY_PATROL_HEATMAP_CACHE_DAYS = float(os.environ.get("GRIDCITY_PATROL_HEATMAP_CACHE_DAYS", "7"))
+GRIDCITY_PATROL_HEATMAP_CACHE_MB = float(os.environ.get("GRIDCITY_PATROL_HEATMAP_CACHE_MB", "1024"))
 GRIDCITY_PATROL_MAX_FIXES = 10_000  # per POST; more: 413
 GRIDCITY_PATROL_MAX_BODY_BYTES = int(os.environ.get("GRIDCITY_PATROL_MAX_BODY_BYTES", 4 * 1024 * 1024))
 GRIDCITY_PATROL_FUTURE_SECONDS = 300  # a fix this far after its arrival is from a wrong clock

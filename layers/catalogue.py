@@ -32,12 +32,15 @@ class Property:
 @dataclass(frozen=True)
 class TileFilter:
     """A tile query parameter. `parse` turns the raw comma-separated values into the list of values
-    bound to the placeholders of `sql`, raising ValueError with a message saying what is wrong."""
+    bound to the placeholders of `sql`, raising ValueError with a message saying what is wrong.
+    `default`, when set, gives the raw values used when a tile request leaves the parameter out (read
+    per request, so it may follow the data, e.g. the latest day computed); [] means no filter."""
 
     param: str
     title: str
     parse: Callable[[list[str]], list]
     sql: str
+    default: Callable[[], list[str]] | None = None
 
 
 @dataclass(frozen=True)

@@ -52,6 +52,17 @@ def parse_filters(layers: list[Layer], query) -> dict[str, list[str]]:
         if not values or len(values) > 200:
             raise BadTileRequest(f"{param} needs 1-200 comma-separated values", param)
         raw[param] = sorted(set(values))
+    # Defaults join the raw values (and so the cache key: a default that moves, e.g. to a new day, is a new
+    # variant). Only when every requested layer declaring the parameter gives a default: a combined tile
+    # must not filter another layer by a default that is not its own.
+    for layer in layers:
+        for f in layer.tiles.filters:
+            if f.default is None or f.param in raw:
+                continue
+            if all(g.default is not None for other in layers for g in other.tiles.filters if g.param == f.param):
+                values = f.default()
+                if values:
+                    raw[f.param] = sorted(set(values))
     return raw
 
 

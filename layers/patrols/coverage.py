@@ -8,17 +8,23 @@ Per base grid and local day (Asia/Shanghai):
   capped at FIX_CAP_S (60 s) (a phone switched off does not patrol);
 - workers / worker_minutes: who had fixes inside the grid, and for how long.
 
-How (measured in docs/patrols.md; an earlier try buffered whole-day lines and took ~290 s a city day):
+How (measured in docs/patrols.md; buffering whole-day lines took ~290 s a city day, the previous version
+100 s of CPU, this one ~40 s):
 1. base grids and the roads clipped to each of them, once per run, in the district's CGCS2000 3-degree
    Gauss-Krueger zone (metres);
-2. each worker's day cut into pieces: a run of fixes with no gap above GAP_S, split in SLOT_S slots (the
-   first fix of the next slot closes each slot's line so no segment is lost), simplified by SIMPLIFY_M;
-   the fixes' minutes per grid come from the same scan;
-3. per worker-day: each piece buffered by WALK_M and by SWATH_M (quad_segs=2: octagonal caps, at line
-   ends only) and the buffers unioned; then per grid the swaths that meet it, clipped to the grid
-   (area) and to its roads (walked), unioned across workers.
-Steps 2 and 3 run on `workers` connections (2 on a 2-core machine), each half of the workers, then half
-of the grids; the day's rows are replaced in one transaction at the end.
+2. per share of the workers, on its own connection (2 on a 2-core machine), start to finish: one ordered
+   scan of their fixes (intervals, runs split at gaps above GAP_S, SLOT_S pieces of line); the minutes per
+   grid by a point-in-grid join driven from the grids; each piece simplified by SIMPLIFY_M, buffered by
+   WALK_M (quad_segs=QUAD_SEGS) and the buffers unioned per worker (the walk), the swath being the walk
+   grown by SWATH_M - WALK_M;
+3. per share of the grids: the swaths meeting a grid clipped to it and unioned (area), the walks unioned
+   and the grid's roads cut by them (walked).
+The day's rows are replaced in one transaction at the end.
+
+Stated approximations: tracks simplified by SIMPLIFY_M (2 m) before buffering; buffers are polygons with
+QUAD_SEGS (4) chords per quarter circle, inside the true circle by at most r(1 - cos(pi / (4 QUAD_SEGS))):
+0.58 m at 30 m, 0.96 m for the 50 m swath (0.58 m + 0.38 m of its 20 m step). Measured on the bench day:
+swath area ~0.7 % under quad_segs=16 (quad_segs=2, the previous setting: ~3.6 % under).
 """
 
 import datetime as dt
@@ -39,8 +45,9 @@ WALK_M = 30.0
 SWATH_M = 50.0
 FIX_CAP_S = 60.0
 GAP_S = 120.0
-SLOT_S = 600
+SLOT_S = 120
 SIMPLIFY_M = 2.0
+QUAD_SEGS = 4
 BASE_LEVEL = 4
 # A city day takes tens of seconds: the request-sized statement timeout (10 s) does not apply here.
 STATEMENT_TIMEOUT = "15min"
@@ -64,12 +71,12 @@ class _Scratch:
 
     def __init__(self):
         token = secrets.token_hex(4)
-        self.grids, self.streets, self.pieces, self.minutes, self.swaths = (
-            f"patrols_cov_{token}_{part}" for part in ("grid", "street", "piece", "minute", "swath")
+        self.grids, self.streets, self.minutes, self.swaths = (
+            f"patrols_cov_{token}_{part}" for part in ("grid", "street", "minute", "swath")
         )
 
     def all(self):
-        return (self.grids, self.streets, self.pieces, self.minutes, self.swaths)
+        return (self.grids, self.streets, self.minutes, self.swaths)
 
 
 def _run(cur, script: str, params):
@@ -81,12 +88,10 @@ def _run(cur, script: str, params):
 
 _SETUP = """
 CREATE UNLOGGED TABLE {grids} AS
-SELECT row_number() OVER (ORDER BY code)::int AS id, code, gk AS geom, ST_Area(gk) AS area_m2,
-       ST_Expand(gk::box2d, %(swath)s) AS reach
+SELECT row_number() OVER (ORDER BY code)::int AS id, code, gk AS geom, ST_Area(gk) AS area_m2
 FROM (SELECT code, ST_Transform(geom, %(srid)s) AS gk FROM layers_grid
       WHERE level_id = %(level)s AND (%(codes)s::text[] IS NULL OR code = ANY(%(codes)s))) g;
 CREATE INDEX ON {grids} USING gist (geom);
-CREATE INDEX ON {grids} USING gist ((reach::geometry));
 ANALYZE {grids};
 CREATE UNLOGGED TABLE {streets} AS
 SELECT g.id AS grid_id, ST_CollectionExtract(ST_Intersection(ST_Collect(r.gk), g.geom), 2) AS geom
@@ -94,63 +99,69 @@ FROM {grids} g
 JOIN (SELECT ST_Transform(geom, %(srid)s) AS gk FROM roads_road) r ON ST_Intersects(r.gk, g.geom)
 GROUP BY g.id, g.geom;
 CREATE UNIQUE INDEX ON {streets} (grid_id);
-CREATE UNLOGGED TABLE {pieces} (worker_id int, geom geometry);
 CREATE UNLOGGED TABLE {minutes} (grid_id int, worker_id int, seconds float8);
 CREATE UNLOGGED TABLE {swaths} (worker_id int, walk geometry, swath geometry);
 """
 
 
-# One scan of a share of the day's fixes (worker_id % parts = part): pieces of line and minutes per grid.
-_FIXES = """
+# One share of the workers (worker_id % parts = part), start to finish on one connection: one ordered
+# scan of their fixes, the minutes per grid, the pieces of track and each worker's walk and swath.
+# - The scan computes each fix's interval (capped), run (a gap above GAP_S starts one) and the next
+#   fix of the same run, which closes the fix's slot piece (so no segment is lost between slots).
+# - Minutes: point in grid driven from the grids over a GiST on the scan (one index probe per grid,
+#   the grid's prepared polygon reused for its ~1,000 fixes): ~1.2 s per 1.4 M fixes, against ~18 s
+#   probing the grid index once per fix.
+# - Walk: each piece buffered by WALK_M, unioned per worker; swath = walk grown by SWATH_M - WALK_M
+#   (Minkowski sums add: buffer(buffer(L, 30), 20) = buffer(L, 50)), instead of a second union of
+#   50 m buffers. Buffering the self-overlapping pieces is the cost (the union is the smaller part).
+_WORKERS = """
 CREATE TEMP TABLE {tmp} AS
-SELECT worker_id, fix_time, gk, slot,
+SELECT worker_id, fix_time, gk, seconds, floor(extract(epoch FROM fix_time) / %(slot)s)::bigint AS slot,
        sum(CASE WHEN gap IS NULL OR gap > %(gap)s THEN 1 ELSE 0 END) OVER w AS run,
-       least(coalesce(next_gap, 0), %(cap)s) AS seconds
+       CASE WHEN next_gap <= %(gap)s THEN lead(gk) OVER w END AS closing
 FROM (
     SELECT worker_id, fix_time, ST_Transform(geom, %(srid)s) AS gk,
-           floor(extract(epoch FROM fix_time) / %(slot)s)::bigint AS slot,
            extract(epoch FROM fix_time - lag(fix_time) OVER w) AS gap,
-           extract(epoch FROM lead(fix_time) OVER w - fix_time) AS next_gap
+           extract(epoch FROM lead(fix_time) OVER w - fix_time) AS next_gap,
+           least(coalesce(extract(epoch FROM lead(fix_time) OVER w - fix_time), 0), %(cap)s) AS seconds
     FROM patrols_patrolfix
     WHERE fix_time >= %(start)s AND fix_time < %(end)s AND worker_id %% %(parts)s = %(part)s
     WINDOW w AS (PARTITION BY worker_id ORDER BY fix_time)
 ) f
 WINDOW w AS (PARTITION BY worker_id ORDER BY fix_time);
-
-INSERT INTO {pieces} (worker_id, geom)
-SELECT worker_id, ST_Simplify(ST_MakeLine(gk ORDER BY fix_time), %(simplify)s)
-FROM (
-    SELECT worker_id, run, slot, fix_time, gk FROM {tmp}
-    UNION ALL  -- the first fix of the next slot (same run) closes this slot's line
-    SELECT worker_id, run, prev_slot, fix_time, gk FROM (
-        SELECT worker_id, run, slot, fix_time, gk,
-               lag(slot) OVER (PARTITION BY worker_id, run ORDER BY fix_time) AS prev_slot
-        FROM {tmp}
-    ) x WHERE prev_slot IS DISTINCT FROM slot AND prev_slot IS NOT NULL
-) p
-GROUP BY worker_id, run, slot
-HAVING count(*) > 1;
+CREATE INDEX ON {tmp} USING gist (gk);
+ANALYZE {tmp};
 
 INSERT INTO {minutes} (grid_id, worker_id, seconds)
 SELECT g.id, f.worker_id, sum(f.seconds)
-FROM {tmp} f JOIN {grids} g ON ST_Intersects(g.geom, f.gk)
+FROM {grids} g JOIN {tmp} f ON ST_Intersects(g.geom, f.gk)
 GROUP BY g.id, f.worker_id;
+
+INSERT INTO {swaths} (worker_id, walk, swath)
+SELECT worker_id, walk, ST_Buffer(walk, %(swath)s - %(walk)s, %(quad)s)
+FROM (
+    SELECT worker_id, ST_Union(ST_Buffer(ST_Simplify(line, %(simplify)s), %(walk)s, %(quad)s)) AS walk
+    FROM (
+        SELECT worker_id,
+               CASE WHEN closing IS NULL THEN line ELSE ST_AddPoint(line, closing) END AS line
+        FROM (
+            SELECT worker_id, ST_MakeLine(gk ORDER BY fix_time) AS line,
+                   (array_agg(closing ORDER BY fix_time DESC))[1] AS closing
+            FROM {tmp}
+            GROUP BY worker_id, run, slot
+        ) p
+    ) q
+    WHERE ST_NPoints(line) > 1
+    GROUP BY worker_id
+) w;
 DROP TABLE {tmp};
 """
 
-# Each worker's day swept once (by worker share): the pieces buffered one by one and the buffers
-# unioned per worker. One ST_Buffer over many overlapping pieces nodes every offset curve at once and
-# took minutes on a busy grid; buffering per grid re-did each piece for every grid within reach
-# (~9 on 100 m grids): per worker measured ~10x faster (docs/patrols.md).
-_SWATHS = """
-INSERT INTO {swaths} (worker_id, walk, swath)
-SELECT worker_id, ST_Union(ST_Buffer(geom, %(walk)s, 'quad_segs=2')), ST_Union(ST_Buffer(geom, %(swath)s, 'quad_segs=2'))
-FROM {pieces} WHERE worker_id %% %(parts)s = %(part)s
-GROUP BY worker_id
-"""
-
 # Per grid of a share of the grids (id % parts = part): the workers' swaths met, clipped to the grid
-# (area) and to its roads (street walked), unioned across workers.
+# and unioned (area); their walks clipped to the box of the grid's roads, unioned, then the roads cut
+# by that union (street walked). The walks are unioned before the roads are cut, not the cut roads
+# after: the parts of one road cut by two workers' walks are not exactly collinear in floating point,
+# so a union of the parts counted a road walked by two workers about twice.
 _GRIDS = """
 WITH h AS (
     SELECT g.id AS grid_id, s.walk, s.swath
@@ -161,9 +172,11 @@ WITH h AS (
     FROM h JOIN {grids} g ON g.id = h.grid_id
     GROUP BY h.grid_id, g.area_m2
 ), walk AS (
-    SELECT h.grid_id, ST_Length(ST_Union(ST_CollectionExtract(ST_Intersection(st.geom, h.walk), 2))) AS walked_m
+    SELECT h.grid_id,
+           ST_Length(ST_CollectionExtract(ST_Intersection(st.geom, ST_Union(
+               ST_Intersection(h.walk, ST_Expand(st.geom, 1)))), 2)) AS walked_m
     FROM h JOIN {streets} st ON st.grid_id = h.grid_id AND st.geom && h.walk
-    GROUP BY h.grid_id
+    GROUP BY h.grid_id, st.geom
 )
 SELECT a.grid_id, coalesce(w.walked_m, 0), coalesce(a.share, 0)
 FROM area a LEFT JOIN walk w ON w.grid_id = a.grid_id
@@ -191,7 +204,8 @@ def _in_parallel(jobs, workers: int):
 
 def compute_day(day: dt.date, codes: list[str] | None = None, *, workers: int = 2) -> dict:
     """Replaces the GridCoverage rows of `day` (all base grids, or those in `codes`); returns
-    {"day", "grids", "visited", "fixes_seconds", "grids_seconds", "seconds"}.
+    {"day", "grids", "visited", "fixes_seconds", "grids_seconds", "seconds"} (fixes_seconds: the per-worker
+    step, from the fixes to each worker's swath; grids_seconds: the per-grid clipping).
 
     With workers > 1 the work tables must be visible to other connections: the caller may not be inside
     a transaction (tests are: they run with workers=1)."""
@@ -215,32 +229,25 @@ def compute_day(day: dt.date, codes: list[str] | None = None, *, workers: int = 
             "simplify": SIMPLIFY_M,
             "walk": WALK_M,
             "swath": SWATH_M,
+            "quad": f"quad_segs={QUAD_SEGS}",
             "level": BASE_LEVEL,
             "codes": codes,
         }
-        names = {"grids": s.grids, "streets": s.streets, "pieces": s.pieces, "minutes": s.minutes, "swaths": s.swaths}
+        names = {"grids": s.grids, "streets": s.streets, "minutes": s.minutes, "swaths": s.swaths}
         with connection.cursor() as cur:
             _run(cur, _SETUP.format(**names), params)
 
-        def fixes(part):
+        def share(part):
             def job(cur):
-                _run(cur, _FIXES.format(tmp=f"patrols_cov_fix_{part}", **names), {**params, "part": part})
+                _run(cur, _WORKERS.format(tmp=f"patrols_cov_fix_{part}", **names), {**params, "part": part})
 
             return job
 
-        _in_parallel([fixes(k) for k in range(workers)], workers)
-        t1 = time.perf_counter()
-
-        def swaths(part):
-            def job(cur):
-                cur.execute(_SWATHS.format(**names), {**params, "part": part})
-
-            return job
-
-        _in_parallel([swaths(k) for k in range(workers)], workers)
+        _in_parallel([share(k) for k in range(workers)], workers)
         with connection.cursor() as cur:
             cur.execute(f"CREATE INDEX ON {s.swaths} USING gist (swath)")
             cur.execute(f"ANALYZE {s.swaths}")
+        t1 = time.perf_counter()
 
         def grids(part):
             def job(cur):

@@ -21,7 +21,9 @@ import io
 import json
 import math
 import os
+import re
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -297,7 +299,12 @@ def cog(query: HeatQuery, scope_key: str, scope) -> Path:
     key = json.dumps({"q": query.key(), "scope": scope_key, "stamp": stamp(query), "v": CACHE_VERSION}, sort_keys=True)
     path = _cache_dir() / f"{hashlib.sha256(key.encode()).hexdigest()[:32]}.tif"
     if path.exists():
-        return path
+        try:
+            os.utime(path)  # its mtime is its last use: prune_cache() drops the least recently used first
+        except FileNotFoundError:  # pruned meanwhile: made again below
+            pass
+        else:
+            return path
     box = extent(query, scope)
     if box is None:  # nothing to see: one empty cell at the district's centre keeps the file valid
         west, south, east, north = settings.GRIDCITY_DISTRICT_BBOX
@@ -306,6 +313,52 @@ def cog(query: HeatQuery, scope_key: str, scope) -> Path:
     minutes, x0, y1 = raster(query, scope, box, query.cell)
     write_cog(path, (minutes / 60.0).astype(np.float32), x0, y1, query)
     return path
+
+
+_CACHED = re.compile(r"[0-9a-f]{32}\.tif")
+_TEMP = re.compile(r"tmp.*\.tif")
+
+
+def prune_cache(max_age_days: float | None = None, max_bytes: int | None = None, now: float | None = None) -> dict:
+    """Deletes cached COGs not used for `max_age_days`, then the least recently used until the folder
+    holds at most `max_bytes` (defaults: settings GRIDCITY_PATROL_HEATMAP_CACHE_DAYS / _MB), and
+    temporary files of writes that died more than an hour ago. Only names this module writes are
+    touched. Returns {"deleted", "freed_bytes", "kept", "kept_bytes"}. A file deleted while a request
+    is sending it is still sent (POSIX keeps an open file); one requested again is made again."""
+    max_age_days = settings.GRIDCITY_PATROL_HEATMAP_CACHE_DAYS if max_age_days is None else max_age_days
+    if max_bytes is None:
+        max_bytes = int(settings.GRIDCITY_PATROL_HEATMAP_CACHE_MB * 1024 * 1024)
+    now = time.time() if now is None else now
+    files, deleted, freed = [], 0, 0
+
+    def drop(path: Path, size: int):
+        nonlocal deleted, freed
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            return
+        deleted, freed = deleted + 1, freed + size
+
+    for entry in os.scandir(_cache_dir()):
+        try:
+            st = entry.stat()
+        except FileNotFoundError:
+            continue
+        if _TEMP.fullmatch(entry.name):
+            if now - st.st_mtime > 3600:
+                drop(Path(entry.path), st.st_size)
+        elif _CACHED.fullmatch(entry.name):
+            if now - st.st_mtime > max_age_days * 86400:
+                drop(Path(entry.path), st.st_size)
+            else:
+                files.append((st.st_mtime, st.st_size, Path(entry.path)))
+    files.sort()  # oldest use first
+    total = sum(size for _, size, _ in files)
+    while files and total > max_bytes:
+        _, size, path = files.pop(0)
+        drop(path, size)
+        total -= size
+    return {"deleted": deleted, "freed_bytes": freed, "kept": len(files), "kept_bytes": total}
 
 
 def write_cog(path: Path, data: np.ndarray, x0: float, y1: float, query: HeatQuery):

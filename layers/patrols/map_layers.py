@@ -204,6 +204,19 @@ register(
     )
 )
 
+
+def _latest_day() -> list[str]:
+    """The coverage layer without `date`: the latest day computed up to today (Asia/Shanghai). Today once
+    the half-hourly refresh has run, until then yesterday; a demo database its demo day."""
+    from django.db.models import Max
+    from django.utils import timezone
+
+    from .models import GridCoverage
+
+    day = GridCoverage.objects.filter(day__lte=timezone.localdate()).aggregate(d=Max("day"))["d"]
+    return [day.isoformat()] if day else []
+
+
 # Street share: red (unwalked) -> amber -> green (all walked); grey where the grid has no street.
 SHARE_COLOUR = [
     "case",
@@ -217,7 +230,7 @@ register(
         id="patrol_coverage",
         title_zh="网格巡查覆盖率",
         title_en="Patrol coverage",
-        abstract="基础网格按当日道路巡查覆盖率着色（过滤参数 date，YYYY-MM-DD；只读）。",
+        abstract="基础网格按当日道路巡查覆盖率着色（过滤参数 date，YYYY-MM-DD，缺省为最近计算的一天；只读）。",
         queryset=selectors.visible_coverage_map,
         geometry_field="geom",
         geometry_type="MultiPolygon",
@@ -249,7 +262,10 @@ register(
             scope=selectors.coverage_scope_sql,
             minzoom=10,
             simplify_px=0.5,
-            filters=(TRACK_FILTERS[1], TileFilter("grid", "单元网格代码", lambda v: [v], "t.grid_code = ANY(%s)")),
+            filters=(
+                TileFilter("date", "日期 (YYYY-MM-DD，缺省为最近计算的一天)", _dates, "t.day = ANY(%s)", _latest_day),
+                TileFilter("grid", "单元网格代码", lambda v: [v], "t.grid_code = ANY(%s)"),
+            ),
             max_age=60,
             cache_seconds=1800,  # recomputed every 30 minutes for today, nightly for yesterday
             style=(

@@ -20,3 +20,11 @@ def compute_coverage(day: str | None = None) -> dict:
     today = timezone.localdate()
     when = today if day == "today" else dt.date.fromisoformat(day) if day else today - dt.timedelta(days=1)
     return coverage.compute_day(when)
+
+
+@shared_task(name="patrols.prune_heatmaps")
+def prune_heatmaps() -> dict:
+    """Heat-map COGs on disk: unused for GRIDCITY_PATROL_HEATMAP_CACHE_DAYS, or beyond the size cap."""
+    from . import heatmap
+
+    return heatmap.prune_cache()

@@ -109,6 +109,28 @@ def test_area_share_is_the_swath_inside_the_grid(grid, worker):
     assert c.street_share == pytest.approx(1.0, abs=0.001)
 
 
+def test_a_road_walked_by_two_workers_counts_once(grid, worker):
+    # Both along the west half, 5 m and 8 m north of the road: the road walked is x 0..71+sqrt(30² - 5²)
+    # = 100.6 m, once (less up to ~0.6 m: the 30 m cap is a quad_segs=4 polygon); a union of each
+    # worker's cut of the road counted it about twice (share 1.0).
+    other = make_user("cov_worker_2", roles.GRID_WORKER)
+    walk(worker, [(1, 105), (71, 105)])
+    walk(other, [(1, 108), (71, 108)])
+    c = coverage()
+    assert c.walked_m == pytest.approx(100.6, abs=1.0)
+    assert c.street_share == pytest.approx(0.503, abs=0.005)
+    assert c.workers == ["cov_worker", "cov_worker_2"]
+
+
+def test_a_gap_over_two_minutes_breaks_the_track(grid, worker):
+    # x 10..30, then an hour later x 170..190: the road within 30 m is x 0..60 and 140..200, not all of it.
+    walk(worker, [(10, 100), (30, 100)], start_hour=10)
+    walk(worker, [(170, 100), (190, 100)], start_hour=11)
+    c = coverage()
+    assert c.walked_m == pytest.approx(120, abs=0.5)
+    assert c.street_share == pytest.approx(0.6, abs=0.003)
+
+
 def test_minutes_cap_each_interval_at_a_minute(grid, worker):
     walk(worker, [(10, 10), (40, 10)], every_s=300)  # 4 fixes 5 min apart: 3 x 1 min
     assert coverage().minutes == pytest.approx(3.0, abs=0.01)
@@ -239,3 +261,34 @@ def test_the_coverage_layer_serves_a_days_grids_over_wfs(computed):
     assert r.status_code == 200, r.content[:500]
     features = json.loads(b"".join(r.streaming_content))["features"]
     assert features[0]["properties"]["grid_code"] == CODE
+
+
+def _coverage_tile(user, query=""):
+    import gzip
+
+    import mapbox_vector_tile
+    import mercantile
+
+    lon, lat = geo(100, 100)
+    t = mercantile.tile(lon, lat, 16)
+    c = Client()
+    c.force_login(user)
+    answer = c.get(f"/tiles/patrol_coverage/16/{t.x}/{t.y}.mvt{query}")
+    assert answer.status_code in (200, 204), answer.content[:300]
+    if answer.status_code == 204 or not answer.content:
+        return []
+    body = gzip.decompress(answer.content) if answer.get("Content-Encoding") == "gzip" else answer.content
+    return mapbox_vector_tile.decode(body).get("patrol_coverage", {}).get("features", [])
+
+
+def test_the_coverage_tiles_without_a_date_show_the_latest_day_computed(grid, worker):
+    boss = make_user("cov_dispatcher", roles.DISPATCHER)
+    assert _coverage_tile(boss) == []  # nothing computed: no default day, no grid
+    walk(worker, [(0, 100), (70, 100)])
+    compute_day(DAY - dt.timedelta(days=1), workers=1)
+    compute_day(DAY, workers=1)
+    compute_day(DAY + dt.timedelta(days=3), workers=1)  # a future day (computed by hand) is not "latest"
+    assert [f["properties"]["day"] for f in _coverage_tile(boss)] == [DAY.isoformat()]
+    earlier = (DAY - dt.timedelta(days=1)).isoformat()
+    assert [f["properties"]["day"] for f in _coverage_tile(boss, f"?date={earlier}")] == [earlier]
+    assert _coverage_tile(boss, f"?date={DAY}")[0]["properties"]["street_share"] == pytest.approx(0.5, abs=0.01)

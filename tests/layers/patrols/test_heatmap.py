@@ -314,3 +314,50 @@ def test_a_heat_map_over_the_statement_timeout_is_503_with_advice(patrols, dispa
     answer = _client(dispatcher).get(f"/api/patrols/heatmap.tif?from={DAY}&cell=30")
     assert answer.status_code == 503 and "fewer days" in answer.json()["message"]
     assert answer["Retry-After"]
+
+
+def test_the_disk_cache_is_pruned_by_age_then_least_recently_used_beyond_the_cap(settings, tmp_path):
+    import os
+    import time
+
+    from layers.patrols.tasks import prune_heatmaps
+
+    settings.STATE_DIR = tmp_path
+    folder = tmp_path / "heatmaps"
+    folder.mkdir()
+    now = time.time()
+    day = 86400
+
+    def put(name, age_days, size=1000):
+        path = folder / name
+        path.write_bytes(b"x" * size)
+        os.utime(path, (now - age_days * day, now - age_days * day))
+        return path
+
+    stale = put("a" * 32 + ".tif", 8)  # unused for 8 days: gone
+    old, mid, new = put("b" * 32 + ".tif", 3), put("c" * 32 + ".tif", 2), put("d" * 32 + ".tif", 1)
+    dead_write = put("tmpq1w2e3.tif", 0.1)  # a write that died 2.4 hours ago
+    live_write = put("tmpr4t5y6.tif", 0.001)  # being written now: kept
+    other = put("notes.txt", 30)  # not ours: kept
+    result = heatmap.prune_cache(max_age_days=7, max_bytes=2000, now=now)
+    assert not stale.exists() and not dead_write.exists()
+    assert not old.exists() and mid.exists() and new.exists()  # 3 x 1000 bytes over the 2000 cap: the oldest goes
+    assert live_write.exists() and other.exists()
+    assert result == {"deleted": 3, "freed_bytes": 3000, "kept": 2, "kept_bytes": 2000}
+    settings.GRIDCITY_PATROL_HEATMAP_CACHE_DAYS = 1.5  # the beat task reads the settings
+    assert prune_heatmaps()["deleted"] == 1
+    assert not mid.exists() and new.exists()
+    assert "patrols.prune_heatmaps" in {e["task"] for e in settings.CELERY_BEAT_SCHEDULE.values()}
+
+
+def test_a_cache_hit_counts_as_a_use(patrols, dispatcher, settings, tmp_path):
+    import os
+
+    settings.STATE_DIR = tmp_path
+    _cog(dispatcher)
+    (path,) = (settings.STATE_DIR / "heatmaps").glob("*.tif")
+    os.utime(path, (1, 1))
+    _cog(dispatcher)
+    assert path.stat().st_mtime > 1e9
+    heatmap.prune_cache(max_age_days=7, max_bytes=10**9)
+    assert path.exists()
