@@ -3,7 +3,7 @@ from django.apps import AppConfig
 
 class ComponentsConfig(AppConfig):
     name = "components"
-    verbose_name = "城市部件 Components"
+    verbose_name = "城市部件"
 
     def ready(self):
         from django.contrib.auth import get_user_model

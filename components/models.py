@@ -73,6 +73,9 @@ class ClassMapping(models.Model):
         verbose_name_plural = "类别对照"
         constraints = [models.UniqueConstraint(fields=["source", "target"], name="class_mapping_unique")]
 
+    def __str__(self):
+        return f"{self.source} → {self.target}"
+
 
 class Organisation(models.Model):
     class Kind(models.TextChoices):
@@ -267,6 +270,9 @@ class IdSequence(models.Model):
             models.UniqueConstraint(fields=["admin_code", "component_class"], name="id_sequence_unique"),
             models.CheckConstraint(condition=Q(last_serial__lte=999999), name="id_serial_six_digits"),
         ]
+
+    def __str__(self):
+        return f"{self.admin_code} {self.component_class_id} 已用至 {self.last_serial:06d}"
 
 
 class UserProfile(models.Model):

@@ -3,4 +3,4 @@ from django.apps import AppConfig
 
 class GisCoreConfig(AppConfig):
     name = "gis_core"
-    verbose_name = "GIS core"
+    verbose_name = "系统"

@@ -243,6 +243,9 @@ SPECTACULAR_SETTINGS = {
 
 # History context (who, which URL) for writes; reads need none and would pay for it on every query.
 PGHISTORY_MIDDLEWARE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
+# The change history admin under Chinese names (gis_core/models.py, gis_core/admin.py).
+PGHISTORY_ADMIN_MODEL = "gis_core.HistoryEvent"
+PGHISTORY_ADMIN_CLASS = "gis_core.admin.HistoryEventAdmin"
 
 # The district the registry serves: imports outside it are refused. Defaults: 370812 兖州区.
 GRIDCITY_ADMIN_CODE = os.environ.get("GRIDCITY_ADMIN_CODE", "370812")

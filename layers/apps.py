@@ -3,4 +3,4 @@ from django.apps import AppConfig
 
 class LayersConfig(AppConfig):
     name = "layers"
-    verbose_name = "图层 Map layers"
+    verbose_name = "图层"

@@ -3,7 +3,7 @@ from django.apps import AppConfig
 
 class TilesConfig(AppConfig):
     name = "tiles"
-    verbose_name = "Tiles"
+    verbose_name = "瓦片"
 
     def ready(self):
         from . import invalidation

@@ -7,5 +7,5 @@ class CamerasConfig(AppConfig):
 
     name = "layers.cameras"
     label = "cameras"
-    verbose_name = "视频监控 cameras"
+    verbose_name = "视频监控"
     default_auto_field = "django.db.models.BigAutoField"

@@ -51,15 +51,19 @@ class Camera(models.Model):
     ptz = models.CharField("云台类型", max_length=10, choices=Ptz.choices, default=Ptz.FIXED)
     pan_min = models.FloatField("水平转动起始(度)", null=True, blank=True)
     pan_max = models.FloatField("水平转动终止(度)", null=True, blank=True)
-    owner = models.ForeignKey(Organisation, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    maintainer = models.ForeignKey(Organisation, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    owner = models.ForeignKey(
+        Organisation, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name="权属单位"
+    )
+    maintainer = models.ForeignKey(
+        Organisation, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name="养护单位"
+    )
     state = models.CharField("状态", max_length=8, choices=State.choices, default=State.ONLINE)
     stream_url = models.CharField("视频流地址", max_length=500, blank=True)
     grid_code = models.CharField("单元网格代码", max_length=18, blank=True, db_index=True)
     view_geom = models.PolygonField("当前视域", srid=4490)
     reach_geom = models.PolygonField("可转动视域", srid=4490)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
 
     class Meta:
         ordering = ["device_id"]

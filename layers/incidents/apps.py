@@ -7,7 +7,7 @@ class IncidentsConfig(AppConfig):
 
     name = "layers.incidents"
     label = "incidents"
-    verbose_name = "事件 incidents"
+    verbose_name = "案件"
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):

@@ -203,7 +203,9 @@ class CaseExtension(models.Model):
     """The amount of one 延期 event: requested (request_extension) or granted (approve_extension).
     One row per event, written with it and never changed, like the event log itself."""
 
-    event = models.OneToOneField("incidents.CaseEvent", on_delete=models.PROTECT, related_name="extension")
+    event = models.OneToOneField(
+        "incidents.CaseEvent", on_delete=models.PROTECT, related_name="extension", verbose_name="办理记录"
+    )
     amount = models.DecimalField("延期时长", max_digits=8, decimal_places=2)
     unit = models.CharField("单位", max_length=20, choices=UNIT_CHOICES)
 

@@ -22,21 +22,27 @@ class GridStaff(models.Model):
     """A person who answers at one grid level: a base grid's 网格员, a community's 社区网格长, a street's
     街道指挥中心, the district's 区指挥中心. `user` is empty for staff reached only by phone."""
 
-    level = models.PositiveSmallIntegerField(choices=Level.choices)
+    level = models.PositiveSmallIntegerField("层级", choices=Level.choices)
     grid_code = models.CharField(
-        max_length=18, help_text="the base grid, community, street or district (6-digit admin) code"
+        "网格代码", max_length=18, help_text="the base grid, community, street or district (6-digit admin) code"
     )
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="grid_duties"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="grid_duties",
+        verbose_name="账号",
     )
-    name = models.CharField(max_length=50)
-    phone = models.CharField(max_length=30, blank=True)
-    duty = models.CharField(max_length=50, blank=True, help_text="e.g. 网格员, 网格长, 值班长")
-    active = models.BooleanField(default=True)
+    name = models.CharField("姓名", max_length=50)
+    phone = models.CharField("电话", max_length=30, blank=True)
+    duty = models.CharField("职务", max_length=50, blank=True, help_text="e.g. 网格员, 网格长, 值班长")
+    active = models.BooleanField("在岗", default=True)
 
     class Meta:
+        verbose_name = "网格责任人"
+        verbose_name_plural = "网格责任人"
         ordering = ["level", "grid_code", "name"]
-        verbose_name_plural = "grid staff"
         indexes = [models.Index(fields=["grid_code", "level"], name="grid_staff_code_level_idx")]
         constraints = [
             models.CheckConstraint(condition=Q(level__lte=3), name="grid_staff_level_range"),
@@ -57,17 +63,23 @@ class Notification(models.Model):
         ESCALATED = "escalated", "案件升级"
         ASSIGNED = "assigned", "新派遣案件"
 
-    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
-    case = models.ForeignKey("incidents.Case", on_delete=models.CASCADE, related_name="notifications")
-    kind = models.CharField(max_length=20, choices=Kind.choices)
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications", verbose_name="接收人"
+    )
+    case = models.ForeignKey(
+        "incidents.Case", on_delete=models.CASCADE, related_name="notifications", verbose_name="案件"
+    )
+    kind = models.CharField("类型", max_length=20, choices=Kind.choices)
     # Which stage of the case the message is about (state and when it began, or the level reached):
     # the same reminder is never sent twice for one stage, a new stage may have its own.
-    stage_key = models.CharField(max_length=80)
-    message = models.CharField(max_length=300)
-    created_at = models.DateTimeField(auto_now_add=True)
-    read_at = models.DateTimeField(null=True, blank=True)
+    stage_key = models.CharField("阶段标识", max_length=80)
+    message = models.CharField("内容", max_length=300)
+    created_at = models.DateTimeField("发送时间", auto_now_add=True)
+    read_at = models.DateTimeField("已读时间", null=True, blank=True)
 
     class Meta:
+        verbose_name = "消息通知"
+        verbose_name_plural = "消息通知"
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["recipient", "read_at", "created_at"], name="notification_inbox_idx")]
         constraints = [
@@ -80,4 +92,4 @@ class Notification(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.recipient_id} {self.kind} {self.case_id}"
+        return f"{self.get_kind_display()} {self.case_id} → {self.recipient_id}"

@@ -12,7 +12,7 @@ from .photos import url_of
 
 @admin.register(CasePhoto)
 class CasePhotoAdmin(ReadOnlyAdmin, admin.ModelAdmin):
-    list_display = ("id", "case", "event", "content_type", "width", "height", "bytes", "uploaded_by", "created_at")
+    list_display = ("number", "case", "event", "content_type", "width", "height", "bytes", "uploaded_by", "created_at")
     list_filter = ("content_type",)
     search_fields = ("case__number", "sha256")
     fields = (
@@ -29,7 +29,11 @@ class CasePhotoAdmin(ReadOnlyAdmin, admin.ModelAdmin):
     )
     readonly_fields = fields
 
-    @admin.display(description="photo")
+    @admin.display(description="照片编号", ordering="id")
+    def number(self, obj):
+        return obj.pk
+
+    @admin.display(description="照片")
     def view(self, obj):
         return format_html('<a href="{}">{}</a>', url_of(obj.pk), url_of(obj.pk))
 

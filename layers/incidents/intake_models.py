@@ -30,20 +30,31 @@ class CasePhoto(models.Model):
     """A photo as stored: re-encoded (no EXIF, no GPS), at `path` under MEDIA_ROOT. Uploaded first, then
     attached to the event (report or workflow step) whose body named it; the server path is never shown."""
 
-    case = models.ForeignKey(Case, null=True, blank=True, on_delete=models.PROTECT, related_name="photos")
-    event = models.ForeignKey(CaseEvent, null=True, blank=True, on_delete=models.PROTECT, related_name="photos")
-    path = models.CharField(max_length=200, unique=True, editable=False, help_text="relative to MEDIA_ROOT")
-    content_type = models.CharField(max_length=20, choices=[(t, t) for t in PHOTO_TYPES])
-    bytes = models.PositiveIntegerField()
-    width = models.PositiveIntegerField()
-    height = models.PositiveIntegerField()
-    sha256 = models.CharField(max_length=64)
-    uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    case = models.ForeignKey(
+        Case, null=True, blank=True, on_delete=models.PROTECT, related_name="photos", verbose_name="案件"
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    event = models.ForeignKey(
+        CaseEvent, null=True, blank=True, on_delete=models.PROTECT, related_name="photos", verbose_name="办理记录"
+    )
+    path = models.CharField("存储路径", max_length=200, unique=True, editable=False, help_text="relative to MEDIA_ROOT")
+    content_type = models.CharField("文件类型", max_length=20, choices=[(t, t) for t in PHOTO_TYPES])
+    bytes = models.PositiveIntegerField("字节数")
+    width = models.PositiveIntegerField("宽度(像素)")
+    height = models.PositiveIntegerField("高度(像素)")
+    sha256 = models.CharField("SHA-256 摘要", max_length=64)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="上传人",
+    )
+    created_at = models.DateTimeField("上传时间", auto_now_add=True)
 
     class Meta:
+        verbose_name = "案件照片"
+        verbose_name_plural = "案件照片"
         ordering = ["created_at", "id"]
         indexes = [models.Index(fields=["uploaded_by", "event"], name="case_photo_pending_idx")]
         constraints = [
@@ -92,17 +103,21 @@ class CaseReporter(models.Model):
     """One person who reported the case: its own reporter, and those of the duplicates merged into it
     (`from_case`: the duplicate they came with)."""
 
-    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="reporters")
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="reporters", verbose_name="案件")
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name="账号"
     )
-    name = models.CharField(max_length=50, blank=True)
-    phone = models.CharField(max_length=20, blank=True)
-    source = models.CharField(max_length=20, choices=Source.choices)
-    reported_at = models.DateTimeField()
-    from_case = models.ForeignKey(Case, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    name = models.CharField("姓名", max_length=50, blank=True)
+    phone = models.CharField("电话", max_length=20, blank=True)
+    source = models.CharField("来源", max_length=20, choices=Source.choices)
+    reported_at = models.DateTimeField("上报时间")
+    from_case = models.ForeignKey(
+        Case, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name="合并自案件"
+    )
 
     class Meta:
+        verbose_name = "案件上报人"
+        verbose_name_plural = "案件上报人"
         ordering = ["reported_at", "id"]
         indexes = [models.Index(fields=["case", "reported_at"], name="case_reporter_case_idx")]
         constraints = [
@@ -121,13 +136,24 @@ class CaseReporter(models.Model):
 class CaseMerge(models.Model):
     """A duplicate case merged into the case that is kept. A case is merged away at most once."""
 
-    duplicate = models.OneToOneField(Case, on_delete=models.PROTECT, related_name="merged_into_row")
-    kept = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="merged_from_rows")
-    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    at = models.DateTimeField(auto_now_add=True)
-    note = models.TextField(blank=True)
+    duplicate = models.OneToOneField(
+        Case, on_delete=models.PROTECT, related_name="merged_into_row", verbose_name="重复案件"
+    )
+    kept = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="merged_from_rows", verbose_name="保留案件")
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="操作人",
+    )
+    at = models.DateTimeField("合并时间", auto_now_add=True)
+    note = models.TextField("备注", blank=True)
 
     class Meta:
+        verbose_name = "案件合并"
+        verbose_name_plural = "案件合并"
         ordering = ["at", "id"]
         constraints = [models.CheckConstraint(condition=~Q(duplicate=F("kept")), name="case_merge_not_into_itself")]
         triggers = [

@@ -19,14 +19,16 @@ class CaseClass(models.Model):
     to a component of that class."""
 
     class Kind(models.TextChoices):
-        COMPONENT = "component", "部件类 component anomaly"
-        EVENT = "event", "事件类 event"
+        COMPONENT = "component", "部件类"
+        EVENT = "event", "事件类"
 
-    version = models.CharField(max_length=20, default="2026", help_text="catalogue version")
-    code = models.CharField(max_length=12)
-    name = models.CharField(max_length=100)
-    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
-    kind = models.CharField(max_length=10, choices=Kind.choices)
+    version = models.CharField("目录版本", max_length=20, default="2026", help_text="catalogue version")
+    code = models.CharField("类别代码", max_length=12)
+    name = models.CharField("类别名称", max_length=100)
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children", verbose_name="上级类别"
+    )
+    kind = models.CharField("类型", max_length=10, choices=Kind.choices)
     component_class = models.ForeignKey(
         ComponentClass,
         null=True,
@@ -34,13 +36,17 @@ class CaseClass(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
         help_text="the component class an anomaly is about",
+        verbose_name="部件类别",
     )
-    requires_asset = models.BooleanField(default=False, help_text="a report must name (or snap to) a component")
-    active = models.BooleanField(default=True)
+    requires_asset = models.BooleanField(
+        "须关联部件", default=False, help_text="a report must name (or snap to) a component"
+    )
+    active = models.BooleanField("启用", default=True)
 
     class Meta:
+        verbose_name = "案件类别"
+        verbose_name_plural = "案件类别"
         ordering = ["version", "code"]
-        verbose_name_plural = "case classes"
         constraints = [
             models.UniqueConstraint(fields=["version", "code"], name="case_class_code_unique"),
             models.CheckConstraint(condition=Q(code__regex=r"^[0-9]{2,12}$"), name="case_class_code_digits"),
@@ -64,11 +70,13 @@ class CaseNumberCounter(models.Model):
 class RoutingRule(models.Model):
     """Which unit answers for a class of case in a grid (any level; empty = everywhere)."""
 
-    case_class = models.ForeignKey(CaseClass, on_delete=models.CASCADE, related_name="routes")
-    grid_code = models.CharField(max_length=18, blank=True)
-    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    case_class = models.ForeignKey(CaseClass, on_delete=models.CASCADE, related_name="routes", verbose_name="案件类别")
+    grid_code = models.CharField("网格代码", max_length=18, blank=True)
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+", verbose_name="处置单位")
 
     class Meta:
+        verbose_name = "派遣规则"
+        verbose_name_plural = "派遣规则"
         constraints = [models.UniqueConstraint(fields=["case_class", "grid_code"], name="routing_rule_unique")]
 
 
@@ -92,37 +100,50 @@ class Case(models.Model):
     Severity = Severity
 
     number = models.CharField("案件编号", max_length=14, unique=True, editable=False)
-    source = models.CharField(max_length=20, choices=Source.choices)
-    case_class = models.ForeignKey(CaseClass, on_delete=models.PROTECT, related_name="cases")
-    severity = models.CharField(max_length=10, choices=Severity.choices, default=Severity.NORMAL)
-    description = models.TextField(blank=True)
-    geom = models.PointField(srid=4490)
-    component = models.ForeignKey(Component, null=True, blank=True, on_delete=models.PROTECT, related_name="cases")
+    source = models.CharField("来源", max_length=20, choices=Source.choices)
+    case_class = models.ForeignKey(CaseClass, on_delete=models.PROTECT, related_name="cases", verbose_name="案件类别")
+    severity = models.CharField("严重程度", max_length=10, choices=Severity.choices, default=Severity.NORMAL)
+    description = models.TextField("问题描述", blank=True)
+    geom = models.PointField("位置", srid=4490)
+    component = models.ForeignKey(
+        Component, null=True, blank=True, on_delete=models.PROTECT, related_name="cases", verbose_name="部件"
+    )
     # Fixed at registration: a later grid edit does not move an old case to another grid.
-    grid_code = models.CharField(max_length=18, blank=True)
-    community_code = models.CharField(max_length=18, blank=True)
-    street_code = models.CharField(max_length=18, blank=True)
-    state = models.CharField(max_length=20, choices=STATE_CHOICES, default=State.REPORTED)
+    grid_code = models.CharField("单元网格代码", max_length=18, blank=True)
+    community_code = models.CharField("社区代码", max_length=18, blank=True)
+    street_code = models.CharField("街道代码", max_length=18, blank=True)
+    state = models.CharField("状态", max_length=20, choices=STATE_CHOICES, default=State.REPORTED)
     assigned_org = models.ForeignKey(
-        Organisation, null=True, blank=True, on_delete=models.PROTECT, related_name="cases"
+        Organisation, null=True, blank=True, on_delete=models.PROTECT, related_name="cases", verbose_name="处置单位"
     )
     reporter = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name="上报人",
     )
-    due_at = models.DateTimeField(null=True, blank=True, help_text="deadline of the current stage (the clock)")
-    warn_at = models.DateTimeField(null=True, blank=True, help_text="yellow light (黄灯) from this moment")
-    stage_started_at = models.DateTimeField(null=True, blank=True, help_text="when the current stage's clock started")
+    due_at = models.DateTimeField(
+        "本阶段时限", null=True, blank=True, help_text="deadline of the current stage (the clock)"
+    )
+    warn_at = models.DateTimeField("黄灯时间", null=True, blank=True, help_text="yellow light (黄灯) from this moment")
+    stage_started_at = models.DateTimeField(
+        "本阶段开始时间", null=True, blank=True, help_text="when the current stage's clock started"
+    )
     calendar_known = models.BooleanField(
-        default=True, help_text="False: the deadline crossed a day outside every known calendar year"
+        "日历已录入", default=True, help_text="False: the deadline crossed a day outside every known calendar year"
     )
     # 0 base grid, 1 community, 2 street, 3 district: who answers for the case when it goes unclaimed.
-    escalation_level = models.PositiveSmallIntegerField(default=0)
+    escalation_level = models.PositiveSmallIntegerField("升级层级", default=0)
     # A repeated report (a phone retrying after a lost answer) carries the same token: one case.
-    client_token = models.CharField(max_length=64, blank=True, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    client_token = models.CharField("提交标识", max_length=64, blank=True, editable=False)
+    created_at = models.DateTimeField("上报时间", auto_now_add=True)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
 
     class Meta:
+        verbose_name = "案件"
+        verbose_name_plural = "案件"
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["state", "created_at"], name="case_state_created_idx"),
@@ -155,15 +176,20 @@ class Case(models.Model):
 class CaseEvent(models.Model):
     """One step of a case: who did what, when, from which state to which. Rows are only ever added."""
 
-    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events")
-    at = models.DateTimeField(auto_now_add=True)
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events", verbose_name="案件")
+    at = models.DateTimeField("时间", auto_now_add=True)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="操作人",
     )
-    from_state = models.CharField(max_length=20, blank=True)
-    to_state = models.CharField(max_length=20)
-    action = models.CharField(max_length=20)
-    note = models.TextField(blank=True)
+    from_state = models.CharField("原状态", max_length=20, blank=True)
+    to_state = models.CharField("新状态", max_length=20)
+    action = models.CharField("操作", max_length=20)
+    note = models.TextField("备注", blank=True)
     organisation = models.ForeignKey(
         Organisation,
         null=True,
@@ -171,9 +197,12 @@ class CaseEvent(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
         help_text="the unit the case went to (dispatch, reassign)",
+        verbose_name="单位",
     )
 
     class Meta:
+        verbose_name = "办理记录"
+        verbose_name_plural = "办理记录"
         ordering = ["case", "at", "id"]
         indexes = [models.Index(fields=["case", "at"], name="case_event_case_at_idx")]
         triggers = [

@@ -27,7 +27,12 @@ class GridPopulation(models.Model):
     population = models.PositiveIntegerField("人口")
     as_of = models.DateField("统计日期")
     # Where the number came from: the grid register, an estimate from the area, or typed in by an admin.
-    source = models.CharField(max_length=10, default="grid")
+    source = models.CharField(
+        "数据来源",
+        max_length=10,
+        default="grid",
+        choices=[("grid", "网格登记"), ("area", "按面积估算"), ("admin", "管理员录入")],
+    )
 
     class Meta:
         ordering = ["grid_code"]
@@ -46,17 +51,17 @@ class SafetyIndex(models.Model):
     """平安指数 of one base grid (level 4) or community (level 3), rebuilt whole by
     safety_index.refresh(); the `safety_index` layers draw it."""
 
-    grid_code = models.CharField(max_length=18, unique=True)
-    name = models.CharField(max_length=100)
-    level = models.PositiveSmallIntegerField()
-    geom = models.MultiPolygonField(srid=4490)
-    population = models.PositiveIntegerField(null=True)
-    cases = models.PositiveIntegerField(default=0)
-    weighted_cases = models.FloatField(default=0)
-    rate_per_1000 = models.FloatField(null=True)
+    grid_code = models.CharField("网格代码", max_length=18, unique=True)
+    name = models.CharField("名称", max_length=100)
+    level = models.PositiveSmallIntegerField("网格层级")
+    geom = models.MultiPolygonField("范围", srid=4490)
+    population = models.PositiveIntegerField("人口", null=True)
+    cases = models.PositiveIntegerField("案件数", default=0)
+    weighted_cases = models.FloatField("加权案件数", default=0)
+    rate_per_1000 = models.FloatField("千人案件率", null=True)
     score = models.FloatField("平安指数", null=True, help_text="0-100, higher is safer; empty without a population")
-    window_days = models.PositiveSmallIntegerField()
-    computed_at = models.DateTimeField()
+    window_days = models.PositiveSmallIntegerField("统计天数")
+    computed_at = models.DateTimeField("计算时间")
 
     class Meta:
         ordering = ["grid_code"]

@@ -7,7 +7,7 @@ class PatrolsConfig(AppConfig):
 
     name = "layers.patrols"
     label = "patrols"
-    verbose_name = "巡查 patrols"
+    verbose_name = "巡查"
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):

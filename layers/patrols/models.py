@@ -42,16 +42,18 @@ class QuarantinedFix(models.Model):
         INACCURATE = "inaccurate", "精度过差"
         SPEED = "impossible_speed", "速度不可能"
 
-    worker = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    device_id = models.CharField(max_length=64, blank=True, default="")
+    worker = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name="网格员"
+    )
+    device_id = models.CharField("设备编号", max_length=64, blank=True, default="")
     fix_time = models.DateTimeField("定位时间")
     send_time = models.DateTimeField("发送时间", null=True)
     receive_time = models.DateTimeField("接收时间")
-    geom = models.PointField(srid=4490, null=True)  # null when the coordinates could not be converted
-    accuracy = models.FloatField(null=True)
-    speed = models.FloatField(null=True)
-    heading = models.FloatField(null=True)
-    source_crs = models.CharField(max_length=16)
+    geom = models.PointField("位置", srid=4490, null=True)  # null when the coordinates could not be converted
+    accuracy = models.FloatField("精度(米)", null=True)
+    speed = models.FloatField("速度(米/秒)", null=True)
+    heading = models.FloatField("方向(度)", null=True)
+    source_crs = models.CharField("原坐标系", max_length=16)
     reason = models.CharField("原因", max_length=24, choices=Reason.choices)
     raw = models.JSONField("原始数据")
 
@@ -60,27 +62,37 @@ class QuarantinedFix(models.Model):
         verbose_name_plural = "隔离定位点"
         indexes = [models.Index(fields=["worker", "fix_time"])]
 
+    def __str__(self):
+        return f"{self.get_reason_display()} {self.fix_time:%Y-%m-%d %H:%M:%S}"
+
 
 class DeviceClock(models.Model):
     """How far a worker's device clock is off (receive - send, seconds), from the last batch."""
 
-    worker = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    device_id = models.CharField(max_length=64, blank=True, default="")
+    worker = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name="网格员"
+    )
+    device_id = models.CharField("设备编号", max_length=64, blank=True, default="")
     skew_seconds = models.FloatField("时钟偏差(秒)")
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
 
     class Meta:
         verbose_name = "设备时钟"
         verbose_name_plural = "设备时钟"
 
+    def __str__(self):
+        return f"{self.device_id or '设备'} 偏差 {self.skew_seconds:+.0f} 秒"
+
 
 class PatrolAssignment(models.Model):
     """A worker answers for a grid from valid_from to valid_to (open when null)."""
 
-    worker = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    worker = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name="网格员"
+    )
     grid_code = models.CharField("单元网格代码", max_length=32, db_index=True)
-    valid_from = models.DateField()
-    valid_to = models.DateField(null=True, blank=True)
+    valid_from = models.DateField("生效日期")
+    valid_to = models.DateField("失效日期", null=True, blank=True)
 
     class Meta:
         verbose_name = "网格责任分配"
@@ -91,6 +103,9 @@ class PatrolAssignment(models.Model):
                 name="patrols_assignment_period",
             )
         ]
+
+    def __str__(self):
+        return f"{self.grid_code} {self.valid_from} 至 {self.valid_to or '今'}"
 
 
 class TrackDay(models.Model):

@@ -7,5 +7,5 @@ class RoadsConfig(AppConfig):
 
     name = "layers.roads"
     label = "roads"
-    verbose_name = "道路 roads"
+    verbose_name = "道路"
     default_auto_field = "django.db.models.BigAutoField"

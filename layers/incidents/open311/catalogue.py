@@ -105,7 +105,7 @@ def service(cls: CaseClass) -> dict:
     keywords = [major.name]
     if cls.component_class_id is not None:
         keywords.insert(0, cls.component_class.name)
-    kind = dict(CaseClass.Kind.choices)[cls.kind].split(" ")[0]
+    kind = cls.get_kind_display()
     return {
         "service_code": cls.code,
         "service_name": cls.name,

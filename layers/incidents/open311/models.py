@@ -20,15 +20,20 @@ class Open311Client(models.Model):
     (`manage.py open311_client`); only its hash is kept. Its cases are reported by `user`, an account
     with no role and no password: the client's token is unique per reporter in the database."""
 
-    name = models.CharField(max_length=100, unique=True)
-    key_hash = models.CharField(max_length=64, unique=True, editable=False)
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="open311_client")
-    active = models.BooleanField(default=True)
-    rate_limit_per_minute = models.PositiveIntegerField(default=30, help_text="POSTs per minute; 0 = no limit")
-    created_at = models.DateTimeField(auto_now_add=True)
+    name = models.CharField("名称", max_length=100, unique=True)
+    key_hash = models.CharField("密钥摘要", max_length=64, unique=True, editable=False)
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="open311_client", verbose_name="账号"
+    )
+    active = models.BooleanField("启用", default=True)
+    rate_limit_per_minute = models.PositiveIntegerField(
+        "每分钟限额", default=30, help_text="POSTs per minute; 0 = no limit"
+    )
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
 
     class Meta:
-        verbose_name = "Open311 client"
+        verbose_name = "Open311 接入应用"
+        verbose_name_plural = "Open311 接入应用"
         constraints = [models.CheckConstraint(condition=Q(key_hash__regex=r"^[0-9a-f]{64}$"), name="open311_key_hash")]
 
     def __str__(self):
@@ -66,7 +71,8 @@ class Open311Request(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        verbose_name = "Open311 request"
+        verbose_name = "Open311 请求"
+        verbose_name_plural = "Open311 请求"
         constraints = [
             models.UniqueConstraint(fields=["token"], condition=~Q(token=""), name="open311_request_token_unique"),
         ]
