@@ -99,7 +99,9 @@
     .gc-print-form { display: grid; gap: 6px; padding: 8px; background: #fff; font-size: 13px; min-width: 200px; }
     .gc-print-form[hidden] { display: none; }
     .gc-print-form input, .gc-print-form select { width: 100%; box-sizing: border-box; }
-    .gc-print .gc-print-go { width: 100%; height: 28px; background: #1d4ed8; color: #fff; border-radius: 4px; }`;
+    .gc-print button.gc-print-go { width: 100%; height: 28px; background: #1d4ed8; color: #fff; border-radius: 4px; }
+    .gc-print button.gc-print-go:not(:disabled):hover { background: #1e40af; }
+    .gc-print button.gc-print-go:disabled { background: #94a3b8; }`;
   document.head.append(style);
   window.gridcity.print = { printUrl, shownLayers };
 })();
