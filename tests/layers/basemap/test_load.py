@@ -109,3 +109,34 @@ def test_served_as_vector_tiles_to_readers_only(db, gpkg, client):
     assert r.status_code == 200 and len(r.content) > 20
     client.force_login(make_user("basemap-nobody"))
     assert client.get(f"/tiles/basemap_water/16/{x}/{y}.mvt").status_code in (401, 403)
+
+
+def test_drawn_by_wms_in_its_pale_colour(db, gpkg, client):
+    import io
+
+    from PIL import Image
+
+    from layers.ogc.wms.params import mercator
+
+    load_basemap(gpkg)
+    catalogue.reset()
+    client.force_login(make_user("basemap-wms", roles.DISPATCHER))
+    x0, y0 = mercator(116.8205, 35.5405)
+    x1, y1 = mercator(116.8215, 35.5415)  # inside the pond
+    r = client.get(
+        "/wms",
+        {
+            "SERVICE": "WMS",
+            "VERSION": "1.3.0",
+            "REQUEST": "GetMap",
+            "LAYERS": "basemap_water",
+            "STYLES": "",
+            "CRS": "EPSG:3857",
+            "BBOX": f"{x0},{y0},{x1},{y1}",
+            "WIDTH": "64",
+            "HEIGHT": "64",
+            "FORMAT": "image/png",
+        },
+    )
+    assert r.status_code == 200 and r["Content-Type"] == "image/png"
+    assert Image.open(io.BytesIO(r.content)).convert("RGB").getpixel((32, 32)) == (0xC9, 0xDC, 0xEF)
