@@ -8,6 +8,8 @@ import dj_database_url
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
+from gis_core.online_basemap import templates as _basemap_templates
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 STATE_DIR = Path(os.environ.get("GRIDCITY_STATE", BASE_DIR / ".local"))
 
@@ -59,6 +61,7 @@ INSTALLED_APPS = [
     "layers.patrols",
     "layers.cameras",  # cameras (issue 12, docs/cameras.md)
     "layers.roads",  # street centre lines (docs/roads.md)
+    "layers.basemap",  # offline basemap: water, buildings, green ... (docs/basemap.md)
 ]
 if ENVIRONMENT == "test":
     # A domain that exists only in tests, proving a new app's map layers need no change elsewhere.
@@ -252,6 +255,13 @@ GRIDCITY_ADMIN_CODE = os.environ.get("GRIDCITY_ADMIN_CODE", "370812")
 GRIDCITY_DISTRICT_BBOX = tuple(
     float(v) for v in os.environ.get("GRIDCITY_DISTRICT_BBOX", "116.55,35.38,117.05,35.75").split(",")
 )
+
+# Optional online basemap under our layers in the viewer: raster tile URL templates, space-separated,
+# drawn bottom first (e.g. 天地图 vec_w and cva_w with the site's key). GCJ-02/BD-09 sources (高德, 腾讯,
+# 百度) are refused here, at start-up (gis_core/online_basemap.py, docs/basemap.md). Empty: none.
+GRIDCITY_BASEMAP_URL = os.environ.get("GRIDCITY_BASEMAP_URL", "").strip()
+_basemap_templates(GRIDCITY_BASEMAP_URL)
+GRIDCITY_BASEMAP_ATTRIBUTION = os.environ.get("GRIDCITY_BASEMAP_ATTRIBUTION", "")
 
 # Grid codes: "cjt213" (14-digit base grids) or "gbt47678" (15-digit, GB/T 47678.3).
 GRIDCITY_GRID_CODE_STANDARD = os.environ.get("GRIDCITY_GRID_CODE_STANDARD", "cjt213")

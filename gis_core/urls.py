@@ -4,6 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from layers.ogc import views as ogc_views
+from layers.printing import views as print_views
 
 from . import auth, health, search_api, views
 
@@ -28,6 +29,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/search/", search_api.Search.as_view(), name="search"),
+    path("api/print/", print_views.print_view, name="print"),
     path("api/", include("components.api.urls")),
     path("api/", include("layers.api.urls")),
     path("api/", include("layers.incidents.urls")),

@@ -123,6 +123,9 @@ class Layer:
     tiles: Tiles | None = None
     group: str = ""
     visible: bool = False  # shown when the viewer opens
+    # Reference drawing (water, buildings, streets): under every other layer in the viewer's style and
+    # in prints, whatever its geometry type.
+    basemap: bool = False
 
     @property
     def editable(self) -> bool:

@@ -5,6 +5,20 @@ from django.conf import settings
 from layers.catalogue import Layer
 
 BACKGROUND = "#f4f1ea"
+# Basemap layers first; then polygons, lines, points, so components are never hidden under grids.
+TYPE_ORDER = {"fill": 0, "line": 1, "circle": 2, "symbol": 3}
+GEOMETRY_ORDER = {"polygon": 0, "linestring": 1, "line": 1, "point": 2}
+
+
+def draw_order(layers: list[Layer]) -> list[Layer]:
+    """Layers bottom first as the viewer draws them: basemap layers under all others, then by the
+    geometry drawn (polygons, lines, points), the catalogue order kept within each (a print uses it)."""
+
+    def key(layer):
+        kind = (layer.geometry_type or "").lower().removeprefix("multi")
+        return (not layer.basemap, GEOMETRY_ORDER.get(kind, 1))
+
+    return sorted(layers, key=key)
 
 
 def _urls(layer: Layer, base: str) -> dict:
@@ -29,6 +43,7 @@ def catalogue_entry(layer: Layer, base: str) -> dict:
         "minzoom": t.minzoom,
         "maxzoom": t.maxzoom,
         "visible": layer.visible,
+        "basemap": layer.basemap,
         "raster": layer.tiles.image is not None,
         "clusters_below": t.clusters_below,
         **_urls(layer, base),
@@ -79,6 +94,7 @@ def style_layers(layer: Layer) -> list[dict]:
                     "gridcity:group": layer.group,
                     "gridcity:title": layer.title_zh,
                     "gridcity:abstract": layer.abstract,
+                    "gridcity:basemap": layer.basemap,
                 },
             }
         )
@@ -104,14 +120,39 @@ def _source(layer: Layer, base: str, bounds: list) -> dict:
 
 def style(layers: list[Layer], base: str) -> dict:
     west, south, east, north = settings.GRIDCITY_DISTRICT_BBOX
-    # Polygons first, then lines, then points, so components are never hidden under grids.
-    order = {"fill": 0, "line": 1, "circle": 2, "symbol": 3}
-    drawn = sorted((sl for layer in layers for sl in style_layers(layer)), key=lambda sl: order.get(sl["type"], 1))
+    drawn = [sl for layer in draw_order(layers) for sl in style_layers(layer)]
+    drawn.sort(key=lambda sl: (not sl["metadata"]["gridcity:basemap"], TYPE_ORDER.get(sl["type"], 1)))
+    sources, online = online_basemap()
     return {
         "version": 8,
         "name": "网格化城市管理 gridcity",
         "center": [round((west + east) / 2, 5), round((south + north) / 2, 5)],
         "zoom": 11,
-        "sources": {layer.id: _source(layer, base, [west, south, east, north]) for layer in layers},
-        "layers": [{"id": "background", "type": "background", "paint": {"background-color": BACKGROUND}}, *drawn],
+        "sources": {**sources, **{layer.id: _source(layer, base, [west, south, east, north]) for layer in layers}},
+        "layers": [
+            {"id": "background", "type": "background", "paint": {"background-color": BACKGROUND}},
+            *online,
+            *drawn,
+        ],
     }
+
+
+def online_basemap() -> tuple[dict, list]:
+    """(sources, style layers) of GRIDCITY_BASEMAP_URL, under everything; none when it is not set. The
+    browser fetches these tiles, never the server; prints leave them out (they draw our own layers)."""
+    from django.core.exceptions import ImproperlyConfigured
+
+    from gis_core.online_basemap import templates
+
+    try:
+        urls = templates(settings.GRIDCITY_BASEMAP_URL)
+    except ImproperlyConfigured:  # refused at start-up; only settings changed since get here
+        return {}, []
+    sources, drawn = {}, []
+    for n, url in enumerate(urls):
+        sid = f"online-basemap-{n}"
+        sources[sid] = {"type": "raster", "tiles": [url], "tileSize": 256, "maxzoom": 18}
+        if settings.GRIDCITY_BASEMAP_ATTRIBUTION:
+            sources[sid]["attribution"] = settings.GRIDCITY_BASEMAP_ATTRIBUTION
+        drawn.append({"id": sid, "type": "raster", "source": sid, "metadata": {"gridcity:online-basemap": True}})
+    return sources, drawn

@@ -1,11 +1,13 @@
-"""The read-only `roads` layer: centre lines coloured and widened by level (tiles, WMS, WFS)."""
+"""The read-only `roads` layer: centre lines widened by level (tiles, WMS, WFS), drawn pale as part of
+the basemap (white streets with a casing, under every other layer)."""
 
 from layers.catalogue import Layer, Property, Tiles, register
 
 from . import selectors
 from .signals import roads_changed
 
-LEVEL_COLOUR = ["match", ["get", "level"], "arterial", "#f59e0b", "main", "#fbbf24", "#cbd5e1"]
+LEVEL_COLOUR = ["match", ["get", "level"], "arterial", "#fdf3d3", "main", "#fffaf0", "#ffffff"]
+LEVEL_WIDTH = ["match", ["get", "level"], "arterial", 2.0, "main", 1.5, 1.0]
 
 register(
     Layer(
@@ -36,16 +38,42 @@ register(
             max_age=300,
             style=(
                 {
+                    "id": "casing",
+                    "type": "line",
+                    "paint": {
+                        "line-color": "#d6cfc2",
+                        "line-width": [
+                            "interpolate",
+                            ["linear"],
+                            ["zoom"],
+                            12,
+                            ["*", LEVEL_WIDTH, 2],
+                            18,
+                            ["*", LEVEL_WIDTH, 9],
+                        ],
+                    },
+                },
+                {
                     "id": "lines",
                     "type": "line",
                     "paint": {
                         "line-color": LEVEL_COLOUR,
-                        "line-width": ["interpolate", ["linear"], ["zoom"], 12, 1, 18, 6],
+                        "line-width": [
+                            "interpolate",
+                            ["linear"],
+                            ["zoom"],
+                            12,
+                            ["*", LEVEL_WIDTH, 1],
+                            18,
+                            ["*", LEVEL_WIDTH, 6],
+                        ],
                     },
                 },
             ),
-            raster_style={"stroke": "#f59e0b", "stroke_width": 1.5},
+            raster_style={"stroke": "#cfc6b6", "stroke_width": 1.5, "legend": "#cfc6b6"},
         ),
-        group="基础地理",
+        group="底图",
+        visible=True,
+        basemap=True,
     )
 )

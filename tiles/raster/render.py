@@ -181,9 +181,11 @@ def render_map(
     background="#ffffff",
     fmt=PNG_FAST,
     buffer_px=32,
+    scale_factor=1.0,
 ) -> bytes:
     """One image of several layers (a WMS GetMap). bbox_3857 selects the rows; bbox (in srs, x/y
-    order) frames the image when srs is not EPSG:3857 (mapnik reprojects the vertices)."""
+    order) frames the image when srs is not EPSG:3857 (mapnik reprojects the vertices). scale_factor:
+    symbols and labels that many times larger (a print at print resolution)."""
     res = max((bbox_3857[2] - bbox_3857[0]) / width, (bbox_3857[3] - bbox_3857[1]) / height)
     pad = res * buffer_px
     query_box = (bbox_3857[0] - pad, bbox_3857[1] - pad, bbox_3857[2] + pad, bbox_3857[3] + pad)
@@ -195,6 +197,7 @@ def render_map(
         "buffer": buffer_px,
         "background": None if transparent else background,
         "format": fmt,
+        "scale_factor": scale_factor,
         "layers": job_layers(layers, query_box, res, scopes),
     }
     return pool.render(job)

@@ -9,6 +9,7 @@ A job is a plain dict (picklable, built by tiles.raster.render):
   background ("#rrggbb" or None = transparent), format (mapnik format string, e.g. "png8:m=h"),
   layers: [(style name, style XML, source)], source being {"postgis": subquery, "db": connection
     settings} (this process queries PostGIS itself, see tiles.raster.render) or {"geojson": text in EPSG:3857},
+  scale_factor: symbols, lines and labels drawn that many times larger (a print at 2x the screen's pixels),
   cut: None, or the tile size to cut the image into (a metatile) -> {(col, row): png bytes}."""
 
 import atexit
@@ -169,7 +170,7 @@ def _render(job: dict):
     m.zoom_to_box(mapnik.Box2d(*job["bbox"]))
     image = mapnik.Image(job["width"], job["height"])
     if len(m.layers):
-        mapnik.render(m, image)
+        mapnik.render(m, image, float(job.get("scale_factor", 1.0)))
     m.layers.clear()  # drop the datasources now, not at the next job
     fmt = job.get("format", "png8:m=h")
     size = job.get("cut")

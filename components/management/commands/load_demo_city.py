@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 
 class Command(BaseCommand):
-    help = "Generates the demo city (roads + components of 370812 兖州区) and imports it. Idempotent."
+    help = "Generates the demo city (roads, basemap, components of 370812 兖州区) and imports it. Idempotent."
 
     def add_arguments(self, parser):
         from fixtures.demo_city import SCALES
@@ -46,6 +46,21 @@ class Command(BaseCommand):
             raise CommandError(f"demo roads: {len(report.errors)} bad rows; nothing was written")
         self.stdout.write(f"roads: {report.created:,} road pieces")
 
+    def _basemap(self, scale, seed, out_dir):
+        """Water, green and buildings of the district (fixtures.demo_city.basemap), once: a basemap already
+        loaded (the demo's or one from load_basemap) is kept."""
+        from fixtures.demo_city.basemap import generate_basemap
+        from fixtures.demo_city.loader import default_out_dir
+        from layers.basemap.models import BasemapLayer
+        from layers.basemap.services import load_basemap
+
+        if BasemapLayer.objects.exists():
+            return
+        report = load_basemap(generate_basemap(scale, seed, out_dir or default_out_dir()))
+        if not report.ok:
+            raise CommandError(f"demo basemap: {len(report.errors)} bad rows; nothing was written")
+        self.stdout.write("basemap: " + ", ".join(f"{n:,} {layer}" for layer, n in report.layers.items()))
+
     def handle(self, *args, scale, seed, if_empty, out_dir, regenerate, no_grids=False, **options):
         from fixtures.demo_city import load
 
@@ -56,6 +71,7 @@ class Command(BaseCommand):
             self.stdout.write(f"demo city: skipped, {summary['existing']:,} components already registered")
             self._grids(summary.get("grids"))
             self._roads(scale, seed, out_dir, only_if_none=True)
+            self._basemap(scale, seed, out_dir)
             return
         if not summary["ok"]:
             for e in summary["errors"][:20]:
@@ -68,3 +84,4 @@ class Command(BaseCommand):
         )
         self._grids(summary.get("grids"))
         self._roads(scale, seed, out_dir)
+        self._basemap(scale, seed, out_dir)

@@ -15,17 +15,20 @@ from .params import MapRequest, parse_map
 
 
 def get_map(request, params, user) -> HttpResponse:
-    req = parse_map(params, user)
-    if any(layer.tiles.image is not None for layer in req.layers):
-        png = _composed(req, params)
-    else:
-        png = _mapnik(req, req.layers, req.transparent)
+    png = map_image(parse_map(params, user), params)
     response = HttpResponse(png, content_type="image/png")
     response["Cache-Control"] = "private, max-age=30"
     return response
 
 
-def _mapnik(req: MapRequest, layers, transparent: bool) -> bytes:
+def map_image(req: MapRequest, params, scale_factor: float = 1.0) -> bytes:
+    """The PNG of a parsed GetMap request (also a print's map, at its scale factor)."""
+    if any(layer.tiles.image is not None for layer in req.layers):
+        return _composed(req, params, scale_factor)
+    return _mapnik(req, req.layers, req.transparent, scale_factor)
+
+
+def _mapnik(req: MapRequest, layers, transparent: bool, scale_factor: float = 1.0) -> bytes:
     return render_map(
         layers,
         req.bbox_3857,
@@ -36,6 +39,7 @@ def _mapnik(req: MapRequest, layers, transparent: bool) -> bytes:
         scopes=req.scopes,
         transparent=transparent,
         background=req.background,
+        scale_factor=scale_factor,
     )
 
 
@@ -49,7 +53,7 @@ def _filters(layer, params) -> dict:
     return out
 
 
-def _composed(req: MapRequest, params) -> bytes:
+def _composed(req: MapRequest, params, scale_factor: float = 1.0) -> bytes:
     from PIL import Image  # noqa: PLC0415
 
     canvas = Image.new("RGBA", (req.width, req.height), (0, 0, 0, 0) if req.transparent else req.background)
@@ -57,7 +61,7 @@ def _composed(req: MapRequest, params) -> bytes:
 
     def flush():
         if run:
-            canvas.alpha_composite(Image.open(io.BytesIO(_mapnik(req, list(run), True))).convert("RGBA"))
+            canvas.alpha_composite(Image.open(io.BytesIO(_mapnik(req, list(run), True, scale_factor))).convert("RGBA"))
             run.clear()
 
     for layer in req.layers:
