@@ -58,8 +58,7 @@ def _redis():
 
 def session_cache_key(key: str) -> str:
     """The Redis key of the session's cache entry; logout (flush) and expiry remove it."""
-    engine = import_module(settings.SESSION_ENGINE)
-    return cache.make_key(engine.KEY_PREFIX + key)
+    return cache.make_key(import_module(settings.SESSION_ENGINE).KEY_PREFIX + key)
 
 
 def session_user_unconfirmed(request) -> tuple[object | None, str | None]:

@@ -82,11 +82,13 @@ def render(req: TileRequest) -> bytes:
     sql, params = tile_sql(req)
     # Server-side binding on Django's own connection (so it sees the same transaction), prepared once
     # per connection: Django's client-side cursor would make PostgreSQL plan every tile again, which
-    # on small tiles costs as much as running them.
+    # on small tiles costs as much as running them (see prepare_threshold in gis_core/settings.py).
+    # The bytea comes back in binary: in text it is hex, twice the size, encoded by the server and
+    # decoded here.
     connection.ensure_connection()
     try:
         with psycopg.Cursor(connection.connection) as cur:
-            cur.execute(sql, params, prepare=True)
+            cur.execute(sql, params, prepare=True, binary=True)
             row = cur.fetchone()
     except psycopg.Error as exc:
         raise OperationalError(str(exc).strip()) from exc
