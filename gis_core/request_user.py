@@ -27,6 +27,9 @@ def cached_user(pk):
         user = hit[0]
     else:
         user = get_user_model().objects.filter(pk=pk, is_active=True).select_related("profile__organisation").first()
+        if user is not None:
+            # An HMAC of the password hash: the same for this cached copy, so computed once, not per tile.
+            user._gridcity_session_hash = user.get_session_auth_hash()
         if len(_users) >= MAX_ENTRIES:
             _users.clear()
         _users[str(pk)] = (user, now + USER_CACHE_SECONDS)
@@ -84,7 +87,9 @@ def session_user_unconfirmed(request) -> tuple[object | None, str | None]:
                 _sessions.clear()
             _sessions[key] = (pk, auth_hash, now + USER_CACHE_SECONDS)
     user = cached_user(pk)
-    if user is None or not constant_time_compare(auth_hash, user.get_session_auth_hash()):
+    if user is None or not constant_time_compare(
+        auth_hash, getattr(user, "_gridcity_session_hash", None) or user.get_session_auth_hash()
+    ):
         return None, None
     return user, check
 
