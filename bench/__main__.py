@@ -204,7 +204,9 @@ def main(argv=None):
         help="tiles: comma-separated tile layers (default components,base_grids,community_grids,street_grids)",
     )
     parser.add_argument(
-        "--skip", default=None, help="cases to leave out, comma-separated: tiles: tipg, recipe; patrols: coverage"
+        "--skip",
+        default=None,
+        help="cases to leave out, comma-separated: tiles: tipg, granian, recipe; patrols: coverage",
     )
     parser.add_argument("--batches", type=int, default=10, help="patrols: 10,000-fix batches per ingest pass")
     parser.add_argument("--maps", type=int, default=200, help="wms: map extents per size")

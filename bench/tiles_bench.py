@@ -26,6 +26,7 @@ Targets: cold tiles/s >= 0.8 x floor, cold p99 <= 2 x floor p99, cold tiles/s >=
 from __future__ import annotations
 
 import gzip
+import importlib.util
 import json
 import os
 import shutil
@@ -303,6 +304,34 @@ def flush_tile_cache(redis_url: str) -> None:
     redis.Redis.from_url(redis_url).flushdb()
 
 
+def start_granian(env: dict, port: int, workers: int, threads: int) -> subprocess.Popen:
+    """gis_core.wsgi:application under granian (`pip install granian`, the bench extra), set up like
+    gunicorn: the same workers, `threads` blocking threads each."""
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "granian",
+            "--interface",
+            "wsgi",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--blocking-threads",
+            str(threads),
+            "--log-level",
+            "warning",
+            "--no-ws",
+            "gis_core.wsgi:application",
+        ],
+        cwd=ROOT,
+        env={"GRIDCITY_OGC_CONCURRENT_PER_CLIENT": "0", **env, "GRIDCITY_LOG_LEVEL": "ERROR"},
+    )
+
+
 def start_tipg(database_url: str, port: int, workers: int) -> subprocess.Popen:
     u = urlparse(database_url)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TIPG_", "DJANGO_"))}
@@ -501,6 +530,28 @@ def run(
             print(f"  capture: {len(cap['bad'])} failed, e.g. {cap['bad'][:3]}")
         stop(gunicorn)
 
+        if "granian" not in skip and importlib.util.find_spec("granian") is not None:
+            # The same WSGI application (fast path included) under granian's Rust HTTP server: is
+            # the server or our code the cost? (docs/tiles.md)
+            gport = free_port()
+            granian = start_granian({**env, "REDIS_URL": redis_url}, gport, workers, threads)
+            procs.append(granian)
+            gbase = f"http://127.0.0.1:{gport}"
+            wait_until_ok(f"{gbase}/tiles/", granian, what="granian", cookies={"sessionid": cookie})
+            warm_up(gbase, ours_paths, 2 * workers * threads, ours_headers)
+            flush_tile_cache(redis_url)
+            record(
+                "granian_cold",
+                "(g) ours under granian (WSGI), cold",
+                run_wrk(gbase, ours_paths, concurrency=concurrency, headers=ours_headers),
+            )
+            record(
+                "granian_warm",
+                "(g) ours under granian (WSGI), warm",
+                run_wrk(gbase, ours_paths, concurrency=concurrency, headers=ours_headers),
+            )
+            stop(granian)
+
         if "tipg" not in skip:
             tport = free_port()
             tipg = start_tipg(database_url, tport, workers)
@@ -690,7 +741,7 @@ def tool_versions() -> dict:
     import importlib.metadata as md
 
     out = {"wrk": wrk_version(), "code": code_version()}
-    for pkg in ("tipg", "uvicorn", "gunicorn", "psycopg", "django"):
+    for pkg in ("tipg", "uvicorn", "granian", "gunicorn", "psycopg", "django"):
         try:
             out[pkg] = md.version(pkg)
         except md.PackageNotFoundError:

@@ -93,26 +93,44 @@ def render(req: TileRequest) -> bytes:
     sql, params = tile_sql(req)
     # Server-side binding on Django's own connection (so it sees the same transaction), prepared once
     # per connection: Django's client-side cursor would make PostgreSQL plan every tile again, which
-    # on small tiles costs as much as running them.
+    # on small tiles costs as much as running them (see prepare_threshold in gis_core/settings.py).
+    # The bytea comes back in binary: in text it is hex, twice the size, encoded by the server and
+    # decoded here.
     connection.ensure_connection()
     try:
         with psycopg.Cursor(connection.connection) as cur:
-            cur.execute(sql, params, prepare=True)
+            cur.execute(sql, params, prepare=True, binary=True)
             row = cur.fetchone()
     except psycopg.Error as exc:
         raise OperationalError(str(exc).strip()) from exc
     return bytes(row[0]) if row and row[0] else b""
 
 
+def vector_tiles(
+    layers_scopes, z: int, x: int, y: int, raw_filters: dict, session_key: str | None = None
+) -> list[cache.Entry] | None:
+    """Each (layer, scope)'s tile from the cache, or rendered, stored and returned; the lookups (and
+    the check that `session_key` still exists, gis_core.request_user.session_user_unconfirmed) in one
+    Redis round trip. None when the session key is gone: the caller must ask who is asking again."""
+    layers_scopes = list(layers_scopes)
+    variants = [variant("mvt", scope[0], raw_filters) for _, scope in layers_scopes]
+    alive, found = cache.lookup_many(
+        [(layer, z, x, y, v) for (layer, _), v in zip(layers_scopes, variants, strict=True)], session_key
+    )
+    if not alive:
+        return None
+    entries = []
+    for (layer, (scope_key, scope_sql, scope_params)), (entry, slot) in zip(layers_scopes, found, strict=True):
+        if entry is None:
+            req = TileRequest(layer, z, x, y, scope_sql, tuple(scope_params), bound_filters(layer, raw_filters))
+            raw = render(req)
+            entry = cache.Entry.of(raw)
+            if cache.store(slot, entry) and not raw_filters:
+                disk.mirror(layer, z, x, y, scope_key, raw, entry, slot)
+        entries.append(entry)
+    return entries
+
+
 def vector_tile(layer: Layer, z: int, x: int, y: int, scope, raw_filters: dict) -> cache.Entry:
     """The tile from the cache, or rendered, stored and returned. `scope` is the layer's scope(user)."""
-    scope_key, scope_sql, scope_params = scope
-    entry, slot = cache.lookup(layer, z, x, y, variant("mvt", scope_key, raw_filters))
-    if entry is not None:
-        return entry
-    req = TileRequest(layer, z, x, y, scope_sql, tuple(scope_params), bound_filters(layer, raw_filters))
-    raw = render(req)
-    entry = cache.Entry.of(raw)
-    if cache.store(slot, entry) and not raw_filters:
-        disk.mirror(layer, z, x, y, scope_key, raw, entry, slot)
-    return entry
+    return vector_tiles([(layer, scope)], z, x, y, raw_filters)[0]

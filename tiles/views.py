@@ -14,8 +14,8 @@ from layers.ogc.exceptions import Unauthorized
 
 from . import style as styles
 from .cache import Entry
-from .render import BadTileRequest, vector_tile
-from .requests import parse_tile_request, tile_layer_or_404, tile_user
+from .render import BadTileRequest, vector_tiles
+from .requests import confirm_session, parse_tile_request, tile_layer_or_404, tile_user
 
 log = logging.getLogger(__name__)
 MVT = "application/vnd.mapbox-vector-tile"
@@ -64,14 +64,18 @@ def style_json(request):
 def mvt_response(request, layers: str, z: str, x: str, y: str) -> HttpResponse:
     """One or several layers' tile; also answered by tiles.fastpath without the middleware."""
     try:
-        ask = parse_tile_request(request, layers, z, x, y)
+        # The session user's check that the session still exists rides on the tile cache's round trip.
+        ask = parse_tile_request(request, layers, z, x, y, defer_session_check=True)
         for layer in ask.layers:
             if layer.tiles.image is not None:
+                confirm_session(request, ask)
                 raise BadTileRequest(f"layer {layer.id} is a raster layer: ask for .png tiles", "layer", 404)
-        parts = [
-            vector_tile(layer, ask.z, ask.x, ask.y, scope, ask.raw_filters)
-            for layer, scope in zip(ask.layers, ask.scopes, strict=True)
-        ]
+        parts = vector_tiles(
+            zip(ask.layers, ask.scopes, strict=True), ask.z, ask.x, ask.y, ask.raw_filters, ask.session_check
+        )
+        if parts is None:  # the session is gone from the cache: ask who is asking the long way
+            ask = parse_tile_request(request, layers, z, x, y)
+            parts = vector_tiles(zip(ask.layers, ask.scopes, strict=True), ask.z, ask.x, ask.y, ask.raw_filters)
     except BadTileRequest as exc:
         return error_response(str(exc), exc.field, exc.status)
     except Unauthorized as exc:
@@ -108,7 +112,7 @@ def _combine(parts: list[Entry]) -> Entry:
     # An MVT is a list of layers: tiles of different layers concatenate into one valid tile.
     raw = b"".join(p.raw for p in parts)
     etag = hashlib.blake2b("".join(p.etag for p in parts).encode(), digest_size=12).hexdigest()
-    return Entry(etag, gzip.compress(raw, 1, mtime=0) if raw else b"")
+    return Entry(etag, gzip.compress(raw, 1, mtime=0) if raw else b"", raw)
 
 
 def _respond(request, entry: Entry, max_age: int) -> HttpResponse:

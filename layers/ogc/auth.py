@@ -2,7 +2,7 @@
 credentials (throttled, remembered in-process for a short time); here its refusals become OGC ones."""
 
 from gis_core.auth import LoginRefused, authenticate_basic, forget_credentials
-from gis_core.request_user import forget_users, session_user
+from gis_core.request_user import forget_users, session_user, session_user_unconfirmed
 
 from .exceptions import Unauthorized
 
@@ -25,3 +25,10 @@ def basic_or_session_user(request):
     """For map clients that may be either a GIS client (HTTP Basic) or the viewer in a browser (its
     session): the user, or None when neither is there; Unauthorized when Basic credentials are refused."""
     return basic_user(request) or session_user(request)
+
+
+def basic_or_session_user_unconfirmed(request):
+    """basic_or_session_user() as (user, session key to confirm): see
+    gis_core.request_user.session_user_unconfirmed; the key is None for HTTP Basic."""
+    user = basic_user(request)
+    return (user, None) if user is not None else session_user_unconfirmed(request)

@@ -52,3 +52,72 @@ def test_wms_is_answered_in_front_too(lights):  # noqa: F811
     assert anonymous["status"] == 401 and b"ServiceException" in anonymous["body"]
     bad = call("/wms", "SERVICE=WMS&REQUEST=Nope")
     assert b"ServiceException" in bad["body"]
+
+
+# ---------------------------------------------------------------- the lean cold path (issue 14)
+
+
+def _cookie(client):  # noqa: F811
+    return f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
+
+
+@pytest.mark.django_db(transaction=True)  # the fast path opens and closes connections as a request does
+def test_a_miss_without_gzip_sends_the_raw_tile_that_gzip_clients_get_compressed(client, lights):  # noqa: F811
+    import gzip
+
+    plain = call(tile_url(), HTTP_COOKIE=_cookie(client))  # a miss: answered from the bytes just rendered
+    assert plain["status"] == 200 and "Content-Encoding" not in plain["headers"] and plain["body"]
+    zipped = call(tile_url(), HTTP_COOKIE=_cookie(client), HTTP_ACCEPT_ENCODING="gzip")  # a hit
+    assert zipped["headers"]["Content-Encoding"] == "gzip"
+    assert gzip.decompress(zipped["body"]) == plain["body"] and zipped["headers"]["ETag"] == plain["headers"]["ETag"]
+    combined = tile_url("components,base_grids")
+    first = call(combined, HTTP_COOKIE=_cookie(client))
+    assert (
+        gzip.decompress(call(combined, HTTP_COOKIE=_cookie(client), HTTP_ACCEPT_ENCODING="gzip")["body"])
+        == (first["body"])
+    )
+
+
+@pytest.mark.django_db(transaction=True)  # the fast path opens and closes connections as a request does
+def test_a_session_gone_from_redis_but_in_the_database_still_sees_tiles(client, lights):  # noqa: F811
+    """The session check rides on the tile lookup; when the cached session is gone (here: Redis flushed,
+    as cached_db sessions survive in the database) the user is asked for again the long way."""
+    from tiles import cache
+
+    assert call(tile_url(), HTTP_COOKIE=_cookie(client))["status"] == 200  # the per-process hint is set
+    cache.client().flushdb()
+    again = call(tile_url(), HTTP_COOKIE=_cookie(client))
+    assert again["status"] == 200 and again["body"]
+
+
+@pytest.mark.django_db(transaction=True)  # the fast path opens and closes connections as a request does
+def test_a_logged_out_session_gets_401_not_403_or_404_from_its_hint(client, lights):  # noqa: F811
+    """With the session check deferred to the tile lookup, refusals that depend on the user (403) or
+    come after it (a raster layer's .mvt, 404) still say 401 first, as before the deferral."""
+    from django.test import Client
+
+    from components import roles
+    from tests.factories import make_user
+
+    unit = make_user("tile_unit_no_org", roles.MAINTENANCE_UNIT)  # no organisation: sees no components
+    c = Client()
+    c.force_login(unit)
+    cookie = _cookie(c)
+    assert call(tile_url(), HTTP_COOKIE=cookie)["status"] == 403  # also sets the per-process hint
+    c.logout()
+    assert call(tile_url(), HTTP_COOKIE=cookie)["status"] == 401
+    raster = "/tiles/patrol_heatmap/10/0/0.mvt"
+    assert call(raster, HTTP_COOKIE=_cookie(client))["status"] == 404
+    viewer_cookie = _cookie(client)
+    client.logout()
+    assert call(raster, HTTP_COOKIE=viewer_cookie)["status"] == 401
+
+
+@pytest.mark.django_db(transaction=True)  # the fast path opens and closes connections as a request does
+def test_tile_statements_are_prepared_once_per_connection(client, lights):  # noqa: F811
+    from django.db import connection
+
+    call(tile_url(), HTTP_COOKIE=_cookie(client))
+    with connection.cursor() as cur:
+        cur.execute("SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE '%%ST_AsMVT%%'")
+        assert cur.fetchone()[0] >= 1
