@@ -20,6 +20,8 @@ urlpatterns = [
     path("accounts/login/", auth.login_view, name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(next_page="login"), name="logout"),
     path("healthz", health.healthz, name="healthz"),
+    path("status/", health.status_page, name="status"),
+    path("api/session/", views.session, name="session"),
     path("wfs", ogc_views.wfs, name="wfs"),
     path("ows", ogc_views.ows, name="ows"),
     path("wms", ogc_views.wms_views.wms, name="wms"),

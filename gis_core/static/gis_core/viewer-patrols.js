@@ -353,7 +353,7 @@
     let text;
     try {
       // no-cache: the browser revalidates with the ETag, the server answers 304 while nothing moved.
-      const r = await fetch(api.positions, { credentials: "same-origin", cache: "no-cache", headers: { Accept: "application/json" } });
+      const r = await fetch(api.positions, { credentials: "same-origin", cache: "no-cache", headers: { Accept: "application/json", "X-Requested-With": "XMLHttpRequest" } });
       if (r.status === 401) { g.logInAgain(); return; }
       if (!r.ok) return;
       text = await r.text();
