@@ -148,8 +148,11 @@
       if (!total) { setStatus(`没有找到与“${q}”相关的部件、网格、单位、道路或类别`, true); return; }
       resultsEl.append(...groups.map((x) => groupBlock(q, x)));
       setStatus(`找到 ${total} 条结果`);
-      // One exact hit (an ID or a grid code typed in full): go straight there.
-      if (total === 1 && ["component", "grid"].includes(groups[0].kind) && String(groups[0].results[0].id) === q) go(groups[0].kind, groups[0].results[0]);
+      // An ID or a grid code typed in full goes straight there (its children and longer codes stay listed).
+      for (const x of groups) {
+        const exact = ["component", "grid"].includes(x.kind) && x.results.find((r) => String(r.id) === q);
+        if (exact) { go(x.kind, exact); break; }
+      }
     } catch (e) {
       if (ask !== asked) return;
       g.closePopup();
