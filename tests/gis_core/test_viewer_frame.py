@@ -119,18 +119,27 @@ def test_a_grid_worker_on_a_phone(live_server, browser, tmp_path):
     base = live_server.url
     _log_in(page, base, "phone-worker")
 
-    # The map fills the screen; the panel is out of sight until the toggle brings it in.
+    # The map fills the screen above the panel, folded to its tab bar until the toggle or a tab opens it.
     box = page.locator("#map").bounding_box()
     assert box["width"] >= 389 and box["height"] >= 800, box
     panel = page.locator("#panel").bounding_box()
-    assert panel["x"] + panel["width"] <= 1, panel  # slid out to the left
+    assert panel["height"] <= 45 and panel["y"] + panel["height"] >= 843, panel  # folded at the bottom
+    assert page.locator("#tab-incidents-button").is_visible() and not page.locator("#q").is_visible()
     page.click("#panel-toggle")
-    page.wait_for_function("() => document.getElementById('panel').getBoundingClientRect().left >= 0")
+    page.locator("#q").wait_for()
     assert page.locator("#panel-toggle").get_attribute("aria-expanded") == "true"
-    assert page.locator("#q").is_visible()
+    panel = page.locator("#panel").bounding_box()
+    assert panel["x"] >= 0 and panel["x"] + panel["width"] <= 390 and panel["y"] + panel["height"] <= 845, panel
+    assert panel["y"] >= 844 * 0.3, panel  # the upper map stays in sight
     _screenshot(page, tmp_path, "phone-panel.png")
     page.click("#panel-toggle")
-    page.wait_for_function("() => document.getElementById('panel').getBoundingClientRect().right <= 1")
+    page.locator("#q").wait_for(state="hidden")
+    page.click("#tab-incidents-button")  # a tab opens the panel on its page
+    page.locator("#case-filters").wait_for()
+    assert page.locator("#panel-toggle").get_attribute("aria-expanded") == "true"
+    page.click("#tab-map-button")
+    page.click("#panel-toggle")
+    page.locator("#q").wait_for(state="hidden")
 
     # 我的网格: the grid the phone stands in, as a bottom sheet inside the screen.
     page.click("#my-grid")
@@ -144,6 +153,12 @@ def test_a_grid_worker_on_a_phone(live_server, browser, tmp_path):
     page.click("#sheet-size")
     page.wait_for_function("() => document.getElementById('sheet').classList.contains('expanded')")
     _screenshot(page, tmp_path, "phone-my-grid.png")
+    # The sheet and the open panel take turns.
+    page.click("#panel-toggle")
+    page.wait_for_function("() => document.getElementById('sheet').hidden")
+    page.click("#my-grid")
+    card.wait_for(timeout=20_000)
+    assert page.locator("#panel-toggle").get_attribute("aria-expanded") == "false"
     page.click("#sheet-close")
     page.wait_for_function("() => document.getElementById('sheet').hidden")
 

@@ -1,8 +1,9 @@
 /* The viewer's frame on phones and for people in the field.
  *
- * Phones (max-width 640px): the map fills the screen; the panel (search, layers, filters, cases) slides
- * in over it from a toggle button; cards open as a bottom sheet that scrolls and expands. Desktops keep
- * the side panel and popups.
+ * Phones (max-width 640px): the map fills the screen above the panel's tab bar (地图 事件 巡查); the
+ * panel is docked at the bottom, folded to that bar until a tab, the toggle button, or a case or patrol
+ * opened from elsewhere opens it; cards open as a bottom sheet that scrolls and expands. The open panel
+ * and the sheet take turns: each closes the other. Desktops keep the side panel and popups.
  * Everywhere: 定位 (where am I, from the browser's geolocation) and 我的网格 (the grid I stand in, from
  * /api/grids/locate/, with its card). The browser gives WGS 84 (EPSG:4326); the server converts.
  *
@@ -26,9 +27,21 @@
     panel.classList.toggle("open", open);
     toggle.setAttribute("aria-expanded", open ? "true" : "false");
     toggle.textContent = open ? "✕ 收起" : "☰ 面板";
+    // The open panel covers where the sheet sits: a card about the map gives way to the panel.
+    if (open && isPhone() && !sheet.hidden && window.gridcity) window.gridcity.closePopup();
   }
 
   toggle.addEventListener("click", () => setPanelOpen(!panel.classList.contains("open")));
+
+  // A tab opens the panel, whether tapped or chosen by code (a case opened from the map or the search
+  // box selects 事件, a worker's track selects 巡查): what it shows is in the panel, so the panel must show.
+  const tabs = document.getElementById("tabs");
+  const selectedTab = () => tabs.querySelector("[role=tab][aria-selected=true]");
+  tabs.addEventListener("click", (e) => { if (isPhone() && e.target.closest("[role=tab]")) setPanelOpen(true); });
+  new MutationObserver((records) => {
+    if (!isPhone()) return;
+    if (records.some((r) => r.target.getAttribute("aria-selected") === "true" && r.oldValue !== "true")) setPanelOpen(true);
+  }).observe(tabs, { subtree: true, attributes: true, attributeFilter: ["aria-selected"], attributeOldValue: true });
 
   function showSheet(content) {
     sheetBody.replaceChildren(content);
@@ -147,7 +160,13 @@
 
   function attach(map) {
     map.addControl(new WhereAmI(), "top-right");
-    phoneQuery.addEventListener("change", () => { if (!isPhone()) { setPanelOpen(false); hideSheet(); } });
+    // A window narrowed to a phone's width keeps a task it had open in the panel (事件, 巡查) in sight
+    // and otherwise shows the map; widened, the side panel and popups are back.
+    phoneQuery.addEventListener("change", () => {
+      if (!isPhone()) { setPanelOpen(false); hideSheet(); return; }
+      const tab = selectedTab();
+      setPanelOpen(Boolean(tab) && tab.id !== "tab-map-button");
+    });
   }
 
   window.gridcityFrame = { isPhone, showSheet, hideSheet, setPanelOpen, attach, locateMe, myGrid };

@@ -329,6 +329,8 @@
     stopPlayback();
     ensurePlaybackLayers();
     playback = Playback(day, row);
+    // On a phone the open panel covers the lower map where the bar sits: fold it to its tab bar.
+    if (window.gridcityFrame && window.gridcityFrame.isPhone()) window.gridcityFrame.setPanelOpen(false);
     return playback;
   }
 
