@@ -3,9 +3,10 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from layers import preview as layer_preview
 from layers.ogc import views as ogc_views
 
-from . import auth, health, search_api, views
+from . import auth, health, measure, search_api, views
 
 # The admin's login form too answers a throttled login with its message (gis_core.auth).
 admin.site.login_form = auth.AdminLoginForm
@@ -30,6 +31,9 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/search/", search_api.Search.as_view(), name="search"),
+    path("api/measure/", measure.measure_view, name="measure"),
+    path("layers/preview/", layer_preview.preview_list, name="layer-preview-list"),
+    path("layers/preview/<str:layer_id>/", layer_preview.preview_layer, name="layer-preview"),
     path("api/", include("components.api.urls")),
     path("api/", include("layers.api.urls")),
     path("api/", include("layers.incidents.urls")),

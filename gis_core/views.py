@@ -20,7 +20,8 @@ def home(request):
     bounds = json.dumps([[extent[0], extent[1]], [extent[2], extent[3]]]) if extent else ""
     # The roles only decide which buttons the viewer offers; the API checks every step again.
     held = ",".join(sorted(roles.roles_of(request.user)))
-    return render(request, "gis_core/viewer.html", {"bounds": bounds, "roles": held})
+    unit = roles.organisation_of(request.user)  # offers 本单位部件 to an account linked to a unit
+    return render(request, "gis_core/viewer.html", {"bounds": bounds, "roles": held, "unit": unit})
 
 
 @require_GET

@@ -324,6 +324,28 @@
     return (styleLayersOf[layerId] || []).some((s) => map.getLayoutProperty(s, "visibility") !== "none");
   }
 
+  // Layer opacity: each paint opacity of the layer's style layers, scaled from the style's own value
+  // (remembered the first time), so 100 % gives back exactly what the catalogue's style says.
+  const OPACITY = { fill: ["fill-opacity"], line: ["line-opacity"], circle: ["circle-opacity", "circle-stroke-opacity"],
+    symbol: ["text-opacity", "icon-opacity"], raster: ["raster-opacity"], heatmap: ["heatmap-opacity"], "fill-extrusion": ["fill-extrusion-opacity"] };
+  const styleOpacity = {}; // "style layer|property" -> the style's value (undefined: the default, 1)
+  function setOpacity(layerId, factor) {
+    for (const styleId of styleLayersOf[layerId] || []) {
+      const layer = map.getLayer(styleId);
+      if (!layer) continue;
+      for (const prop of OPACITY[layer.type] || []) {
+        const key = `${styleId}|${prop}`;
+        if (!(key in styleOpacity)) styleOpacity[key] = map.getPaintProperty(styleId, prop);
+        const own = styleOpacity[key];
+        let value;
+        if (own === undefined || typeof own === "number") value = (own === undefined ? 1 : own) * factor;
+        // A zoom expression must stay at the top of its expression: scaling it is not allowed, so it gives way.
+        else value = JSON.stringify(own).includes('"zoom"') ? factor : ["*", factor, own];
+        map.setPaintProperty(styleId, prop, factor === 1 ? own : value);
+      }
+    }
+  }
+
   function buildTree(catalogue) {
     const groups = new Map(); // path -> <ul>
     const top = el("ul", { class: "tree" });
@@ -344,10 +366,16 @@
       const box = el("input", { type: "checkbox", "data-layer": layer.id });
       box.checked = isVisible(layer.id);
       box.addEventListener("change", () => setVisible(layer.id, box.checked));
+      const opacity = el("input", { type: "range", class: "opacity", min: 10, max: 100, step: 10, value: 100,
+        "data-opacity-of": layer.id, title: "不透明度 100%", "aria-label": `${layer.title_zh} 不透明度` });
+      opacity.addEventListener("input", () => {
+        setOpacity(layer.id, Number(opacity.value) / 100);
+        opacity.title = `不透明度 ${opacity.value}%`;
+      });
       const item = el("li", { class: "layer", "data-layer": layer.id, "data-minzoom": layer.minzoom || 0 },
         el("label", { title: layer.title_en || "" }, box,
           el("span", { class: "swatch", style: colour ? `background:${colour}` : null }),
-          layer.title_zh));
+          layer.title_zh), opacity);
       groupList(layer.group || "").append(item);
     }
     treeEl.replaceChildren(top);
@@ -570,6 +598,7 @@
   });
 
   map.on("click", (e) => {
+    if (window.gridcity.tools && window.gridcity.tools.measuring()) return; // a measure's vertex (viewer-tools.js)
     const found = featuresAt(e.point);
     // Points over polygons: a component or cluster under the cursor wins over the grid around it.
     // (Grid tiles carry one label point per grid: those are grids, never components.)
@@ -612,7 +641,7 @@
   // Test and console hooks: what a click on a feature would do, without needing its pixel.
   // The incidents panel (viewer-incidents.js) builds on the same helpers.
   window.gridcity = {
-    openComponent, openGrid, setVisible, isVisible, styleLayersOf, applyFilters, urls, labels, catalogue: () => catalogue,
+    openComponent, openGrid, setVisible, isVisible, setOpacity, styleLayersOf, applyFilters, urls, labels, catalogue: () => catalogue,
     el, fields, getJSON, setStatus, logInAgain, showPopup, closePopup, map, orgName, highlight,
     flyToComponent, flyToGrid, busy, componentCard, gridCard,
   };
