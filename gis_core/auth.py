@@ -70,7 +70,13 @@ def challenge_wanted(request) -> bool:
     scripts): a browser whose session ran out goes back to the login page, without a password dialog."""
     if request is None:
         return True
-    return "HTTP_AUTHORIZATION" in request.META or settings.SESSION_COOKIE_NAME not in request.COOKIES
+    if "HTTP_AUTHORIZATION" in request.META:
+        return True
+    # The viewer's own scripts say who they are: a browser whose session cookie has expired (and is
+    # gone) must not get the browser's password dialog either; the viewer sends it to the login page.
+    if request.META.get("HTTP_X_REQUESTED_WITH") == "XMLHttpRequest":
+        return False
+    return settings.SESSION_COOKIE_NAME not in request.COOKIES
 
 
 # --- the throttle -------------------------------------------------------------------------------

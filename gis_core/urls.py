@@ -3,10 +3,11 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from layers import preview as layer_preview
 from layers.ogc import views as ogc_views
 from layers.printing import views as print_views
 
-from . import auth, health, search_api, views
+from . import auth, health, measure, search_api, views
 
 # The admin's login form too answers a throttled login with its message (gis_core.auth).
 admin.site.login_form = auth.AdminLoginForm
@@ -21,6 +22,8 @@ urlpatterns = [
     path("accounts/login/", auth.login_view, name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(next_page="login"), name="logout"),
     path("healthz", health.healthz, name="healthz"),
+    path("status/", health.status_page, name="status"),
+    path("api/session/", views.session, name="session"),
     path("wfs", ogc_views.wfs, name="wfs"),
     path("ows", ogc_views.ows, name="ows"),
     path("wms", ogc_views.wms_views.wms, name="wms"),
@@ -30,6 +33,9 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/search/", search_api.Search.as_view(), name="search"),
     path("api/print/", print_views.print_view, name="print"),
+    path("api/measure/", measure.measure_view, name="measure"),
+    path("layers/preview/", layer_preview.preview_list, name="layer-preview-list"),
+    path("layers/preview/<str:layer_id>/", layer_preview.preview_layer, name="layer-preview"),
     path("api/", include("components.api.urls")),
     path("api/", include("layers.api.urls")),
     path("api/", include("layers.incidents.urls")),

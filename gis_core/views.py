@@ -2,6 +2,7 @@ import json
 
 from django.contrib.auth.decorators import login_required
 from django.contrib.gis.db.models import Extent
+from django.http import JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
@@ -19,4 +20,18 @@ def home(request):
     bounds = json.dumps([[extent[0], extent[1]], [extent[2], extent[3]]]) if extent else ""
     # The roles only decide which buttons the viewer offers; the API checks every step again.
     held = ",".join(sorted(roles.roles_of(request.user)))
-    return render(request, "gis_core/viewer.html", {"bounds": bounds, "roles": held})
+    unit = roles.organisation_of(request.user)  # offers 本单位部件 to an account linked to a unit
+    return render(request, "gis_core/viewer.html", {"bounds": bounds, "roles": held, "unit": unit})
+
+
+@require_GET
+def session(request):
+    """Whether this browser's session is still logged in: the viewer asks when an API call is refused,
+    to tell an ended session (登录已过期, log in again) from a missing permission (无权查看)."""
+    user = request.user
+    body = {"authenticated": bool(user.is_authenticated)}
+    if user.is_authenticated:
+        body.update(username=user.get_username(), is_staff=bool(user.is_staff))
+    response = JsonResponse(body, json_dumps_params={"ensure_ascii": False})
+    response["Cache-Control"] = "no-store"
+    return response

@@ -6,6 +6,7 @@ urlpatterns = [
     path("components/", views.ComponentList.as_view(), name="component-list"),
     path("components/within/", views.ComponentWithin.as_view(), name="component-within"),
     path("components/transfer/", views.ComponentTransfer.as_view(), name="component-transfer"),
+    path("components/organisations/", views.ComponentOrganisations.as_view(), name="component-organisations"),
     path("components/<str:code>/", views.ComponentDetail.as_view(), name="component-detail"),
     path("components/<str:code>/ownership/", views.ComponentOwnership.as_view(), name="component-ownership"),
     path("components/<str:code>/state/", views.ComponentStateChange.as_view(), name="component-state"),

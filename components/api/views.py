@@ -447,6 +447,37 @@ class ClassList(generics.ListAPIView):
         return qs
 
 
+class ComponentOrganisations(APIView):
+    """The owners and maintenance units of the components this user may see, names and USCCs only:
+    the choices of the viewer's owner and maintainer filters (the organisation list is for administrators)."""
+
+    permission_classes = [CanRead]
+
+    @extend_schema(
+        responses=with_errors(
+            {
+                200: inline_serializer(
+                    "ComponentOrganisations",
+                    {
+                        "owners": serializers.ListField(child=serializers.DictField()),
+                        "maintainers": serializers.ListField(child=serializers.DictField()),
+                    },
+                )
+            }
+        )
+    )
+    def get(self, request):
+        visible = selectors.visible_components(request.user).filter(retired=False)
+
+        def of(column):
+            ids = visible.order_by().values(column).distinct()
+            return list(Organisation.objects.filter(pk__in=ids).order_by("name").values("uscc", "name"))
+
+        response = Response({"owners": of("owner_id"), "maintainers": of("maintainer_id")})
+        response["Cache-Control"] = "private, max-age=300"
+        return response
+
+
 class StateList(generics.ListAPIView):
     permission_classes = []
     authentication_classes = []

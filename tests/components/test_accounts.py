@@ -10,7 +10,7 @@ from components.auth import DEMO_ACCOUNTS, DEMO_PASSWORDS
 from components.models import Organisation, UserProfile
 from components.uscc import uscc_error
 from gis_core.auth import LoginThrottled
-from tests.factories import OrganisationFactory, make_user
+from tests.factories import ComponentFactory, OrganisationFactory, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -43,6 +43,18 @@ def test_unit_uses_an_existing_owner_or_maintainer():
     _run()
     assert UserProfile.objects.get(user__username="unit").organisation == owner
     assert Organisation.objects.count() == 3
+
+
+def test_unit_is_linked_to_the_unit_that_maintains_the_most_components():
+    """Before, the first declared owner was taken even if it maintained nothing: the unit's pages were empty."""
+    OrganisationFactory(name="没有部件的权属单位", kinds=["owner", "maintainer"])
+    small = OrganisationFactory(name="小养护单位", kinds=["maintainer"])
+    busy = OrganisationFactory(name="路灯养护单位", kinds=["maintainer"])
+    ComponentFactory(maintainer=small)
+    for _ in range(3):
+        ComponentFactory(maintainer=busy)
+    _run()
+    assert UserProfile.objects.get(user__username="unit").organisation == busy
 
 
 def test_unit_gets_a_demo_organisation_when_there_is_none():

@@ -5,6 +5,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.db.models import Count, Q
 
 from components import roles
 from components.auth import DEMO_ACCOUNTS, is_production
@@ -16,7 +17,16 @@ DEMO_UNIT_NAME = "演示养护单位"
 
 
 def demo_unit_organisation() -> Organisation:
-    """The first organisation that owns or maintains components, else a demo one."""
+    """The organisation that maintains the most live components (so the demo unit's pages and map show
+    something), else the first declared owner or maintainer, else a demo one."""
+    busiest = (
+        Organisation.objects.annotate(n=Count("maintained_components", filter=Q(maintained_components__retired=False)))
+        .filter(n__gt=0)
+        .order_by("-n", "pk")
+        .first()
+    )
+    if busiest is not None:
+        return busiest
     for org in Organisation.objects.order_by("pk"):
         if {"owner", "maintainer"} & set(org.kinds or []):
             return org

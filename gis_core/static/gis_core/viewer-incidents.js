@@ -107,7 +107,7 @@
       r = await fetch(url, {
         method,
         credentials: "same-origin",
-        headers: { Accept: "application/json", "Content-Type": "application/json", "X-CSRFToken": csrfToken() },
+        headers: { Accept: "application/json", "Content-Type": "application/json", "X-CSRFToken": csrfToken(), "X-Requested-With": "XMLHttpRequest" },
         body: body === undefined ? undefined : JSON.stringify(body),
       });
     } catch (e) {
@@ -118,7 +118,7 @@
   }
 
   async function read(url) {
-    const r = await fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } }).catch(() => null);
+    const r = await fetch(url, { credentials: "same-origin", headers: { Accept: "application/json", "X-Requested-With": "XMLHttpRequest" } }).catch(() => null);
     if (!r) throw new Error("网络连接失败，请检查网络后重试");
     if (!r.ok) throw await refusal(r);
     return r.json();
@@ -467,7 +467,7 @@
       const data = new FormData();
       data.append("file", file);
       const r = await fetch(url, {
-        method: "POST", credentials: "same-origin", headers: { Accept: "application/json", "X-CSRFToken": csrfToken() }, body: data,
+        method: "POST", credentials: "same-origin", headers: { Accept: "application/json", "X-CSRFToken": csrfToken(), "X-Requested-With": "XMLHttpRequest" }, body: data,
       }).catch(() => null);
       if (!r) throw new Error("网络连接失败，照片未能上传");
       if (r.status === 404 || r.status === 405) throw new Error("照片上传暂不可用");

@@ -329,6 +329,8 @@
     stopPlayback();
     ensurePlaybackLayers();
     playback = Playback(day, row);
+    // On a phone the open panel covers the lower map where the bar sits: fold it to its tab bar.
+    if (window.gridcityFrame && window.gridcityFrame.isPhone()) window.gridcityFrame.setPanelOpen(false);
     return playback;
   }
 
@@ -353,7 +355,7 @@
     let text;
     try {
       // no-cache: the browser revalidates with the ETag, the server answers 304 while nothing moved.
-      const r = await fetch(api.positions, { credentials: "same-origin", cache: "no-cache", headers: { Accept: "application/json" } });
+      const r = await fetch(api.positions, { credentials: "same-origin", cache: "no-cache", headers: { Accept: "application/json", "X-Requested-With": "XMLHttpRequest" } });
       if (r.status === 401) { g.logInAgain(); return; }
       if (!r.ok) return;
       text = await r.text();

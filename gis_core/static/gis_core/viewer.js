@@ -15,13 +15,15 @@
     component: (code) => `/api/components/${encodeURIComponent(code)}/`,
     grid: (code) => `/api/grids/${encodeURIComponent(code)}/`,
     gridSearch: (q) => `/api/grids/search/?q=${encodeURIComponent(q)}`,
+    search: (q) => `/api/search/?q=${encodeURIComponent(q)}`,
     classes: "/api/classes/",
     states: "/api/states/",
+    organisations: "/api/components/organisations/",
+    components: (query) => `/api/components/?${query}`,
+    locate: (lon, lat) => `/api/grids/locate/?lon=${lon}&lat=${lat}`,
+    session: "/api/session/",
     card: (code) => `/c/${encodeURIComponent(code)}`,
   };
-  const COMPONENT_ID = /^\d{16,17}$/;
-  const GRID_CODE = /^\d{6,15}$/;
-  const CASE_NUMBER = /^20\d{12}$/; // date + serial; may also be a grid code, so a miss falls through
   const HIGHLIGHT = "gridcity-highlight";
   const statusEl = document.getElementById("status");
   const treeEl = document.getElementById("layer-tree");
@@ -48,14 +50,35 @@
     statusEl.classList.toggle("error", Boolean(isError));
   }
 
-  // The session ended (logout elsewhere, expiry): back to the login page, then to this same view.
+  // The session ended (logout elsewhere, expiry): say so, forget the user's name in the header, and go
+  // to the login page, which brings the user back to this same view (query: filters, card; hash: map).
+  let leaving = false;
   function logInAgain() {
-    window.location.assign(`/accounts/login/?next=${encodeURIComponent(window.location.pathname + window.location.hash)}`);
+    if (leaving) return;
+    leaving = true;
+    setStatus("登录已过期，正在转到登录页…", true);
+    const name = document.getElementById("user-name");
+    if (name) name.textContent = "";
+    const here = window.location.pathname + window.location.search + window.location.hash;
+    window.setTimeout(() => window.location.assign(`/accounts/login/?next=${encodeURIComponent(here)}&expired=1`), 800);
+  }
+
+  // A refused API call is either an ended session or a missing permission: the session endpoint tells.
+  async function sessionEnded() {
+    try {
+      const r = await fetch(urls.session, { credentials: "same-origin", headers: { Accept: "application/json", "X-Requested-With": "XMLHttpRequest" } });
+      return r.ok && (await r.json()).authenticated === false;
+    } catch (e) {
+      return false; // offline: not a reason to log out
+    }
   }
 
   async function getJSON(url) {
-    const r = await fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } });
-    if (r.status === 401) { logInAgain(); throw new Error("登录已过期，请重新登录"); }
+    const r = await fetch(url, { credentials: "same-origin", headers: { Accept: "application/json", "X-Requested-With": "XMLHttpRequest" } });
+    if ((r.status === 401 || r.status === 403) && await sessionEnded()) {
+      logInAgain();
+      throw new Error("登录已过期，请重新登录");
+    }
     if (r.status === 403) throw new Error("无权查看");
     if (r.status === 404) throw new Error("未找到");
     if (!r.ok) {
@@ -137,11 +160,45 @@
       ]));
   }
 
+  // Cards: a popup at the feature on a desktop, a bottom sheet on a phone (viewer-frame.js).
   let popup = null;
   function showPopup(lngLat, content) {
     if (popup) popup.remove();
-    popup = new maplibregl.Popup({ maxWidth: "340px", className: "gc-popup" }).setLngLat(lngLat).setDOMContent(content).addTo(map);
+    popup = null;
+    const frame = window.gridcityFrame;
+    if (frame && frame.isPhone()) {
+      frame.showSheet(content);
+      if (lngLat) marker(lngLat);
+    } else {
+      popup = new maplibregl.Popup({ maxWidth: "340px", className: "gc-popup" }).setLngLat(lngLat).setDOMContent(content).addTo(map);
+      popup.on("close", () => { if (popup && !popup.isOpen()) cardClosed(); });
+    }
+    noteCard(content);
     return popup;
+  }
+
+  function closePopup() {
+    if (popup) popup.remove();
+    popup = null;
+    if (window.gridcityFrame) window.gridcityFrame.hideSheet();
+    cardClosed();
+  }
+
+  // The open card goes into the address (?card=c:<ID> / g:<code>) so a reload or a link reopens it.
+  function noteCard(content) {
+    const card = content && content.querySelector ? (content.matches(".gc-card") ? content : content.querySelector(".gc-card")) : null;
+    const kind = card && { component: "c", grid: "g" }[card.dataset.kind];
+    writeState({ card: kind && card.dataset.code ? `${kind}:${card.dataset.code}` : null });
+  }
+
+  function cardClosed() {
+    writeState({ card: null });
+  }
+
+  // The clicked point, ringed, so it stays findable under the card.
+  function marker(lngLat) {
+    const source = map.getSource(`${HIGHLIGHT}-point`);
+    if (source) source.setData({ type: "Feature", geometry: { type: "Point", coordinates: Array.isArray(lngLat) ? lngLat : [lngLat.lng, lngLat.lat] }, properties: {} });
   }
 
   async function openComponent(code, lngLat) {
@@ -150,6 +207,7 @@
       const f = await getJSON(urls.component(code));
       const at = lngLat || f.geometry && (f.geometry.type === "Point" ? f.geometry.coordinates : bboxOf(f.geometry)[0]);
       showPopup(at, componentCard(f, at));
+      marker(at);
       setStatus("");
       return f;
     } catch (e) {
@@ -176,58 +234,38 @@
   }
 
   function highlight(geometry) {
+    const empty = { type: "FeatureCollection", features: [] };
     const source = map.getSource(HIGHLIGHT);
-    if (source) source.setData(geometry ? { type: "Feature", geometry, properties: {} } : { type: "FeatureCollection", features: [] });
+    if (source) source.setData(geometry ? { type: "Feature", geometry, properties: {} } : empty);
+    const point = map.getSource(`${HIGHLIGHT}-point`);
+    if (point && !geometry) point.setData(empty);
   }
 
-  // ---- search --------------------------------------------------------------------------------
+  // ---- going to a feature (search results, links, the address) ----------------------------------
+  // A fly-to marks the map busy until it lands; then the card opens.
 
-  async function search(q) {
-    q = q.trim();
-    const results = document.getElementById("search-results");
-    results.replaceChildren();
-    if (!q) return;
-    if (COMPONENT_ID.test(q)) {
-      const f = await getJSON(urls.component(q)).catch((e) => { setStatus(`部件 ${q}：${e.message}`, true); });
-      if (!f) return;
-      const at = f.geometry.type === "Point" ? f.geometry.coordinates : bboxOf(f.geometry)[0];
-      if (f.geometry.type === "Point") map.flyTo({ center: at, zoom: Math.max(map.getZoom(), 18) });
-      else map.fitBounds(bboxOf(f.geometry), { padding: 60, maxZoom: 18 });
-      map.once("moveend", () => showPopup(at, componentCard(f, at)));
-      return;
-    }
-    const incidents = window.gridcity.incidents;
-    if (CASE_NUMBER.test(q) && incidents && await incidents.findCase(q)) return;
-    if (GRID_CODE.test(q)) {
-      const f = await getJSON(urls.grid(q)).catch((e) => { setStatus(`网格 ${q}：${e.message}`, true); });
-      if (!f) return;
-      flyToGrid(f);
-      return;
-    }
-    // A name: list the grids that match, each a link that flies there.
-    try {
-      const page = await getJSON(urls.gridSearch(q));
-      const rows = page.results || page.features || page;
-      if (!rows.length) { setStatus(`没有名称含“${q}”的网格`, true); return; }
-      setStatus("");
-      for (const g of rows.slice(0, 20)) {
-        const code = g.code || (g.properties && g.properties.code);
-        const name = g.name || (g.properties && g.properties.name);
-        results.append(el("li", {}, el("a", {
-          href: "#", onclick: (ev) => { ev.preventDefault(); getJSON(urls.grid(code)).then(flyToGrid, (e) => setStatus(e.message, true)); },
-        }, `${name}`, el("small", {}, ` ${code}`))));
-      }
-    } catch (e) {
-      setStatus(`搜索失败：${e.message}`, true);
-    }
+  function busy(on) {
+    root.classList.toggle("busy", on);
+    document.getElementById("map").setAttribute("aria-busy", on ? "true" : "false");
+  }
+
+  function landThen(open) {
+    busy(true);
+    map.once("moveend", () => { busy(false); open(); });
+  }
+
+  function flyToComponent(f) {
+    const at = f.geometry.type === "Point" ? f.geometry.coordinates : bboxOf(f.geometry)[0];
+    landThen(() => { showPopup(at, componentCard(f, at)); marker(at); });
+    if (f.geometry.type === "Point") map.flyTo({ center: at, zoom: Math.max(map.getZoom(), 18) });
+    else map.fitBounds(bboxOf(f.geometry), { padding: 60, maxZoom: 18 });
   }
 
   function flyToGrid(f) {
     highlight(f.geometry);
     const box = bboxOf(f.geometry);
+    landThen(() => showPopup([(box[0][0] + box[1][0]) / 2, (box[0][1] + box[1][1]) / 2], gridCard(f)));
     map.fitBounds(box, { padding: 60, maxZoom: 18 });
-    map.once("moveend", () => showPopup([(box[0][0] + box[1][0]) / 2, (box[0][1] + box[1][1]) / 2], gridCard(f)));
-    setStatus("");
   }
 
   // Coverage gaps hatched, so they read as "missing" rather than as one more coloured area. The
@@ -278,10 +316,34 @@
 
   function setVisible(layerId, on) {
     for (const styleId of styleLayersOf[layerId] || []) map.setLayoutProperty(styleId, "visibility", on ? "visible" : "none");
+    refreshSources(); // a grouped source asks for the layers that are on, and only those
+    root.dispatchEvent(new CustomEvent("gridcity:layers", { detail: { layer: layerId, on } }));
   }
 
   function isVisible(layerId) {
     return (styleLayersOf[layerId] || []).some((s) => map.getLayoutProperty(s, "visibility") !== "none");
+  }
+
+  // Layer opacity: each paint opacity of the layer's style layers, scaled from the style's own value
+  // (remembered the first time), so 100 % gives back exactly what the catalogue's style says.
+  const OPACITY = { fill: ["fill-opacity"], line: ["line-opacity"], circle: ["circle-opacity", "circle-stroke-opacity"],
+    symbol: ["text-opacity", "icon-opacity"], raster: ["raster-opacity"], heatmap: ["heatmap-opacity"], "fill-extrusion": ["fill-extrusion-opacity"] };
+  const styleOpacity = {}; // "style layer|property" -> the style's value (undefined: the default, 1)
+  function setOpacity(layerId, factor) {
+    for (const styleId of styleLayersOf[layerId] || []) {
+      const layer = map.getLayer(styleId);
+      if (!layer) continue;
+      for (const prop of OPACITY[layer.type] || []) {
+        const key = `${styleId}|${prop}`;
+        if (!(key in styleOpacity)) styleOpacity[key] = map.getPaintProperty(styleId, prop);
+        const own = styleOpacity[key];
+        let value;
+        if (own === undefined || typeof own === "number") value = (own === undefined ? 1 : own) * factor;
+        // A zoom expression must stay at the top of its expression: scaling it is not allowed, so it gives way.
+        else value = JSON.stringify(own).includes('"zoom"') ? factor : ["*", factor, own];
+        map.setPaintProperty(styleId, prop, factor === 1 ? own : value);
+      }
+    }
   }
 
   function buildTree(catalogue) {
@@ -304,10 +366,16 @@
       const box = el("input", { type: "checkbox", "data-layer": layer.id });
       box.checked = isVisible(layer.id);
       box.addEventListener("change", () => setVisible(layer.id, box.checked));
+      const opacity = el("input", { type: "range", class: "opacity", min: 10, max: 100, step: 10, value: 100,
+        "data-opacity-of": layer.id, title: "不透明度 100%", "aria-label": `${layer.title_zh} 不透明度` });
+      opacity.addEventListener("input", () => {
+        setOpacity(layer.id, Number(opacity.value) / 100);
+        opacity.title = `不透明度 ${opacity.value}%`;
+      });
       const item = el("li", { class: "layer", "data-layer": layer.id, "data-minzoom": layer.minzoom || 0 },
         el("label", { title: layer.title_en || "" }, box,
           el("span", { class: "swatch", style: colour ? `background:${colour}` : null }),
-          layer.title_zh));
+          layer.title_zh), opacity);
       groupList(layer.group || "").append(item);
     }
     treeEl.replaceChildren(top);
@@ -321,60 +389,137 @@
     }
   }
 
-  // ---- component filters ---------------------------------------------------------------------
+  // ---- component filters and the address ----------------------------------------------------
   // The tiles filter on the server (query parameters the catalogue lists per layer): each source's
-  // tile URLs get the parameters its layer accepts, and MapLibre reloads what it shows.
+  // tile URLs get the parameters its layers accept, and MapLibre reloads what it shows. The filters and
+  // the open card live in the address's query (?class=&state=&owner=&maintainer=&card=), the map view in
+  // its hash (#zoom/lat/lon, MapLibre's): a reload or a shared link restores both.
 
-  const sourceTiles = {}; // tile layer id -> its tile URL templates as the style gave them
+  const sourceTiles = {}; // single-layer source id -> its tile URL templates as the style gave them
+  const FILTER_PARAMS = ["class", "state", "owner", "maintainer"];
+  const labels = {}; // class, major class and state codes -> names (the legend reads them too)
+  const startState = new URLSearchParams(window.location.search);
 
-  async function buildFilters() {
-    const [classes, states] = await Promise.all([getJSON(urls.classes), getJSON(urls.states)]);
-    const classSelect = document.getElementById("filter-class");
-    const majors = new Map();
-    for (const c of classes.results || classes) {
-      if (!majors.has(c.major_code)) {
-        const group = el("optgroup", { label: `${c.major_code} ${c.major_name}` },
-          el("option", { value: c.major_code }, `全部${c.major_name}`));
-        majors.set(c.major_code, group);
-        classSelect.append(group);
-      }
-      majors.get(c.major_code).append(el("option", { value: c.code }, `${c.code} ${c.name}`));
+  function writeState(changes) {
+    const params = new URLSearchParams(window.location.search);
+    for (const [k, v] of Object.entries(changes)) {
+      if (v) params.set(k, v); else params.delete(k);
     }
-    const stateSelect = document.getElementById("filter-state");
-    for (const st of states.results || states) stateSelect.append(el("option", { value: st.code }, st.name));
-    document.getElementById("filters").addEventListener("change", applyFilters);
+    const query = params.toString();
+    const url = window.location.pathname + (query ? `?${query}` : "") + window.location.hash;
+    window.history.replaceState(window.history.state, "", url);
   }
 
-  function applyFilters() {
-    const chosen = new FormData(document.getElementById("filters"));
-    for (const layer of catalogue.layers) {
-      const source = map.getSource(layer.id);
-      if (!source || !source.setTiles || !sourceTiles[layer.id]) continue;
-      const accepted = new Set((layer.filters || []).map((f) => f.param));
-      const query = new URLSearchParams([...chosen].filter(([k, v]) => v && accepted.has(k))).toString();
-      source.setTiles(sourceTiles[layer.id].map((t) => (query ? `${t}${t.includes("?") ? "&" : "?"}${query}` : t)));
+  // One option per class, in one scheme: a GB/T 30428 class carries the GB/T 47678 classes it maps to
+  // (0118 路灯 -> 01037), so the tiles match components registered under either code; new classes with
+  // no older one are offered on their own. (Offering both schemes side by side gave an empty map for
+  // whichever code the components were not registered under.)
+  function classOptions(classes) {
+    const mappedTo = new Set();
+    for (const c of classes) for (const t of c.maps_to || []) mappedTo.add(t);
+    const byMajor = new Map();
+    for (const c of classes) {
+      labels[c.code] = c.name;
+      labels[c.major_code] = c.major_name;
+      if (mappedTo.has(c.code)) continue; // offered under its older code
+      if (!byMajor.has(c.major_code)) byMajor.set(c.major_code, { name: c.major_name, rows: [] });
+      byMajor.get(c.major_code).rows.push({ value: [c.code, ...(c.maps_to || [])].join(","), text: `${c.code} ${c.name}` });
     }
-    const active = [...chosen].some(([, v]) => v);
-    setStatus(active ? "部件已按条件筛选" : "");
+    return [...byMajor.entries()].sort(([a], [b]) => a.localeCompare(b));
+  }
+
+  async function buildFilters() {
+    const [classes, states, organisations] = await Promise.all([
+      getJSON(urls.classes), getJSON(urls.states), getJSON(urls.organisations).catch(() => ({})),
+    ]);
+    const classSelect = document.getElementById("filter-class");
+    for (const [major, { name, rows }] of classOptions(classes.results || classes)) {
+      classSelect.append(el("optgroup", { label: `${major} ${name}` },
+        el("option", { value: major }, `全部${name}`),
+        ...rows.map((r) => el("option", { value: r.value }, r.text))));
+    }
+    const stateSelect = document.getElementById("filter-state");
+    for (const st of states.results || states) {
+      labels[st.code] = st.name;
+      stateSelect.append(el("option", { value: st.code }, st.name));
+    }
+    // The owners and maintenance units of the components this user sees (names, not codes).
+    for (const [id, key] of [["filter-owner", "owners"], ["filter-maintainer", "maintainers"]]) {
+      const select = document.getElementById(id);
+      for (const o of organisations[key] || []) select.append(el("option", { value: o.uscc }, o.name));
+    }
+    // The address's filters, once the options exist (an unknown value is dropped, not kept half-set).
+    for (const param of FILTER_PARAMS) {
+      const select = document.getElementById(`filter-${param}`);
+      const wanted = startState.get(param);
+      if (select && wanted && [...select.options].some((o) => o.value === wanted)) select.value = wanted;
+    }
+    document.getElementById("filters").addEventListener("change", applyFilters);
+    applyFilters();
+  }
+
+  function chosenFilters() {
+    return [...new FormData(document.getElementById("filters"))].filter(([k, v]) => v && FILTER_PARAMS.includes(k));
+  }
+
+  function queryFor(layerIds, chosen) {
+    const accepted = new Set();
+    for (const layer of catalogue.layers) {
+      if (layerIds.includes(layer.id)) for (const f of layer.filters || []) accepted.add(f.param);
+    }
+    return new URLSearchParams(chosen.filter(([k]) => accepted.has(k))).toString();
+  }
+
+  function refreshSources() {
+    const chosen = chosenFilters();
+    window.gridcityTiles.refresh(map, isVisible, (ids) => queryFor(ids, chosen));
+    for (const [id, templates] of Object.entries(sourceTiles)) {
+      const source = map.getSource(id);
+      if (!source || !source.setTiles) continue;
+      const query = queryFor([id], chosen);
+      source.setTiles(templates.map((t) => (query ? `${t}${t.includes("?") ? "&" : "?"}${query}` : t)));
+    }
+  }
+
+  let countAsked = 0;
+  async function applyFilters() {
+    const chosen = chosenFilters();
+    refreshSources();
+    writeState(Object.fromEntries(FILTER_PARAMS.map((p) => [p, (chosen.find(([k]) => k === p) || [])[1]])));
+    const countEl = document.getElementById("filter-count");
+    const ask = ++countAsked;
+    if (!chosen.length) { if (countEl) countEl.textContent = ""; return; }
+    // The count from the component list (a 2-digit class value is a major class there).
+    const params = new URLSearchParams([["page_size", "1"]]);
+    for (const [k, v] of chosen) params.set(k === "class" && /^\d{2}$/.test(v) ? "major" : k, v);
+    if (countEl) countEl.textContent = "正在统计…";
+    try {
+      const page = await getJSON(urls.components(params.toString()));
+      if (ask === countAsked && countEl) countEl.textContent = `符合条件的部件：${page.count} 个`;
+    } catch (e) {
+      if (ask === countAsked && countEl) countEl.textContent = `统计失败：${e.message}`;
+    }
   }
 
   // ---- the map -------------------------------------------------------------------------------
 
   const openedWithView = Boolean(window.location.hash);
+  const IDEOGRAPHS = "'Noto Sans CJK SC', 'Noto Sans SC', 'PingFang SC', 'Microsoft YaHei', sans-serif";
   const map = new maplibregl.Map({
     container: "map",
-    style: urls.style,
     hash: true, // the view is in the address: reload or share it
     attributionControl: false,
     // CJK is drawn by the browser's own fonts, should the style carry any text at all.
-    localIdeographFontFamily: "'Noto Sans CJK SC', 'Noto Sans SC', 'PingFang SC', 'Microsoft YaHei', sans-serif",
+    localIdeographFontFamily: IDEOGRAPHS,
     // Tile URLs may be written relative to our own origin; the workers need them absolute. Cases
     // change by the minute: their tiles are revalidated (ETag, 304 when unchanged) instead of kept
     // for their max-age, so a step just taken shows on the map at once.
     transformRequest: (url, kind) => {
       const absolute = new URL(url, window.location.href).href;
       const live = kind === "Tile" && /\/tiles\/([^/]*,)?incidents[,/]/.test(absolute);
-      return { url: absolute, credentials: "same-origin", ...(live ? { cache: "no-cache" } : {}) };
+      // Marked as the viewer's own request: an ended session gets 401 without a password dialog.
+      const headers = absolute.startsWith(window.location.origin) ? { "X-Requested-With": "XMLHttpRequest" } : undefined;
+      return { url: absolute, credentials: "same-origin", headers, ...(live ? { cache: "no-cache" } : {}) };
     },
     locale: {
       "Map.Title": "地图",
@@ -389,9 +534,12 @@
     },
   });
   window.gridcityMap = map; // for the browser tests and the console
+  // The style's per-layer sources merged into combined-tile sources (viewer-tiles.js) before it is used.
+  map.setStyle(urls.style, { localIdeographFontFamily: IDEOGRAPHS, transformStyle: (previous, next) => window.gridcityTiles.group(next) });
   map.addControl(new maplibregl.NavigationControl({ visualizePitch: false }), "top-right");
   map.addControl(new maplibregl.FullscreenControl(), "top-right");
   map.addControl(new maplibregl.ScaleControl({ unit: "metric" }), "bottom-right");
+  if (window.gridcityFrame) window.gridcityFrame.attach(map); // 定位, 我的网格 (viewer-frame.js)
 
   const cataloguePromise = getJSON(urls.catalogue);
   let catalogue = { layers: [] };
@@ -409,13 +557,20 @@
     const below = firstPoint ? firstPoint.id : undefined;
     map.addLayer({ id: `${HIGHLIGHT}-fill`, type: "fill", source: HIGHLIGHT, paint: { "fill-color": "#ffb000", "fill-opacity": 0.15 } }, below);
     map.addLayer({ id: `${HIGHLIGHT}-line`, type: "line", source: HIGHLIGHT, paint: { "line-color": "#ff7a00", "line-width": 3 } }, below);
-    for (const [id, source] of Object.entries(map.getStyle().sources)) if (source.tiles) sourceTiles[id] = source.tiles;
+    for (const [id, source] of Object.entries(map.getStyle().sources)) {
+      if (source.tiles && !window.gridcityTiles.groups[id]) sourceTiles[id] = source.tiles;
+    }
+    map.addSource(`${HIGHLIGHT}-point`, { type: "geojson", data: { type: "FeatureCollection", features: [] } });
+    map.addLayer({ id: `${HIGHLIGHT}-ring`, type: "circle", source: `${HIGHLIGHT}-point`,
+      paint: { "circle-radius": 11, "circle-color": "rgba(255, 176, 0, 0.25)", "circle-stroke-color": "#ff7a00", "circle-stroke-width": 3 } });
     try {
       catalogue = await cataloguePromise;
       buildTree(catalogue);
       await buildFilters();
       setStatus("");
+      reopenCard();
       root.dataset.ready = "1";
+      root.dispatchEvent(new CustomEvent("gridcity:ready"));
     } catch (e) {
       setStatus(`图层目录读取失败：${e.message}`, true);
     }
@@ -424,7 +579,7 @@
   map.on("error", (e) => {
     const status = e.error && e.error.status;
     if (status === 401) logInAgain();
-    else if (status === 403) setStatus("您的账号无权查看部分图层", true);
+    else if (status === 403) sessionEnded().then((ended) => (ended ? logInAgain() : setStatus("您的账号无权查看部分图层", true)));
     else if (e.error) console.warn("map error", e.error.message || e.error);
   });
 
@@ -443,6 +598,7 @@
   });
 
   map.on("click", (e) => {
+    if (window.gridcity.tools && window.gridcity.tools.measuring()) return; // a measure's vertex (viewer-tools.js)
     const found = featuresAt(e.point);
     // Points over polygons: a component or cluster under the cursor wins over the grid around it.
     // (Grid tiles carry one label point per grid: those are grids, never components.)
@@ -472,19 +628,21 @@
     const grids = found.filter((f) => of(f).endsWith("_grids")).sort((a, b) => b.properties.level - a.properties.level);
     if (grids.length) openGrid(grids[0].properties.code, e.lngLat);
     else if (window.gridcity.cameras) { highlight(null); window.gridcity.cameras.openSeeing(e.lngLat); }
-    else { highlight(null); if (popup) popup.remove(); }
+    else { highlight(null); closePopup(); }
   });
 
-  document.getElementById("search").addEventListener("submit", (ev) => {
-    ev.preventDefault();
-    search(document.getElementById("q").value);
-  });
+  // The card named in the address (?card=c:<ID> or g:<code>), over the view the hash names.
+  function reopenCard() {
+    const [kind, code] = (startState.get("card") || "").split(":");
+    if (kind === "c" && code) openComponent(code);
+    else if (kind === "g" && code) openGrid(code);
+  }
 
   // Test and console hooks: what a click on a feature would do, without needing its pixel.
   // The incidents panel (viewer-incidents.js) builds on the same helpers.
   window.gridcity = {
-    openComponent, openGrid, search, setVisible, styleLayersOf, applyFilters,
-    el, fields, getJSON, setStatus, logInAgain, showPopup, map, orgName,
-    closePopup: () => { if (popup) popup.remove(); },
+    openComponent, openGrid, setVisible, isVisible, setOpacity, styleLayersOf, applyFilters, urls, labels, catalogue: () => catalogue,
+    el, fields, getJSON, setStatus, logInAgain, showPopup, closePopup, map, orgName, highlight,
+    flyToComponent, flyToGrid, busy, componentCard, gridCard,
   };
 })();
