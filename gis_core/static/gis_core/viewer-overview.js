@@ -24,11 +24,14 @@
   fold.title = "收起/展开鹰眼图";
   fold.textContent = "鹰眼";
   box.append(canvasHolder, fold);
-  document.body.appendChild(box);
+  // A map control in the bottom-right corner, so it moves with that corner (above the patrol
+  // playback bar when one shows, viewer-patrols.css) instead of lying over it.
+  box.className = "maplibregl-ctrl";
+  map.addControl({ onAdd: () => box, onRemove: () => box.remove() }, "bottom-right");
 
   const css = document.createElement("style");
   css.textContent = `
-    #overview { position: fixed; right: 10px; bottom: 34px; z-index: 5; background: #fff;
+    #overview { position: relative; background: #fff;
       border: 1px solid #94a3b8; box-shadow: 0 1px 4px rgba(0,0,0,.25); }
     #overview-map { width: 180px; height: 130px; }
     #overview.folded #overview-map { display: none; }
