@@ -4,8 +4,8 @@ A small city is made with the factories (grids of levels 1-4, streetlights, manh
 hydrant with owners and maintainers, two cases, a camera, a grid worker with a morning's fixes):
 
 1. a dispatcher at 1280x800 logs in, searches an ID, a grid name, a class and an organisation, opens a
-   component card and a grid card, reads the legend, filters by class (count and address) and opens a
-   case from the 事件 queue;
+   component card and a grid card, reads the legend, filters by class (count and address), opens a
+   case from the 事件 queue, lists the camera that sees the corner and finds the worker under 巡查;
 2. a maintenance unit at 1280x800 reads 本单位部件 (its own assets only) and downloads the CSV;
 3. a grid worker on a 390x844 phone: full-screen map, the panel folding, a card as a bottom sheet inside
    the screen, 定位 and 我的网格; the session ended on the server says 登录已过期 and comes back to the
@@ -125,7 +125,7 @@ def _city():
             "range_m": 100,
         },
     )
-    start = timezone.now() - dt.timedelta(minutes=30)
+    start = timezone.now() - dt.timedelta(minutes=15)
     fixes = [
         {
             "fix_time": (start + dt.timedelta(seconds=30 * i)).isoformat(),
@@ -148,6 +148,7 @@ def _city():
         "camera": camera,
         "staff": base,
         "users": (dispatcher, unit_user, worker),
+        "patrol_day": timezone.localtime(start).date().isoformat(),
     }
 
 
@@ -332,6 +333,27 @@ def test_a_dispatcher_searches_opens_cards_filters_and_opens_a_case(live_server,
         "(n) => gridcityMap.queryRenderedFeatures().some(f => f.properties.number === n)", arg=number, timeout=WAIT
     )
     step("incident-case")
+
+    # A right-click on the corner: the camera that sees it.
+    page.evaluate("([lon, lat]) => gridcityMap.jumpTo({center: [lon, lat], zoom: 17})", [LON, LAT])
+    page.wait_for_function("() => gridcityMap.loaded() && gridcityMap.areTilesLoaded()", timeout=WAIT)
+    x, y = page.evaluate(
+        "([lon, lat]) => { const p = gridcityMap.project([lon, lat]); return [p.x, p.y]; }", [LON, LAT]
+    )
+    frame = page.locator("#map").bounding_box()
+    page.mouse.click(frame["x"] + x, frame["y"] + y, button="right")
+    seeing = page.locator(".gc-card[data-kind='cameras-seeing']")
+    seeing.locator(f".camera-row[data-device-id='{city['camera'].device_id}']").wait_for(timeout=WAIT)
+    assert "龙桥路口枪机" in seeing.inner_text()
+    step("cameras-seeing")
+
+    # The 巡查 tab: the grid worker who walked the base grid on the day of the fixes.
+    page.click("#tab-patrols-button")
+    page.fill("#patrol-date", city["patrol_day"])
+    worker_row = page.locator("#patrol-workers li[data-username='walk-worker']")
+    worker_row.wait_for(timeout=WAIT)
+    assert "王网格" in worker_row.inner_text() and "鼓楼街道办事处" in worker_row.inner_text()
+    step("patrol-workers")
     _clean(page, base)
 
 
