@@ -252,7 +252,7 @@ def test_a_dispatcher_searches_opens_cards_filters_and_opens_a_case(live_server,
     assert "兖州区路灯管理所" in text and "路灯" in text and lamp.code in text, text
     assert _inside(page.locator(".maplibregl-popup").bounding_box(), DESKTOP)
     step("search-id")
-    # What the two xfail card tests below want shown is in the answers already: only the cards lack it.
+    # What the card tests below read on the cards comes from these answers.
     got = page.evaluate("async (code) => (await fetch(`/api/components/${code}/`)).json()", lamp.code)["properties"]
     assert (got["owner"]["phone"], got["maintainer"]["phone"]) == ("0537-3411111", "0537-3433333")
     assert {r["label"] for r in got["attribute_rows"]} == {"杆高(m)", "光源", "功率(W)"}
@@ -357,11 +357,6 @@ def test_a_dispatcher_searches_opens_cards_filters_and_opens_a_case(live_server,
     _clean(page, base)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="viewer.js componentCard shows owner/maintainer names only: no phones, no attribute_rows (杆高, 光源, "
-    "功率), and 所在网格 as a bare code, though GET /api/components/{id}/ carries all three",
-)
 def test_a_dispatcher_reads_phones_attributes_and_a_clickable_grid_on_the_component_card(
     live_server, browser, tmp_path
 ):
@@ -398,11 +393,6 @@ def test_a_dispatcher_reads_phones_attributes_and_a_clickable_grid_on_the_compon
         _clean(page, base)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="viewer.js gridCard shows 上级网格 as the bare parent code and no component counts, though "
-    "GET /api/grids/{code}/summary/ gives the parent's name and counts by class and state",
-)
 def test_a_dispatcher_reads_parent_and_counts_on_the_grid_card(live_server, browser, tmp_path):
     _city()
     page, base = _page(browser, DESKTOP), live_server.url
@@ -589,12 +579,6 @@ def test_a_grid_worker_whose_session_ended_logs_in_again_to_the_same_view(live_s
     _clean(page, base, allowed=("status of 401", "status of 403"))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="viewer-tools.js fills the coordinate readout with map.getCenter() when the control is added, "
-    "before the map has moved to its start view, so until the pointer moves it says CGCS2000 0.000000°E "
-    "0.000000°N over 兖州",
-)
 def test_the_coordinate_readout_does_not_claim_zero_zero_before_the_pointer_moves(live_server, browser, tmp_path):
     _city()
     page, base = _page(browser, DESKTOP), live_server.url
