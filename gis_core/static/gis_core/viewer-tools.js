@@ -30,7 +30,13 @@
       this.button.title = "CGCS2000 经纬度（EPSG:4490），点击复制";
       this.button.addEventListener("click", () => copy(this.button.dataset.value));
       this.box.append(this.button);
-      show(map.getCenter());
+      // The centre until the pointer moves: the map may still be moving to its start view, so the
+      // readout follows it then (a centre read now could be 0,0 over 兖州).
+      const centre = () => { if (!this.pointerSeen) show(map.getCenter()); };
+      map.on("moveend", centre);
+      map.once("load", centre);
+      map.getCanvasContainer().addEventListener("pointermove", () => { this.pointerSeen = true; }, { once: true });
+      this.button.textContent = "CGCS2000";
       return this.box;
     }
 

@@ -93,6 +93,13 @@
     return org ? org.name : "—";
   }
 
+  // A unit with its phone (a dispatcher calls it from the card), as a tel: link when there is one.
+  function orgWithPhone(org) {
+    if (!org) return "—";
+    if (!org.phone) return org.name;
+    return el("span", {}, org.name, " ", el("a", { href: `tel:${org.phone.replace(/[^0-9+]/g, "")}`, class: "phone" }, org.phone));
+  }
+
   function bboxOf(geometry) {
     let minX = Infinity, minY = Infinity, maxX = -Infinity, maxY = -Infinity;
     (function walk(c) {
@@ -123,15 +130,43 @@
         ["标识码", f.id],
         ["小类", `${p.class_code} ${p.class_name}`],
         ["大类", `${p.major_code} ${p.major_name}`],
-        ["主管部门", orgName(p.department)],
-        ["权属单位", orgName(p.owner)],
-        ["养护单位", orgName(p.maintainer)],
+        ["主管部门", orgWithPhone(p.department)],
+        ["权属单位", orgWithPhone(p.owner)],
+        ["养护单位", orgWithPhone(p.maintainer)],
         ["状态", p.state_name || p.state],
-        ["所在网格", p.grid_code],
+        ["所在网格", gridLink(p.grid || (p.grid_code ? { code: p.grid_code } : null))],
         ["位置描述", p.location_desc],
+        // The class's own attributes (杆高, 光源, 功率 for a streetlight), as the API labels them.
+        ...(p.attribute_rows || []).map((r) => [r.label, r.value === null || r.value === undefined ? "—" : String(r.value)]),
       ]),
       el("a", { href: urls.card(f.id), target: "_blank", rel: "noopener" }, "部件身份证页面 »"),
       incidents && at ? incidents.componentActions(f, at) : null);
+  }
+
+  function gridLink(grid) {
+    if (!grid || !grid.code) return "—";
+    return el("a", { href: "#", class: "grid-link", "data-grid": grid.code,
+      onclick: (e) => { e.preventDefault(); openGrid(grid.code); } }, grid.name || grid.code);
+  }
+
+  // The grid's parent by name and its live components by class and state (GET /api/grids/{code}/summary/),
+  // filled in when the answer comes; the card is shown at once.
+  async function fillGridSummary(card, code) {
+    const slot = card.querySelector(".grid-summary");
+    try {
+      const s = await getJSON(`/api/grids/${encodeURIComponent(code)}/summary/`);
+      const parent = card.querySelector("[data-field=parent]");
+      if (parent && s.parent) {
+        parent.replaceChildren(s.parent.name ? gridLink(s.parent) : document.createTextNode(s.parent.code));
+      }
+      const c = s.components || {};
+      slot.replaceChildren(
+        el("h4", {}, `部件（${c.total || 0} 个）`),
+        el("ul", { class: "counts by-class" }, ...(c.by_class || []).map((k) => el("li", {}, `${k.class_name}：${k.count}`))),
+        el("ul", { class: "counts by-state" }, ...(c.by_state || []).map((k) => el("li", {}, `${k.state_name}：${k.count}`))));
+    } catch (err) {
+      slot.replaceChildren(el("p", { class: "muted" }, `部件统计：${err.message}`));
+    }
   }
 
   function gridCard(f) {
@@ -139,16 +174,19 @@
     const staff = p.staff && p.staff.length
       ? el("ul", { class: "staff" }, ...p.staff.map((s) => el("li", {}, `${s.role_name}：${s.name}`, s.phone ? ` ${s.phone}` : "")))
       : el("p", { class: "muted" }, "暂无网格人员");
-    return el("div", { class: "gc-card", "data-kind": "grid", "data-code": p.code || f.id },
+    const card = el("div", { class: "gc-card", "data-kind": "grid", "data-code": p.code || f.id },
       el("h3", {}, p.name || "网格"),
       fields([
         ["网格编码", p.code || f.id],
         ["层级", p.level_name ? `${p.level_name}（第 ${p.level} 级）` : p.level],
-        ["上级网格", p.parent_code],
+        ["上级网格", p.parent_code ? el("span", { "data-field": "parent" }, p.parent_code) : null],
         ["责任单位", orgName(p.organisation)],
         ["面积", p.area_m2 ? `${(p.area_m2 / 1e4).toFixed(2)} 公顷` : null],
       ]),
-      el("h4", {}, "网格人员"), staff);
+      el("h4", {}, "网格人员"), staff,
+      el("div", { class: "grid-summary" }, el("p", { class: "muted" }, "正在统计部件…")));
+    fillGridSummary(card, p.code || f.id);
+    return card;
   }
 
   function gapCard(props) {
