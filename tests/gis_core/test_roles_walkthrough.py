@@ -324,10 +324,13 @@ def test_a_dispatcher_searches_opens_cards_filters_and_opens_a_case(live_server,
     row.wait_for(timeout=WAIT)
     assert page.locator("#case-queue li.case-row").count() == 2
     step("incident-queue")
+    page.evaluate("(code) => gridcity.openGrid(code)", BASE_GRID)  # a card left open on the map ...
+    page.locator(".gc-popup").wait_for(timeout=WAIT)
     row.click()
     case_card = page.locator(f".case-card[data-number='{number}']")
     case_card.wait_for(timeout=WAIT)
     assert "暴露垃圾" in case_card.inner_text()
+    assert page.locator(".gc-popup").count() == 0  # ... goes when a case opens: it would hide the case's point
     # The 事件 tab turned the incidents layer on: the case is drawn where it was reported.
     page.wait_for_function(
         "(n) => gridcityMap.queryRenderedFeatures().some(f => f.properties.number === n)", arg=number, timeout=WAIT

@@ -317,6 +317,8 @@
   }
 
   async function openCase(number, message) {
+    // A card still open on the map (a grid, a component) would lie over the case's point.
+    g.closePopup();
     selectTab("incidents");
     queueEl.hidden = true;
     filtersForm.hidden = true;
@@ -337,6 +339,7 @@
   async function findCase(number) {
     try {
       const f = await read(api.detail(number));
+      g.closePopup();
       selectTab("incidents");
       queueEl.hidden = true;
       filtersForm.hidden = true;
