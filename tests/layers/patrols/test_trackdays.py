@@ -87,7 +87,11 @@ def test_quarantined_fixes_stay_off_the_line(worker):
 
 
 def test_simplified_copies_keep_within_the_full_lines_box(worker):
-    wiggle = [fix(i, lat=35.5455 + (0.00002 if i % 2 else 0)) for i in range(200)]
+    # 200 fixes 10 s apart: 33 minutes, which must not cross local midnight (two daily lines then).
+    start = START
+    if timezone.localtime(start).date() != timezone.localtime(start + dt.timedelta(minutes=34)).date():
+        start += dt.timedelta(minutes=40)
+    wiggle = [fix(i, lat=35.5455 + (0.00002 if i % 2 else 0), start=start) for i in range(200)]
     post(worker, {"fixes": wiggle})
     line = _line(worker)
     assert line.geom_3857_low.num_points < line.geom_3857_mid.num_points <= line.geom_3857.num_points == 200
