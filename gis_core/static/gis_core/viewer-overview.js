@@ -1,6 +1,6 @@
 /* Overview map (鹰眼): a small second map in a corner showing the district and street grids at a
  * coarser zoom, with the main map's view drawn as a rectangle; a click there moves the main map.
- * Its style is the main map's loaded style cut down to the district and street grid layers (the same tiles, so
+ * Its style is the main style cut down to the district and street grid layers (the same tiles, so
  * nothing new is fetched from elsewhere). Hidden on narrow screens, where every pixel is map, and
  * folded with its own button. */
 (function () {
@@ -9,6 +9,7 @@
   const g = window.gridcity;
   if (!g || !window.maplibregl) return;
   const { map } = g;
+  const root = document.getElementById("viewer");
   const KEEP = /^(district_grids|street_grids)(:|$)/;
   const ZOOM_OUT = 4;
 
@@ -84,10 +85,8 @@
     g.overviewMap = small;
   }
 
-  // The main map's own style, once it has loaded: no second request for it.
-  function begin() {
-    try { start(map.getStyle()); } catch (e) { box.remove(); }
-  }
-  if (map.isStyleLoaded()) begin();
-  else map.once("load", begin);
+  fetch(root.dataset.styleUrl, { credentials: "same-origin", headers: { "X-Requested-With": "XMLHttpRequest" } })
+    .then((r) => (r.ok ? r.json() : Promise.reject(new Error(`style ${r.status}`))))
+    .then(start)
+    .catch(() => { box.remove(); });
 })();
