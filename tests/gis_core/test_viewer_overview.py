@@ -29,6 +29,11 @@ def test_the_overview_follows_the_map_and_moves_it(live_server, browser_page):  
         arg=[X + 0.01],
         timeout=10_000,
     )
+    # It draws the grids, not only the rectangle (a filter on the layer ids once matched none).
+    page.wait_for_function(
+        """() => gridcity.overviewMap.queryRenderedFeatures({layers: ['district_grids-fill']}).length > 0""",
+        timeout=10_000,
+    )
     # The rectangle is the main map's bounds.
     ring = page.evaluate("() => gridcity.overviewView.geometry.coordinates[0]")
     west, east = page.evaluate("() => [gridcityMap.getBounds().getWest(), gridcityMap.getBounds().getEast()]")

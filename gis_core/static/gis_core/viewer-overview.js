@@ -10,7 +10,7 @@
   if (!g || !window.maplibregl) return;
   const { map } = g;
   const root = document.getElementById("viewer");
-  const KEEP = /^(district_grids|street_grids)(:|$)/;
+  const KEEP = new Set(["district_grids", "street_grids"]);
   const ZOOM_OUT = 4;
 
   const box = document.createElement("div");
@@ -52,7 +52,11 @@
   }
 
   function start(style) {
-    const layers = style.layers.filter((l) => l.type === "background" || KEEP.test(l.id));
+    // Fills and outlines only: at this size labels would be noise, and they would need glyphs.
+    const layers = style.layers.filter(
+      (l) => l.type === "background"
+        || (KEEP.has((l.metadata || {})["gridcity:layer"]) && (l.type === "fill" || l.type === "line")),
+    );
     const used = new Set(layers.map((l) => l.source).filter(Boolean));
     const sources = Object.fromEntries(Object.entries(style.sources).filter(([id]) => used.has(id)));
     sources.overview_view = { type: "geojson", data: viewRing() };
