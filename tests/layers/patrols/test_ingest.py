@@ -1,4 +1,5 @@
 import datetime as dt
+import json
 
 import pytest
 from django.test import override_settings
@@ -136,6 +137,19 @@ def test_a_body_that_is_not_json_is_400(worker):
     c.force_login(worker)
     answer = c.post("/api/patrols/fixes/", "{not json", content_type="application/json")
     assert answer.status_code == 400 and answer.json()["field"] == "fixes"
+
+
+@pytest.mark.parametrize("lon", ["NaN", "Infinity", "1" + "0" * 400])
+def test_what_json_has_no_number_for_is_400_not_json(worker, lon):
+    from django.test import Client
+
+    c = Client()
+    c.force_login(worker)
+    body = json.dumps({"fixes": [fix(0, lon=0.5)]}).replace("0.5", lon)
+    answer = c.post("/api/patrols/fixes/", body, content_type="application/json")
+    assert answer.status_code == 400 and answer.json()["field"] == "fixes"
+    assert "not JSON" in answer.json()["message"]
+    assert not PatrolFix.objects.exists()
 
 
 def test_a_quarantined_batch_writes_nothing_to_the_track(worker):
