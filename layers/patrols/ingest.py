@@ -234,10 +234,13 @@ _PG_EPOCH_US = 946_684_800_000_000  # 2000-01-01 (PostgreSQL's binary timestamps
 
 def _micros(times) -> np.ndarray:
     """Aware datetimes as integer microseconds since 1970. timestamp() is the rounded quotient of the
-    exact microseconds by 10**6; times 1e6 and rounded again gives them back exactly for any year before
-    ~2255 (the error stays below a quarter microsecond)."""
+    exact microseconds by 10**6; times 1e6 and rounded again gives them back exactly while |seconds| <
+    2**32 (the float's error stays below a quarter microsecond); beyond, they are computed exactly."""
     ts = np.fromiter(map(dt.datetime.timestamp, times), float, len(times))
-    return np.rint(ts * 1e6).astype(np.int64)
+    us = np.rint(ts * 1e6).astype(np.int64)
+    for i in np.flatnonzero(np.abs(ts) > 4e9):  # after 2096 or before 1843 (quarantined, or a send time)
+        us[i] = (times[i] - _EPOCH) // dt.timedelta(microseconds=1)
+    return us
 
 
 def _fast_columns(user, fixes) -> Columns | None:
