@@ -61,7 +61,7 @@ def ingest(user, batch, now=None) -> dict:
         raise ServiceError({"device_id": "a text of at most 64 characters"})
     cols = _fast_columns(user, fixes)
     if cols is None:
-        # Something in the batch is not plain (an error, a missing send time, a date only Django reads):
+        # Something in the batch is not plain (an error, an empty send time, a date only Django reads):
         # the checks fix by fix, which name every bad fix.
         parsed, errors = [], {}
         for index, raw in enumerate(fixes):
@@ -72,7 +72,7 @@ def ingest(user, batch, now=None) -> dict:
             _to_storage(parsed, errors)
         if errors:
             raise ServiceError(errors)
-        cols = _columns_from_parsed(fixes, parsed)
+        cols = _columns_from_parsed(parsed)
 
     good, known, quarantined = _sort_out(user, cols, now)
     with transaction.atomic():
@@ -338,7 +338,7 @@ def _fast_storage(x, y, crs) -> tuple:
     return lon, lat
 
 
-def _columns_from_parsed(fixes, parsed) -> Columns:
+def _columns_from_parsed(parsed) -> Columns:
     """The slow path's fixes (all of them: it raised on any error) as columns."""
 
     def numbers(key):
