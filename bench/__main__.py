@@ -96,6 +96,7 @@ def _wms(args):
         workers=args.workers,
         threads=args.threads,
         redis_url=args.redis_url,
+        repeats=args.repeat or 3,
     )
     return 0 if all(t["ok"] for t in result["targets"]) else 1
 
@@ -194,7 +195,8 @@ def main(argv=None):
         "--repeat",
         type=int,
         default=None,
-        help="wfs: timed full GetFeature requests per case and server (default 20); incidents: repeats (default 3)",
+        help="wfs: timed full GetFeature requests per case and server (default 20); incidents, wms: repeats "
+        "(default 3)",
     )
     parser.add_argument("--transactions", type=int, default=200, help="wfs: timed Update transactions per server")
     parser.add_argument("--tiles", type=int, default=1000, help="tiles: tile positions z10-z18 (each x layers)")

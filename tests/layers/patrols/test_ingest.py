@@ -1,4 +1,5 @@
 import datetime as dt
+import json
 
 import pytest
 from django.test import override_settings
@@ -138,6 +139,19 @@ def test_a_body_that_is_not_json_is_400(worker):
     assert answer.status_code == 400 and answer.json()["field"] == "fixes"
 
 
+@pytest.mark.parametrize("lon", ["NaN", "Infinity", "1" + "0" * 400])
+def test_what_json_has_no_number_for_is_400_not_json(worker, lon):
+    from django.test import Client
+
+    c = Client()
+    c.force_login(worker)
+    body = json.dumps({"fixes": [fix(0, lon=0.5)]}).replace("0.5", lon)
+    answer = c.post("/api/patrols/fixes/", body, content_type="application/json")
+    assert answer.status_code == 400 and answer.json()["field"] == "fixes"
+    assert "not JSON" in answer.json()["message"]
+    assert not PatrolFix.objects.exists()
+
+
 def test_a_quarantined_batch_writes_nothing_to_the_track(worker):
     answer = post(worker, {"fixes": [fix(0, accuracy=900.0)]})
     assert answer.status_code == 200 and answer.json()["stored"] == 0
@@ -171,3 +185,43 @@ def test_a_bad_anchor_holds_for_the_window_only(worker):
     assert near["quarantined"] == [{"index": 0, "reason": "impossible_speed"}]
     later = post(worker, {"fixes": [fix(200)]}).json()  # 33 minutes on: not compared, a new start
     assert later["stored"] == 1
+
+
+def _stored(worker):
+    fixes = PatrolFix.objects.filter(worker=worker).order_by("fix_time")
+    kept = QuarantinedFix.objects.filter(worker=worker).order_by("fix_time")
+    return (
+        [(f.fix_time, f.send_time, f.geom.coords, f.accuracy, f.speed, f.heading, f.source_crs) for f in fixes],
+        [(q.fix_time, q.send_time, q.reason, q.geom and q.geom.coords, q.accuracy, q.heading) for q in kept],
+        DeviceClock.objects.get(worker=worker).skew_seconds,
+    )
+
+
+def test_a_plain_batch_and_one_checked_fix_by_fix_end_the_same(worker, other_worker):
+    """Ingest takes a plain batch as columns and anything else fix by fix (an empty send time is read
+    only by the latter): the answers and the rows must not tell the two apart."""
+    from layers.patrols import ingest
+
+    def gcj(i):
+        glon, glat = crs.wgs84_to_gcj02(LON + i * 0.00001, LAT)
+        return fix(i, lon=float(glon), lat=float(glat), crs="GCJ02")
+
+    batch = (
+        [fix(i) for i in range(30, 60)]  # 30-39 stored already
+        + [gcj(i) for i in range(60, 70)]
+        + [fix(45), fix(70, lon=LON + 0.2), fix(71), fix(72, accuracy=900.0), fix(73, lon=0, lat=0)]
+        + [fix(74, heading=None), fix(75, speed=None), fix(76)]
+    )
+    plain = batch[:-1] + [{k: v for k, v in batch[-1].items() if k != "send_time"}]
+    checked = batch[:-1] + [{**batch[-1], "send_time": ""}]
+    assert ingest._fast_columns(worker, plain) is not None and ingest._fast_columns(other_worker, checked) is None
+    answers = []
+    for user, fixes in ((worker, plain), (other_worker, checked)):
+        post(user, {"fixes": [fix(i) for i in range(40)]})
+        answers.append(post(user, {"device_id": "p", "fixes": fixes}).json())
+    assert answers[0] == answers[1]
+    assert answers[0]["stored"] == 34 and answers[0]["duplicates"] == 11
+    assert [q["reason"] for q in answers[0]["quarantined"]] == ["impossible_speed", "inaccurate", "null_island"]
+    (fixes_a, kept_a, skew_a), (fixes_b, kept_b, skew_b) = _stored(worker), _stored(other_worker)
+    assert fixes_a == fixes_b and kept_a == kept_b
+    assert skew_a == pytest.approx(skew_b, abs=5)  # "now" is each post's own
