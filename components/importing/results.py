@@ -32,6 +32,7 @@ class ImportResult:
     timings: dict = field(default_factory=dict)
     encoding: str | None = None
     crs: str | None = None
+    mode: str | None = None  # how it was written: "initial" (fresh table swapped in) or "upsert"
 
     @property
     def ok(self) -> bool:
@@ -53,6 +54,7 @@ class ImportResult:
             "timings": {k: round(v, 3) for k, v in self.timings.items()},
             "encoding": self.encoding,
             "crs": self.crs,
+            "mode": self.mode,
         }
 
 

@@ -1,10 +1,15 @@
 """The set-based write path for many components at once (imports, the demo city).
 
-One transaction: allocate IDs per (admin code, class), COPY into a TEMP staging table, refuse changes
-to retired components, then INSERT .. SELECT .. ON CONFLICT (code) DO UPDATE .. WHERE the stored
-values are distinct from the new ones, in chunks (for progress). Unchanged rows are not touched, so
-they leave no history rows; changed and new rows are recorded by the pghistory triggers with the
-context (user, action="import", import_job)."""
+One transaction: allocate IDs per (admin code, class), COPY into a TEMP staging table, keep only the
+rows that are new or differ from the stored ones (one hash join; an unchanged row goes no further),
+refuse changes to retired components, then INSERT .. SELECT .. ON CONFLICT (code) DO UPDATE, in
+chunks (for progress). Unchanged rows are not touched, so they leave no history rows; changed and
+new rows get their history rows written by the same statement, with the context (user,
+action="import", import_job).
+
+Into an empty registry (mode "auto" or "initial") the rows go instead into a fresh table that is
+indexed, checked, given its history and cluster counts and swapped in, as pg_restore would
+(components.services.initial_load)."""
 
 from __future__ import annotations
 
@@ -14,11 +19,13 @@ import numpy as np
 import pghistory
 from django.db import connection, transaction
 
+from ..cluster_cells import rebuild_sql
 from ..ids import MAX_SERIAL, allocate_serials, reserve_up_to
 from ..importing.results import RowError
 from ..models import Component, ComponentClass
 from ..signals import components_changed
 from .components import history_user_id
+from .initial_load import FRESH, fresh_load, lock_registry_for_load, registry_is_empty
 
 CHUNK_ROWS = 100_000
 _ESC = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
@@ -63,12 +70,23 @@ _NATIVE_TO_DB = {**_FK, "state": "state_code"}
 _COMPARED = ["component_class_id", "admin_code", "geom", *_OPTIONAL]
 
 
-def _src_sql(present_db: set) -> str:
-    exprs = ", ".join(f"{(_OPTIONAL[col][1] if col in present_db else _ABSENT[col])} AS {col}" for col in _OPTIONAL)
-    return (
-        f"SELECT s.row, s.code, s.component_class_id, s.admin_code, s.geom, {exprs} "
+def _src_sql(present_db: set, *, only_changed: bool = False) -> str:
+    """The file's rows with kept and default values resolved against the stored rows; with
+    `only_changed`, only the new rows and those that differ from the stored ones, so an unchanged
+    row costs its share of one hash join and nothing after it."""
+    resolved = {col: (_OPTIONAL[col][1] if col in present_db else _ABSENT[col]) for col in _OPTIONAL}
+    exprs = ", ".join(f"{expr} AS {col}" for col, expr in resolved.items())
+    sql = (
+        f"SELECT s.row, s.code, s.component_class_id, s.admin_code, s.geom, {exprs}, c.id IS NULL AS is_new "
         "FROM import_staging s LEFT JOIN components_component c ON c.code = s.code"
     )
+    if only_changed:
+        new = {"component_class_id": "s.component_class_id", "admin_code": "s.admin_code", "geom": "s.geom", **resolved}
+        new["change_date"] = f"COALESCE({new['change_date']}, c.change_date)"
+        left = ", ".join(f"c.{col}" for col in _COMPARED)
+        right = ", ".join(new[col] for col in _COMPARED)
+        sql += f" WHERE c.id IS NULL OR ({left}) IS DISTINCT FROM ({right})"
+    return sql
 
 
 def _distinct(t: str, x: str) -> str:
@@ -93,8 +111,9 @@ _INSERT_COLS = [
 _RETIRED_REASON = "'导入时已注销 retired in import'"
 
 
-def _insert_sql(present_db: set) -> str:
-    select = ", ".join(
+def _new_row_select() -> str:
+    """The values of _INSERT_COLS for a new component, from the resolved row `src`."""
+    return ", ".join(
         [f"src.{c}" for c in ["code", "component_class_id", "admin_code", "geom", *_OPTIONAL]]
         + [
             "CASE WHEN src.retired THEN now() END",
@@ -103,6 +122,10 @@ def _insert_sql(present_db: set) -> str:
             "now()",
         ]
     )
+
+
+def _insert_sql(present_db: set) -> str:
+    select = _new_row_select()
     sets = ", ".join(
         [f"{c} = EXCLUDED.{c}" for c in ["component_class_id", "admin_code", "geom", *_OPTIONAL] if c != "change_date"]
         + [
@@ -199,16 +222,42 @@ def _references_checked_once(cur, p) -> bool:
     return True
 
 
-def upsert_prepared(p, result, *, user=None, job=None, progress=None, dry_run=False) -> None:
-    """Writes a components.importing.results.Prepared; fills result.created/updated/unchanged (or errors)."""
+MODES = ("auto", "upsert", "initial")
+
+
+def upsert_prepared(p, result, *, user=None, job=None, progress=None, dry_run=False, mode="auto") -> None:
+    """Writes a components.importing.results.Prepared; fills result.created/updated/unchanged (or errors).
+
+    `mode`: "upsert" merges the rows into the registry; "initial" loads them into a fresh table and
+    swaps it in (components.services.initial_load), refused unless the registry is empty; "auto"
+    (the default) is "initial" when the registry is empty, else "upsert"."""
     timings = result.timings
     present_db = {_NATIVE_TO_DB.get(f, f) for f in p.present} & set(_OPTIONAL)
     code = p.code.copy()
+    if mode not in MODES:
+        result.errors.append(RowError(None, "mode", f"unknown mode {mode!r}: use {', '.join(MODES)}"))
+        return
     try:
         with transaction.atomic():
             with connection.cursor() as cur:
                 cur.execute("SET LOCAL statement_timeout = 0")
                 _skip_row_history(cur)
+                fresh = False
+                if mode != "upsert" and registry_is_empty(cur):
+                    if not dry_run:
+                        lock_registry_for_load(cur)
+                    fresh = registry_is_empty(cur)
+                if mode == "initial" and not fresh:
+                    result.errors.append(
+                        RowError(
+                            None,
+                            "mode",
+                            "the registry holds components: an initial load needs an empty registry "
+                            "(import with mode upsert to merge the file into it)",
+                        )
+                    )
+                    raise _Refused
+            result.mode = "initial" if fresh else "upsert"
             t = time.perf_counter()
             if not dry_run:
                 _allocate(p, code)
@@ -217,11 +266,31 @@ def upsert_prepared(p, result, *, user=None, job=None, progress=None, dry_run=Fa
             t = time.perf_counter()
             _stage(p, code, present_db)
             timings["stage"] = time.perf_counter() - t
+            context = {"user": history_user_id(user), "action": "import"}
+            if job is not None:
+                context["import_job"] = str(job.pk)
+            if fresh and not dry_run:
+                result.created = fresh_load(
+                    _fresh_insert_sql(present_db),
+                    history_sql=_fresh_history_sql(),
+                    history_context=context,
+                    cells_sql=rebuild_sql(FRESH),
+                    timings=timings,
+                    progress=progress,
+                    n=p.n,
+                )
+                result.updated, result.unchanged = 0, p.n - result.created
+                if progress:
+                    progress(p.n, p.n)
+                bbox = p.bbox
+                transaction.on_commit(lambda: components_changed.send(sender=Component, codes=[], bbox=bbox))
+                return
             t = time.perf_counter()
             with connection.cursor() as cur:
-                # Resolve kept/default values against the stored rows once (one hash join), so the chunked
-                # upsert below needs no join whose plan could go wrong while the table grows.
-                cur.execute(f"CREATE TEMP TABLE import_src ON COMMIT DROP AS {_src_sql(present_db)}")
+                # Resolve kept/default values against the stored rows once (one hash join), keeping only
+                # the rows to write, so the chunked upsert below needs no join whose plan could go wrong
+                # while the table grows, and an unchanged row goes no further.
+                cur.execute(f"CREATE TEMP TABLE import_src ON COMMIT DROP AS {_src_sql(present_db, only_changed=True)}")
                 cur.execute("CREATE UNIQUE INDEX ON import_src (row)")
                 cur.execute("ANALYZE import_src")
             src = "SELECT * FROM import_src"
@@ -241,9 +310,7 @@ def upsert_prepared(p, result, *, user=None, job=None, progress=None, dry_run=Fa
             if dry_run:
                 with connection.cursor() as cur:
                     cur.execute(
-                        f"SELECT count(*) FILTER (WHERE t.id IS NULL), "
-                        f"count(*) FILTER (WHERE t.id IS NOT NULL AND {_distinct('t', 'src')}) "
-                        f"FROM ({src}) src LEFT JOIN components_component t ON t.code = src.code"
+                        "SELECT count(*) FILTER (WHERE is_new), count(*) FILTER (WHERE NOT is_new) FROM import_src"
                     )
                     result.created, result.updated = cur.fetchone()
                 result.unchanged = p.n - result.created - result.updated
@@ -251,23 +318,26 @@ def upsert_prepared(p, result, *, user=None, job=None, progress=None, dry_run=Fa
                 if progress:
                     progress(p.n, p.n)
                 raise _Refused  # roll back the staging table and nothing else
+            with connection.cursor() as cur:
+                cur.execute("SELECT count(*), min(row), max(row) FROM import_src")
+                to_write, lo_row, hi_row = cur.fetchone()
             sql = _insert_sql(present_db)
             created = updated = 0
-            context = {"user": history_user_id(user), "action": "import"}
-            if job is not None:
-                context["import_job"] = str(job.pk)
-            with pghistory.context(**context):
-                with connection.cursor() as cur:
-                    skipped = _references_checked_once(cur, p)
-                    for lo in range(1, p.n + 1, CHUNK_ROWS):
-                        hi = min(lo + CHUNK_ROWS - 1, p.n)
-                        cur.execute(sql, [lo, hi])
-                        c, u = cur.fetchone()
-                        created, updated = created + c, updated + u
-                        if progress:
-                            progress(hi, p.n)
-                    if skipped:
-                        cur.execute("SET LOCAL session_replication_role = origin")
+            if to_write:
+                with pghistory.context(**context):
+                    with connection.cursor() as cur:
+                        skipped = _references_checked_once(cur, p)
+                        for lo in range(lo_row, hi_row + 1, CHUNK_ROWS):
+                            hi = min(lo + CHUNK_ROWS - 1, hi_row)
+                            cur.execute(sql, [lo, hi])
+                            c, u = cur.fetchone()
+                            created, updated = created + c, updated + u
+                            if progress:
+                                progress(hi, p.n)
+                        if skipped:
+                            cur.execute("SET LOCAL session_replication_role = origin")
+            if progress:
+                progress(p.n, p.n)
             timings["upsert"] = time.perf_counter() - t
             result.created, result.updated, result.unchanged = created, updated, p.n - created - updated
             if created or updated:
@@ -275,6 +345,25 @@ def upsert_prepared(p, result, *, user=None, job=None, progress=None, dry_run=Fa
                 transaction.on_commit(lambda: components_changed.send(sender=Component, codes=[], bbox=bbox))
     except _Refused:
         pass
+
+
+def _fresh_insert_sql(present_db: set) -> str:
+    """The rows as the upsert would insert them into an empty registry (the same expressions, the join
+    against the empty table included), in spatial order, into the initial load's fresh table."""
+    select = _new_row_select()
+    return (
+        f"INSERT INTO {FRESH} ({', '.join(_INSERT_COLS)}) SELECT {select} FROM ({_src_sql(present_db)}) src "
+        "ORDER BY src.geom"
+    )
+
+
+def _fresh_history_sql() -> str:
+    """The 'insert' events pghistory's row trigger would have written, from the loaded table at once."""
+    cols = ", ".join(_event_columns())
+    return (
+        f"INSERT INTO components_componentevent ({cols}, pgh_context_id, pgh_created_at, pgh_label, pgh_obj_id) "
+        f"SELECT {cols}, (SELECT _pgh_attach_context()), now(), 'insert', id FROM {FRESH}"
+    )
 
 
 def _allocate(p, code) -> None:
