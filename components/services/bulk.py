@@ -158,11 +158,13 @@ def _event_columns() -> list[str]:
     return [f.column for f in ComponentEvent._meta.concrete_fields if not f.name.startswith("pgh_")]
 
 
-def _skip_row_history(cur) -> None:
+def _skip_row_history(cur) -> str:
     """For this transaction only, skips the per-row history triggers on insert and update: the upsert
     writes the same event rows itself in one statement. Per row, pghistory's trigger opens a
     subtransaction and upserts the context row, which cost more than the insert itself (55k rows:
-    row triggers 47 s from psql, none 1.5 s). The delete trigger, and every other writer, keep theirs."""
+    row triggers 47 s from psql, none 1.5 s). The delete trigger, and every other writer, keep theirs.
+    Returns the setting it replaced, for _restore_row_history: inside an outer transaction (a test,
+    a caller's atomic block) the setting would otherwise outlive the import."""
     import pgtrigger
 
     names = [
@@ -172,7 +174,15 @@ def _skip_row_history(cur) -> None:
         )
     ]
     assert len(names) == 2, names
+    cur.execute("SELECT coalesce(current_setting('pgtrigger.ignore', true), '')")
+    previous = cur.fetchone()[0]
     cur.execute("SELECT set_config('pgtrigger.ignore', %s, true)", ["{" + ",".join(names) + "}"])
+    return previous
+
+
+def _restore_row_history(previous: str) -> None:
+    with connection.cursor() as cur:
+        cur.execute("SELECT set_config('pgtrigger.ignore', %s, true)", [previous])
 
 
 def _text(values, nullable=True):
@@ -241,7 +251,7 @@ def upsert_prepared(p, result, *, user=None, job=None, progress=None, dry_run=Fa
         with transaction.atomic():
             with connection.cursor() as cur:
                 cur.execute("SET LOCAL statement_timeout = 0")
-                _skip_row_history(cur)
+                ignored = _skip_row_history(cur)
                 fresh = False
                 if mode != "upsert" and registry_is_empty(cur):
                     if not dry_run:
@@ -284,6 +294,7 @@ def upsert_prepared(p, result, *, user=None, job=None, progress=None, dry_run=Fa
                     progress(p.n, p.n)
                 bbox = p.bbox
                 transaction.on_commit(lambda: components_changed.send(sender=Component, codes=[], bbox=bbox))
+                _restore_row_history(ignored)
                 return
             t = time.perf_counter()
             with connection.cursor() as cur:
@@ -339,6 +350,7 @@ def upsert_prepared(p, result, *, user=None, job=None, progress=None, dry_run=Fa
             if progress:
                 progress(p.n, p.n)
             timings["upsert"] = time.perf_counter() - t
+            _restore_row_history(ignored)
             result.created, result.updated, result.unchanged = created, updated, p.n - created - updated
             if created or updated:
                 bbox = p.bbox
@@ -463,4 +475,6 @@ def _stage(p, code, present_db) -> None:
                 pa_csv.write_csv(table.slice(lo, CHUNK_ROWS), buf, options)
                 cp.write(memoryview(buf.getvalue()))
     with connection.cursor() as cur:
-        cur.execute("ANALYZE import_staging")
+        # The join on code is all the planner needs to know of: statistics of every column (geometry
+        # and text of a million rows) cost more than the join.
+        cur.execute("ANALYZE import_staging (code)")

@@ -1,0 +1,207 @@
+"""The initial load (components.services.initial_load): an import into an empty registry builds a
+fresh table and swaps it in; it must give what the upsert gives, refuse all on a bad row, keep every
+index, constraint, trigger and foreign key of the registry, and let readers read the old table
+until the swap."""
+
+import numpy as np
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import IntegrityError, connection, connections, transaction
+
+from components.importing import import_file
+from components.models import Component, ComponentEvent
+from tests.components.test_import import write_gpkg
+
+pytestmark = pytest.mark.django_db
+
+_SKIP = {"id", "created_at", "updated_at", "retired_at"}
+_EVENT_SKIP = {"pgh_id", "pgh_created_at", "pgh_obj_id", "pgh_context_id", "id", "created_at"}
+
+
+def _rows():
+    return {
+        c["code"]: {k: (v.wkb.hex() if k == "geom" else v) for k, v in c.items() if k not in _SKIP}
+        for c in Component.objects.values()
+    }
+
+
+def _history():
+    out = {}
+    for e in ComponentEvent.objects.filter(pgh_label="insert").select_related("pgh_context").order_by("pgh_id"):
+        values = {k: (v.wkb.hex() if k == "geom" else v) for k, v in e.__dict__.items() if k not in _EVENT_SKIP}
+        values = {k: v for k, v in values.items() if not k.startswith("_")}
+        out[e.code] = (values, e.pgh_context.metadata["action"])
+    return out
+
+
+def _cells():
+    with connection.cursor() as cur:
+        cur.execute("SELECT z, cx, cy, major, n, round(sx::numeric, 3), round(sy::numeric, 3) FROM tiles_componentcell")
+        return sorted(cur.fetchall())
+
+
+_CATALOGUE = {
+    "indexes": "SELECT ci.relname, regexp_replace(pg_get_indexdef(i.indexrelid), ' ON \\S+ ', ' ON t ') "
+    "FROM pg_index i JOIN pg_class ci ON ci.oid = i.indexrelid "
+    "WHERE i.indrelid = 'components_component'::regclass ORDER BY 1",
+    "constraints": "SELECT conname, contype, pg_get_constraintdef(oid), convalidated FROM pg_constraint "
+    "WHERE conrelid = 'components_component'::regclass ORDER BY 1",
+    "triggers": "SELECT tgname, tgenabled, regexp_replace(pg_get_triggerdef(oid), ' ON \\S+ ', ' ON t '), "
+    "obj_description(oid, 'pg_trigger') FROM pg_trigger "
+    "WHERE tgrelid = 'components_component'::regclass AND NOT tgisinternal ORDER BY 1",
+    "in": "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid), convalidated FROM pg_constraint "
+    "WHERE confrelid = 'components_component'::regclass ORDER BY 1, 2",
+    "seq": "SELECT pg_get_serial_sequence('components_component', 'id')",
+}
+
+
+def _catalogue():
+    """What the registry table is made of, by name: indexes, constraints (valid?), triggers (enabled?),
+    the foreign keys that point at it, and its identity."""
+    out = {}
+    with connection.cursor() as cur:
+        for key, sql in _CATALOGUE.items():
+            cur.execute(sql)
+            out[key] = cur.fetchall()
+    return out
+
+
+def test_initial_load_gives_the_rows_history_cells_and_report_of_the_upsert(tmp_path):
+    p = write_gpkg(tmp_path, 40, fields={"state": np.array(["完好", "damaged"] * 20, dtype=object)})
+    shape = _catalogue()
+    upsert = import_file(p, mode="upsert")
+    assert upsert.ok and upsert.mode == "upsert" and (upsert.created, upsert.updated, upsert.unchanged) == (40, 0, 0)
+    rows, history, cells = _rows(), _history(), _cells()
+    assert len(history) == 40 and cells
+    last_id = Component.objects.order_by("-id").values_list("id", flat=True).first()
+    # Deleting in the same transaction leaves deferred checks queued: the swap must cope with them.
+    Component.objects.all().delete()
+    ComponentEvent.objects.filter(pgh_label="insert").delete()
+    assert _cells() == []
+
+    first = import_file(p)
+    assert first.ok and first.mode == "initial", first.as_dict()
+    assert (first.created, first.updated, first.unchanged, first.errors) == (40, 0, 0, [])
+    assert {"load", "indexes", "history", "swap"} <= set(first.timings)
+    assert _rows() == rows
+    assert _history() == history
+    assert _cells() == cells
+    assert _catalogue() == shape
+    # IDs go on after the deleted components', whose history keeps theirs.
+    assert Component.objects.order_by("id").values_list("id", flat=True).first() > last_id
+
+    again = import_file(p)
+    assert again.ok and again.mode == "upsert" and (again.created, again.updated, again.unchanged) == (0, 0, 40)
+    assert ComponentEvent.objects.count() == 40 + 40  # 40 deletes, 40 inserts: nothing for the unchanged rows
+
+
+def test_a_bad_row_refuses_the_whole_initial_load(tmp_path):
+    classes = np.array(["0118"] * 19 + ["9999"], dtype=object)
+    p = write_gpkg(tmp_path, 20, fields={"class_code": classes})
+    with connection.cursor() as cur:
+        cur.execute("SELECT 'components_component'::regclass::oid")
+        oid = cur.fetchone()[0]
+    r = import_file(p)
+    assert not r.ok and [(e.row, e.field) for e in r.errors] == [(20, "class_code")]
+    assert Component.objects.count() == 0 and ComponentEvent.objects.count() == 0
+    with connection.cursor() as cur:
+        cur.execute("SELECT 'components_component'::regclass::oid, to_regclass('components_component_load')")
+        assert cur.fetchone() == (oid, None)
+
+
+def test_constraints_indexes_triggers_and_references_hold_after_the_swap(tmp_path):
+    from django.contrib.gis.geos import Point
+
+    from components.models import ComponentClass, ComponentPhoto, ComponentState
+    from components.services import create_component, update_component
+
+    before = _catalogue()
+    r = import_file(write_gpkg(tmp_path, 10))
+    assert r.ok and r.mode == "initial"
+    assert _catalogue() == before
+    assert all(valid for *_, valid in before["constraints"]) and all(valid for *_, valid in before["in"])
+    # UNIQUE code and the CHECKs are enforced by the swapped-in table.
+    for sql in (
+        "UPDATE components_component SET code = '3708120118000002' WHERE code = '3708120118000001'",
+        "UPDATE components_component SET admin_code = 'x' WHERE code = '3708120118000001'",
+        "UPDATE components_component SET component_class_id = -1 WHERE code = '3708120118000001'",
+    ):
+        with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cur:
+            cur.execute(sql)
+            cur.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    # The history trigger and the cluster counts follow writes after the load, as before it.
+    c = Component.objects.get(code="3708120118000003")
+    update_component(c, name="改名")
+    assert ComponentEvent.objects.filter(pgh_obj_id=c.pk, pgh_label="update").count() == 1
+    new = create_component(
+        component_class=ComponentClass.objects.get(code="0118"),
+        state=ComponentState.objects.get(code="intact"),
+        geom=Point(116.9, 35.6, srid=4490),
+    )
+    assert new.code == "3708120118000011" and new.pk > Component.objects.exclude(pk=new.pk).order_by("-id")[0].pk
+    assert ComponentEvent.objects.filter(pgh_obj_id=new.pk, pgh_label="insert").count() == 1
+    with connection.cursor() as cur:
+        cur.execute("SELECT sum(n) FROM tiles_componentcell WHERE z = 0")
+        assert cur.fetchone()[0] == 11
+    # Tables that refer to components refer to the new table.
+    ComponentPhoto.objects.create(component=new, image="x.jpg")
+    with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cur:
+        cur.execute(
+            "INSERT INTO components_componentphoto (component_id, image, caption, uploaded_at) "
+            "VALUES (-5, 'y.jpg', '', now())"
+        )
+        cur.execute("SET CONSTRAINTS ALL IMMEDIATE")
+
+
+def test_mode_initial_is_refused_when_the_registry_holds_components(tmp_path):
+    p = write_gpkg(tmp_path, 5)
+    assert import_file(p).mode == "initial"
+    r = import_file(p, mode="initial")
+    assert not r.ok and r.errors[0].field == "mode" and "empty" in r.errors[0].reason
+    bad = import_file(p, mode="fast")
+    assert not bad.ok and bad.errors[0].field == "mode"
+    assert Component.objects.count() == 5 and ComponentEvent.objects.count() == 5
+
+
+def test_dry_run_into_an_empty_registry_writes_nothing(tmp_path):
+    r = import_file(write_gpkg(tmp_path, 5), dry_run=True)
+    assert r.ok and r.created == 5 and Component.objects.count() == 0
+    with connection.cursor() as cur:
+        cur.execute("SELECT to_regclass('components_component_load')")
+        assert cur.fetchone()[0] is None
+
+
+def test_command_mode_option(tmp_path, capsys):
+    p = write_gpkg(tmp_path, 4)
+    call_command("import_components", str(p), "--mode", "upsert", verbosity=0)
+    assert "4 created" in capsys.readouterr().out
+    with pytest.raises(CommandError):
+        call_command("import_components", str(p), "--mode", "initial", verbosity=0)
+    assert Component.objects.count() == 4
+
+
+@pytest.mark.django_db(transaction=True)
+def test_readers_see_the_old_table_until_the_swap_commits(tmp_path):
+    p = write_gpkg(tmp_path, 12)
+    seen = []
+    side = connections.create_connection("default")
+    try:
+
+        def progress(done, total):
+            # Mid-load (rows in the fresh table, not yet swapped in): another session reads the old,
+            # empty registry at once, without waiting for the import.
+            if 0 < done < total:
+                with side.cursor() as cur:
+                    cur.execute("SET lock_timeout = '2s'")
+                    cur.execute("SELECT count(*) FROM components_component")
+                    seen.append(cur.fetchone()[0])
+
+        r = import_file(p, progress=progress)
+        assert r.ok and r.mode == "initial"
+        assert seen == [0]
+        with side.cursor() as cur:
+            cur.execute("SELECT count(*) FROM components_component")
+            assert cur.fetchone()[0] == 12
+    finally:
+        side.close()
