@@ -78,8 +78,12 @@ def fresh_load(
     Returns the rows loaded. The caller holds the transaction and the registry lock."""
     with connection.cursor() as cur:
         t = time.perf_counter()
-        # Index builds sort in memory up to this much (per build, for this transaction only).
-        cur.execute("SET LOCAL maintenance_work_mem = '256MB'")
+        # Index builds sort in memory up to this much (per build, for this transaction only), unless
+        # the server allows more already.
+        cur.execute(
+            "SELECT set_config('maintenance_work_mem', '256MB', true) "
+            "WHERE pg_size_bytes(current_setting('maintenance_work_mem')) < pg_size_bytes('256MB')"
+        )
         cur.execute(
             f"CREATE TABLE {FRESH} (LIKE {TABLE} INCLUDING DEFAULTS INCLUDING IDENTITY INCLUDING GENERATED "
             "INCLUDING CONSTRAINTS INCLUDING STORAGE INCLUDING COMPRESSION)"
@@ -163,7 +167,8 @@ def fresh_load(
         options = cur.fetchone()[0]
         if options:
             cur.execute(f"ALTER TABLE {FRESH} SET ({options})")
-        cur.execute(f"ANALYZE {FRESH}")
+        # No ANALYZE here (it took longer than all the B-tree builds: geometry and expression
+        # statistics): like pg_restore's, the new table is analysed by autovacuum soon after commit.
 
         # The swap. PostgreSQL alters no table with deferred checks still queued in this transaction
         # (e.g. a delete of components earlier in it): run them now, then defer again those that
