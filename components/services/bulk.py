@@ -25,7 +25,7 @@ from ..importing.results import RowError
 from ..models import Component, ComponentClass
 from ..signals import components_changed
 from .components import history_user_id
-from .initial_load import FRESH, fresh_load, lock_registry_for_load, registry_is_empty
+from .initial_load import FRESH, claim_empty_registry, fresh_load, registry_is_empty
 
 CHUNK_ROWS = 100_000
 _ESC = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
@@ -252,11 +252,12 @@ def upsert_prepared(p, result, *, user=None, job=None, progress=None, dry_run=Fa
             with connection.cursor() as cur:
                 cur.execute("SET LOCAL statement_timeout = 0")
                 ignored = _skip_row_history(cur)
-                fresh = False
-                if mode != "upsert" and registry_is_empty(cur):
-                    if not dry_run:
-                        lock_registry_for_load(cur)
-                    fresh = registry_is_empty(cur)
+                if mode == "upsert":
+                    fresh = False
+                elif dry_run:
+                    fresh = registry_is_empty(cur)  # what a real run would do; nothing to hold
+                else:
+                    fresh = claim_empty_registry(cur)
                 if mode == "initial" and not fresh:
                     result.errors.append(
                         RowError(

@@ -23,10 +23,13 @@ from __future__ import annotations
 import time
 
 import pghistory
-from django.db import connection
+from django.db import connection, transaction
 
 TABLE = "components_component"
 FRESH = "components_component_load"
+
+
+_LOAD_LOCK = "hashtext('components.initial_load')"
 
 
 def registry_is_empty(cur) -> bool:
@@ -34,9 +37,27 @@ def registry_is_empty(cur) -> bool:
     return cur.fetchone()[0]
 
 
-def lock_registry_for_load(cur) -> None:
-    """Blocks every other writer of the registry until commit; readers go on."""
-    cur.execute(f"LOCK TABLE {TABLE} IN SHARE ROW EXCLUSIVE MODE")
+def claim_empty_registry(cur) -> bool:
+    """True when the registry is empty, and then held for an initial load until the end of this
+    transaction: other writers of the registry wait (SHARE ROW EXCLUSIVE), readers go on.
+
+    Another import that wants to load the same empty registry must not have read the old table
+    before it waits for this one, or the DROP at the swap and its wait would deadlock: so the
+    emptiness is looked at only under an advisory lock, held as a session lock while looking (and
+    released at once when the registry holds rows, so imports into a full registry never queue on
+    it) and as a transaction lock for a load."""
+    cur.execute(f"SELECT pg_advisory_lock({_LOAD_LOCK})")
+    try:
+        # In a savepoint, so that the session lock can be released whatever fails in here.
+        with transaction.atomic():
+            empty = registry_is_empty(cur)
+            if empty:
+                cur.execute(f"SELECT pg_advisory_xact_lock({_LOAD_LOCK})")
+                cur.execute(f"LOCK TABLE {TABLE} IN SHARE ROW EXCLUSIVE MODE")
+                empty = registry_is_empty(cur)
+    finally:
+        cur.execute(f"SELECT pg_advisory_unlock({_LOAD_LOCK})")
+    return empty
 
 
 def _one(cur, sql, params=None):

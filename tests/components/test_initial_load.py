@@ -205,3 +205,31 @@ def test_readers_see_the_old_table_until_the_swap_commits(tmp_path):
             assert cur.fetchone()[0] == 12
     finally:
         side.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_second_import_waits_for_the_initial_load_and_then_upserts(tmp_path):
+    import threading
+
+    first_file = write_gpkg(tmp_path, 12, name="a.gpkg")
+    second_file = write_gpkg(tmp_path, 15, name="b.gpkg")  # the same 12 codes (another owner) and 3 more
+    second = {}
+
+    def run_second():
+        try:
+            second["result"] = import_file(second_file)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=run_second)
+
+    def progress(done, total):
+        if 0 < done < total and not thread.is_alive() and "result" not in second:
+            thread.start()  # mid-load: the second import finds the registry claimed and waits
+
+    first = import_file(first_file, progress=progress)
+    thread.join(60)
+    assert first.ok and first.mode == "initial", first.as_dict()
+    r = second["result"]
+    assert r.ok and r.mode == "upsert" and (r.created, r.updated) == (3, 12), r.as_dict()
+    assert Component.objects.count() == 15
