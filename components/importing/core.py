@@ -51,7 +51,8 @@ def import_file(
     bad, every bad row is in .errors and nothing was written. `name` is the file's name as the client
     knows it (an upload's original name): errors and warnings name it, never a path on this server.
     `mode`: "auto" (an initial load into a fresh table when the registry is empty, else the upsert),
-    "upsert" or "initial" (refused unless the registry is empty); see components.services.bulk."""
+    "upsert", "initial" (refused unless the registry is empty) or "replace" (the file becomes the
+    whole registry); see components.services.bulk."""
     started = time.perf_counter()
     result = ImportResult(dry_run=dry_run)
     source = None

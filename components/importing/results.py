@@ -25,6 +25,7 @@ class ImportResult:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
+    deleted: int = 0  # components not in the file, removed by a replacement (mode "replace")
     errors: list[RowError] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     dry_run: bool = False
@@ -47,6 +48,7 @@ class ImportResult:
             "created": self.created,
             "updated": self.updated,
             "unchanged": self.unchanged,
+            "deleted": self.deleted,
             "error_count": len(self.errors),
             "errors": [e.as_dict() for e in errors],
             "warnings": self.warnings,

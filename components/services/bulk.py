@@ -25,7 +25,14 @@ from ..importing.results import RowError
 from ..models import Component, ComponentClass
 from ..signals import components_changed
 from .components import history_user_id
-from .initial_load import FRESH, claim_empty_registry, fresh_load, registry_is_empty
+from .initial_load import (
+    FRESH,
+    SEQUENCE_TOKEN,
+    claim_registry,
+    fresh_load,
+    incoming_references,
+    registry_is_empty,
+)
 
 CHUNK_ROWS = 100_000
 _ESC = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
@@ -111,17 +118,18 @@ _INSERT_COLS = [
 _RETIRED_REASON = "'导入时已注销 retired in import'"
 
 
-def _new_row_select() -> str:
+def _new_row_values() -> list[str]:
     """The values of _INSERT_COLS for a new component, from the resolved row `src`."""
-    return ", ".join(
-        [f"src.{c}" for c in ["code", "component_class_id", "admin_code", "geom", *_OPTIONAL]]
-        + [
-            "CASE WHEN src.retired THEN now() END",
-            f"CASE WHEN src.retired THEN {_RETIRED_REASON} ELSE '' END",
-            "now()",
-            "now()",
-        ]
-    )
+    return [f"src.{c}" for c in ["code", "component_class_id", "admin_code", "geom", *_OPTIONAL]] + [
+        "CASE WHEN src.retired THEN now() END",
+        f"CASE WHEN src.retired THEN {_RETIRED_REASON} ELSE '' END",
+        "now()",
+        "now()",
+    ]
+
+
+def _new_row_select() -> str:
+    return ", ".join(_new_row_values())
 
 
 def _insert_sql(present_db: set) -> str:
@@ -232,15 +240,18 @@ def _references_checked_once(cur, p) -> bool:
     return True
 
 
-MODES = ("auto", "upsert", "initial")
+MODES = ("auto", "upsert", "initial", "replace")
 
 
 def upsert_prepared(p, result, *, user=None, job=None, progress=None, dry_run=False, mode="auto") -> None:
-    """Writes a components.importing.results.Prepared; fills result.created/updated/unchanged (or errors).
+    """Writes a components.importing.results.Prepared; fills result.created/updated/unchanged/deleted
+    (or errors).
 
     `mode`: "upsert" merges the rows into the registry; "initial" loads them into a fresh table and
     swaps it in (components.services.initial_load), refused unless the registry is empty; "auto"
-    (the default) is "initial" when the registry is empty, else "upsert"."""
+    (the default) is "initial" when the registry is empty, else "upsert"; "replace" makes the file
+    the whole registry the same way (a component whose code is not in the file is deleted, one whose
+    code is keeps its ID), refused when a component to delete is referred to (photos, cases, ...)."""
     timings = result.timings
     present_db = {_NATIVE_TO_DB.get(f, f) for f in p.present} & set(_OPTIONAL)
     code = p.code.copy()
@@ -253,22 +264,26 @@ def upsert_prepared(p, result, *, user=None, job=None, progress=None, dry_run=Fa
                 cur.execute("SET LOCAL statement_timeout = 0")
                 ignored = _skip_row_history(cur)
                 if mode == "upsert":
-                    fresh = False
-                elif dry_run:
-                    fresh = registry_is_empty(cur)  # what a real run would do; nothing to hold
+                    how = "upsert"
+                elif mode == "replace":
+                    if not dry_run:
+                        claim_registry(cur, empty_only=False)
+                    how = "replace"
                 else:
-                    fresh = claim_empty_registry(cur)
-                if mode == "initial" and not fresh:
+                    # A dry run only says what a real run would do: it holds nothing.
+                    empty = registry_is_empty(cur) if dry_run else claim_registry(cur)
+                    how = "initial" if empty else "upsert"
+                if mode == "initial" and how != "initial":
                     result.errors.append(
                         RowError(
                             None,
                             "mode",
                             "the registry holds components: an initial load needs an empty registry "
-                            "(import with mode upsert to merge the file into it)",
+                            "(import with mode upsert to merge the file into it, or replace to replace it)",
                         )
                     )
                     raise _Refused
-            result.mode = "initial" if fresh else "upsert"
+            result.mode = how
             t = time.perf_counter()
             if not dry_run:
                 _allocate(p, code)
@@ -280,20 +295,30 @@ def upsert_prepared(p, result, *, user=None, job=None, progress=None, dry_run=Fa
             context = {"user": history_user_id(user), "action": "import"}
             if job is not None:
                 context["import_job"] = str(job.pk)
-            if fresh and not dry_run:
-                result.created = fresh_load(
-                    _fresh_insert_sql(present_db),
-                    history_sql=_fresh_history_sql(),
+            if how == "replace":
+                _refuse_replacing(p, present_db, result, dry_run=dry_run)
+            if how in ("initial", "replace") and not dry_run:
+                insert, history = (
+                    (_fresh_insert_sql(present_db), _fresh_history_sql())
+                    if how == "initial"
+                    else (_replace_insert_sql(present_db), _replace_history_sql())
+                )
+                _, events = fresh_load(
+                    insert,
+                    history_sql=history,
                     history_context=context,
                     cells_sql=rebuild_sql(FRESH),
                     timings=timings,
                     progress=progress,
                     n=p.n,
                 )
-                result.updated, result.unchanged = 0, p.n - result.created
+                result.created, result.updated = events.get("insert", 0), events.get("update", 0)
+                result.deleted = events.get("delete", 0)
+                result.unchanged = p.n - result.created - result.updated
                 if progress:
                     progress(p.n, p.n)
-                bbox = p.bbox
+                # A replacement may have moved or removed components anywhere: every tile goes.
+                bbox = p.bbox if how == "initial" else None
                 transaction.on_commit(lambda: components_changed.send(sender=Component, codes=[], bbox=bbox))
                 _restore_row_history(ignored)
                 return
@@ -374,9 +399,99 @@ def _fresh_history_sql() -> str:
     """The 'insert' events pghistory's row trigger would have written, from the loaded table at once."""
     cols = ", ".join(_event_columns())
     return (
-        f"INSERT INTO components_componentevent ({cols}, pgh_context_id, pgh_created_at, pgh_label, pgh_obj_id) "
-        f"SELECT {cols}, (SELECT _pgh_attach_context()), now(), 'insert', id FROM {FRESH}"
+        f"WITH ev AS (INSERT INTO components_componentevent ({cols}, pgh_context_id, pgh_created_at, pgh_label, "
+        f"pgh_obj_id) SELECT {cols}, (SELECT _pgh_attach_context()), now(), 'insert', id FROM {FRESH} "
+        "RETURNING pgh_label) SELECT pgh_label, count(*) FROM ev GROUP BY 1"
     )
+
+
+def _replace_insert_sql(present_db: set) -> str:
+    """The file's rows as the registry after a replacement: a code already stored keeps its ID and,
+    when nothing differs, its whole row; a changed one gets what the upsert's UPDATE would give it; a
+    new one what its INSERT would."""
+    changed = f"(c.id IS NOT NULL AND {_distinct('c', 'src')})"
+    kept = {
+        "change_date": "COALESCE(src.change_date, CURRENT_DATE)",
+        "retired_at": "CASE WHEN src.retired THEN COALESCE(c.retired_at, now()) END",
+        "retired_reason": f"CASE WHEN src.retired THEN COALESCE(NULLIF(c.retired_reason, ''), {_RETIRED_REASON}) "
+        "ELSE '' END",
+        "created_at": "c.created_at",
+        "updated_at": "now()",
+    }
+    new = dict(zip(_INSERT_COLS, _new_row_values(), strict=True))
+    exprs = []
+    for col in _INSERT_COLS:
+        if col in kept:
+            exprs.append(f"CASE WHEN c.id IS NULL THEN {new[col]} WHEN {changed} THEN {kept[col]} ELSE c.{col} END")
+        else:
+            exprs.append(new[col])
+    return (
+        f"INSERT INTO {FRESH} (id, {', '.join(_INSERT_COLS)}) "
+        f"SELECT COALESCE(c.id, {SEQUENCE_TOKEN}), {', '.join(exprs)} "
+        f"FROM ({_src_sql(present_db)}) src LEFT JOIN components_component c ON c.code = src.code ORDER BY src.geom"
+    )
+
+
+def _replace_history_sql() -> str:
+    """The events the row triggers would have written for a replacement: 'delete' for each stored
+    component not kept, 'update' for each kept one that differs, 'insert' for each new one."""
+    event_cols = _event_columns()
+    cols = ", ".join(event_cols)
+    old = ", ".join(f"o.{c}" for c in event_cols)
+    fresh = ", ".join(f"f.{c}" for c in event_cols)
+    return (
+        f"WITH ev AS (INSERT INTO components_componentevent ({cols}, pgh_context_id, pgh_created_at, pgh_label, "
+        "pgh_obj_id) "
+        f"SELECT {old}, (SELECT _pgh_attach_context()), now(), 'delete', o.id FROM components_component o "
+        f"WHERE NOT EXISTS (SELECT 1 FROM {FRESH} f WHERE f.id = o.id) "
+        f"UNION ALL SELECT {fresh}, (SELECT _pgh_attach_context()), now(), 'update', f.id "
+        f"FROM {FRESH} f JOIN components_component o ON o.id = f.id WHERE ({old}) IS DISTINCT FROM ({fresh}) "
+        f"UNION ALL SELECT {fresh}, (SELECT _pgh_attach_context()), now(), 'insert', f.id FROM {FRESH} f "
+        "WHERE NOT EXISTS (SELECT 1 FROM components_component o WHERE o.id = f.id) "
+        "RETURNING pgh_label) SELECT pgh_label, count(*) FROM ev GROUP BY 1"
+    )
+
+
+def _refuse_replacing(p, present_db: set, result, *, dry_run: bool) -> None:
+    """Refuses a replacement (raises _Refused with the errors) that would change a retired component,
+    as the upsert does, or delete a component that another table refers to (its ID would dangle);
+    a dry run also counts what it would write and delete."""
+    with connection.cursor() as cur:
+        cur.execute(
+            f"SELECT src.row, c.code FROM ({_src_sql(present_db)}) src JOIN components_component c "
+            f"ON c.code = src.code WHERE c.retired AND {_distinct('c', 'src')} ORDER BY src.row LIMIT 10000"
+        )
+        errors = [RowError(r, "code", f"component {c} is retired and cannot be changed") for r, c in cur.fetchall()]
+        for table, column in incoming_references(cur):
+            cur.execute(
+                f"SELECT DISTINCT c.code FROM {table} r JOIN components_component c ON c.id = r.{column} "
+                "WHERE NOT EXISTS (SELECT 1 FROM import_staging s WHERE s.code = c.code) ORDER BY 1 LIMIT 1000"
+            )
+            errors.extend(
+                RowError(
+                    None,
+                    "code",
+                    f"component {c} is referred to by {table} and is not in the file: a replacement must keep it",
+                )
+                for (c,) in cur.fetchall()
+            )
+        result.errors.extend(errors)
+        if errors:
+            raise _Refused
+        if dry_run:
+            cur.execute(
+                f"SELECT count(*) FILTER (WHERE c.id IS NULL), count(*) FILTER (WHERE c.id IS NOT NULL AND "
+                f"{_distinct('c', 'src')}) FROM ({_src_sql(present_db)}) src "
+                "LEFT JOIN components_component c ON c.code = src.code"
+            )
+            result.created, result.updated = cur.fetchone()
+            result.unchanged = p.n - result.created - result.updated
+            cur.execute(
+                "SELECT count(*) FROM components_component c "
+                "WHERE NOT EXISTS (SELECT 1 FROM import_staging s WHERE s.code = c.code)"
+            )
+            result.deleted = cur.fetchone()[0]
+            raise _Refused  # roll back the staging table and nothing else
 
 
 def _allocate(p, code) -> None:

@@ -1,12 +1,13 @@
-"""The initial load of the component registry, as pg_restore does it: for an empty registry, the
-validated rows go into a fresh table with no secondary index, no foreign key and no trigger; the
+"""The initial load of the component registry, as pg_restore does it: for an empty registry (or a
+replacement of the registry by a file, where kept codes keep their IDs), the validated rows go into a
+fresh table with no secondary index, no foreign key and no trigger; the
 indexes are built once, the constraints validated once, the history and the cluster cells written
 set-based from the whole table, and then the fresh table takes the registry's place
 (components.services.bulk.upsert_prepared chooses this path; docs/imports.md).
 
 All of it is one transaction with the import's: on any failure nothing changed. Writers are held
-off from the start (SHARE ROW EXCLUSIVE on the registry, taken by the caller) while readers keep
-reading the old, empty table until the swap at the end, whose ACCESS EXCLUSIVE lock lasts only
+off from the start (SHARE ROW EXCLUSIVE on the registry, claim_registry) while readers keep
+reading the old table until the swap at the end, whose ACCESS EXCLUSIVE lock lasts only
 until the commit that follows it.
 
 What the swap must carry over is read from the catalogue, not written out here, so a migration that
@@ -37,27 +38,39 @@ def registry_is_empty(cur) -> bool:
     return cur.fetchone()[0]
 
 
-def claim_empty_registry(cur) -> bool:
-    """True when the registry is empty, and then held for an initial load until the end of this
-    transaction: other writers of the registry wait (SHARE ROW EXCLUSIVE), readers go on.
+def claim_registry(cur, *, empty_only: bool = True) -> bool:
+    """Holds the registry for a load into a fresh table until the end of this transaction: other
+    writers wait (SHARE ROW EXCLUSIVE), readers go on. With `empty_only`, only when it is empty:
+    returns False (and holds nothing) when it holds rows. Returns whether it is empty.
 
-    Another import that wants to load the same empty registry must not have read the old table
-    before it waits for this one, or the DROP at the swap and its wait would deadlock: so the
-    emptiness is looked at only under an advisory lock, held as a session lock while looking (and
-    released at once when the registry holds rows, so imports into a full registry never queue on
-    it) and as a transaction lock for a load."""
+    Another import that wants to load the same registry must not have read the old table before it
+    waits for this one, or the DROP at the swap and its wait would deadlock: so the registry is
+    looked at only under an advisory lock, held as a session lock while looking (and released at
+    once when the registry holds rows, so imports into a full registry never queue on it) and as a
+    transaction lock for a load."""
     cur.execute(f"SELECT pg_advisory_lock({_LOAD_LOCK})")
     try:
         # In a savepoint, so that the session lock can be released whatever fails in here.
         with transaction.atomic():
             empty = registry_is_empty(cur)
-            if empty:
+            if empty or not empty_only:
                 cur.execute(f"SELECT pg_advisory_xact_lock({_LOAD_LOCK})")
                 cur.execute(f"LOCK TABLE {TABLE} IN SHARE ROW EXCLUSIVE MODE")
                 empty = registry_is_empty(cur)
     finally:
         cur.execute(f"SELECT pg_advisory_unlock({_LOAD_LOCK})")
     return empty
+
+
+def incoming_references(cur) -> list[tuple[str, str]]:
+    """(table, column) of every foreign key of another table that points at a component."""
+    cur.execute(
+        "SELECT c.conrelid::regclass::text, quote_ident(a.attname) FROM pg_constraint c "
+        "JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1] "
+        "WHERE c.confrelid = %s::regclass AND c.contype = 'f' AND c.conrelid <> c.confrelid ORDER BY 1, 2",
+        [TABLE],
+    )
+    return cur.fetchall()
 
 
 def _one(cur, sql, params=None):
@@ -83,6 +96,9 @@ def _retarget(definition: str, old: str, new: str) -> str:
     raise RuntimeError(f"cannot retarget to {new}: {definition}")
 
 
+SEQUENCE_TOKEN = "__FRESH_ID_SEQUENCE__"
+
+
 def fresh_load(
     insert_select: str,
     *,
@@ -92,11 +108,13 @@ def fresh_load(
     timings: dict,
     progress=None,
     n: int = 0,
-) -> int:
-    """Loads `insert_select` (an INSERT INTO {FRESH} .. SELECT, see bulk) into a fresh table, builds it
-    up to the registry's definition, writes history (`history_sql`, an INSERT .. SELECT .. FROM
-    {FRESH}, run in pghistory's `history_context`) and cluster cells (`cells_sql`), and swaps it in.
-    Returns the rows loaded. The caller holds the transaction and the registry lock."""
+) -> tuple[int, dict]:
+    """Loads `insert_select` (an INSERT INTO {FRESH} .. SELECT, see bulk; SEQUENCE_TOKEN in it becomes
+    the fresh table's ID sequence) into a fresh table, builds it up to the registry's definition,
+    writes history (`history_sql`: inserts the events comparing {FRESH} with the old table, run in
+    pghistory's `history_context`, and answers (label, count) rows) and cluster cells (`cells_sql`),
+    and swaps it in. Returns (rows loaded, {event label: count}). The caller holds the transaction
+    and the registry (claim_registry)."""
     with connection.cursor() as cur:
         t = time.perf_counter()
         # Index builds sort in memory up to this much (per build, for this transaction only), unless
@@ -113,7 +131,8 @@ def fresh_load(
         new_seq = _one(cur, "SELECT pg_get_serial_sequence(%s, 'id')", [FRESH])
         # IDs go on from the old table's: the history of deleted components keeps theirs.
         cur.execute(f"SELECT setval(%s, last_value, is_called) FROM {old_seq}", [new_seq])
-        cur.execute(insert_select)
+        nextval = "nextval(" + _one(cur, "SELECT quote_literal(%s)", [new_seq]) + "::regclass)"
+        cur.execute(insert_select.replace(SEQUENCE_TOKEN, nextval))
         loaded = cur.rowcount
         timings["load"] = time.perf_counter() - t
         if progress:
@@ -156,6 +175,7 @@ def fresh_load(
         t = time.perf_counter()
         with pghistory.context(**history_context):
             cur.execute(history_sql)
+            events = dict(cur.fetchall())
         timings["history"] = time.perf_counter() - t
         t = time.perf_counter()
         cur.execute(cells_sql)
@@ -223,4 +243,4 @@ def fresh_load(
         if deferred:
             cur.execute(f"SET CONSTRAINTS {deferred} DEFERRED")
         timings["swap"] = time.perf_counter() - t
-    return loaded
+    return loaded, events

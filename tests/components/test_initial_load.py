@@ -178,6 +178,8 @@ def test_command_mode_option(tmp_path, capsys):
     assert "4 created" in capsys.readouterr().out
     with pytest.raises(CommandError):
         call_command("import_components", str(p), "--mode", "initial", verbosity=0)
+    call_command("import_components", str(p), "--mode", "replace", verbosity=0)
+    assert "4 unchanged, 0 deleted, 0 errors (replace mode)" in capsys.readouterr().out
     assert Component.objects.count() == 4
 
 
@@ -233,3 +235,78 @@ def test_a_second_import_waits_for_the_initial_load_and_then_upserts(tmp_path):
     r = second["result"]
     assert r.ok and r.mode == "upsert" and (r.created, r.updated) == (3, 12), r.as_dict()
     assert Component.objects.count() == 15
+
+
+def _numbered(tmp_path, numbers, name, owner, renamed=()):
+    """A GeoPackage of lamps 3708120118<number>, each always at the same place, with the same owner."""
+    numbers = np.array(numbers)
+    names = [f"路灯{k}" + ("改" if k in renamed else "") for k in numbers]
+    fields = {
+        "code": np.array([f"3708120118{k:06d}" for k in numbers], dtype=object),
+        "name": np.array(names, dtype=object),
+        "owner_uscc": np.array([owner.uscc] * len(numbers), dtype=object),
+    }
+    xy = (116.80 + numbers * 0.0005, np.full(len(numbers), 35.55))
+    return write_gpkg(tmp_path, len(numbers), name=name, xy=xy, fields=fields)
+
+
+def test_replace_makes_the_file_the_registry_keeping_ids_with_history(tmp_path):
+    from components.cluster_cells import REBUILD
+    from tests.factories import OrganisationFactory
+
+    owner = OrganisationFactory()
+    assert import_file(_numbered(tmp_path, range(1, 11), "a.gpkg", owner)).mode == "initial"
+    ids = dict(Component.objects.values_list("code", "id"))
+    shape = _catalogue()
+    events_before = ComponentEvent.objects.count()
+    b = _numbered(tmp_path, range(3, 13), "b.gpkg", owner, renamed={5})
+
+    dry = import_file(b, mode="replace", dry_run=True)
+    assert dry.ok and (dry.created, dry.updated, dry.unchanged, dry.deleted) == (2, 1, 7, 2), dry.as_dict()
+    assert Component.objects.count() == 10
+
+    r = import_file(b, mode="replace")
+    assert r.ok and r.mode == "replace", r.as_dict()
+    assert (r.created, r.updated, r.unchanged, r.deleted) == (2, 1, 7, 2)
+    after = dict(Component.objects.values_list("code", "id"))
+    assert sorted(after) == [f"3708120118{k:06d}" for k in range(3, 13)]
+    assert all(after[c] == ids[c] for c in after if c in ids)  # kept codes keep their IDs
+    assert min(after[c] for c in after if c not in ids) > max(ids.values())
+    assert Component.objects.get(code="3708120118000005").name == "路灯5改"
+    assert Component.objects.get(code="3708120118000005").change_date is not None
+    assert Component.objects.get(code="3708120118000004").change_date is None
+    new_events = ComponentEvent.objects.filter(pgh_id__gt=0).order_by("pgh_id")[events_before:]
+    assert sorted((e.pgh_label, e.code) for e in new_events) == [
+        ("delete", "3708120118000001"),
+        ("delete", "3708120118000002"),
+        ("insert", "3708120118000011"),
+        ("insert", "3708120118000012"),
+        ("update", "3708120118000005"),
+    ]
+    assert {e.pgh_context.metadata["action"] for e in new_events} == {"import"}
+    assert _catalogue() == shape
+    cells = _cells()
+    with connection.cursor() as cur:
+        cur.execute(REBUILD)
+    assert _cells() == cells and sum(n for z, *_, n, _x, _y in cells if z == 0) == 10
+
+
+def test_replace_is_refused_when_a_component_to_delete_is_referred_to_or_retired_would_change(tmp_path):
+    from components.models import ComponentPhoto
+    from components.services import retire_component
+    from tests.factories import OrganisationFactory
+
+    owner = OrganisationFactory()
+    import_file(_numbered(tmp_path, range(1, 6), "a.gpkg", owner))
+    ComponentPhoto.objects.create(component=Component.objects.get(code="3708120118000001"), image="x.jpg")
+    retire_component(Component.objects.get(code="3708120118000003"), reason="拆除")
+    events = ComponentEvent.objects.count()
+    r = import_file(_numbered(tmp_path, range(2, 6), "b.gpkg", owner, renamed={3}), mode="replace")
+    assert not r.ok
+    reasons = [(e.row, e.reason) for e in r.errors]  # file-wide errors first
+    assert "3708120118000001 is referred to by components_componentphoto" in reasons[0][1]
+    assert reasons[1][0] == 2 and "retired" in reasons[1][1]
+    assert Component.objects.count() == 5 and ComponentEvent.objects.count() == events
+    with connection.cursor() as cur:
+        cur.execute("SELECT to_regclass('components_component_load')")
+        assert cur.fetchone()[0] is None
