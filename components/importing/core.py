@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import time
 
+import numpy as np
 import shapely
 from django.conf import settings
 
@@ -136,7 +137,24 @@ def prepare(source: Source, mapping: dict, result: ImportResult) -> Prepared | N
         bbox=bbox,
         values=values,
         serial_max=ident.serial_max,
+        spatial_order=_z_order(geoms),
     )
+
+
+def _z_order(geoms) -> np.ndarray:
+    """Row indexes sorted along a Z-order (Morton) curve of the geometries' bbox centres: a load in
+    this order keeps neighbours on neighbouring pages, as ORDER BY geom does, without a sort in
+    the database."""
+    bounds = shapely.bounds(geoms)
+    x = (bounds[:, 0] + bounds[:, 2]) / 2
+    y = (bounds[:, 1] + bounds[:, 3]) / 2
+    keys = np.zeros(len(x), dtype=np.uint64)
+    for v, shift in ((x, 0), (y, 1)):
+        lo, hi = np.nanmin(v, initial=np.inf), np.nanmax(v, initial=-np.inf)
+        q = np.nan_to_num((v - lo) / ((hi - lo) or 1.0) * 65535).astype(np.uint64)
+        for bit in range(16):
+            keys |= ((q >> np.uint64(bit)) & np.uint64(1)) << np.uint64(2 * bit + shift)
+    return np.argsort(keys, kind="stable")
 
 
 def _scrub_paths(result: ImportResult, path, name: str | None) -> None:

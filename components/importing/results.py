@@ -83,3 +83,4 @@ class Prepared:
     bbox: tuple | None
     values: dict  # native field -> list of storage values (None = NULL / keep)
     serial_max: dict = field(default_factory=dict)  # {(admin code, class pk): highest serial given in the file}
+    spatial_order: np.ndarray | None = None  # row indexes along a Z-order curve of the bbox centres

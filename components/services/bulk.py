@@ -27,7 +27,6 @@ from ..signals import components_changed
 from .components import history_user_id
 from .initial_load import (
     FRESH,
-    SEQUENCE_TOKEN,
     claim_registry,
     fresh_load,
     incoming_references,
@@ -115,7 +114,27 @@ _INSERT_COLS = [
     "created_at",
     "updated_at",
 ]
-_RETIRED_REASON = "'导入时已注销 retired in import'"
+_RETIRED_TEXT = "导入时已注销 retired in import"
+_RETIRED_REASON = f"'{_RETIRED_TEXT}'"
+# An empty registry's value where the file gives none: _OPTIONAL's expressions with no stored row
+# (census_date's CURRENT_DATE is filled in from the database).
+_EMPTY_DEFAULTS = {
+    "name": "",
+    "street_code": "",
+    "community_code": "",
+    "grid_code": "",
+    "location_desc": "",
+    "note": "",
+    "department_id": None,
+    "owner_id": None,
+    "maintainer_id": None,
+    "state_code": "intact",
+    "census_date": "CURRENT_DATE",
+    "change_date": None,
+    "data_source": "surveyed",
+    "attributes": "{}",
+    "retired": "false",
+}
 
 
 def _new_row_values() -> list[str]:
@@ -289,22 +308,30 @@ def upsert_prepared(p, result, *, user=None, job=None, progress=None, dry_run=Fa
                 _allocate(p, code)
                 reserve_up_to(p.serial_max)
             timings["ids"] = time.perf_counter() - t
-            t = time.perf_counter()
-            _stage(p, code, present_db)
-            timings["stage"] = time.perf_counter() - t
+            if how != "initial" or dry_run:
+                # An initial load COPYs straight into its fresh table (_copy_fresh): nothing to join.
+                t = time.perf_counter()
+                _stage(p, code, present_db)
+                timings["stage"] = time.perf_counter() - t
             context = {"user": history_user_id(user), "action": "import"}
             if job is not None:
                 context["import_job"] = str(job.pk)
             if how == "replace":
                 _refuse_replacing(p, present_db, result, dry_run=dry_run)
+
+                def fill(cur, nextval):
+                    cur.execute(_replace_insert_sql(present_db, nextval))
+                    return cur.rowcount
+
+            else:
+
+                def fill(cur, nextval):
+                    return _copy_fresh(p, code, present_db, cur)
+
             if how in ("initial", "replace") and not dry_run:
-                insert, history = (
-                    (_fresh_insert_sql(present_db), _fresh_history_sql())
-                    if how == "initial"
-                    else (_replace_insert_sql(present_db), _replace_history_sql())
-                )
+                history = _fresh_history_sql() if how == "initial" else _replace_history_sql()
                 _, events = fresh_load(
-                    insert,
+                    fill,
                     history_sql=history,
                     history_context=context,
                     cells_sql=rebuild_sql(FRESH),
@@ -385,16 +412,6 @@ def upsert_prepared(p, result, *, user=None, job=None, progress=None, dry_run=Fa
         pass
 
 
-def _fresh_insert_sql(present_db: set) -> str:
-    """The rows as the upsert would insert them into an empty registry (the same expressions, the join
-    against the empty table included), in spatial order, into the initial load's fresh table."""
-    select = _new_row_select()
-    return (
-        f"INSERT INTO {FRESH} ({', '.join(_INSERT_COLS)}) SELECT {select} FROM ({_src_sql(present_db)}) src "
-        "ORDER BY src.geom"
-    )
-
-
 def _fresh_history_sql() -> str:
     """The 'insert' events pghistory's row trigger would have written, from the loaded table at once."""
     cols = ", ".join(_event_columns())
@@ -405,7 +422,7 @@ def _fresh_history_sql() -> str:
     )
 
 
-def _replace_insert_sql(present_db: set) -> str:
+def _replace_insert_sql(present_db: set, nextval: str) -> str:
     """The file's rows as the registry after a replacement: a code already stored keeps its ID and,
     when nothing differs, its whole row; a changed one gets what the upsert's UPDATE would give it; a
     new one what its INSERT would."""
@@ -427,7 +444,7 @@ def _replace_insert_sql(present_db: set) -> str:
             exprs.append(new[col])
     return (
         f"INSERT INTO {FRESH} (id, {', '.join(_INSERT_COLS)}) "
-        f"SELECT COALESCE(c.id, {SEQUENCE_TOKEN}), {', '.join(exprs)} "
+        f"SELECT COALESCE(c.id, {nextval}), {', '.join(exprs)} "
         f"FROM ({_src_sql(present_db)}) src LEFT JOIN components_component c ON c.code = src.code ORDER BY src.geom"
     )
 
@@ -553,16 +570,11 @@ def _arrow_col(values, nullable=True):
     return arr
 
 
-def _stage(p, code, present_db) -> None:
+def _arrow_table(p, code, present_db, *, with_row=True):
+    """The staging columns as an Arrow table: row, code, class, admin code, geometry (hex WKB) and the
+    optional columns the file gives (None / '' as NULL where the stored or default value applies)."""
     import pyarrow as pa
-    import pyarrow.csv as pa_csv
 
-    cols = ["row int", "code text", "component_class_id bigint", "admin_code text", "geom geometry(Geometry, 4490)"]
-    cols += [f"{c} {_OPTIONAL[c][0]}" for c in _OPTIONAL if c in present_db]
-    with connection.cursor() as cur:
-        cur.execute("DROP TABLE IF EXISTS import_staging")
-        cur.execute("DROP TABLE IF EXISTS import_src")
-        cur.execute(f"CREATE TEMP TABLE import_staging ({', '.join(cols)}) ON COMMIT DROP")
     names = ["row", "code", "component_class_id", "admin_code", "geom"]
     data = [
         pa.array(np.arange(1, p.n + 1, dtype=np.int64)),
@@ -582,15 +594,80 @@ def _stage(p, code, present_db) -> None:
         names.append(c)
         data.append(_arrow_col(values, nullable=nullable))
     table = pa.Table.from_arrays(data, names=names)
+    return table if with_row else table.drop_columns(["row"])
+
+
+def _copy_table(target: str, table) -> None:
+    """COPY an Arrow table into `target` (its column names), as CSV in chunks: NULL unquoted and
+    empty, every string quoted, so '' stays an empty string."""
+    import pyarrow as pa
+    import pyarrow.csv as pa_csv
+
     options = pa_csv.WriteOptions(include_header=False, quoting_style="needed")
     raw = connection.connection
     with raw.cursor() as cur:
-        with cur.copy(f"COPY import_staging ({', '.join(names)}) FROM STDIN WITH (FORMAT csv)") as cp:
-            for lo in range(0, p.n, CHUNK_ROWS):
+        with cur.copy(f"COPY {target} ({', '.join(table.column_names)}) FROM STDIN WITH (FORMAT csv)") as cp:
+            for lo in range(0, table.num_rows, CHUNK_ROWS):
                 buf = pa.BufferOutputStream()
                 pa_csv.write_csv(table.slice(lo, CHUNK_ROWS), buf, options)
                 cp.write(memoryview(buf.getvalue()))
+
+
+def _stage(p, code, present_db) -> None:
+    cols = ["row int", "code text", "component_class_id bigint", "admin_code text", "geom geometry(Geometry, 4490)"]
+    cols += [f"{c} {_OPTIONAL[c][0]}" for c in _OPTIONAL if c in present_db]
+    with connection.cursor() as cur:
+        cur.execute("DROP TABLE IF EXISTS import_staging")
+        cur.execute("DROP TABLE IF EXISTS import_src")
+        cur.execute(f"CREATE TEMP TABLE import_staging ({', '.join(cols)}) ON COMMIT DROP")
+    _copy_table("import_staging", _arrow_table(p, code, present_db))
     with connection.cursor() as cur:
         # The join on code is all the planner needs to know of: statistics of every column (geometry
         # and text of a million rows) cost more than the join.
         cur.execute("ANALYZE import_staging (code)")
+
+
+def _copy_fresh(p, code, present_db, cur) -> int:
+    """An initial load's rows, COPYed straight into the fresh table: the values the upsert would
+    insert into an empty registry (_OPTIONAL's expressions with no stored row, _new_row_values),
+    resolved here column by column, in the file's Z order (ORDER BY geom's locality, no sort)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    cur.execute("SELECT now()::text, CURRENT_DATE::text")  # the transaction's, as now() in SQL gives
+    now, today = cur.fetchone()
+    staged = _arrow_table(p, code, present_db, with_row=False)
+    if p.spatial_order is not None:
+        staged = staged.take(pa.array(p.spatial_order))
+    n = staged.num_rows
+
+    def constant(text):
+        return pc.fill_null(pa.nulls(n, pa.string()), text)
+
+    names = ["code", "component_class_id", "admin_code", "geom"]
+    data = [staged.column(c) for c in names]
+    for c in _OPTIONAL:
+        default = today if _EMPTY_DEFAULTS[c] == "CURRENT_DATE" else _EMPTY_DEFAULTS[c]
+        if c in staged.column_names:
+            arr = staged.column(c)
+            if default is not None:
+                arr = pc.fill_null(pc.cast(arr, pa.string()) if arr.type != pa.string() else arr, default)
+        elif default is None:
+            continue  # NULL: left out of the COPY
+        else:
+            arr = constant(default)
+        names.append(c)
+        data.append(arr)
+    if "retired" in staged.column_names:
+        flag = staged.column("retired")
+        retired = flag if pa.types.is_boolean(flag.type) else pc.is_in(flag, pa.array(["t", "true"]))
+        retired = pc.fill_null(retired, False)
+        names += ["retired_at", "retired_reason"]
+        data += [pc.if_else(retired, now, pa.scalar(None, pa.string())), pc.if_else(retired, _RETIRED_TEXT, "")]
+    else:
+        names.append("retired_reason")
+        data.append(constant(""))
+    names += ["created_at", "updated_at"]
+    data += [constant(now), constant(now)]
+    _copy_table(FRESH, pa.Table.from_arrays(data, names=names))
+    return n

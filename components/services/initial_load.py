@@ -96,11 +96,8 @@ def _retarget(definition: str, old: str, new: str) -> str:
     raise RuntimeError(f"cannot retarget to {new}: {definition}")
 
 
-SEQUENCE_TOKEN = "__FRESH_ID_SEQUENCE__"
-
-
 def fresh_load(
-    insert_select: str,
+    fill,
     *,
     history_sql: str,
     history_context: dict,
@@ -109,8 +106,8 @@ def fresh_load(
     progress=None,
     n: int = 0,
 ) -> tuple[int, dict]:
-    """Loads `insert_select` (an INSERT INTO {FRESH} .. SELECT, see bulk; SEQUENCE_TOKEN in it becomes
-    the fresh table's ID sequence) into a fresh table, builds it up to the registry's definition,
+    """Fills a fresh table ({FRESH}) by `fill(cursor, nextval)` (returns the rows it wrote; `nextval`
+    is the SQL expression of the fresh table's next ID, for rows that name their ID; see bulk), builds it up to the registry's definition,
     writes history (`history_sql`: inserts the events comparing {FRESH} with the old table, run in
     pghistory's `history_context`, and answers (label, count) rows) and cluster cells (`cells_sql`),
     and swaps it in. Returns (rows loaded, {event label: count}). The caller holds the transaction
@@ -132,8 +129,7 @@ def fresh_load(
         # IDs go on from the old table's: the history of deleted components keeps theirs.
         cur.execute(f"SELECT setval(%s, last_value, is_called) FROM {old_seq}", [new_seq])
         nextval = "nextval(" + _one(cur, "SELECT quote_literal(%s)", [new_seq]) + "::regclass)"
-        cur.execute(insert_select.replace(SEQUENCE_TOKEN, nextval))
-        loaded = cur.rowcount
+        loaded = fill(cur, nextval)
         timings["load"] = time.perf_counter() - t
         if progress:
             progress(n // 2, n)  # loaded; indexes, history and the swap to come
