@@ -24,7 +24,7 @@ from __future__ import annotations
 import time
 
 import pghistory
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 
 TABLE = "components_component"
 FRESH = "components_component_load"
@@ -71,6 +71,31 @@ def incoming_references(cur) -> list[tuple[str, str]]:
         [TABLE],
     )
     return cur.fetchall()
+
+
+# How long the swap waits at a time for the readers of the registry to finish: a waiting ACCESS
+# EXCLUSIVE request queues every later reader behind it, so one long reader must not stall the map.
+SWAP_LOCK_WAIT = "2s"
+SWAP_LOCK_ATTEMPTS = 30
+
+
+def _lock_for_swap(cur, tables: list[str]) -> None:
+    """ACCESS EXCLUSIVE on the registry and the tables whose foreign keys move, waiting at most
+    SWAP_LOCK_WAIT at a time, the readers going on between attempts; after the last attempt the
+    import fails whole."""
+    previous = _one(cur, "SELECT current_setting('lock_timeout')")
+    for attempt in range(SWAP_LOCK_ATTEMPTS):
+        try:
+            with transaction.atomic():
+                cur.execute("SELECT set_config('lock_timeout', %s, true)", [SWAP_LOCK_WAIT])
+                cur.execute(f"LOCK TABLE {', '.join(tables)} IN ACCESS EXCLUSIVE MODE")
+            break
+        except OperationalError as exc:
+            # lock_not_available (the wait ran out) or deadlock_detected (this attempt was chosen)
+            if getattr(exc.__cause__, "sqlstate", None) not in ("55P03", "40P01") or attempt + 1 == SWAP_LOCK_ATTEMPTS:
+                raise
+            time.sleep(min(0.2 * (attempt + 1), 2.0))
+    cur.execute("SELECT set_config('lock_timeout', %s, true)", [previous])
 
 
 def _one(cur, sql, params=None):
@@ -207,6 +232,12 @@ def fresh_load(
         # No ANALYZE here (it took longer than all the B-tree builds: geometry and expression
         # statistics): like pg_restore's, the new table is analysed by autovacuum soon after commit.
 
+        cur.execute(
+            "SELECT DISTINCT conrelid::regclass::text FROM pg_constraint "
+            "WHERE confrelid = %s::regclass AND contype = 'f' AND conrelid <> confrelid ORDER BY 1",
+            [TABLE],
+        )
+        _lock_for_swap(cur, [TABLE, *(table for (table,) in cur.fetchall())])
         # The swap. PostgreSQL alters no table with deferred checks still queued in this transaction
         # (e.g. a delete of components earlier in it): run them now, then defer again those that
         # are deferred by default.

@@ -310,3 +310,32 @@ def test_replace_is_refused_when_a_component_to_delete_is_referred_to_or_retired
     with connection.cursor() as cur:
         cur.execute("SELECT to_regclass('components_component_load')")
         assert cur.fetchone()[0] is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_swap_waits_out_a_long_reader_in_short_attempts(tmp_path, monkeypatch):
+    import threading
+    import time
+
+    from components.services import initial_load
+
+    monkeypatch.setattr(initial_load, "SWAP_LOCK_WAIT", "100ms")
+    retries, real_sleep = [], time.sleep
+    monkeypatch.setattr(initial_load.time, "sleep", lambda s: (retries.append(s), real_sleep(s)))
+    p = write_gpkg(tmp_path, 6)
+    side = connections.create_connection("default")
+    side.ensure_connection()
+    raw = side.connection
+    try:
+        raw.execute("BEGIN")
+        raw.execute("SELECT count(*) FROM components_component")  # a reader that stays for a second
+        timer = threading.Timer(1.0, lambda: raw.execute("COMMIT"))
+        timer.start()
+        started = time.monotonic()
+        r = import_file(p)
+        timer.join()
+        assert r.ok and r.mode == "initial", r.as_dict()
+        assert time.monotonic() - started >= 0.9 and retries  # it waited for the reader, in 100 ms attempts
+        assert Component.objects.count() == 6
+    finally:
+        side.close()
