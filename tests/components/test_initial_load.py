@@ -68,12 +68,23 @@ def _catalogue():
 
 
 def test_initial_load_gives_the_rows_history_cells_and_report_of_the_upsert(tmp_path):
-    p = write_gpkg(tmp_path, 40, fields={"state": np.array(["完好", "damaged"] * 20, dtype=object)})
+    # Given and missing values in every kind of column, so each default is exercised on both paths.
+    fields = {
+        "state": np.array(["完好", "damaged", "", "intact"] * 10, dtype=object),
+        "census_date": np.array(["2024-05-01", ""] * 20, dtype=object),
+        "change_date": np.array(["2025-01-01", ""] * 20, dtype=object),
+        "data_source": np.array(["", "topographic"] * 20, dtype=object),
+        "note": np.array(["", "a\tb\nc", "x"] * 13 + [""], dtype=object),
+        "retired": np.array(["", "是"] + ["否"] * 38, dtype=object),
+        "maintainer_uscc": np.array([""] * 40, dtype=object),
+    }
+    p = write_gpkg(tmp_path, 40, fields=fields)
     shape = _catalogue()
     upsert = import_file(p, mode="upsert")
     assert upsert.ok and upsert.mode == "upsert" and (upsert.created, upsert.updated, upsert.unchanged) == (40, 0, 0)
     rows, history, cells = _rows(), _history(), _cells()
     assert len(history) == 40 and cells
+    assert Component.objects.filter(retired=True).count() == 1 and Component.objects.filter(note="x").exists()
     last_id = Component.objects.order_by("-id").values_list("id", flat=True).first()
     # Deleting in the same transaction leaves deferred checks queued: the swap must cope with them.
     Component.objects.all().delete()
