@@ -199,6 +199,10 @@ def test_readers_see_the_old_table_until_the_swap_commits(tmp_path):
     p = write_gpkg(tmp_path, 12)
     seen = []
     side = connections.create_connection("default")
+    side.ensure_connection()
+    # A statement the reader prepared on the old table (web workers prepare their frequent queries).
+    listing = "SELECT code, name, geom_3857 FROM components_component WHERE id > %s ORDER BY code"
+    assert side.connection.execute(listing, [0], prepare=True).fetchall() == []
     try:
 
         def progress(done, total):
@@ -216,6 +220,8 @@ def test_readers_see_the_old_table_until_the_swap_commits(tmp_path):
         with side.cursor() as cur:
             cur.execute("SELECT count(*) FROM components_component")
             assert cur.fetchone()[0] == 12
+        # ... reads the new table after the swap (PostgreSQL re-plans it by name).
+        assert len(side.connection.execute(listing, [0], prepare=True).fetchall()) == 12
     finally:
         side.close()
 
