@@ -44,7 +44,8 @@ def _import(args):
         upsert_organisation(uscc=org["uscc"], name=org["name"], kinds=org["kinds"])
     from bench.import_bench import run
 
-    return 0 if run(info["gpkg"], database_url, repeats=args.repeat or 3)["ok"] else 1
+    skip = {s.strip() for s in (args.skip or "").split(",") if s.strip()}
+    return 0 if run(info["gpkg"], database_url, repeats=args.repeat or 3, skip=skip)["ok"] else 1
 
 
 def _wfs(args):
@@ -195,7 +196,7 @@ def main(argv=None):
         "--repeat",
         type=int,
         default=None,
-        help="wfs: timed full GetFeature requests per case and server (default 20); incidents, wms: repeats "
+        help="wfs: timed full GetFeature requests per case and server (default 20); incidents, wms, import: repeats "
         "(default 3)",
     )
     parser.add_argument("--transactions", type=int, default=200, help="wfs: timed Update transactions per server")
@@ -208,7 +209,8 @@ def main(argv=None):
     parser.add_argument(
         "--skip",
         default=None,
-        help="cases to leave out, comma-separated: tiles: tipg, granian, recipe; patrols: coverage",
+        help="cases to leave out, comma-separated: tiles: tipg, granian, recipe; patrols: coverage; "
+        "import: upsert (the upsert mode into an empty registry)",
     )
     parser.add_argument("--batches", type=int, default=10, help="patrols: 10,000-fix batches per ingest pass")
     parser.add_argument("--maps", type=int, default=200, help="wms: map extents per size")

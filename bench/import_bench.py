@@ -106,9 +106,11 @@ FIRST_LOAD_RATIO = 2.0  # issue 14: an initial load <= 2x ogr2ogr's wall time
 UNCHANGED_RATIO = 1.0  # ... and the same file again (all unchanged) <= 1x
 
 
-def run(gpkg_path, database_url, *, force: bool = False, print_table: bool = True, repeats: int = 3) -> dict:
-    """`repeats` runs of each case (the floor, our import into an empty registry, the same file again);
-    medians and spread, the targets judged on the medians. Returns {context, cases, targets, ok}."""
+def run(gpkg_path, database_url, *, force: bool = False, print_table: bool = True, repeats: int = 3, skip=()) -> dict:
+    """`repeats` runs of each case (the floor; our import into an empty registry, which takes the
+    initial-load mode; the same file again, all unchanged; and, unless "upsert" is in `skip`, the
+    upsert mode into an empty registry for comparison); medians and spread, the targets judged on the
+    medians. Returns {context, cases, targets, ok}."""
     import statistics
 
     from bench.context import context, finish, line
@@ -126,7 +128,8 @@ def run(gpkg_path, database_url, *, force: bool = False, print_table: bool = Tru
     layer = pyogrio.list_layers(str(gpkg_path))[0][0]  # the components layer comes first
     rows = pyogrio.read_info(str(gpkg_path), layer=layer)["features"]
     repeats = max(1, int(repeats))
-    times = {"floor": [], "first": [], "again": []}
+    with_upsert = "upsert" not in skip
+    times = {"floor": [], "first": [], "again": [], "upsert": []}
     details = {}
 
     def floor_once():
@@ -169,22 +172,33 @@ def run(gpkg_path, database_url, *, force: bool = False, print_table: bool = Tru
         t = time.perf_counter()
         first = import_file(gpkg_path)
         times["first"].append(time.perf_counter() - t)
-        assert first.ok, first.as_dict(max_errors=5)
+        assert first.ok and first.mode == "initial", first.as_dict(max_errors=5)
         details["first"] = first.timings
         t = time.perf_counter()
         again = import_file(gpkg_path)
         times["again"].append(time.perf_counter() - t)
-        assert again.ok and again.unchanged == rows, again.as_dict(max_errors=5)
+        assert again.ok and again.unchanged == rows and again.mode == "upsert", again.as_dict(max_errors=5)
         details["again"] = again.timings
+        if with_upsert:
+            reset()
+            t = time.perf_counter()
+            merged = import_file(gpkg_path, mode="upsert")
+            times["upsert"].append(time.perf_counter() - t)
+            assert merged.ok and merged.created == rows, merged.as_dict(max_errors=5)
+            details["upsert"] = merged.timings
     with connection.cursor() as cur:
+        # After the last case: the upsert's history when it ran last, else the initial load's.
         cur.execute("SELECT count(*) FROM components_componentevent")
         events = cur.fetchone()[0]
     floor = statistics.median(times["floor"])
     labels = {
         "floor": "ogr2ogr -f PostgreSQL (floor)",
-        "first": "import_file, empty registry",
+        "first": "import_file, empty registry (initial)",
         "again": "import_file again (all unchanged)",
+        "upsert": "import_file mode=upsert, empty registry",
     }
+    if not with_upsert:
+        del labels["upsert"]
     cases = []
     for key, label in labels.items():
         med = statistics.median(times[key])
@@ -226,7 +240,7 @@ def run(gpkg_path, database_url, *, force: bool = False, print_table: bool = Tru
                 print("    " + ", ".join(f"{k} {v:.2f}s" for k, v in r["detail"].items()))
         for t in targets:
             print(f"{t['target']}: {t['measured']} {'pass' if t['ok'] else 'FAIL'}")
-        print(f"history rows written: {events}; {repeats} runs of each case, medians")
+        print(f"history rows after the last case: {events}; {repeats} runs of each case, medians")
         print(line(ctx))
     out_dir = ROOT / "bench" / "results"
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -78,3 +78,11 @@ DROP FUNCTION IF EXISTS tiles_component_cells();
 REBUILD = "TRUNCATE tiles_componentcell;\n" + _APPLY.format(
     delta="SELECT geom_3857 AS g, component_class_id AS k, 1 AS s FROM components_component WHERE NOT retired"
 )
+
+
+def rebuild_sql(table: str = "components_component") -> str:
+    """Counts every live component of `table` from scratch, leaving the old counts readable until
+    commit (DELETE, not TRUNCATE): the initial load (components.services.initial_load) counts its
+    fresh table before swapping it in."""
+    delta = f"SELECT geom_3857 AS g, component_class_id AS k, 1 AS s FROM {table} WHERE NOT retired"
+    return "DELETE FROM tiles_componentcell;\n" + _APPLY.format(delta=delta)

@@ -25,6 +25,7 @@ class ImportResult:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
+    deleted: int = 0  # components not in the file, removed by a replacement (mode "replace")
     errors: list[RowError] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     dry_run: bool = False
@@ -32,6 +33,7 @@ class ImportResult:
     timings: dict = field(default_factory=dict)
     encoding: str | None = None
     crs: str | None = None
+    mode: str | None = None  # how it was written: "initial" (fresh table swapped in) or "upsert"
 
     @property
     def ok(self) -> bool:
@@ -46,6 +48,7 @@ class ImportResult:
             "created": self.created,
             "updated": self.updated,
             "unchanged": self.unchanged,
+            "deleted": self.deleted,
             "error_count": len(self.errors),
             "errors": [e.as_dict() for e in errors],
             "warnings": self.warnings,
@@ -53,6 +56,7 @@ class ImportResult:
             "timings": {k: round(v, 3) for k, v in self.timings.items()},
             "encoding": self.encoding,
             "crs": self.crs,
+            "mode": self.mode,
         }
 
 
@@ -79,3 +83,4 @@ class Prepared:
     bbox: tuple | None
     values: dict  # native field -> list of storage values (None = NULL / keep)
     serial_max: dict = field(default_factory=dict)  # {(admin code, class pk): highest serial given in the file}
+    spatial_order: np.ndarray | None = None  # row indexes along a Z-order curve of the bbox centres

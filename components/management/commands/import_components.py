@@ -1,4 +1,5 @@
-"""manage.py import_components FILE [--srid 4527] [--encoding gbk] [--mapping '{"class_code": "类别"}'] [--dry-run]"""
+"""manage.py import_components FILE [--srid 4527] [--encoding gbk] [--mapping '{"class_code": "类别"}'] [--dry-run]
+[--mode auto|upsert|initial|replace]"""
 
 import json
 from pathlib import Path
@@ -19,11 +20,22 @@ class Command(BaseCommand):
         parser.add_argument("--encoding", help="text encoding, e.g. utf-8 or gbk (default: detected)")
         parser.add_argument("--mapping", help="JSON {native_field: file_column}, or @file.json")
         parser.add_argument("--dry-run", action="store_true", help="validate and count, write nothing")
+        parser.add_argument(
+            "--mode",
+            choices=["auto", "upsert", "initial", "replace"],
+            default="auto",
+            help="auto (default): an initial load when the registry is empty, else upsert; upsert: merge the "
+            "rows into the registry (new and changed rows written, unchanged skipped); initial: load into a "
+            "fresh table, build its indexes, history and cluster counts after, and swap it in at commit "
+            "(readers see the old registry until then); refused unless the registry is empty; replace: the file "
+            "becomes the whole registry the same way (components not in it are deleted, with history; a kept "
+            "code keeps its ID), refused when a component to delete is referred to (photos, cases, transfers)",
+        )
         parser.add_argument("--user", help="username recorded in the history")
         parser.add_argument("--max-errors", type=int, default=50, help="how many errors to print")
         parser.add_argument("--json", action="store_true", help="print the result as JSON")
 
-    def handle(self, path, srid, encoding, mapping, dry_run, user, max_errors, json: bool = False, **opts):
+    def handle(self, path, srid, encoding, mapping, dry_run, user, max_errors, json: bool = False, mode="auto", **opts):
         mapping_obj = None
         if mapping:
             text = Path(mapping[1:]).read_text(encoding="utf-8") if mapping.startswith("@") else mapping
@@ -53,6 +65,7 @@ class Command(BaseCommand):
                 dry_run=dry_run,
                 user=user_obj,
                 progress=progress,
+                mode=mode,
             )
         finally:
             bar.close()
@@ -69,7 +82,9 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"{'dry run: ' if dry_run else ''}{result.rows} rows in {result.seconds:.1f}s ({rate:,.0f} rows/s): "
                 f"{result.created} created, {result.updated} updated, {result.unchanged} unchanged, "
-                f"{len(result.errors)} errors"
+                + (f"{result.deleted} deleted, " if result.mode == "replace" else "")
+                + f"{len(result.errors)} errors"
+                + (f" ({result.mode} mode)" if result.mode else "")
             )
         if not result.ok:
             raise CommandError(f"nothing was written: {len(result.errors)} error(s)")
