@@ -137,6 +137,7 @@ def _patrols(args):
         n_tiles=args.tiles if args.tiles != 1000 else 300,
         concurrency=args.concurrency,
         skip=tuple((args.skip or "").split(",")),
+        baseline=args.baseline,
         workers=args.workers,
         threads=args.threads,
         redis_url=args.redis_url,
@@ -217,12 +218,13 @@ def main(argv=None):
         "--service-workers", type=int, default=2, help="tiles: the tile service's granian workers (processes)"
     )
     parser.add_argument(
-        "--service-threads", type=int, default=2, help="tiles: the tile service's blocking threads per worker"
+        "--service-threads", type=int, default=4, help="tiles: the tile service's blocking threads per worker"
     )
     parser.add_argument(
         "--baseline",
         default=None,
-        help="tiles: also measure gunicorn on this commit's tree (git archive), cold: before/after in one run",
+        help="tiles, patrols: also measure gunicorn on this commit's tree (git archive), cold tiles: before and "
+        "after in one run",
     )
     parser.add_argument("--batches", type=int, default=10, help="patrols: 10,000-fix batches per ingest pass")
     parser.add_argument("--maps", type=int, default=200, help="wms: map extents per size")

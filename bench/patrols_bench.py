@@ -59,6 +59,7 @@ from bench.tiles_bench import (
     compare_tiles,
     flush_tile_cache,
     run_floor,
+    start_baseline,
     start_service,
     statements,
 )
@@ -349,6 +350,7 @@ def run(
     threads: int = 2,
     redis_url: str | None = None,
     skip: tuple[str, ...] = (),
+    baseline: str | None = None,
 ) -> dict:
     database_url = database_url or os.environ.get("BENCH_PATROLS_DATABASE_URL") or DEFAULT_DATABASE_URL
     redis_url = redis_url or os.environ.get("BENCH_REDIS_URL") or DEFAULT_REDIS_URL
@@ -379,18 +381,24 @@ def run(
     # The tile service (tiles/service.py under granian), where deploy/nginx sends the .mvt paths: the
     # cold tiles' targets are its. gunicorn (the Django process, the same tile code) is measured beside.
     svc = start_service({**env, "REDIS_URL": redis_url}, sport)
+    # --baseline REV: the tile path before a change (gunicorn on that commit's tree), in the same run.
+    bport = free_port()
+    bbase = f"http://127.0.0.1:{bport}"
+    before = start_baseline(baseline, {**env, "REDIS_URL": redis_url}, bport, workers, threads) if baseline else None
     try:
         wait_until_ok(f"{base}/tiles/", proc, what="gunicorn", cookies={"sessionid": cookie})
         wait_until_ok(f"{sbase}{paths[0]}", svc, what="tile service", cookies={"sessionid": cookie})
+        if before is not None:
+            wait_until_ok(f"{bbase}/tiles/", before, what="baseline gunicorn", cookies={"sessionid": cookie})
         print(
             f"(b) tracks tiles: {len(reqs)} tiles, floor, tile service cold, gunicorn cold, {repeats} x ...", flush=True
         )
         run_floor(database_url, stmts, concurrency)  # warms PostgreSQL's buffers
         warm = [f"/tiles/{lid}/{z}/{x}/{y}.mvt" for lid, z, x, y in tile_requests(n_tiles, seed + 1)]
         warm = [p for p in warm if p not in set(paths)][: 8 * concurrency]  # outside the timed set
-        for b in (base, sbase):
+        for b in (base, sbase) + ((bbase,) if before is not None else ()):
             tiles_http(b, cookie, warm, concurrency)
-        floors, colds, djangos = [], [], []
+        floors, colds, djangos, befores = [], [], [], []
         for _ in range(repeats):
             f = run_floor(database_url, stmts, concurrency)
             f["largest"] = max(f.pop("sizes") or [0])
@@ -400,9 +408,14 @@ def run(
             colds.append(tiles_http(sbase, cookie, paths, concurrency))
             flush_tile_cache(redis_url)
             djangos.append(tiles_http(base, cookie, paths, concurrency))
+            if before is not None:
+                flush_tile_cache(redis_url)
+                befores.append(tiles_http(bbase, cookie, paths, concurrency))
             print(
                 f"  floor {f['rps']:.0f}/s, service cold {colds[-1]['rps']:.0f}/s, gunicorn cold "
-                f"{djangos[-1]['rps']:.0f}/s; load {os.getloadavg()[0]:.2f}",
+                f"{djangos[-1]['rps']:.0f}/s"
+                + (f", before ({baseline}) cold {befores[-1]['rps']:.0f}/s" if befores else "")
+                + f"; load {os.getloadavg()[0]:.2f}",
                 flush=True,
             )
         flush_tile_cache(redis_url)
@@ -412,6 +425,8 @@ def run(
             timed(client, "GET", urls[:20])  # warm-up
             playbacks = [timed(client, "GET", urls) for _ in range(repeats)]
     finally:
+        if before is not None:
+            stop(before)
         stop(svc)
         stop(proc)
     print("(d) coverage ...", flush=True)
@@ -425,6 +440,12 @@ def run(
         "cold_rps_runs": [r["rps"] for r in colds],
         "gunicorn_cold": {"rps": med(djangos, "rps"), "p50": med(djangos, "p50"), "p99": med(djangos, "p99")},
         "gunicorn_cold_rps_runs": [r["rps"] for r in djangos],
+        "before": (
+            {"commit": baseline, "rps": med(befores, "rps"), "p50": med(befores, "p50"), "p99": med(befores, "p99")}
+            if befores
+            else None
+        ),
+        "before_rps_runs": [r["rps"] for r in befores],
         "largest_bytes": max([f["largest"] for f in floors] + [c["largest"] for c in colds]),
         "errors": sum(c["errors"] for c in colds + djangos) + sum(f["bad"] for f in floors),
         "first_errors": [e for c in colds + djangos for e in c["first_errors"]][:3],
@@ -557,6 +578,12 @@ def _print(out: dict) -> None:
         f"({t['cold']['rps'] / t['floor']['rps']:.2f}x) p50 {t['cold']['p50']:.1f} p99 {t['cold']['p99']:.1f} ms; "
         f"gunicorn cold {t['gunicorn_cold']['rps']:.0f}/s ({t['gunicorn_cold']['rps'] / t['floor']['rps']:.2f}x) "
         f"p50 {t['gunicorn_cold']['p50']:.1f} p99 {t['gunicorn_cold']['p99']:.1f} ms"
+        + (
+            f"; before ({t['before']['commit']}) cold {t['before']['rps']:.0f}/s "
+            f"({t['before']['rps'] / t['floor']['rps']:.2f}x) p99 {t['before']['p99']:.1f} ms"
+            if t.get("before")
+            else ""
+        )
     )
     print("| target | measured | wanted | result |")
     print("|---|---|---|---|")

@@ -3,7 +3,7 @@
     granian --interface wsgi --workers 2 --blocking-threads 2 gis_core.tiles_wsgi:application
 
 It answers `GET /tiles/{layers}/{z}/{x}/{y}.mvt` exactly as gis_core.wsgi does (same code) and a JSON
-404 to anything else; deploy/nginx routes the .mvt paths to it (deploy/README.md)."""
+404 to anything else; deploy/nginx routes the .mvt paths to it (docs/tiles.md, "The tile service")."""
 
 import os
 

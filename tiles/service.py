@@ -8,7 +8,7 @@ session), the catalogue, the one request parser (tiles.requests), the cache (til
 
 It is the only tile code path: `answer()` serves the Django view (tiles.views.mvt_response, for the
 test client and any request that reaches Django), `tiles.fastpath` (gis_core.wsgi, what `make up`
-runs) and this module's `application` (a tile-only process, deploy/README: granian in front of it).
+runs) and this module's `application` (a tile-only process, docs/tiles.md: granian runs it behind deploy/nginx).
 Errors are JSON {message, field}; a database or Redis that does not answer is a 503; never a trace."""
 
 from __future__ import annotations
