@@ -243,13 +243,13 @@ def store_nowait(slot: Slot, entry: Entry) -> None:
 
 def still_current(layer: Layer, z: int, slot: Slot) -> bool:
     """True while neither the tile's stamp nor its zoom's generation moved since `slot` was read."""
-    c = client()
-    gen = (c.hget(f"tilegen:{layer.id}", z) or b"0").decode()
-    if not slot.key.startswith(f"{_prefix(layer)}{gen}:"):
+    with client().pipeline(transaction=False) as pipe:  # one round trip: the disk copy is on the cold path
+        pipe.hget(f"tilegen:{layer.id}", z)
+        pipe.hget(slot.key, "_v")
+        gen, stamp = pipe.execute()
+    if not slot.key.startswith(f"{_prefix(layer)}{(gen or b'0').decode()}:"):
         return False
-    return (c.hget(slot.key, "_v") or b"0") == (
-        slot.stamp if isinstance(slot.stamp, bytes) else str(slot.stamp).encode()
-    )
+    return (stamp or b"0") == (slot.stamp if isinstance(slot.stamp, bytes) else str(slot.stamp).encode())
 
 
 def invalidate_tiles(layer: Layer, tiles) -> int:
