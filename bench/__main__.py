@@ -218,7 +218,7 @@ def main(argv=None):
         "--service-workers", type=int, default=2, help="tiles: the tile service's granian workers (processes)"
     )
     parser.add_argument(
-        "--service-threads", type=int, default=4, help="tiles: the tile service's blocking threads per worker"
+        "--service-threads", type=int, default=2, help="tiles: the tile service's blocking threads per worker"
     )
     parser.add_argument(
         "--baseline",

@@ -382,7 +382,7 @@ def start_granian(
 SERVICE_APP = "gis_core.tiles_wsgi:application"
 
 
-def start_service(env: dict, port: int, workers: int = 2, threads: int = 4) -> subprocess.Popen:
+def start_service(env: dict, port: int, workers: int = 2, threads: int = 2) -> subprocess.Popen:
     """The tile service (tiles/service.py through gis_core.tiles_wsgi) under granian, as
     docs/tiles.md runs it: `workers` processes (one per core), `threads` blocking threads each."""
     return start_granian(env, port, workers, threads, SERVICE_APP)
@@ -559,7 +559,7 @@ def run(
     skip=(),
     runs: int = 3,
     service_workers: int = 2,
-    service_threads: int = 4,
+    service_threads: int = 2,
     baseline: str | None = None,
 ) -> dict:
     database_url = database_url or os.environ.get("BENCH_TILES_DATABASE_URL") or DEFAULT_DATABASE_URL
