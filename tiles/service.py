@@ -176,7 +176,8 @@ def handle(environ: dict, layers: str, z: str, x: str, y: str) -> tuple[int, lis
 
 
 def send(start_response, status: int, headers: list, body: bytes) -> list[bytes]:
-    headers.append(("Content-Length", str(len(body))))
+    if status != 304:  # a 304's Content-Length would have to be the 200's (RFC 9110 8.6): none
+        headers.append(("Content-Length", str(len(body))))
     headers.append(("X-Content-Type-Options", "nosniff"))
     start_response(STATUS_LINES[status], headers)
     return [body]

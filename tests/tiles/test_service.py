@@ -113,6 +113,8 @@ def test_allowed_hosts_and_the_nosniff_and_length_headers(client, lights):  # no
     assert r.status_code == 400 and r.json()["message"] == "host not allowed"
     r = via_service(client, tile_url(), HTTP_ACCEPT_ENCODING="gzip")
     assert r["X-Content-Type-Options"] == "nosniff" and int(r["Content-Length"]) == len(r.content) > 0
+    not_modified = via_service(client, tile_url(), HTTP_IF_NONE_MATCH=r["ETag"])
+    assert not_modified.status_code == 304 and not not_modified.content and "Content-Length" not in not_modified
 
 
 def _stored(path_tile, scope="all", tries=50):
