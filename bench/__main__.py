@@ -80,6 +80,10 @@ def _tiles(args):
         layer_ids=layers,
         redis_url=args.redis_url,
         skip=tuple(args.skip.split(",")) if args.skip else (),
+        runs=args.runs,
+        service_workers=args.service_workers,
+        service_threads=args.service_threads,
+        baseline=args.baseline,
     )
     return 0 if all(t["ok"] for t in result["targets"]) else 1
 
@@ -135,6 +139,7 @@ def _patrols(args):
         n_tiles=args.tiles if args.tiles != 1000 else 300,
         concurrency=args.concurrency,
         skip=tuple((args.skip or "").split(",")),
+        baseline=args.baseline,
         workers=args.workers,
         threads=args.threads,
         redis_url=args.redis_url,
@@ -211,6 +216,19 @@ def main(argv=None):
         default=None,
         help="cases to leave out, comma-separated: tiles: tipg, granian, recipe; patrols: coverage; "
         "import: upsert (the upsert mode into an empty registry)",
+    )
+    parser.add_argument("--runs", type=int, default=3, help="tiles: timed runs per case (median and spread)")
+    parser.add_argument(
+        "--service-workers", type=int, default=2, help="tiles: the tile service's granian workers (processes)"
+    )
+    parser.add_argument(
+        "--service-threads", type=int, default=2, help="tiles: the tile service's blocking threads per worker"
+    )
+    parser.add_argument(
+        "--baseline",
+        default=None,
+        help="tiles, patrols: also measure gunicorn on this commit's tree (git archive), cold tiles: before and "
+        "after in one run",
     )
     parser.add_argument("--batches", type=int, default=10, help="patrols: 10,000-fix batches per ingest pass")
     parser.add_argument("--maps", type=int, default=200, help="wms: map extents per size")

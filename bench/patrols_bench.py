@@ -15,8 +15,10 @@ playback API, and (when bench/patrols_coverage.py exists) a day's coverage for t
    workers' daily tracks deleted). Rate = fixes stored per second, the same rows for both.
    (b) `tracks` tiles: a seeded tile set over z10-z18 placed on the stored lines, each tile once as
    raw ST_AsMVT SQL (tiles.sql.tile_sql, exactly what the server runs: the floor) and through our
-   /tiles with the tile cache flushed (cold), `--concurrency` clients; untimed, every tile ours sent is
-   compared byte for byte (decompressed) with the floor's.
+   the tile service (tiles/service.py under granian, where deploy/nginx sends tiles) with the tile
+   cache flushed (cold), and the same through gunicorn (the Django process), `--concurrency` clients,
+   warmed up on tiles outside the timed set; untimed, every tile the service sent is compared with
+   the floor's (bytes, else decoded features and ids).
    (c) Playback: GET /api/patrols/workers/{worker}/days/{date}/ over every stored worker-day (up to
    --requests), sequentially with one keep-alive client, as a dispatcher.
    (d) bench.patrols_coverage.run(database_url) when that module exists.
@@ -30,7 +32,6 @@ contacted; every loop is bounded."""
 from __future__ import annotations
 
 import datetime as dt
-import gzip
 import importlib.util
 import json
 import os
@@ -51,7 +52,17 @@ from bench.lookup_bench import (
     start_gunicorn,
     wait_until_ok,
 )
-from bench.tiles_bench import DEFAULT_REDIS_URL, MAX_TILE_BYTES, code_version, flush_tile_cache, run_floor, statements
+from bench.tiles_bench import (
+    DEFAULT_REDIS_URL,
+    MAX_TILE_BYTES,
+    code_version,
+    compare_tiles,
+    flush_tile_cache,
+    run_floor,
+    start_baseline,
+    start_service,
+    statements,
+)
 from bench.wfs_bench import stop
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:54329/gridcity_bench_patrols"
@@ -293,48 +304,6 @@ def tile_requests(n: int, seed: int) -> list[tuple[str, int, int, int]]:
     return [("tracks", z, x, y) for z, x, y in tile_set(n, seed, track_points(seed))]
 
 
-def _features(mvt: bytes) -> list:
-    """A tile's features in a canonical order: the encoder writes them in the order the rows came, which
-    a parallel or differently planned scan may change between two runs of the same statement."""
-    import mapbox_vector_tile
-
-    layers = mapbox_vector_tile.decode(mvt) if mvt else {}
-    return sorted(
-        json.dumps([name, f.get("id"), f["properties"], f["geometry"]], sort_keys=True)
-        for name, layer in layers.items()
-        for f in layer["features"]
-    )
-
-
-def compare_tiles(base: str, cookie: str, reqs, stmts, database_url: str, limit: int = 400) -> dict:
-    """Untimed: ours (decompressed) against the floor's, tile by tile: the same bytes, or else the same
-    features in another order (counted apart); anything else is a difference."""
-    import httpx
-    import psycopg
-
-    checked = differ = reordered = 0
-    first = ""
-    with (
-        psycopg.connect(database_url, autocommit=True) as conn,
-        httpx.Client(base_url=base, cookies={"sessionid": cookie}, timeout=60) as client,
-    ):
-        for (lid, z, x, y), (sql, params) in list(zip(reqs, stmts))[:limit]:
-            floor = bytes(conn.execute(sql, params).fetchone()[0] or b"")
-            r = client.get(f"/tiles/{lid}/{z}/{x}/{y}.mvt", headers={"Accept-Encoding": "gzip"})
-            body = r.content
-            if r.headers.get("Content-Encoding") == "gzip" and body[:2] == b"\x1f\x8b":
-                body = gzip.decompress(body)  # httpx decodes by itself; a tile stored gzipped may not be
-            checked += 1
-            if r.status_code in (200, 204) and body == floor:
-                continue
-            if r.status_code in (200, 204) and _features(body) == _features(floor):
-                reordered += 1
-            else:
-                differ += 1
-                first = first or f"{lid}/{z}/{x}/{y}: HTTP {r.status_code}, {len(body)} B vs floor {len(floor)} B"
-    return {"checked": checked, "differ": differ, "reordered": reordered, "first": first}
-
-
 def playback_urls(limit: int) -> list[str]:
     from django.db import connection
 
@@ -381,6 +350,7 @@ def run(
     threads: int = 2,
     redis_url: str | None = None,
     skip: tuple[str, ...] = (),
+    baseline: str | None = None,
 ) -> dict:
     database_url = database_url or os.environ.get("BENCH_PATROLS_DATABASE_URL") or DEFAULT_DATABASE_URL
     redis_url = redis_url or os.environ.get("BENCH_REDIS_URL") or DEFAULT_REDIS_URL
@@ -404,30 +374,60 @@ def run(
     cookie = session_cookie()
     connections.close_all()
 
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
+    port, sport = free_port(), free_port()
+    base, sbase = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{sport}"
+    paths = [f"/tiles/{lid}/{z}/{x}/{y}.mvt" for lid, z, x, y in reqs]
     proc = start_gunicorn({**env, "REDIS_URL": redis_url}, port, workers, threads)
+    # The tile service (tiles/service.py under granian), where deploy/nginx sends the .mvt paths: the
+    # cold tiles' targets are its. gunicorn (the Django process, the same tile code) is measured beside.
+    svc = start_service({**env, "REDIS_URL": redis_url}, sport)
+    # --baseline REV: the tile path before a change (gunicorn on that commit's tree), in the same run.
+    bport = free_port()
+    bbase = f"http://127.0.0.1:{bport}"
+    before = start_baseline(baseline, {**env, "REDIS_URL": redis_url}, bport, workers, threads) if baseline else None
     try:
         wait_until_ok(f"{base}/tiles/", proc, what="gunicorn", cookies={"sessionid": cookie})
-        print(f"(b) tracks tiles: {len(reqs)} tiles, floor then ours cold, {repeats} x ...", flush=True)
+        wait_until_ok(f"{sbase}{paths[0]}", svc, what="tile service", cookies={"sessionid": cookie})
+        if before is not None:
+            wait_until_ok(f"{bbase}/tiles/", before, what="baseline gunicorn", cookies={"sessionid": cookie})
+        print(
+            f"(b) tracks tiles: {len(reqs)} tiles, floor, tile service cold, gunicorn cold, {repeats} x ...", flush=True
+        )
         run_floor(database_url, stmts, concurrency)  # warms PostgreSQL's buffers
-        floors, colds = [], []
+        warm = [f"/tiles/{lid}/{z}/{x}/{y}.mvt" for lid, z, x, y in tile_requests(n_tiles, seed + 1)]
+        warm = [p for p in warm if p not in set(paths)][: 8 * concurrency]  # outside the timed set
+        for b in (base, sbase) + ((bbase,) if before is not None else ()):
+            tiles_http(b, cookie, warm, concurrency)
+        floors, colds, djangos, befores = [], [], [], []
         for _ in range(repeats):
             f = run_floor(database_url, stmts, concurrency)
             f["largest"] = max(f.pop("sizes") or [0])
             f.pop("latencies")
             floors.append(f)
             flush_tile_cache(redis_url)
-            colds.append(
-                tiles_http(base, cookie, [f"/tiles/{lid}/{z}/{x}/{y}.mvt" for lid, z, x, y in reqs], concurrency)
+            colds.append(tiles_http(sbase, cookie, paths, concurrency))
+            flush_tile_cache(redis_url)
+            djangos.append(tiles_http(base, cookie, paths, concurrency))
+            if before is not None:
+                flush_tile_cache(redis_url)
+                befores.append(tiles_http(bbase, cookie, paths, concurrency))
+            print(
+                f"  floor {f['rps']:.0f}/s, service cold {colds[-1]['rps']:.0f}/s, gunicorn cold "
+                f"{djangos[-1]['rps']:.0f}/s"
+                + (f", before ({baseline}) cold {befores[-1]['rps']:.0f}/s" if befores else "")
+                + f"; load {os.getloadavg()[0]:.2f}",
+                flush=True,
             )
         flush_tile_cache(redis_url)
-        same = compare_tiles(base, cookie, reqs, stmts, database_url)
+        same = compare_tiles(sbase, cookie, reqs, stmts, database_url, limit=len(reqs))
         print(f"(c) playback: {repeats} x {len(urls)} worker-days ...", flush=True)
         with _client(base, cookie) as client:
             timed(client, "GET", urls[:20])  # warm-up
             playbacks = [timed(client, "GET", urls) for _ in range(repeats)]
     finally:
+        if before is not None:
+            stop(before)
+        stop(svc)
         stop(proc)
     print("(d) coverage ...", flush=True)
     coverage = "skipped" if "coverage" in skip else coverage_case()
@@ -438,9 +438,17 @@ def run(
         "cold": {"rps": med(colds, "rps"), "p50": med(colds, "p50"), "p99": med(colds, "p99")},
         "floor_rps_runs": [r["rps"] for r in floors],
         "cold_rps_runs": [r["rps"] for r in colds],
+        "gunicorn_cold": {"rps": med(djangos, "rps"), "p50": med(djangos, "p50"), "p99": med(djangos, "p99")},
+        "gunicorn_cold_rps_runs": [r["rps"] for r in djangos],
+        "before": (
+            {"commit": baseline, "rps": med(befores, "rps"), "p50": med(befores, "p50"), "p99": med(befores, "p99")}
+            if befores
+            else None
+        ),
+        "before_rps_runs": [r["rps"] for r in befores],
         "largest_bytes": max([f["largest"] for f in floors] + [c["largest"] for c in colds]),
-        "errors": sum(c["errors"] for c in colds) + sum(f["bad"] for f in floors),
-        "first_errors": [e for c in colds for e in c["first_errors"]][:3],
+        "errors": sum(c["errors"] for c in colds + djangos) + sum(f["bad"] for f in floors),
+        "first_errors": [e for c in colds + djangos for e in c["first_errors"]][:3],
         "client": colds[0]["client"],
         "compared": same,
     }
@@ -501,14 +509,14 @@ def _targets(ingest_result, tiles, playback, coverage) -> list[dict]:
         target("(a) no bench fix quarantined", str(ingest_result["quarantined"]), "0", False)
     f, cold = tiles["floor"], tiles["cold"]
     target(
-        "(b) cold tiles/s >= 0.8 x floor",
+        "(b) tile service cold tiles/s >= 0.8 x floor",
         f"{cold['rps']:.0f} vs {f['rps']:.0f} ({cold['rps'] / f['rps']:.2f}x; cold runs "
         f"{min(tiles['cold_rps_runs']):.0f}-{max(tiles['cold_rps_runs']):.0f})",
         f">= {0.8 * f['rps']:.0f}",
         cold["rps"] >= 0.8 * f["rps"],
     )
     target(
-        "(b) cold p99 <= 2 x floor p99",
+        "(b) tile service cold p99 <= 2 x floor p99",
         f"{cold['p99']:.1f} ms vs {f['p99']:.1f} ms",
         f"<= {2 * f['p99']:.1f} ms",
         cold["p99"] <= 2 * f["p99"],
@@ -566,8 +574,16 @@ def _print(out: dict) -> None:
     t = out["tiles"]
     print(
         f"tiles ({t['tiles']} tracks tiles, {t['client']}): floor {t['floor']['rps']:.0f}/s p50 {t['floor']['p50']:.1f} "
-        f"p99 {t['floor']['p99']:.1f} ms; cold {t['cold']['rps']:.0f}/s p50 {t['cold']['p50']:.1f} "
-        f"p99 {t['cold']['p99']:.1f} ms"
+        f"p99 {t['floor']['p99']:.1f} ms; tile service cold {t['cold']['rps']:.0f}/s "
+        f"({t['cold']['rps'] / t['floor']['rps']:.2f}x) p50 {t['cold']['p50']:.1f} p99 {t['cold']['p99']:.1f} ms; "
+        f"gunicorn cold {t['gunicorn_cold']['rps']:.0f}/s ({t['gunicorn_cold']['rps'] / t['floor']['rps']:.2f}x) "
+        f"p50 {t['gunicorn_cold']['p50']:.1f} p99 {t['gunicorn_cold']['p99']:.1f} ms"
+        + (
+            f"; before ({t['before']['commit']}) cold {t['before']['rps']:.0f}/s "
+            f"({t['before']['rps'] / t['floor']['rps']:.2f}x) p99 {t['before']['p99']:.1f} ms"
+            if t.get("before")
+            else ""
+        )
     )
     print("| target | measured | wanted | result |")
     print("|---|---|---|---|")

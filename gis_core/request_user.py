@@ -43,7 +43,7 @@ def forget_users() -> None:
     _sessions.clear()
 
 
-# Session key -> (user pk, session auth hash, until). Only a hint: every use asks Redis whether the
+# Session key -> (user pk, session auth hash, until, session_cache_key). Only a hint: every use asks Redis whether the
 # session is still there before answering (one EXISTS on a raw client, ~1/3 of a read through Django's
 # cache; tiles ask in the same round trip as their cache lookup), so a logout or an expired session
 # ends access on every worker at once.
@@ -74,7 +74,7 @@ def session_user_unconfirmed(request) -> tuple[object | None, str | None]:
     now = time.monotonic()
     hit = _sessions.get(key) if key and settings.SESSION_ENGINE in _CACHED_SESSION_ENGINES else None
     if hit is not None and hit[2] > now:
-        pk, auth_hash, check = hit[0], hit[1], session_cache_key(key)
+        pk, auth_hash, check = hit[0], hit[1], hit[3]
     else:
         _sessions.pop(key, None)
         session = getattr(request, "session", None)
@@ -85,7 +85,8 @@ def session_user_unconfirmed(request) -> tuple[object | None, str | None]:
         if key:
             if len(_sessions) >= MAX_ENTRIES:
                 _sessions.clear()
-            _sessions[key] = (pk, auth_hash, now + USER_CACHE_SECONDS)
+            # The Redis key to confirm is kept with the hint: building it costs more than the tile's lookup.
+            _sessions[key] = (pk, auth_hash, now + USER_CACHE_SECONDS, session_cache_key(key))
     user = cached_user(pk)
     if user is None or not constant_time_compare(
         auth_hash, getattr(user, "_gridcity_session_hash", None) or user.get_session_auth_hash()

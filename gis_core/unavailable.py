@@ -18,12 +18,11 @@ UNAVAILABLE = (
     InterfaceError,
 )
 RETRY_AFTER_SECONDS = 5
+UNAVAILABLE_MESSAGE = "a server this service needs is not answering; try again shortly"
 
 
 def unavailable_response() -> JsonResponse:
-    response = JsonResponse(
-        {"message": "a server this service needs is not answering; try again shortly", "field": None}, status=503
-    )
+    response = JsonResponse({"message": UNAVAILABLE_MESSAGE, "field": None}, status=503)
     response["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response
 

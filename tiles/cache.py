@@ -11,6 +11,7 @@ same, so a tile rendered from a snapshot older than a commit cannot outlive its 
 
 import gzip
 import hashlib
+import logging
 import threading
 
 import redis
@@ -19,6 +20,7 @@ from django.db import connection
 
 from layers.catalogue import Layer
 
+log = logging.getLogger(__name__)
 _local = threading.local()
 
 # ARGV: a key whose existence to report ('' for none: then 1), then per tile: gen hash, z, key prefix,
@@ -150,17 +152,59 @@ class Slot:
         self.key, self.field, self.stamp, self.ttl = key, field, stamp, ttl
 
 
+def _command(*args) -> bytes:
+    """One Redis command in RESP, packed here: redis-py's general packer was a sixth of a cold tile's
+    Python time (it encodes each argument through several layers)."""
+    parts = [b"*%d\r\n" % len(args)]
+    for a in args:
+        if not isinstance(a, bytes):
+            a = str(a).encode()
+        parts += (b"$%d\r\n" % len(a), a, b"\r\n")
+    return b"".join(parts)
+
+
+_LOOKUP_SHA = hashlib.sha1(_LOOKUP.encode()).hexdigest()
+
+
+def _run_lookup(args: list) -> list:
+    """The lookup script on this thread's own connection: EVALSHA, EVAL once if Redis lost the script;
+    once more on a new connection if the kept one was closed under us (a Redis restart, an idle timeout)."""
+    for attempt in (1, 2):
+        conn = getattr(_local, "reader", None)
+        kept = conn is not None
+        try:
+            if conn is None:
+                conn = _local.reader = client().connection_pool.make_connection()
+                conn.connect()
+            conn.send_packed_command([_command("EVALSHA", _LOOKUP_SHA, 0, *args)], check_health=False)
+            try:
+                return conn.read_response()
+            except redis.exceptions.NoScriptError:
+                conn.send_packed_command([_command("EVAL", _LOOKUP, 0, *args)], check_health=False)
+                return conn.read_response()
+        except (redis.ConnectionError, redis.TimeoutError, OSError):
+            _local.reader = None
+            if conn is not None:
+                conn.disconnect()
+            if attempt == 2 or not kept:
+                raise
+    raise AssertionError("unreachable")
+
+
 def lookup_many(tiles, must_exist: str | None = None) -> tuple[bool, list[tuple[Entry | None, Slot]]]:
     """The cached entries and slots of `tiles`, (layer, z, x, y, variant) each, in one round trip, with
     whether the key `must_exist` (a session's, gis_core.request_user) exists (True when not given)."""
     args = [must_exist or ""]
+    prefixes = []
     for layer, z, x, y, variant in tiles:
-        args += [f"tilegen:{layer.id}", z, _prefix(layer), f":{z}/{x}/{y}", variant]
-    reply = _script("lookup")(keys=[], args=args)
+        prefix = _prefix(layer)
+        prefixes.append(prefix)
+        args += [f"tilegen:{layer.id}", z, prefix, f":{z}/{x}/{y}", variant]
+    reply = _run_lookup(args)
     out = []
     for i, (layer, z, x, y, variant) in enumerate(tiles):
         gen, stamp, value = reply[1 + 3 * i : 4 + 3 * i]
-        slot = Slot(f"{_prefix(layer)}{gen.decode()}:{z}/{x}/{y}", variant, stamp, layer.tiles.cache_seconds)
+        slot = Slot(f"{prefixes[i]}{gen.decode()}:{z}/{x}/{y}", variant, stamp, layer.tiles.cache_seconds)
         out.append(((Entry.unpack(value) if value else None), slot))
     return bool(reply[0]), out
 
@@ -173,15 +217,39 @@ def store(slot: Slot, entry: Entry) -> bool:
     return bool(_script("store")(keys=[slot.key], args=[slot.stamp, slot.field, entry.pack(), slot.ttl]))
 
 
+def store_nowait(slot: Slot, entry: Entry) -> None:
+    """store() without waiting for Redis's answer: a cold tile then costs one round trip (the lookup),
+    not two. Sent on this thread's own connection with CLIENT REPLY OFF, before the thread's next
+    lookup (Redis handles them in that order). Still exact: the script compares the stamp when it runs,
+    so a store that lands after an invalidation is refused there. A store that is lost (Redis gone
+    between the lookup and here) is only a tile not cached, so it is logged, not raised."""
+    conn = getattr(_local, "sender", None)
+    try:
+        if conn is None:
+            conn = client().connection_pool.make_connection()  # outside the pool: it never answers
+            conn.connect()
+            conn.send_command("CLIENT", "REPLY", "OFF")
+            _local.sender = conn
+        # EVAL, not EVALSHA: with no reply, a script missing after a Redis restart would fail unseen.
+        conn.send_packed_command(
+            [_command("EVAL", _STORE, 1, slot.key, slot.stamp, slot.field, entry.pack(), slot.ttl)], check_health=False
+        )
+    except (redis.ConnectionError, redis.TimeoutError, OSError) as exc:
+        _local.sender = None
+        if conn is not None:
+            conn.disconnect()
+        log.warning("tile cache store not sent: %s", exc)
+
+
 def still_current(layer: Layer, z: int, slot: Slot) -> bool:
     """True while neither the tile's stamp nor its zoom's generation moved since `slot` was read."""
-    c = client()
-    gen = (c.hget(f"tilegen:{layer.id}", z) or b"0").decode()
-    if not slot.key.startswith(f"{_prefix(layer)}{gen}:"):
+    with client().pipeline(transaction=False) as pipe:  # one round trip: the disk copy is on the cold path
+        pipe.hget(f"tilegen:{layer.id}", z)
+        pipe.hget(slot.key, "_v")
+        gen, stamp = pipe.execute()
+    if not slot.key.startswith(f"{_prefix(layer)}{(gen or b'0').decode()}:"):
         return False
-    return (c.hget(slot.key, "_v") or b"0") == (
-        slot.stamp if isinstance(slot.stamp, bytes) else str(slot.stamp).encode()
-    )
+    return (stamp or b"0") == (slot.stamp if isinstance(slot.stamp, bytes) else str(slot.stamp).encode())
 
 
 def invalidate_tiles(layer: Layer, tiles) -> int:

@@ -3,12 +3,11 @@
 A map asks for dozens of tiles a second per user. Django's middleware chain and URL resolver cost more
 than a cached tile itself (measured: a cached tile through the full stack ~460-980 tiles/s on this
 2-core machine, a bare WSGI app reading Redis ~3,400). This WSGI wrapper sends `GET /tiles/.../z/x/y.mvt`
-straight to the same view function, with the same checks, authentication and answers (and `GET /wms`
-to the WMS view, which authenticates and answers in OGC form itself); everything else goes to Django
-unchanged."""
+to the tile service's handler (tiles/service.py: the one tile code path, also behind the Django view and
+the tile-only application), and `GET /wms` to the WMS view, which authenticates and answers in OGC form
+itself; everything else goes to Django unchanged."""
 
 import logging
-import re
 from importlib import import_module
 
 from django.conf import settings
@@ -18,14 +17,16 @@ from django.db import close_old_connections
 
 from gis_core.unavailable import UNAVAILABLE, unavailable_response
 
+from . import service
+from .service import TILE_PATH
+
 log = logging.getLogger(__name__)
-TILE_PATH = re.compile(r"^/tiles/(?P<layers>[^/]+)/(?P<z>[^/]+)/(?P<x>[^/]+)/(?P<y>[^/]+)\.mvt$")
 
 
 def wrap(django_app):
     from layers.ogc.wms.views import wms
 
-    from .views import error_response, mvt_response
+    from .views import error_response
 
     session_store = import_module(settings.SESSION_ENGINE).SessionStore
 
@@ -35,24 +36,23 @@ def wrap(django_app):
         path = environ.get("PATH_INFO", "")
         match = TILE_PATH.match(path)
         if match is not None:
-            view, kwargs = mvt_response, match.groupdict()
-        elif path == "/wms":
-            view, kwargs = wms, {}
-        else:
+            # The tile service's own handler: no WSGIRequest, no HttpResponse (tiles/service.py).
+            return service.send(start_response, *service.handle(environ, *match.groups()))
+        if path != "/wms":
             return django_app(environ, start_response)
         close_old_connections()  # what Django does when a request starts and ends (CONN_MAX_AGE, health checks)
         try:
             request = WSGIRequest(environ)
             request.get_host()  # ALLOWED_HOSTS, as CommonMiddleware would check
             request.session = session_store(request.COOKIES.get(settings.SESSION_COOKIE_NAME))
-            response = view(request, **kwargs)
+            response = wms(request)
         except DisallowedHost:
             response = error_response("host not allowed", None, 400)
         except UNAVAILABLE:
-            log.warning("tile request %s: a server is unavailable", environ.get("PATH_INFO"), exc_info=True)
+            log.warning("WMS request: a server is unavailable", exc_info=True)
             response = unavailable_response()
         except Exception:  # noqa: BLE001 - never a stack trace to the client
-            log.exception("tile request %s failed", environ.get("PATH_INFO"))
+            log.exception("WMS request failed")
             response = error_response("internal error", None, 500)
         finally:
             close_old_connections()

@@ -102,16 +102,22 @@ def render(req: TileRequest) -> bytes:
             cur.execute(sql, params, prepare=True, binary=True)
             row = cur.fetchone()
     except psycopg.Error as exc:
+        # As Django's own cursors do: the next request start (close_old_connections) checks the
+        # connection and replaces it if the error broke it (PostgreSQL restarted), instead of a 503
+        # on every tile until CONN_MAX_AGE.
+        connection.errors_occurred = True
         raise OperationalError(str(exc).strip()) from exc
     return bytes(row[0]) if row and row[0] else b""
 
 
 def vector_tiles(
-    layers_scopes, z: int, x: int, y: int, raw_filters: dict, session_key: str | None = None
+    layers_scopes, z: int, x: int, y: int, raw_filters: dict, session_key: str | None = None, *, wait: bool = False
 ) -> list[cache.Entry] | None:
     """Each (layer, scope)'s tile from the cache, or rendered, stored and returned; the lookups (and
     the check that `session_key` still exists, gis_core.request_user.session_user_unconfirmed) in one
-    Redis round trip. None when the session key is gone: the caller must ask who is asking again."""
+    Redis round trip, the stores sent without waiting for Redis (cache.store_nowait) unless `wait` or
+    tiles are mirrored to disk (which needs to know the store happened). None when the session key is
+    gone: the caller must ask who is asking again."""
     layers_scopes = list(layers_scopes)
     variants = [variant("mvt", scope[0], raw_filters) for _, scope in layers_scopes]
     alive, found = cache.lookup_many(
@@ -125,7 +131,9 @@ def vector_tiles(
             req = TileRequest(layer, z, x, y, scope_sql, tuple(scope_params), bound_filters(layer, raw_filters))
             raw = render(req)
             entry = cache.Entry.of(raw)
-            if cache.store(slot, entry) and not raw_filters:
+            if not wait and (raw_filters or disk.root() is None):
+                cache.store_nowait(slot, entry)
+            elif cache.store(slot, entry) and not raw_filters:
                 disk.mirror(layer, z, x, y, scope_key, raw, entry, slot)
         entries.append(entry)
     return entries
@@ -133,4 +141,4 @@ def vector_tiles(
 
 def vector_tile(layer: Layer, z: int, x: int, y: int, scope, raw_filters: dict) -> cache.Entry:
     """The tile from the cache, or rendered, stored and returned. `scope` is the layer's scope(user)."""
-    return vector_tiles([(layer, scope)], z, x, y, raw_filters)[0]
+    return vector_tiles([(layer, scope)], z, x, y, raw_filters, wait=True)[0]

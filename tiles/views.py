@@ -1,10 +1,7 @@
 """Vector tiles, the tile catalogue, TileJSON and the MapLibre style, all read from the layer catalogue."""
 
-import gzip
-import hashlib
 import logging
 
-from django.db import OperationalError
 from django.http import HttpResponse, JsonResponse
 from django.views.decorators.http import require_GET
 
@@ -12,13 +9,12 @@ from gis_core.auth import add_auth_headers, challenge_wanted
 from layers import catalogue
 from layers.ogc.exceptions import Unauthorized
 
+from . import service
 from . import style as styles
-from .cache import Entry
-from .render import BadTileRequest, vector_tiles
-from .requests import confirm_session, parse_tile_request, tile_layer_or_404, tile_user
+from .render import BadTileRequest
+from .requests import tile_layer_or_404, tile_user
 
 log = logging.getLogger(__name__)
-MVT = "application/vnd.mapbox-vector-tile"
 
 
 def error_response(
@@ -62,29 +58,16 @@ def style_json(request):
 
 
 def mvt_response(request, layers: str, z: str, x: str, y: str) -> HttpResponse:
-    """One or several layers' tile; also answered by tiles.fastpath without the middleware."""
-    try:
-        # The session user's check that the session still exists rides on the tile cache's round trip.
-        ask = parse_tile_request(request, layers, z, x, y, defer_session_check=True)
-        for layer in ask.layers:
-            if layer.tiles.image is not None:
-                confirm_session(request, ask)
-                raise BadTileRequest(f"layer {layer.id} is a raster layer: ask for .png tiles", "layer", 404)
-        parts = vector_tiles(
-            zip(ask.layers, ask.scopes, strict=True), ask.z, ask.x, ask.y, ask.raw_filters, ask.session_check
-        )
-        if parts is None:  # the session is gone from the cache: ask who is asking the long way
-            ask = parse_tile_request(request, layers, z, x, y)
-            parts = vector_tiles(zip(ask.layers, ask.scopes, strict=True), ask.z, ask.x, ask.y, ask.raw_filters)
-    except BadTileRequest as exc:
-        return error_response(str(exc), exc.field, exc.status)
-    except Unauthorized as exc:
-        return error_response(str(exc), None, exc.status, request, exc.retry_after)
-    except OperationalError:
-        log.exception("tile %s/%s/%s/%s failed", layers, z, x, y)
-        return error_response("the tile took too long or the database is unavailable; try again", None, 503)
-    entry = parts[0] if len(parts) == 1 else _combine(parts)
-    return _respond(request, entry, min(layer.tiles.max_age for layer in ask.layers))
+    """One or several layers' tile, through Django (the test client, a request that missed the WSGI
+    front): the same answer as tiles.service, which the deployed application serves without Django's
+    request cycle."""
+    status, headers, body = service.answer(request, layers, z, x, y)
+    response = HttpResponse(body, status=status)
+    if not any(name == "Content-Type" for name, _ in headers):
+        del response["Content-Type"]  # a 304 has no body to describe
+    for name, value in headers:
+        response[name] = value
+    return response
 
 
 mvt = require_GET(mvt_response)
@@ -105,27 +88,4 @@ def tile_auth(request, layer_id: str):
         return error_response(str(exc), None, exc.status, request, exc.retry_after)
     response = HttpResponse(b"")
     response["X-Tile-Scope"] = scope[0]
-    return response
-
-
-def _combine(parts: list[Entry]) -> Entry:
-    # An MVT is a list of layers: tiles of different layers concatenate into one valid tile.
-    raw = b"".join(p.raw for p in parts)
-    etag = hashlib.blake2b("".join(p.etag for p in parts).encode(), digest_size=12).hexdigest()
-    return Entry(etag, gzip.compress(raw, 1, mtime=0) if raw else b"", raw)
-
-
-def _respond(request, entry: Entry, max_age: int) -> HttpResponse:
-    etag = f'"{entry.etag}"'
-    if etag in [t.strip() for t in request.META.get("HTTP_IF_NONE_MATCH", "").split(",")]:
-        response = HttpResponse(status=304)
-    elif entry.gz and "gzip" in request.META.get("HTTP_ACCEPT_ENCODING", ""):
-        response = HttpResponse(entry.gz, content_type=MVT)
-        response["Content-Encoding"] = "gzip"
-    else:
-        response = HttpResponse(entry.raw, content_type=MVT)
-    response["ETag"] = etag
-    # Tiles depend on who asks (a maintenance unit sees its own components): never in shared caches.
-    response["Cache-Control"] = f"private, max-age={max_age}"
-    response["Vary"] = "Cookie, Authorization, Accept-Encoding"
     return response

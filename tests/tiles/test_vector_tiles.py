@@ -22,7 +22,8 @@ from tests.factories import ComponentFactory, OrganisationFactory, make_user
 from tests.layers.test_wfs_support import PASSWORD, TARGET_PK, basic, make_grids
 from tiles import cache
 
-pytestmark = pytest.mark.django_db
+# Every test here runs against both ways in: the Django view and the tile service (conftest.tile_path).
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("tile_path")]
 
 # A z16 tile in the test grids' area; the components sit well inside it, around its middle.
 Z = 16
