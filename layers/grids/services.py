@@ -12,7 +12,7 @@ from gis_core.errors import ServiceError
 from gis_core.geometry import district_bbox
 from gis_core.text import bad_character, is_ascii_digits
 
-from .assignment import schedule_reassignment
+from .assignment import reassign, schedule_reassignment
 from .models import Grid, GridLevel, GridVersion
 from .signals import grids_changed
 
@@ -73,8 +73,8 @@ def check_topology_now():
     """Runs the pending deferred topology checks now, then defers again: a multi-edit transaction
     (a WFS-T with several operations) calls this once, after its last edit."""
     with topology_errors(), connection.cursor() as cur:
-        cur.execute("SET CONSTRAINTS grid_topology IMMEDIATE")
-        cur.execute("SET CONSTRAINTS grid_topology DEFERRED")
+        # One round trip: the checks run at IMMEDIATE, and the second half defers any later edit again.
+        cur.execute("SET CONSTRAINTS grid_topology IMMEDIATE; SET CONSTRAINTS grid_topology DEFERRED")
 
 
 def _validate(code: str, level: GridLevel, parent_code: str, geom) -> None:
@@ -130,31 +130,63 @@ def _announce(bbox) -> None:
 EDITABLE = {"name", "geom", "organisation", "population", "households"}
 
 
-@transaction.atomic
+# Writable columns of update_grid and how each value is written.
+_COLUMNS = {"name": "name", "organisation": "organisation_id", "population": "population", "households": "households"}
+_RETURNED = [f.attname for f in Grid._meta.concrete_fields]
+
+
+def _column_value(name, value):
+    if name == "organisation" and value is not None and not isinstance(value, int):
+        return value.pk
+    return value
+
+
 def update_grid(grid: Grid | str, *, check: bool = True, **changes) -> Grid:
-    """Changes a grid; the database closes its current version and opens the next."""
+    """Changes a grid; the database closes its current version and opens the next.
+
+    One UPDATE ... RETURNING does the write, the row lock, the read back and the old extent (no
+    savepoint: a single statement is atomic, and a refused one fails its whole transaction anyway);
+    the components whose base grid the edit can change get their codes in the same transaction."""
     code = grid if isinstance(grid, str) else grid.code
-    current = Grid.objects.select_for_update().filter(code=code).first()
-    if current is None:
-        raise ServiceError({"code": f"no grid {code}"})
     unknown = changes.keys() - EDITABLE
     if unknown:
         raise ServiceError({k: "cannot be changed" for k in unknown})
     if "name" in changes:
         _name_error(changes["name"])
+    sets, params = [], []
     if "geom" in changes:
         changes["geom"] = _as_multipolygon(changes["geom"])
         reason = geometry_problem(changes["geom"])
         if reason:
             raise ServiceError({"geom": reason})
-    old_extent = current.geom.extent
+        sets.append("geom = ST_Transform(ST_GeomFromEWKB(%s), 4490)")
+        params.append(memoryview(changes["geom"].ewkb))
     for name, value in changes.items():
-        setattr(current, name, value)
-    with topology_errors():
-        current.save()
+        if name != "geom":
+            sets.append(f"{_COLUMNS[name]} = %s")
+            params.append(_column_value(name, value))
+    if not sets:
+        sets.append("id = g.id")  # nothing to change: the row is still locked and read
+    returned = ", ".join("ST_AsEWKB(g.geom)" if c == "geom" else f"g.{c}" for c in _RETURNED)
+    # The symmetric difference of the old and new boundary: only there can a component's base grid change.
+    moved = "ST_AsEWKB(ST_SymDifference(o.geom, g.geom))" if "geom" in changes else "NULL"
+    sql = (
+        f"UPDATE layers_grid g SET {', '.join(sets)} "
+        "FROM (SELECT id, geom FROM layers_grid WHERE code = %s FOR UPDATE) o WHERE g.id = o.id "
+        f"RETURNING {returned}, ST_XMin(o.geom), ST_YMin(o.geom), ST_XMax(o.geom), ST_YMax(o.geom), {moved}"
+    )
+    with topology_errors(), connection.cursor() as cur:
+        cur.execute(sql, [*params, code])
+        row = cur.fetchone()
+    if row is None:
+        raise ServiceError({"code": f"no grid {code}"})
+    values = list(row[: len(_RETURNED)])
+    geom_at = _RETURNED.index("geom")
+    values[geom_at] = GEOSGeometry(memoryview(bytes(values[geom_at])))
+    current = Grid.from_db(connection.alias, _RETURNED, values)
+    old_extent, moved_area = row[len(_RETURNED) : len(_RETURNED) + 4], row[-1]
     if check:
         check_topology_now()
-    current.refresh_from_db()
     new = current.geom.extent
     bbox = (
         min(old_extent[0], new[0]),
@@ -163,8 +195,8 @@ def update_grid(grid: Grid | str, *, check: bool = True, **changes) -> Grid:
         max(old_extent[3], new[3]),
     )
     _announce(bbox)
-    if "geom" in changes and current.level_id >= 4:
-        schedule_reassignment(bbox, f"grid {code} boundary changed")
+    if moved_area is not None and current.level_id >= 4:
+        reassign(bbox, bytes(moved_area), f"grid {code} boundary changed")
     return current
 
 
