@@ -24,19 +24,20 @@ def assign_grid_codes(
     gets empty codes. Only rows whose codes change are written (and so recorded in history).
     Returns how many components changed.
 
-    `area` (EWKB in EPSG:4490, inside `bbox`): only the components whose point on surface lies in it,
+    `area` (EWKB in EPSG:4490, inside `bbox`, which then only names the components changed): only the components whose point on surface lies in it,
     e.g. the symmetric difference of a boundary's old and new shape, where alone a code can change.
     `at_most`: for a caller inside a request (under its statement timeout, one statement, no
     savepoint): when more components than that are in the area, nothing is written and None is
     returned (the caller leaves them to a job)."""
     where = ["NOT c.retired"]
     params: list = []
-    if bbox is not None:
+    if area is not None:
+        # The area's own box first (a moved vertex: a few metres), not the whole grid's.
+        where.append("c.geom && a.g AND ST_Intersects(a.g, ST_PointOnSurface(c.geom))")
+        params.append(bytes(area))
+    elif bbox is not None:
         where.append("c.geom && ST_MakeEnvelope(%s, %s, %s, %s, 4490)")
         params += list(bbox)
-    if area is not None:
-        where.append("ST_Intersects(ST_GeomFromEWKB(%s), ST_PointOnSurface(c.geom))")
-        params.append(bytes(area))
     limit = ""
     if at_most is not None:
         # One candidate more than allowed is enough to know: a big edit costs no more than that.
@@ -60,9 +61,10 @@ def assign_grid_codes(
         params.append(int(at_most))
         lookup += " AND (SELECT ok FROM small)"
         ok = "(SELECT ok FROM small)"
+    area_from = ", (SELECT ST_GeomFromEWKB(%s) AS g) a" if area is not None else ""
     sql = f"""
         WITH candidates AS (
-            SELECT c.id, c.geom, c.grid_code FROM components_component c WHERE {" AND ".join(where)} {limit}
+            SELECT c.id, c.geom, c.grid_code FROM components_component c{area_from} WHERE {" AND ".join(where)} {limit}
         ){small},
         located AS ({lookup}),
         changed AS (
