@@ -12,6 +12,12 @@ from .components import history_user_id
 BASE_LEVEL = 4
 
 
+def components_in_area(area: str) -> str:
+    """The condition (on components_component c) of the components assign_grid_codes(area=...) looks
+    at, for the SQL geometry expression `area`: a caller may ask first whether there are any."""
+    return f"NOT c.retired AND c.geom && {area} AND ST_Intersects({area}, ST_PointOnSurface(c.geom))"
+
+
 def assign_grid_codes(
     *,
     bbox: tuple[float, float, float, float] | None = None,
@@ -29,15 +35,16 @@ def assign_grid_codes(
     `at_most`: for a caller inside a request (under its statement timeout, one statement, no
     savepoint): when more components than that are in the area, nothing is written and None is
     returned (the caller leaves them to a job)."""
-    where = ["NOT c.retired"]
     params: list = []
     if area is not None:
         # The area's own box first (a moved vertex: a few metres), not the whole grid's.
-        where.append("c.geom && a.g AND ST_Intersects(a.g, ST_PointOnSurface(c.geom))")
+        where = [components_in_area("a.g")]
         params.append(bytes(area))
-    elif bbox is not None:
-        where.append("c.geom && ST_MakeEnvelope(%s, %s, %s, %s, 4490)")
-        params += list(bbox)
+    else:
+        where = ["NOT c.retired"]
+        if bbox is not None:
+            where.append("c.geom && ST_MakeEnvelope(%s, %s, %s, %s, 4490)")
+            params += list(bbox)
     limit = ""
     if at_most is not None:
         # One candidate more than allowed is enough to know: a big edit costs no more than that.

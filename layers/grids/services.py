@@ -7,6 +7,7 @@ from django.contrib.gis.geos import GEOSGeometry, MultiPolygon
 from django.db import DatabaseError, connection, transaction
 from shapely.validation import explain_validity
 
+from components.services.grid_codes import components_in_area
 from components.validation import to_shapely
 from gis_core.errors import ServiceError
 from gis_core.geometry import district_bbox
@@ -153,14 +154,15 @@ def update_grid(grid: Grid | str, *, check: bool = True, **changes) -> Grid:
         raise ServiceError({k: "cannot be changed" for k in unknown})
     if "name" in changes:
         _name_error(changes["name"])
-    sets, params = [], []
+    sets, params, geom_param = [], [], None
     if "geom" in changes:
         changes["geom"] = _as_multipolygon(changes["geom"])
         reason = geometry_problem(changes["geom"])
         if reason:
             raise ServiceError({"geom": reason})
         sets.append("geom = ST_Transform(ST_GeomFromEWKB(%s), 4490)")
-        params.append(memoryview(changes["geom"].ewkb))
+        geom_param = memoryview(changes["geom"].ewkb)
+        params.append(geom_param)
     for name, value in changes.items():
         if name != "geom":
             sets.append(f"{_COLUMNS[name]} = %s")
@@ -168,23 +170,32 @@ def update_grid(grid: Grid | str, *, check: bool = True, **changes) -> Grid:
     if not sets:
         sets.append("id = g.id")  # nothing to change: the row is still locked and read
     returned = ", ".join("ST_AsEWKB(g.geom)" if c == "geom" else f"g.{c}" for c in _RETURNED)
-    # The symmetric difference of the old and new boundary: only there can a component's base grid change.
-    moved = "ST_AsEWKB(ST_SymDifference(o.geom, g.geom))" if "geom" in changes else "NULL"
+    # Where the boundary moved (the symmetric difference of the old and new shape): only there can a
+    # component's base grid change, and whether any component stands there is asked in the same
+    # statement, so the usual edit (none does) needs no second one.
+    moved, anyone = "NULL", "FALSE"
+    if "geom" in changes:
+        moved = "ST_AsEWKB(m.area)"
+        anyone = f"EXISTS (SELECT 1 FROM components_component c WHERE {components_in_area('m.area')})"
     sql = (
         f"UPDATE layers_grid g SET {', '.join(sets)} "
-        "FROM (SELECT id, geom FROM layers_grid WHERE code = %s FOR UPDATE) o WHERE g.id = o.id "
-        f"RETURNING {returned}, ST_XMin(o.geom), ST_YMin(o.geom), ST_XMax(o.geom), ST_YMax(o.geom), {moved}"
+        "FROM (SELECT id, geom FROM layers_grid WHERE code = %s FOR UPDATE) o, "
+        # OFFSET 0: computed once, not copied into each use.
+        "LATERAL (SELECT ST_SymDifference(o.geom, ST_Transform(ST_GeomFromEWKB(%s), 4490)) AS area OFFSET 0) m "
+        f"WHERE g.id = o.id RETURNING {returned}, ST_XMin(o.geom), ST_YMin(o.geom), ST_XMax(o.geom), "
+        f"ST_YMax(o.geom), {moved}, {anyone}"
     )
     with topology_errors(), connection.cursor() as cur:
-        cur.execute(sql, [*params, code])
+        cur.execute(sql, [*params, code, geom_param])
         row = cur.fetchone()
     if row is None:
         raise ServiceError({"code": f"no grid {code}"})
-    values = list(row[: len(_RETURNED)])
+    n = len(_RETURNED)
+    values = list(row[:n])
     geom_at = _RETURNED.index("geom")
     values[geom_at] = GEOSGeometry(memoryview(bytes(values[geom_at])))
     current = Grid.from_db(connection.alias, _RETURNED, values)
-    old_extent, moved_area = row[len(_RETURNED) : len(_RETURNED) + 4], row[-1]
+    old_extent, moved_area, components_there = row[n : n + 4], row[n + 4], row[n + 5]
     if check:
         check_topology_now()
     new = current.geom.extent
@@ -195,7 +206,7 @@ def update_grid(grid: Grid | str, *, check: bool = True, **changes) -> Grid:
         max(old_extent[3], new[3]),
     )
     _announce(bbox)
-    if moved_area is not None and current.level_id >= 4:
+    if components_there and current.level_id >= 4:
         reassign(bbox, bytes(moved_area), f"grid {code} boundary changed")
     return current
 
