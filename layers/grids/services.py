@@ -145,9 +145,11 @@ def _column_value(name, value):
 def update_grid(grid: Grid | str, *, check: bool = True, **changes) -> Grid:
     """Changes a grid; the database closes its current version and opens the next.
 
-    One UPDATE ... RETURNING does the write, the row lock, the read back and the old extent (no
-    savepoint: a single statement is atomic, and a refused one fails its whole transaction anyway);
-    the components whose base grid the edit can change get their codes in the same transaction."""
+    One UPDATE ... RETURNING does the write, the row lock, the read back and the old extent. Its own
+    transaction when called outside one; inside one (a WFS-T, an admin form) no savepoint: a refused
+    statement fails the whole transaction anyway, and callers that go on after a refusal (the admin)
+    hold their own. The components whose base grid the edit can change get their codes in the same
+    transaction."""
     code = grid if isinstance(grid, str) else grid.code
     unknown = changes.keys() - EDITABLE
     if unknown:
@@ -185,11 +187,19 @@ def update_grid(grid: Grid | str, *, check: bool = True, **changes) -> Grid:
         f"WHERE g.id = o.id RETURNING {returned}, ST_XMin(o.geom), ST_YMin(o.geom), ST_XMax(o.geom), "
         f"ST_YMax(o.geom), {moved}, {anyone}"
     )
+    with transaction.atomic(savepoint=False):
+        current = _write_grid(sql, [*params, code, geom_param], code, check)
+    if current is None:
+        raise ServiceError({"code": f"no grid {code}"})
+    return current
+
+
+def _write_grid(sql: str, params: list, code: str, check: bool) -> Grid | None:
     with topology_errors(), connection.cursor() as cur:
-        cur.execute(sql, [*params, code, geom_param])
+        cur.execute(sql, params)
         row = cur.fetchone()
     if row is None:
-        raise ServiceError({"code": f"no grid {code}"})
+        return None
     n = len(_RETURNED)
     values = list(row[:n])
     geom_at = _RETURNED.index("geom")
