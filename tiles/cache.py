@@ -53,34 +53,31 @@ for i, k in ipairs(KEYS) do
 end
 return #KEYS
 """
-# ARGV, per layer: its generation hash, key prefix, ttl, n named tiles, w whole zooms, then n pairs
-# (z, "z/x/y"), then w zooms. invalidate_many's plan in ONE round trip: each named tile is dropped as
-# _INVALIDATE does under the generation of its zoom, then the whole zooms move to a new generation.
+# ARGV, per layer: its generation hash, key prefix, ttl, its named tiles ("z/x/y z/x/y ...") and its
+# whole zooms ("z z ..."): few arguments however many tiles (packing one per tile cost more than the
+# script). invalidate_many's plan in ONE round trip: each named tile is dropped as _INVALIDATE does,
+# under the generation of its zoom, then the whole zooms move to a new generation.
 _INVALIDATE_MANY = """
-local i, dropped = 1, 0
-while i <= #ARGV do
+local dropped = 0
+for i = 1, #ARGV, 5 do
   local gens_key, prefix, ttl = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2])
-  local n, w = tonumber(ARGV[i + 3]), tonumber(ARGV[i + 4])
-  i = i + 5
   local gens = {}
-  for j = 1, n do
-    local z = ARGV[i]
+  for tile in string.gmatch(ARGV[i + 3], '%S+') do
+    local z = string.match(tile, '^(%d+)/')
     local g = gens[z]
     if g == nil then
       g = redis.call('HGET', gens_key, z) or '0'
       gens[z] = g
     end
-    local k = prefix .. g .. ':' .. ARGV[i + 1]
+    local k = prefix .. g .. ':' .. tile
     local v = tonumber(redis.call('HGET', k, '_v') or '0') + 1
     redis.call('DEL', k)
     redis.call('HSET', k, '_v', v)
     redis.call('EXPIRE', k, ttl)
     dropped = dropped + 1
-    i = i + 2
   end
-  for j = 1, w do
-    redis.call('HINCRBY', gens_key, ARGV[i], 1)
-    i = i + 1
+  for z in string.gmatch(ARGV[i + 4], '%S+') do
+    redis.call('HINCRBY', gens_key, z, 1)
   end
 end
 return dropped
@@ -237,10 +234,9 @@ def invalidate_many(plan) -> int:
     time). plan: [(layer, [(z, x, y), ...], [whole zoom, ...]), ...]."""
     args: list = []
     for layer, tiles, whole in plan:
-        args += [f"tilegen:{layer.id}", _prefix(layer), layer.tiles.cache_seconds, len(tiles), len(whole)]
-        for z, x, y in tiles:
-            args += [z, f"{z}/{x}/{y}"]
-        args += whole
+        if tiles or whole:
+            named = " ".join(f"{z}/{x}/{y}" for z, x, y in tiles)
+            args += [f"tilegen:{layer.id}", _prefix(layer), layer.tiles.cache_seconds, named, " ".join(map(str, whole))]
     if not args:
         return 0
     return int(_script("invalidate_many")(keys=[], args=args))
