@@ -4,9 +4,10 @@ without the round trip); envelopes; SQL expressions for GML/GeoJSON out."""
 
 import copy
 import math
+import struct
 from xml.etree import ElementTree as ET
 
-from django.contrib.gis.geos import GEOSGeometry, LinearRing, MultiPolygon, Polygon
+from django.contrib.gis.geos import GEOSGeometry, Polygon
 from django.db import DatabaseError, connection
 from django.db.models import Func, TextField
 
@@ -69,8 +70,9 @@ _POLYGON_PARTS = {"exterior": 0, "outerBoundaryIs": 0, "interior": 1, "innerBoun
 _MEMBERS = {"polygonMember", "surfaceMember"}
 
 
-def _ring(part) -> LinearRing | None:
-    """A 2D closed ring from a posList or default-form coordinates, or None (PostGIS reads it then)."""
+def _ring(part, latlon: bool) -> bytes | None:
+    """A 2D closed ring from a posList or default-form coordinates as WKB (point count, x y ...), or
+    None (PostGIS reads it then). WKB, not GEOS objects: those cost a call per coordinate."""
     rings = children(part)
     if len(rings) != 1 or local(rings[0].tag) != "LinearRing":
         return None
@@ -92,33 +94,27 @@ def _ring(part) -> LinearRing | None:
         return None
     if len(numbers) % 2 or len(numbers) < 8 or not all(math.isfinite(v) for v in numbers):
         return None
-    points = list(zip(numbers[0::2], numbers[1::2]))
-    if points[0] != points[-1]:
+    if numbers[:2] != numbers[-2:]:
         return None
-    return LinearRing(points)
+    if latlon:
+        numbers[0::2], numbers[1::2] = numbers[1::2], numbers[0::2]
+    return struct.pack(f"<I{len(numbers)}d", len(numbers) // 2, *numbers)
 
 
-def _polygon(elem, latlon: bool) -> Polygon | None:
-    shell, holes = None, []
-    for part in children(elem):
+def _polygon(elem, latlon: bool) -> bytes | None:
+    """WKB of a gml:Polygon (byte order, type 3, rings), or None."""
+    rings = []
+    for i, part in enumerate(children(elem)):
         kind = _POLYGON_PARTS.get(local(part.tag))
-        ring = _ring(part) if kind is not None else None
+        if kind is None or kind != (0 if i == 0 else 1):
+            return None  # one exterior first, then interiors
+        ring = _ring(part, latlon)
         if ring is None:
             return None
-        if kind == 0:
-            if shell is not None:
-                return None
-            shell = ring
-        else:
-            holes.append(ring)
-    if shell is None:
+        rings.append(ring)
+    if not rings:
         return None
-    poly = Polygon(shell, *holes)
-    return _flipped(poly) if latlon else poly
-
-
-def _flipped(poly: Polygon) -> Polygon:
-    return Polygon(*[LinearRing([(y, x) for x, y in ring]) for ring in poly])
+    return struct.pack("<BII", 1, 3, len(rings)) + b"".join(rings)
 
 
 def _simple_polygons(elem, latlon: bool, multi: bool):
@@ -128,22 +124,26 @@ def _simple_polygons(elem, latlon: bool, multi: bool):
     if ns(elem.tag) not in GML_NAMESPACES:
         return None
     if kind == "Polygon":
-        poly = _polygon(elem, latlon)
-        if poly is None:
+        polys = [_polygon(elem, latlon)]
+        if polys[0] is None:
             return None
-        return MultiPolygon(poly) if multi else poly
-    if kind not in ("MultiPolygon", "MultiSurface"):
+        if not multi:
+            return GEOSGeometry(memoryview(polys[0]))
+    elif kind in ("MultiPolygon", "MultiSurface"):
+        polys = []
+        for member in children(elem):
+            if local(member.tag) not in _MEMBERS or len(children(member)) != 1:
+                return None
+            inner = children(member)[0]
+            poly = _polygon(inner, latlon) if local(inner.tag) == "Polygon" else None
+            if poly is None:
+                return None
+            polys.append(poly)
+        if not polys:
+            return None
+    else:
         return None
-    polys = []
-    for member in children(elem):
-        if local(member.tag) not in _MEMBERS or len(children(member)) != 1:
-            return None
-        inner = children(member)[0]
-        poly = _polygon(inner, latlon) if local(inner.tag) == "Polygon" else None
-        if poly is None:
-            return None
-        polys.append(poly)
-    return MultiPolygon(*polys) if polys else None
+    return GEOSGeometry(memoryview(struct.pack("<BII", 1, 6, len(polys)) + b"".join(polys)))
 
 
 def _numbers(s: str, locator) -> list[float]:
