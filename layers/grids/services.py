@@ -171,7 +171,11 @@ def update_grid(grid: Grid | str, *, check: bool = True, **changes) -> Grid:
             params.append(_column_value(name, value))
     if not sets:
         sets.append("id = g.id")  # nothing to change: the row is still locked and read
-    returned = ", ".join("ST_AsEWKB(g.geom)" if c == "geom" else f"g.{c}" for c in _RETURNED)
+    # The geometry comes back only when it was not sent as stored (the database keeps what it gets).
+    sent = changes.get("geom") if "geom" in changes and changes["geom"].srid == 4490 else None
+    returned = ", ".join(
+        ("NULL" if sent is not None else "ST_AsEWKB(g.geom)") if c == "geom" else f"g.{c}" for c in _RETURNED
+    )
     # Where the boundary moved (the symmetric difference of the old and new shape): only there can a
     # component's base grid change, and whether any component stands there is asked in the same
     # statement, so the usual edit (none does) needs no second one.
@@ -188,13 +192,13 @@ def update_grid(grid: Grid | str, *, check: bool = True, **changes) -> Grid:
         f"ST_YMax(o.geom), {moved}, {anyone}"
     )
     with transaction.atomic(savepoint=False):
-        current = _write_grid(sql, [*params, code, geom_param], code, check)
+        current = _write_grid(sql, [*params, code, geom_param], code, check, sent)
     if current is None:
         raise ServiceError({"code": f"no grid {code}"})
     return current
 
 
-def _write_grid(sql: str, params: list, code: str, check: bool) -> Grid | None:
+def _write_grid(sql: str, params: list, code: str, check: bool, sent) -> Grid | None:
     with topology_errors(), connection.cursor() as cur:
         cur.execute(sql, params)
         row = cur.fetchone()
@@ -203,7 +207,7 @@ def _write_grid(sql: str, params: list, code: str, check: bool) -> Grid | None:
     n = len(_RETURNED)
     values = list(row[:n])
     geom_at = _RETURNED.index("geom")
-    values[geom_at] = GEOSGeometry(memoryview(bytes(values[geom_at])))
+    values[geom_at] = sent if sent is not None else GEOSGeometry(memoryview(bytes(values[geom_at])))
     current = Grid.from_db(connection.alias, _RETURNED, values)
     old_extent, moved_area, components_there = row[n : n + 4], row[n + 4], row[n + 5]
     if check:
