@@ -177,6 +177,40 @@ def pick_grid(seed: int) -> dict:
     return {"id": gid, "code": code, "version": version, "original_wkb": bytes(wkb), "variants": variants, "bad": bad}
 
 
+COMPONENTS_PER_GRID = 70  # the demo city's density: ~1M components in ~15,000 base grids
+COMPONENTS_WITHIN_DEG = 0.01
+
+
+def components_around(gid: int) -> int:
+    """Components at the city's density in the base grids around the edited one (synthetic points, once),
+    so our update's check for components where the boundary moved reads a real index. Returns their count."""
+    from django.db import connection, transaction
+
+    with transaction.atomic(), connection.cursor() as cur:
+        cur.execute("SET LOCAL statement_timeout = 0")  # ~25,000 rows with their history: ~15 s
+        cur.execute("SELECT count(*) FROM components_component WHERE name = 'bench-wfs'")
+        (n,) = cur.fetchone()
+        if n:
+            return n
+        cur.execute("SELECT id FROM components_componentclass ORDER BY id LIMIT 1")
+        (class_id,) = cur.fetchone()
+        cur.execute(
+            "INSERT INTO components_component (code, name, geom, admin_code, street_code, community_code, grid_code, "
+            "location_desc, data_source, note, attributes, retired, retired_reason, created_at, updated_at, "
+            "component_class_id, state_code) "
+            "SELECT lpad((900000000 + row_number() OVER ())::text, 17, '0'), 'bench-wfs', p.geom, '370812', "
+            "left(g.code, 9), left(g.code, 12), g.code, '', 'bench', '', '{}', false, '', now(), now(), %s, "
+            "(SELECT code FROM components_componentstate ORDER BY code LIMIT 1) "
+            "FROM layers_grid g0, layers_grid g, "
+            "LATERAL (SELECT (ST_Dump(ST_GeneratePoints(g.geom, %s, g.id::int))).geom) p "
+            "WHERE g0.id = %s AND g.level_id = 4 AND ST_DWithin(g.geom, g0.geom, %s)",
+            [class_id, COMPONENTS_PER_GRID, gid, COMPONENTS_WITHIN_DEG],
+        )
+        n = cur.rowcount
+        cur.execute("ANALYZE components_component")
+    return n
+
+
 def overlapping_edit(gid: int, ring, kx: float, ky: float, poly) -> dict:
     """The ring with an edge's midpoint pushed OVERLAP_M outwards, into a sibling: the database must refuse it."""
     import shapely
@@ -495,8 +529,13 @@ def run(
     )
     password = editor_password()
     grid = pick_grid(seed)
+    around = components_around(grid["id"])
     project = write_qgis_project(database_url)
-    print(f"QGIS Server project: {project.relative_to(ROOT)}; edited grid {grid['code']} (id {grid['id']})", flush=True)
+    print(
+        f"QGIS Server project: {project.relative_to(ROOT)}; edited grid {grid['code']} (id {grid['id']}), "
+        f"{around:,} components around it",
+        flush=True,
+    )
     from django.db import connections
 
     connections.close_all()

@@ -36,6 +36,36 @@ def _key(client: str) -> str:
     return f"budget:running:{client}"
 
 
+# KEYS: the count. ARGV: limit, ttl. Takes a slot and renews the count's lifetime, or gives it
+# straight back when the client already has `limit` running: 1 (taken) or 0, in one round trip.
+_ACQUIRE = """
+local n = redis.call('INCR', KEYS[1])
+redis.call('EXPIRE', KEYS[1], tonumber(ARGV[2]))
+if n > tonumber(ARGV[1]) then
+  redis.call('DECR', KEYS[1])
+  return 0
+end
+return 1
+"""
+# KEYS: the count. Gives a slot back; never below 0 (the count may have expired and restarted meanwhile).
+_RELEASE = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+local n = redis.call('DECR', KEYS[1])
+if n < 0 then redis.call('SET', KEYS[1], 0, 'KEEPTTL') end
+return n
+"""
+
+
+def _scripts():
+    from .request_user import _redis
+
+    client = _redis()
+    scripts = getattr(client, "_gridcity_budget", None)
+    if scripts is None:
+        scripts = client._gridcity_budget = (client.register_script(_ACQUIRE), client.register_script(_RELEASE))
+    return scripts
+
+
 class Slot:
     def __init__(self, key: str | None):
         self._key = key
@@ -45,36 +75,27 @@ class Slot:
         if key is None:
             return
         try:
-            if cache.decr(key) < 0:
-                cache.set(key, 0, SLOT_TTL_SECONDS)
-        except ValueError:
-            pass  # expired meanwhile: nothing left to give back
+            _scripts()[1](keys=[cache.make_key(key)])
         except Exception:  # noqa: BLE001 - Redis down: the count expires by itself
             log.warning("request budget: could not release %s", key, exc_info=True)
 
 
 def acquire(client: str, limit: int | None = None) -> Slot:
-    """A slot for one running request of `client`; OverBudget when it already has `limit` running."""
+    """A slot for one running request of `client`; OverBudget when it already has `limit` running.
+    One Redis round trip to take it, one to give it back (the count is Django's cache key, so
+    running() reads it through the cache)."""
     limit = int(settings.GRIDCITY_OGC_CONCURRENT_PER_CLIENT if limit is None else limit)
     if limit <= 0:
         return Slot(None)
     key = _key(client)
     try:
-        cache.add(key, 0, SLOT_TTL_SECONDS)
-        try:
-            running = cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.set(key, 1, SLOT_TTL_SECONDS)
-            running = 1
-        cache.touch(key, SLOT_TTL_SECONDS)
+        taken = _scripts()[0](keys=[cache.make_key(key)], args=[limit, SLOT_TTL_SECONDS])
     except Exception:  # noqa: BLE001 - see the module docstring
         log.warning("request budget: Redis unavailable, not enforced", exc_info=True)
         return Slot(None)
-    slot = Slot(key)
-    if running > limit:
-        slot.release()
+    if not taken:
         raise OverBudget(limit)
-    return slot
+    return Slot(key)
 
 
 def running(client: str) -> int:

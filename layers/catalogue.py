@@ -115,6 +115,9 @@ class Layer:
     update: Callable | None = None
     delete: Callable | None = None
     can_edit: Callable[[object], bool] = lambda user: False
+    # The fields `update` and `delete` read from the object they get (with the pk): a WFS-T then
+    # loads only those for the rows its filter picks. Empty: the whole row, as the queryset reads it.
+    edit_fields: tuple[str, ...] = ()
     # Run once after the last operation of a WFS transaction that edited this layer (deferred checks).
     finish: Callable[[object], None] | None = None
     keywords: tuple[str, ...] = ()

@@ -55,6 +55,35 @@ for i, k in ipairs(KEYS) do
 end
 return #KEYS
 """
+# ARGV, per layer: its generation hash, key prefix, ttl, its named tiles ("z/x/y z/x/y ...") and its
+# whole zooms ("z z ..."): few arguments however many tiles (packing one per tile cost more than the
+# script). invalidate_many's plan in ONE round trip: each named tile is dropped as _INVALIDATE does,
+# under the generation of its zoom, then the whole zooms move to a new generation.
+_INVALIDATE_MANY = """
+local dropped = 0
+for i = 1, #ARGV, 5 do
+  local gens_key, prefix, ttl = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2])
+  local gens = {}
+  for tile in string.gmatch(ARGV[i + 3], '%S+') do
+    local z = string.match(tile, '^(%d+)/')
+    local g = gens[z]
+    if g == nil then
+      g = redis.call('HGET', gens_key, z) or '0'
+      gens[z] = g
+    end
+    local k = prefix .. g .. ':' .. tile
+    local v = tonumber(redis.call('HGET', k, '_v') or '0') + 1
+    redis.call('DEL', k)
+    redis.call('HSET', k, '_v', v)
+    redis.call('EXPIRE', k, ttl)
+    dropped = dropped + 1
+  end
+  for z in string.gmatch(ARGV[i + 4], '%S+') do
+    redis.call('HINCRBY', gens_key, z, 1)
+  end
+end
+return dropped
+"""
 
 
 def client() -> redis.Redis:
@@ -63,7 +92,12 @@ def client() -> redis.Redis:
         c = _local.client = redis.Redis.from_url(settings.REDIS_URL)
         _local.scripts = {
             name: c.register_script(src)
-            for name, src in (("lookup", _LOOKUP), ("store", _STORE), ("invalidate", _INVALIDATE))
+            for name, src in (
+                ("lookup", _LOOKUP),
+                ("store", _STORE),
+                ("invalidate", _INVALIDATE),
+                ("invalidate_many", _INVALIDATE_MANY),
+            )
         }
     return c
 
@@ -263,26 +297,17 @@ def invalidate_tiles(layer: Layer, tiles) -> int:
 
 
 def invalidate_many(plan) -> int:
-    """invalidate_tiles and invalidate_zoom for several layers in two Redis round trips (one edit feeds
+    """invalidate_tiles and invalidate_zoom for several layers in ONE Redis round trip (one edit feeds
     several layers, e.g. every grid level: a round trip each was most of a WFS-T update's after-commit
     time). plan: [(layer, [(z, x, y), ...], [whole zoom, ...]), ...]."""
-    if not plan:
+    args: list = []
+    for layer, tiles, whole in plan:
+        if tiles or whole:
+            named = " ".join(f"{z}/{x}/{y}" for z, x, y in tiles)
+            args += [f"tilegen:{layer.id}", _prefix(layer), layer.tiles.cache_seconds, named, " ".join(map(str, whole))]
+    if not args:
         return 0
-    c = client()
-    with c.pipeline(transaction=False) as pipe:
-        for layer, _tiles, _whole in plan:
-            pipe.hgetall(f"tilegen:{layer.id}")
-        generations = pipe.execute()
-    script = _script("invalidate")
-    with c.pipeline(transaction=False) as pipe:
-        for (layer, tiles, whole), gens in zip(plan, generations):
-            keys = [f"{_prefix(layer)}{gens.get(str(z).encode(), b'0').decode()}:{z}/{x}/{y}" for z, x, y in tiles]
-            for i in range(0, len(keys), 500):
-                script(keys=keys[i : i + 500], args=[layer.tiles.cache_seconds], client=pipe)
-            for z in whole:
-                pipe.hincrby(f"tilegen:{layer.id}", z, 1)
-        done = pipe.execute()
-    return sum(n for n in done if isinstance(n, int))
+    return int(_script("invalidate_many")(keys=[], args=args))
 
 
 def invalidate_zoom(layer: Layer, z: int) -> None:

@@ -30,15 +30,16 @@ def _tile_range(bbox, z: int):
     return ul, lr
 
 
-def affected_tiles(bbox, z: int) -> list[tuple[int, int, int]]:
+def affected_tiles(bbox, z: int, tile_range=None) -> list[tuple[int, int, int]]:
     """(z, x, y) of the tiles at zoom z whose margin-widened envelope meets bbox (lon/lat)."""
-    ul, lr = _tile_range(bbox, z)
+    ul, lr = tile_range or _tile_range(bbox, z)
     return [(z, x, y) for x in range(ul.x, lr.x + 1) for y in range(ul.y, lr.y + 1)]
 
 
 def invalidate(feed, bbox) -> dict:
     """Returns {layer: tiles dropped one by one, or -1 per zoom dropped whole} for logs and tests."""
     report, plan = {}, []
+    ranges = {}  # z -> tile range: the layers fed by one signal mostly share their zooms
     for layer in catalogue.layers():
         spec = layer.tiles
         if spec is None or spec.changes is None or spec.changes is not feed:
@@ -49,11 +50,13 @@ def invalidate(feed, bbox) -> dict:
             continue
         named, whole = [], []
         for z in range(spec.minzoom, spec.maxzoom + 1):
-            ul, lr = _tile_range(bbox, z)
+            if z not in ranges:
+                ranges[z] = _tile_range(bbox, z)
+            ul, lr = ranges[z]
             if (lr.x - ul.x + 1) * (lr.y - ul.y + 1) > MAX_TILES_PER_ZOOM:
                 whole.append(z)
             else:
-                named.extend(affected_tiles(bbox, z))
+                named.extend(affected_tiles(bbox, z, ranges[z]))
         plan.append((layer, named, whole))
         report[layer.id] = {"tiles": len(named), "whole_zooms": whole}
     cache.invalidate_many(plan)

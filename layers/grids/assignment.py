@@ -1,4 +1,5 @@
-"""After a boundary edit commits, components in the affected area get their grid codes again (Celery)."""
+"""After a boundary edit, components in the affected area get their grid codes again: at once, in the
+edit's own transaction, when few stand where the boundary moved; otherwise by a job (Celery) after commit."""
 
 from django.db import transaction
 from django.utils import timezone
@@ -6,6 +7,20 @@ from django.utils import timezone
 from components.services import assign_grid_codes
 
 from .models import GridReassignment
+
+# Components re-assigned inside the edit's transaction at most; more go to a job. An edit moving a
+# border by metres touches a handful; each one that changes costs ~0.2 ms (its row, its history, the
+# cluster cells: 70 took 14 ms, 210 took 41-76 ms, measured on 2 busy cores), so 100 keep an edit
+# within ~20 ms more.
+REASSIGN_NOW_MAX = 100
+
+
+def reassign(bbox, area: bytes, reason: str) -> None:
+    """Re-assigns the components standing in `area` (EWKB: where the boundary moved, inside `bbox`)
+    now, in the current transaction, or queues a job for `bbox` when more than REASSIGN_NOW_MAX
+    stand there. Both see the edit: the statement runs after it, the job after its commit."""
+    if assign_grid_codes(bbox=bbox, area=area, at_most=REASSIGN_NOW_MAX) is None:
+        schedule_reassignment(bbox, reason)
 
 
 def schedule_reassignment(bbox, reason: str) -> None:

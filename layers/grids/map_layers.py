@@ -75,6 +75,7 @@ for level, slug, title_zh, title_en, minzoom, colour, width in (
             update=wfs_adapters.update,
             delete=wfs_adapters.delete,
             can_edit=can_edit,
+            edit_fields=wfs_adapters.EDIT_FIELDS,
             finish=wfs_adapters.finish,
             keywords=("网格", "grids"),
             extra={"level": level},

@@ -114,7 +114,9 @@ class GridStaff(models.Model):
 
 
 class GridReassignment(models.Model):
-    """A re-assignment of components to grids after a boundary edit, run by Celery and reported here."""
+    """A re-assignment of components to grids after a boundary edit, run by Celery and reported here.
+    An edit that moves a border over at most 100 components re-assigns them in its own transaction
+    instead (layers.grids.assignment.reassign), with no row here: their history says grid_assignment."""
 
     class Status(models.TextChoices):
         QUEUED = "queued", "排队"

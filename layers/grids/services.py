@@ -7,12 +7,13 @@ from django.contrib.gis.geos import GEOSGeometry, MultiPolygon
 from django.db import DatabaseError, connection, transaction
 from shapely.validation import explain_validity
 
+from components.services.grid_codes import components_in_area
 from components.validation import to_shapely
 from gis_core.errors import ServiceError
 from gis_core.geometry import district_bbox
 from gis_core.text import bad_character, is_ascii_digits
 
-from .assignment import schedule_reassignment
+from .assignment import reassign, schedule_reassignment
 from .models import Grid, GridLevel, GridVersion
 from .signals import grids_changed
 
@@ -73,8 +74,8 @@ def check_topology_now():
     """Runs the pending deferred topology checks now, then defers again: a multi-edit transaction
     (a WFS-T with several operations) calls this once, after its last edit."""
     with topology_errors(), connection.cursor() as cur:
-        cur.execute("SET CONSTRAINTS grid_topology IMMEDIATE")
-        cur.execute("SET CONSTRAINTS grid_topology DEFERRED")
+        # One round trip: the checks run at IMMEDIATE, and the second half defers any later edit again.
+        cur.execute("SET CONSTRAINTS grid_topology IMMEDIATE; SET CONSTRAINTS grid_topology DEFERRED")
 
 
 def _validate(code: str, level: GridLevel, parent_code: str, geom) -> None:
@@ -130,31 +131,87 @@ def _announce(bbox) -> None:
 EDITABLE = {"name", "geom", "organisation", "population", "households"}
 
 
-@transaction.atomic
+# Writable columns of update_grid and how each value is written.
+_COLUMNS = {"name": "name", "organisation": "organisation_id", "population": "population", "households": "households"}
+_RETURNED = [f.attname for f in Grid._meta.concrete_fields]
+
+
+def _column_value(name, value):
+    if name == "organisation" and value is not None and not isinstance(value, int):
+        return value.pk
+    return value
+
+
 def update_grid(grid: Grid | str, *, check: bool = True, **changes) -> Grid:
-    """Changes a grid; the database closes its current version and opens the next."""
+    """Changes a grid; the database closes its current version and opens the next.
+
+    One UPDATE ... RETURNING does the write, the row lock, the read back and the old extent. Its own
+    transaction when called outside one; inside one (a WFS-T, an admin form) no savepoint: a refused
+    statement fails the whole transaction anyway, and callers that go on after a refusal (the admin)
+    hold their own. The components whose base grid the edit can change get their codes in the same
+    transaction."""
     code = grid if isinstance(grid, str) else grid.code
-    current = Grid.objects.select_for_update().filter(code=code).first()
-    if current is None:
-        raise ServiceError({"code": f"no grid {code}"})
     unknown = changes.keys() - EDITABLE
     if unknown:
         raise ServiceError({k: "cannot be changed" for k in unknown})
     if "name" in changes:
         _name_error(changes["name"])
+    sets, params, geom_param = [], [], None
     if "geom" in changes:
         changes["geom"] = _as_multipolygon(changes["geom"])
         reason = geometry_problem(changes["geom"])
         if reason:
             raise ServiceError({"geom": reason})
-    old_extent = current.geom.extent
+        sets.append("geom = ST_Transform(ST_GeomFromEWKB(%s), 4490)")
+        geom_param = memoryview(changes["geom"].ewkb)
+        params.append(geom_param)
     for name, value in changes.items():
-        setattr(current, name, value)
-    with topology_errors():
-        current.save()
+        if name != "geom":
+            sets.append(f"{_COLUMNS[name]} = %s")
+            params.append(_column_value(name, value))
+    if not sets:
+        sets.append("id = g.id")  # nothing to change: the row is still locked and read
+    # The geometry comes back only when it was not sent as stored (the database keeps what it gets).
+    sent = changes.get("geom") if "geom" in changes and changes["geom"].srid == 4490 else None
+    returned = ", ".join(
+        ("NULL" if sent is not None else "ST_AsEWKB(g.geom)") if c == "geom" else f"g.{c}" for c in _RETURNED
+    )
+    # Where the boundary moved (the symmetric difference of the old and new shape): only there can a
+    # component's base grid change, and whether any component stands there is asked in the same
+    # statement, so the usual edit (none does) needs no second one.
+    moved, anyone = "NULL", "FALSE"
+    if "geom" in changes:
+        moved = "ST_AsEWKB(m.area)"
+        anyone = f"EXISTS (SELECT 1 FROM components_component c WHERE {components_in_area('m.area')})"
+    sql = (
+        f"UPDATE layers_grid g SET {', '.join(sets)} "
+        "FROM (SELECT id, geom FROM layers_grid WHERE code = %s FOR UPDATE) o, "
+        # OFFSET 0: computed once, not copied into each use.
+        "LATERAL (SELECT ST_SymDifference(o.geom, ST_Transform(ST_GeomFromEWKB(%s), 4490)) AS area OFFSET 0) m "
+        f"WHERE g.id = o.id RETURNING {returned}, ST_XMin(o.geom), ST_YMin(o.geom), ST_XMax(o.geom), "
+        f"ST_YMax(o.geom), {moved}, {anyone}"
+    )
+    with transaction.atomic(savepoint=False):
+        current = _write_grid(sql, [*params, code, geom_param], code, check, sent)
+    if current is None:
+        raise ServiceError({"code": f"no grid {code}"})
+    return current
+
+
+def _write_grid(sql: str, params: list, code: str, check: bool, sent) -> Grid | None:
+    with topology_errors(), connection.cursor() as cur:
+        cur.execute(sql, params)
+        row = cur.fetchone()
+    if row is None:
+        return None
+    n = len(_RETURNED)
+    values = list(row[:n])
+    geom_at = _RETURNED.index("geom")
+    values[geom_at] = sent if sent is not None else GEOSGeometry(memoryview(bytes(values[geom_at])))
+    current = Grid.from_db(connection.alias, _RETURNED, values)
+    old_extent, moved_area, components_there = row[n : n + 4], row[n + 4], row[n + 5]
     if check:
         check_topology_now()
-    current.refresh_from_db()
     new = current.geom.extent
     bbox = (
         min(old_extent[0], new[0]),
@@ -163,8 +220,8 @@ def update_grid(grid: Grid | str, *, check: bool = True, **changes) -> Grid:
         max(old_extent[3], new[3]),
     )
     _announce(bbox)
-    if "geom" in changes and current.level_id >= 4:
-        schedule_reassignment(bbox, f"grid {code} boundary changed")
+    if components_there and current.level_id >= 4:
+        reassign(bbox, bytes(moved_area), f"grid {code} boundary changed")
     return current
 
 

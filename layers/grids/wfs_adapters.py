@@ -2,6 +2,10 @@
 
 from . import services
 
+# What update and delete read from the grid they get: its code (the services look the row up again,
+# locked, in the statement that writes it).
+EDIT_FIELDS = ("code",)
+
 
 def inserter(level: int):
     def insert(user, values: dict):

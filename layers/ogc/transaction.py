@@ -75,6 +75,14 @@ def _geometry(layer, value_elem, default_crs, locator):
     )
 
 
+def _targets(layer, user, q):
+    """The rows an Update or Delete acts on, in pk order, with what the layer's hooks read."""
+    qs = layer.queryset(user).filter(q).order_by(layer.pk)
+    if layer.edit_fields:
+        qs = qs.select_related(None).only(layer.pk, *layer.edit_fields)
+    return qs
+
+
 def _filter(layer, action_elem, default_crs, locator):
     f = next(iter(children(action_elem, "Filter")), None)
     if f is None:
@@ -144,7 +152,7 @@ def _update(action, user, results, locator):
             raise OWSException(f"property {prop.name} of {layer.id} cannot be empty", locator=locator)
         values[prop.source] = value
     q = _filter(layer, action, default_crs, locator)
-    for obj in layer.queryset(user).filter(q).order_by(layer.pk):
+    for obj in _targets(layer, user, q):
         try:
             layer.update(user, obj, dict(values))
         except ServiceError as exc:
@@ -159,7 +167,7 @@ def _delete(action, user, results, locator):
     layer = layer_for(action.get("typeName") or action.get("typeNames") or "", locator=locator)
     _check_writable(layer, user, "Delete", layer.delete)
     q = _filter(layer, action, _default_crs(action, layer), locator)
-    for obj in layer.queryset(user).filter(q).order_by(layer.pk):
+    for obj in _targets(layer, user, q):
         try:
             layer.delete(user, obj)
         except ServiceError as exc:

@@ -93,28 +93,54 @@ def test_grid_api_detail_versions_and_as_of(reader):
     ]
 
 
+@pytest.mark.django_db
+def test_boundary_edit_reassigns_the_components_where_the_border_moved_in_its_own_transaction():
+    build_hierarchy()
+    c = ComponentFactory(geom=Point(X0 + 0.055, Y0 + 0.01, srid=4490))
+    far = ComponentFactory(geom=Point(X0 + 0.07, Y0 + 0.01, srid=4490))
+    assign_grid_codes()
+    c.refresh_from_db(), far.refresh_from_db()
+    assert c.grid_code == "37081200100102"
+    earlier = set(GridReassignment.objects.values_list("pk", flat=True))
+    # Move the border east: the component now stands in grid 1. One edit, as QGIS commits it.
+    with transaction.atomic():
+        update_grid("37081200100102", geom=box(0.06, 0, 0.08, 0.1))
+        update_grid("37081200100101", geom=box(0, 0, 0.06, 0.1))
+        c.refresh_from_db()
+        assert c.grid_code == "37081200100101"  # already, inside the edit's transaction
+    assert not GridReassignment.objects.exclude(pk__in=earlier).exists()  # no job for a small edit
+    assert Component.objects.get(pk=c.pk).community_code == "370812001001"
+    # Only the strip between the old and new border was looked at: the other component kept its row.
+    before = far.updated_at
+    far.refresh_from_db()
+    assert far.updated_at == before
+
+
 @pytest.mark.django_db(transaction=True)
-def test_boundary_edit_reassigns_components_in_a_celery_job():
+def test_boundary_edit_touching_many_components_reassigns_them_in_a_celery_job(monkeypatch):
     from celery.contrib.testing.worker import start_worker
 
     from gis_core.celery import app
+    from layers.grids import assignment
 
     build_hierarchy()
     c = ComponentFactory(geom=Point(X0 + 0.055, Y0 + 0.01, srid=4490))
     assign_grid_codes()
     c.refresh_from_db()
     assert c.grid_code == "37081200100102"
+    monkeypatch.setattr(assignment, "REASSIGN_NOW_MAX", 0)  # every component is "many"
     with start_worker(app, perform_ping_check=False, pool="solo", loglevel="WARNING"):
         deadline = time.time() + 30  # the two jobs queued when the base grids were created
         while time.time() < deadline and GridReassignment.objects.exclude(status="done").exists():
             time.sleep(0.1)
         earlier = set(GridReassignment.objects.values_list("pk", flat=True))
-        # Move the border east: the component now stands in grid 1. One edit, as QGIS commits it: the
-        # jobs are queued after the commit, so none can run between the two halves (the component would
-        # then be re-assigned twice, first to no base grid).
+        # The jobs are queued after the commit, so none can run between the two halves (the component
+        # would then be re-assigned twice, first to no base grid).
         with transaction.atomic():
             update_grid("37081200100102", geom=box(0.06, 0, 0.08, 0.1))
             update_grid("37081200100101", geom=box(0, 0, 0.06, 0.1))
+            c.refresh_from_db()
+            assert c.grid_code == "37081200100102"  # left to the job
         jobs = GridReassignment.objects.exclude(pk__in=earlier)
         deadline = time.time() + 30
         while time.time() < deadline and not (jobs.count() == 2 and not jobs.exclude(status="done").exists()):
