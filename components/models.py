@@ -15,7 +15,7 @@ class ClassScheme(models.Model):
     name = models.CharField(max_length=100, verbose_name="名称")
     version = models.CharField(max_length=32, blank=True, verbose_name="版本")
     class_code_length = models.PositiveSmallIntegerField(
-        help_text="4 (GB/T 30428) or 5 (GB/T 47678)", verbose_name="类别代码位数"
+        help_text="4（GB/T 30428）或 5（GB/T 47678）", verbose_name="类别代码位数"
     )
 
     class Meta:
@@ -34,7 +34,7 @@ class ClassScheme(models.Model):
 
 class ComponentClass(models.Model):
     scheme = models.ForeignKey(ClassScheme, on_delete=models.PROTECT, related_name="classes", verbose_name="分类标准")
-    code = models.CharField(max_length=5, help_text="major (2 digits) + minor (2 or 3 digits)", verbose_name="类别代码")
+    code = models.CharField(max_length=5, help_text="大类（2 位）+ 小类（2 或 3 位）", verbose_name="类别代码")
     major_code = models.CharField(max_length=2, verbose_name="大类代码")
     major_name = models.CharField(max_length=50, verbose_name="大类名称")
     name = models.CharField(max_length=100, verbose_name="小类名称")
@@ -87,7 +87,7 @@ class Organisation(models.Model):
     uscc = models.CharField("统一社会信用代码", max_length=18, unique=True, validators=[validate_uscc])
     name = models.CharField(max_length=200, verbose_name="名称")
     kinds = models.JSONField(
-        default=list, help_text="subset of department, owner, maintainer, other", verbose_name="单位类型"
+        default=list, help_text="主管部门、权属单位、养护单位、其他 中的若干项", verbose_name="单位类型"
     )
     contact_person = models.CharField(max_length=50, blank=True, verbose_name="联系人")
     phone = models.CharField(max_length=30, blank=True, verbose_name="联系电话")

@@ -15,8 +15,8 @@ class ImportJob(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
-    phase = models.CharField(max_length=20, blank=True, help_text="reading, validating, writing, done")
-    file = models.CharField(max_length=500, help_text="path of the uploaded file on shared storage")
+    phase = models.CharField(max_length=20, blank=True, help_text="读取、校验、写入、完成")
+    file = models.CharField(max_length=500, help_text="上传文件在共享存储上的路径")
     filename = models.CharField(max_length=255, blank=True)
     srid = models.CharField(max_length=40, blank=True)
     encoding = models.CharField(max_length=40, blank=True)
@@ -35,7 +35,7 @@ class ImportJob(models.Model):
     updated = models.PositiveIntegerField(default=0)
     unchanged = models.PositiveIntegerField(default=0)
     error_count = models.PositiveIntegerField(default=0)
-    errors = models.JSONField(default=list, blank=True, help_text="[{row, field, reason}], the first 1000")
+    errors = models.JSONField(default=list, blank=True, help_text="[{行, 字段, 原因}]，最多前 1000 条")
     message = models.TextField(blank=True)
 
     class Meta:

@@ -13,12 +13,14 @@ KINDS = (
 
 
 class BasemapLayer(models.Model):
-    name = models.SlugField("名称", max_length=40, unique=True, help_text="the catalogue layer is basemap_<name>")
+    name = models.SlugField("名称", max_length=40, unique=True, help_text="图层目录中的图层名为 basemap_<名称>")
     title = models.CharField("标题", max_length=60)
-    kind = models.CharField("类型", max_length=20, choices=KINDS, default="other", help_text="decides the style")
-    geometry_type = models.CharField("几何类型", max_length=20, help_text="MultiPolygon, MultiLineString, MultiPoint")
+    kind = models.CharField("类型", max_length=20, choices=KINDS, default="other", help_text="决定显示样式")
+    geometry_type = models.CharField(
+        "几何类型", max_length=20, help_text="MultiPolygon（面）、MultiLineString（线）、MultiPoint（点）"
+    )
     source = models.CharField("来源", max_length=200, blank=True, default="")
-    order = models.IntegerField("次序", default=0, help_text="drawn bottom first")
+    order = models.IntegerField("次序", default=0, help_text="数值小的先绘制（在下层）")
 
     class Meta:
         verbose_name = "底图图层"

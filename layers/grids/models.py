@@ -13,12 +13,10 @@ from components.models import Organisation
 
 
 class GridLevel(models.Model):
-    level = models.PositiveSmallIntegerField(
-        primary_key=True, help_text="1 = district ... 5 = micro grid", verbose_name="层级"
-    )
+    level = models.PositiveSmallIntegerField(primary_key=True, help_text="1 = 区 …… 5 = 微网格", verbose_name="层级")
     slug = models.SlugField(max_length=20, unique=True, verbose_name="标识")
     name = models.CharField(max_length=30, verbose_name="名称")
-    code_length = models.PositiveSmallIntegerField(help_text="digits of a code at this level", verbose_name="代码位数")
+    code_length = models.PositiveSmallIntegerField(help_text="本层级网格代码的位数", verbose_name="代码位数")
 
     class Meta:
         verbose_name = "网格层级"
@@ -38,7 +36,7 @@ class Grid(models.Model):
     area_m2 = models.FloatField(
         editable=False,
         default=0,
-        help_text="in the CGCS2000 Gauss-Krueger zone of the grid",
+        help_text="在网格所在的 CGCS2000 高斯-克吕格投影带中计算",
         verbose_name="面积(平方米)",
     )
     organisation = models.ForeignKey(
@@ -48,7 +46,7 @@ class Grid(models.Model):
     households = models.PositiveIntegerField(null=True, blank=True, verbose_name="户数")
     version = models.PositiveIntegerField(default=1, editable=False, verbose_name="版本")
     valid_from = models.DateTimeField(
-        null=True, editable=False, help_text="start of the current version", verbose_name="当前版本起始时间"
+        null=True, editable=False, help_text="当前版本的起始时间", verbose_name="当前版本起始时间"
     )
 
     class Meta:
@@ -126,7 +124,7 @@ class GridReassignment(models.Model):
 
     reason = models.CharField(max_length=200, verbose_name="原因")
     bbox = models.JSONField(
-        null=True, help_text="[minx, miny, maxx, maxy] in EPSG:4490; null = everywhere", verbose_name="范围"
+        null=True, help_text="[最小经度, 最小纬度, 最大经度, 最大纬度]（EPSG:4490）；为空表示全区", verbose_name="范围"
     )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED, verbose_name="状态")
     components_changed = models.PositiveIntegerField(null=True, verbose_name="变更部件数")
@@ -143,7 +141,7 @@ class GridReassignment(models.Model):
 class GridGap(models.Model):
     """A parent grid's area that none of its children covers (a read-only database view)."""
 
-    id = models.BigIntegerField(primary_key=True, help_text="the parent grid's id")
+    id = models.BigIntegerField(primary_key=True, help_text="上级网格的 id")
     code = models.CharField(max_length=18)
     name = models.CharField(max_length=100)
     level = models.ForeignKey(GridLevel, on_delete=models.DO_NOTHING, db_constraint=False)

@@ -57,9 +57,9 @@ class TimeLimit(models.Model):
         on_delete=models.CASCADE,
         related_name="time_limits",
         verbose_name="案件类别",
-        help_text="empty: the default for classes without a row",
+        help_text="留空：未单独设置的类别使用此默认值",
     )
-    severity = models.CharField("紧急程度", max_length=10, blank=True, default="", help_text="empty: any severity")
+    severity = models.CharField("紧急程度", max_length=10, blank=True, default="", help_text="留空：任何紧急程度")
     amount = models.DecimalField("时限", max_digits=8, decimal_places=2)
     unit = models.CharField("单位", max_length=20, choices=UNIT_CHOICES)
     warn_fraction = models.DecimalField(
@@ -67,9 +67,9 @@ class TimeLimit(models.Model):
         max_digits=3,
         decimal_places=2,
         default=0.2,
-        help_text="yellow light when this share of the running time is left",
+        help_text="剩余时间少于此比例时亮黄灯",
     )
-    note = models.CharField("依据", max_length=200, blank=True, help_text="where the limit comes from")
+    note = models.CharField("依据", max_length=200, blank=True, help_text="时限的出处")
 
     class Meta:
         verbose_name = "处置时限"
@@ -103,7 +103,7 @@ class CalendarOverride(models.Model):
     extended by admins for years the package does not cover yet."""
 
     date = models.DateField("日期", unique=True)
-    working = models.BooleanField("上班", help_text="checked: a working day (调休); unchecked: a day off")
+    working = models.BooleanField("上班", help_text="勾选：上班日（调休）；不勾选：休息日")
     note = models.CharField("说明", max_length=100, blank=True)
 
     class Meta:
@@ -120,7 +120,7 @@ class CalendarYear(models.Model):
     weekend rule and deadlines through it are not flagged."""
 
     year = models.PositiveSmallIntegerField("年份", unique=True)
-    note = models.CharField("来源", max_length=100, blank=True, help_text="e.g. 国务院办公厅通知 or chinesecalendar")
+    note = models.CharField("来源", max_length=100, blank=True, help_text="如 国务院办公厅通知 或 chinesecalendar")
 
     class Meta:
         verbose_name = "已录入年份"
@@ -164,10 +164,10 @@ class WorkingHoursSetting(models.Model):
         on_delete=models.CASCADE,
         related_name="+",
         verbose_name="单位",
-        help_text="empty: the default",
+        help_text="留空：默认值",
     )
     periods = models.JSONField(
-        "工作时段", help_text='local times, sorted, not overlapping: [["08:30", "12:00"], ["13:30", "17:30"]]'
+        "工作时段", help_text='本地时间，按先后排列、互不重叠：[["08:30", "12:00"], ["13:30", "17:30"]]'
     )
 
     class Meta:

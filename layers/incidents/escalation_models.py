@@ -23,9 +23,7 @@ class GridStaff(models.Model):
     街道指挥中心, the district's 区指挥中心. `user` is empty for staff reached only by phone."""
 
     level = models.PositiveSmallIntegerField("层级", choices=Level.choices)
-    grid_code = models.CharField(
-        "网格代码", max_length=18, help_text="the base grid, community, street or district (6-digit admin) code"
-    )
+    grid_code = models.CharField("网格代码", max_length=18, help_text="单元网格、社区、街道或区（6 位行政区划）代码")
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -36,7 +34,7 @@ class GridStaff(models.Model):
     )
     name = models.CharField("姓名", max_length=50)
     phone = models.CharField("电话", max_length=30, blank=True)
-    duty = models.CharField("职务", max_length=50, blank=True, help_text="e.g. 网格员, 网格长, 值班长")
+    duty = models.CharField("职务", max_length=50, blank=True, help_text="如 网格员、网格长、值班长")
     active = models.BooleanField("在岗", default=True)
 
     class Meta:

@@ -36,7 +36,9 @@ class CasePhoto(models.Model):
     event = models.ForeignKey(
         CaseEvent, null=True, blank=True, on_delete=models.PROTECT, related_name="photos", verbose_name="办理记录"
     )
-    path = models.CharField("存储路径", max_length=200, unique=True, editable=False, help_text="relative to MEDIA_ROOT")
+    path = models.CharField(
+        "存储路径", max_length=200, unique=True, editable=False, help_text="相对于 MEDIA_ROOT 的路径"
+    )
     content_type = models.CharField("文件类型", max_length=20, choices=[(t, t) for t in PHOTO_TYPES])
     bytes = models.PositiveIntegerField("字节数")
     width = models.PositiveIntegerField("宽度(像素)")

@@ -22,7 +22,7 @@ class CaseClass(models.Model):
         COMPONENT = "component", "部件类"
         EVENT = "event", "事件类"
 
-    version = models.CharField("目录版本", max_length=20, default="2026", help_text="catalogue version")
+    version = models.CharField("目录版本", max_length=20, default="2026", help_text="案件目录版本")
     code = models.CharField("类别代码", max_length=12)
     name = models.CharField("类别名称", max_length=100)
     parent = models.ForeignKey(
@@ -35,12 +35,10 @@ class CaseClass(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
-        help_text="the component class an anomaly is about",
+        help_text="部件类案件所涉及的部件类别",
         verbose_name="部件类别",
     )
-    requires_asset = models.BooleanField(
-        "须关联部件", default=False, help_text="a report must name (or snap to) a component"
-    )
+    requires_asset = models.BooleanField("须关联部件", default=False, help_text="上报时须指明（或就近关联）一个部件")
     active = models.BooleanField("启用", default=True)
 
     class Meta:
@@ -124,16 +122,10 @@ class Case(models.Model):
         related_name="+",
         verbose_name="上报人",
     )
-    due_at = models.DateTimeField(
-        "本阶段时限", null=True, blank=True, help_text="deadline of the current stage (the clock)"
-    )
-    warn_at = models.DateTimeField("黄灯时间", null=True, blank=True, help_text="yellow light (黄灯) from this moment")
-    stage_started_at = models.DateTimeField(
-        "本阶段开始时间", null=True, blank=True, help_text="when the current stage's clock started"
-    )
-    calendar_known = models.BooleanField(
-        "日历已录入", default=True, help_text="False: the deadline crossed a day outside every known calendar year"
-    )
+    due_at = models.DateTimeField("本阶段时限", null=True, blank=True, help_text="当前阶段的办理期限")
+    warn_at = models.DateTimeField("黄灯时间", null=True, blank=True, help_text="自此时起亮黄灯")
+    stage_started_at = models.DateTimeField("本阶段开始时间", null=True, blank=True, help_text="当前阶段开始计时的时间")
+    calendar_known = models.BooleanField("日历已录入", default=True, help_text="否：期限跨越了未录入日历的年份")
     # 0 base grid, 1 community, 2 street, 3 district: who answers for the case when it goes unclaimed.
     escalation_level = models.PositiveSmallIntegerField("升级层级", default=0)
     # A repeated report (a phone retrying after a lost answer) carries the same token: one case.
@@ -196,7 +188,7 @@ class CaseEvent(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
-        help_text="the unit the case went to (dispatch, reassign)",
+        help_text="案件派往的单位（派遣、改派）",
         verbose_name="单位",
     )
 

@@ -59,7 +59,7 @@ class SafetyIndex(models.Model):
     cases = models.PositiveIntegerField("案件数", default=0)
     weighted_cases = models.FloatField("加权案件数", default=0)
     rate_per_1000 = models.FloatField("千人案件率", null=True)
-    score = models.FloatField("平安指数", null=True, help_text="0-100, higher is safer; empty without a population")
+    score = models.FloatField("平安指数", null=True, help_text="0–100，越高越平安；无人口数据时为空")
     window_days = models.PositiveSmallIntegerField("统计天数")
     computed_at = models.DateTimeField("计算时间")
 

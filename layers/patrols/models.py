@@ -175,7 +175,7 @@ class GridCoverage(models.Model):
     day = models.DateField("日期")
     street_m = models.FloatField("道路长度(米)")
     walked_m = models.FloatField("巡查道路长度(米)")
-    street_share = models.FloatField("道路覆盖率", null=True, help_text="walked_m / street_m; null: no street")
+    street_share = models.FloatField("道路覆盖率", null=True, help_text="已巡道路长度 / 道路总长；为空：网格内无道路")
     area_share = models.FloatField("面积覆盖率")
     minutes = models.FloatField("巡查时长(分钟)")
     workers = ArrayField(models.CharField(max_length=150), default=list, verbose_name="在场网格员")

@@ -6,10 +6,10 @@ from django.contrib.gis.db import models
 
 class Road(models.Model):
     name = models.CharField("名称", max_length=100, blank=True, default="")
-    level = models.CharField("等级", max_length=30, blank=True, default="", help_text="arterial, main, minor ...")
+    level = models.CharField("等级", max_length=30, blank=True, default="", help_text="主干路、次干路、支路 ……")
     width_m = models.FloatField("宽度(米)", null=True, blank=True)
     geom = models.MultiLineStringField(srid=4490)
-    source = models.CharField("来源", max_length=200, blank=True, default="", help_text="file and layer imported from")
+    source = models.CharField("来源", max_length=200, blank=True, default="", help_text="导入来源的文件与图层")
 
     class Meta:
         verbose_name = "道路"

@@ -67,6 +67,8 @@ def test_every_admin_model_is_named_in_chinese():
             if field.name == "id" or field.auto_created:
                 continue
             assert _has_cjk(field.verbose_name), f"{meta.label}.{field.name}"
+            # The help under a form field is read by the same staff as its label.
+            assert not field.help_text or _has_cjk(field.help_text), f"{meta.label}.{field.name} help_text"
 
 
 def test_inline_columns_are_chinese():

@@ -27,7 +27,7 @@ class Open311Client(models.Model):
     )
     active = models.BooleanField("启用", default=True)
     rate_limit_per_minute = models.PositiveIntegerField(
-        "每分钟限额", default=30, help_text="POSTs per minute; 0 = no limit"
+        "每分钟限额", default=30, help_text="每分钟提交次数；0 表示不限"
     )
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
 
