@@ -138,6 +138,24 @@ _FORBIDDEN_RE2 = rf"[{_FORBIDDEN}\x{{202a}}-\x{{202e}}\x{{2066}}-\x{{2069}}]"  #
 _FORBIDDEN_RE = re.compile(rf"[{_FORBIDDEN}\u202a-\u202e\u2066-\u2069]")
 
 
+def _bytes_may_hold_forbidden(arr) -> bool:
+    """Whether the UTF-8 bytes of an Arrow string array hold any forbidden character, looked for in
+    the whole data buffer at once (a superset of the rows': a slice's neighbours count too): almost
+    no file has one, and this scan is ten times cheaper than the regex per row it spares."""
+    data = arr.buffers()[2]
+    if data is None:  # no characters at all
+        return False
+    b = np.frombuffer(data, dtype=np.uint8)
+    if (((b < 0x20) & (b != 0x09) & (b != 0x0A) & (b != 0x0D)) | (b == 0x7F)).any():
+        return True
+    # U+202A-U+202E is E2 80 AA-AE in UTF-8, U+2066-U+2069 is E2 81 A6-A9.
+    lead = np.flatnonzero(b[:-2] == 0xE2)
+    if len(lead) == 0:
+        return False
+    b1, b2 = b[lead + 1], b[lead + 2]
+    return bool((((b1 == 0x80) & (b2 >= 0xAA) & (b2 <= 0xAE)) | ((b1 == 0x81) & (b2 >= 0xA6) & (b2 <= 0xA9))).any())
+
+
 def cell_errors(cols: dict[str, np.ndarray]) -> list[RowError]:
     """Row errors for cells too long for their field or holding a forbidden character, any column."""
     import pyarrow as pa
@@ -149,7 +167,12 @@ def cell_errors(cols: dict[str, np.ndarray]) -> list[RowError]:
         try:
             arr = pa.array(np.asarray(values, dtype=object), type=pa.string())
             lengths = np.asarray(pc.utf8_length(arr).to_numpy(zero_copy_only=False))
-            odd = np.asarray(pc.match_substring_regex(arr, _FORBIDDEN_RE2).to_numpy(zero_copy_only=False), dtype=bool)
+            if _bytes_may_hold_forbidden(arr):
+                odd = np.asarray(
+                    pc.match_substring_regex(arr, _FORBIDDEN_RE2).to_numpy(zero_copy_only=False), dtype=bool
+                )
+            else:
+                odd = np.zeros(len(arr), dtype=bool)
         except (pa.ArrowInvalid, pa.ArrowTypeError):
             texts = ["" if v is None else str(v) for v in values.tolist()]
             lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
