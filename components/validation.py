@@ -9,6 +9,7 @@ import numpy as np
 import shapely
 from django.conf import settings
 
+from gis_core import arrow_strings
 from gis_core.geometry import geometry_error
 from gis_core.text import bad_character, is_ascii_digits
 
@@ -195,7 +196,7 @@ def text_errors_array(name: str, values: np.ndarray) -> np.ndarray:
         return reasons
     multiline = TEXT_FIELDS[name]
     try:
-        arr = pa.array(values, type=pa.string())
+        arr = arrow_strings.strings(values)
         suspect = np.asarray(
             pc.match_substring_regex(arr, _suspect_re2(multiline)).to_numpy(zero_copy_only=False), dtype=bool
         )

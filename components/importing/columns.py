@@ -8,6 +8,8 @@ import re
 import numpy as np
 from django.conf import settings
 
+from gis_core import arrow_strings
+
 from .readers import FileProblem, Source
 from .results import ImportResult, RowError
 
@@ -96,7 +98,7 @@ def factorize(col) -> tuple[list, np.ndarray]:
     if len(col) == 0:
         return [], np.zeros(0, dtype=np.int64)
     try:
-        encoded = pa.array(col, type=pa.string()).dictionary_encode()
+        encoded = arrow_strings.strings(col).dictionary_encode()
     except (pa.ArrowInvalid, pa.ArrowTypeError):
         encoded = None
     if encoded is None or isinstance(encoded, pa.ChunkedArray) or encoded.null_count:
@@ -165,7 +167,7 @@ def cell_errors(cols: dict[str, np.ndarray]) -> list[RowError]:
     for name, values in cols.items():
         limit = settings.GRIDCITY_IMPORT_MAX_WKT_CHARS if name == "wkt" else settings.GRIDCITY_IMPORT_MAX_CELL_CHARS
         try:
-            arr = pa.array(np.asarray(values, dtype=object), type=pa.string())
+            arr = arrow_strings.strings(values)
             lengths = np.asarray(pc.utf8_length(arr).to_numpy(zero_copy_only=False))
             if _bytes_may_hold_forbidden(arr):
                 odd = np.asarray(

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from gis_core import arrow_strings
 from gis_core.crs import CRSError, parse_crs
 
 from . import archive
@@ -39,6 +40,8 @@ class Source:
     tmpdir: tempfile.TemporaryDirectory | None = None
 
     def cleanup(self):
+        for values in self.columns.values():
+            arrow_strings.forget(values)
         if self.tmpdir is not None:
             self.tmpdir.cleanup()
             self.tmpdir = None
@@ -166,6 +169,8 @@ def _arrow_text(values) -> np.ndarray:
         if pc.any(odd).as_py():
             for i in np.flatnonzero(odd.to_numpy(zero_copy_only=False)):
                 out[i] = out[i].strip()
+        elif trimmed.type == pa.string():
+            arrow_strings.remember(out, trimmed)
         return out
     if pa.types.is_binary(typ) or pa.types.is_large_binary(typ):
         return as_text(values.to_numpy(zero_copy_only=False))
