@@ -121,7 +121,7 @@ def prepare(source: Source, mapping: dict, result: ImportResult) -> Prepared | N
         **ownership_columns(cols, errors),
         **status_columns(cols, errors),
         **date_columns(cols, errors),
-        **attribute_columns(cols, ident.class_of, ident.class_id, errors),
+        **attribute_columns(cols, ident.class_of, ident.class_id, errors, ident.class_inv),
         **text_columns(cols, errors),
     }
     if errors:
