@@ -6,6 +6,7 @@ declared CRS, or raises FileProblem naming what is wrong with the file."""
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
 import re
@@ -132,6 +133,18 @@ _PY_SPACE = "".join(c for c in map(chr, range(0x110000)) if c.isspace())
 _EDGE_SPACE_RE = "^[{0}]|[{0}]$".format("".join(f"\\x{{{ord(c):x}}}" for c in _PY_SPACE))
 
 
+@functools.cache
+def _arrow_trims_python_space() -> bool:
+    """Whether this Arrow's utf8_trim_whitespace removes every character str.strip() does, from
+    either end: then no trimmed cell can start or end with one, and the look for such cells (a
+    regex over every row of every column) is spared."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    cells = [f"{c}x{c}" for c in _PY_SPACE]
+    return pc.utf8_trim_whitespace(pa.array(cells, type=pa.string())).to_pylist() == ["x"] * len(cells)
+
+
 def _arrow_columns(meta, table):
     """(geometry as an object array of WKB bytes / None, [field columns as Arrow arrays]) from read_arrow."""
     names = table.column_names
@@ -165,8 +178,8 @@ def _arrow_text(values) -> np.ndarray:
         out = trimmed.to_numpy(zero_copy_only=False)
         if out.dtype != object:
             out = out.astype(object)
-        odd = pc.match_substring_regex(trimmed, _EDGE_SPACE_RE)
-        if pc.any(odd).as_py():
+        odd = None if _arrow_trims_python_space() else pc.match_substring_regex(trimmed, _EDGE_SPACE_RE)
+        if odd is not None and pc.any(odd).as_py():
             for i in np.flatnonzero(odd.to_numpy(zero_copy_only=False)):
                 out[i] = out[i].strip()
         elif trimmed.type == pa.string():
