@@ -25,12 +25,18 @@ def forget(values) -> None:
         del _MADE[id(values)]
 
 
+def remembered(values):
+    """The Arrow array remembered for `values`, else None."""
+    hit = _MADE.get(id(values))
+    return hit[1] if hit is not None and hit[0] is values else None
+
+
 def strings(values):
     """pa.array(values, type=pa.string()): the remembered array when there is one (raises what
     pa.array raises for values that are not all text)."""
     import pyarrow as pa
 
-    hit = _MADE.get(id(values))
-    if hit is not None and hit[0] is values:
-        return hit[1]
+    arr = remembered(values)
+    if arr is not None:
+        return arr
     return pa.array(np.asarray(values, dtype=object), type=pa.string())
