@@ -539,6 +539,8 @@ def _arrow_col(values, nullable=True):
 
     if isinstance(values, np.ndarray) and values.dtype.kind in "iub":
         return pa.array(values)
+    if isinstance(values, (pa.Array, pa.ChunkedArray)):
+        return values
     arr = arrow_strings.remembered(values)
     if arr is None:
         try:
