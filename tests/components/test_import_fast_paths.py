@@ -1,0 +1,50 @@
+"""The import's vectorised shortcuts give what the plain per-row forms give."""
+
+import numpy as np
+import pyarrow as pa
+import pytest
+import shapely
+
+from components.importing import readers
+from components.importing.columns import _FORBIDDEN_RE, _bytes_may_hold_forbidden
+from components.importing.core import _hex_wkb
+
+
+def test_the_byte_scan_finds_every_forbidden_character_the_regex_finds():
+    code_points = [*range(0x0, 0x300), *range(0x2000, 0x2100), 0xFEFF, 0x10FFFF]
+    for cp in code_points:
+        if 0xD800 <= cp < 0xE000:
+            continue
+        cell = f"ab{chr(cp)}c"
+        arr = pa.array(["x", cell, None, ""], type=pa.string())
+        assert _bytes_may_hold_forbidden(arr) == bool(_FORBIDDEN_RE.search(cell)), hex(cp)
+    assert not _bytes_may_hold_forbidden(pa.array(["", None], type=pa.string()))
+
+
+def test_hexed_wkb_is_shapely_hex_wkb():
+    geoms = np.array(
+        [
+            shapely.Point(116.5, 35.5),
+            shapely.from_wkt("POLYGON ((0 0, 1 0, 1 1, 0 0))"),
+            None,
+            shapely.from_wkt("POINT Z (1 2 3)"),
+        ],
+        dtype=object,
+    )
+    assert _hex_wkb(geoms).to_pylist() == list(shapely.to_wkb(geoms, hex=True, include_srid=False))
+    assert _hex_wkb(geoms[1:]).to_pylist() == list(shapely.to_wkb(geoms[1:], hex=True, include_srid=False))
+    assert _hex_wkb(geoms[:0]).to_pylist() == []
+
+
+@pytest.mark.parametrize("arrow_trims_all", [True, False])
+def test_cells_are_stripped_as_str_strip_does_whichever_path_runs(monkeypatch, arrow_trims_all):
+    monkeypatch.setattr(readers, "_arrow_trims_python_space", lambda: arrow_trims_all)
+    cells = [" a ", "\u3000b\u3000", "c\x1c", "\x1fd", None, "", "e\u2028"]
+    out = readers._arrow_text(pa.array(cells, type=pa.string()))
+    assert list(out) == ["" if c is None else c.strip() for c in cells]
+    readers.arrow_strings.forget(out)
+
+
+def test_this_arrow_trims_what_str_strip_strips():
+    # If it did not, the per-row look would run (correct, slower): this says which path imports take.
+    assert readers._arrow_trims_python_space()
