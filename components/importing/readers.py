@@ -487,13 +487,18 @@ def read_vector(path: Path, *, srid=None, encoding=None) -> Source:
             copy.unlink(missing_ok=True)
     crs = crs_of(meta.get("crs"), srid, implicit_wgs84=implicit, file_crs=file_crs)
     columns = {}
-    for name, values in zip(meta["fields"], field_data):
-        try:
-            columns[str(name)] = _arrow_text(values) if use_arrow else as_text(values)
-        except UnicodeDecodeError:
-            raise FileProblem(
-                f"column {name} holds bytes that are not text in the declared encoding", field=name
-            ) from None
+    try:
+        for name, values in zip(meta["fields"], field_data):
+            try:
+                columns[str(name)] = _arrow_text(values) if use_arrow else as_text(values)
+            except UnicodeDecodeError:
+                raise FileProblem(
+                    f"column {name} holds bytes that are not text in the declared encoding", field=name
+                ) from None
+    except BaseException:
+        for values in columns.values():  # no Source to clean up after: let go of their Arrow twins here
+            arrow_strings.forget(values)
+        raise
     n = len(geometry) if geometry is not None else (len(field_data[0]) if field_data else 0)
     wkb = geometry if geometry is not None else np.full(n, None, dtype=object)
     return Source(columns=columns, n=n, wkb=wkb, crs=crs, kind=kind, encoding=encoding)
