@@ -48,3 +48,31 @@ def test_cells_are_stripped_as_str_strip_does_whichever_path_runs(monkeypatch, a
 def test_this_arrow_trims_what_str_strip_strips():
     # If it did not, the per-row look would run (correct, slower): this says which path imports take.
     assert readers._arrow_trims_python_space()
+
+
+@pytest.mark.django_db
+def test_change_dates_before_census_are_reported_on_every_row_that_has_them(tmp_path):
+    # The order is compared once per distinct (census, change) pair: rows sharing a pair share the verdict.
+    from components.importing import import_file
+    from tests.factories import OrganisationFactory
+
+    owner = OrganisationFactory()
+    pairs = [
+        ("2025-02-01", "2025-01-01"),  # before: bad
+        ("2025-01-01", "2025-02-01"),
+        ("2025-02-01", "2025-01-01"),  # the same bad pair again
+        ("2025-02-01", ""),
+        ("2025-02-01", "2025-02-01"),
+        ("2025-02-01", "20250131"),  # another text, the same kind of fault
+    ]
+    text = "class_code,owner_uscc,census_date,change_date,wkt\n" + "".join(
+        f"0118,{owner.uscc},{census},{change},POINT(116.83 35.{55 + i})\n" for i, (census, change) in enumerate(pairs)
+    )
+    path = tmp_path / "d.csv"
+    path.write_text(text, encoding="utf-8")
+    r = import_file(path, srid=4490)
+    assert sorted((e.row, e.field, e.reason) for e in r.errors) == [
+        (1, "change_date", "is before the census date"),
+        (3, "change_date", "is before the census date"),
+        (6, "change_date", "is before the census date"),
+    ]
