@@ -148,7 +148,12 @@ def _bytes_may_hold_forbidden(arr) -> bool:
     if data is None:  # no characters at all
         return False
     b = np.frombuffer(data, dtype=np.uint8)
-    if (((b < 0x20) & (b != 0x09) & (b != 0x0A) & (b != 0x0D)) | (b == 0x7F)).any():
+    if not len(b):
+        return False
+    # One pass for the minimum: most columns hold no byte below 0x20 at all, and then need no mask.
+    if b.min() < 0x20 and ((b < 0x20) & (b != 0x09) & (b != 0x0A) & (b != 0x0D)).any():
+        return True
+    if (b == 0x7F).any():
         return True
     # U+202A-U+202E is E2 80 AA-AE in UTF-8, U+2066-U+2069 is E2 81 A6-A9.
     lead = np.flatnonzero(b[:-2] == 0xE2)
