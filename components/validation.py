@@ -197,9 +197,12 @@ def text_errors_array(name: str, values: np.ndarray) -> np.ndarray:
     multiline = TEXT_FIELDS[name]
     try:
         arr = arrow_strings.strings(values)
-        suspect = np.asarray(
-            pc.match_substring_regex(arr, _suspect_re2(multiline)).to_numpy(zero_copy_only=False), dtype=bool
-        )
+        if _ascii_without_controls(arr, multiline):
+            suspect = np.zeros(n, dtype=bool)
+        else:
+            suspect = np.asarray(
+                pc.match_substring_regex(arr, _suspect_re2(multiline)).to_numpy(zero_copy_only=False), dtype=bool
+            )
         lengths = np.asarray(pc.utf8_length(arr).to_numpy(zero_copy_only=False))
     except (pa.ArrowInvalid, pa.ArrowTypeError):  # not all text: look at every row
         suspect = np.ones(n, dtype=bool)
@@ -209,6 +212,27 @@ def text_errors_array(name: str, values: np.ndarray) -> np.ndarray:
     too_long = np.equal(reasons, None) & (lengths > MAX_LENGTH[name])  # noqa: E711 - elementwise
     reasons[too_long] = TOO_LONG.format(limit=MAX_LENGTH[name])
     return reasons
+
+
+def _ascii_without_controls(arr, multiline: bool) -> bool:
+    """Whether an Arrow string array is ASCII with no control character (tab, LF and CR allowed when
+    `multiline`), by one look at its bytes: then no row holds a Cc or Cf character (no format
+    character is ASCII) and the regex per row is spared, as for the columns of codes."""
+    data = arr.buffers()[2]
+    if data is None:
+        return True
+    b = np.frombuffer(data, dtype=np.uint8)
+    if not len(b):
+        return True
+    if b.max() >= 0x80:
+        return False
+    if b.min() < 0x20:
+        controls = b < 0x20
+        if multiline:
+            controls &= (b != 0x09) & (b != 0x0A) & (b != 0x0D)
+        if controls.any():
+            return False
+    return not (b == 0x7F).any()
 
 
 @functools.cache

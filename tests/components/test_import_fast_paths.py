@@ -76,3 +76,18 @@ def test_change_dates_before_census_are_reported_on_every_row_that_has_them(tmp_
         (3, "change_date", "is before the census date"),
         (6, "change_date", "is before the census date"),
     ]
+
+
+@pytest.mark.parametrize("multiline", [True, False])
+def test_the_ascii_look_spares_the_regex_only_where_it_finds_nothing(multiline):
+    import pyarrow.compute as pc
+
+    from components.validation import _ascii_without_controls, _suspect_re2
+
+    for cp in range(0x0, 0x800):
+        arr = pa.array(["x", f"ab{chr(cp)}c", None, ""], type=pa.string())
+        found = pc.any(pc.match_substring_regex(arr, _suspect_re2(multiline))).as_py()
+        if cp < 0x80:
+            assert _ascii_without_controls(arr, multiline) == (not found), hex(cp)
+        else:
+            assert not _ascii_without_controls(arr, multiline), hex(cp)
