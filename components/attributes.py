@@ -6,6 +6,8 @@ import json
 
 import numpy as np
 
+from gis_core import arrow_strings
+
 NOT_AN_OBJECT = "must be a JSON object"
 
 _TYPES = {
@@ -94,7 +96,7 @@ def _distinct_index(values: np.ndarray) -> np.ndarray:
     import pyarrow as pa
 
     try:
-        encoded = pa.array(values, type=pa.string()).dictionary_encode()
+        encoded = arrow_strings.strings(values).dictionary_encode()
         if not encoded.null_count:
             return encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
     except (pa.ArrowInvalid, pa.ArrowTypeError):

@@ -74,15 +74,27 @@ DROP TRIGGER IF EXISTS tiles_cells_delete ON components_component;
 DROP FUNCTION IF EXISTS tiles_component_cells();
 """
 
+
+def _fill_sql(table: str) -> str:
+    """_APPLY for counting `table` into an emptied tiles_componentcell: every (z, cx, cy, major) comes
+    once out of the GROUP BY, so a plain INSERT does (no conflict to resolve: 15% of the statement),
+    and the point of each geometry is computed once (OFFSET 0 keeps the planner from inlining it
+    into each of the four uses: 17%)."""
+    delta = f"SELECT geom_3857 AS g, component_class_id AS k, 1 AS s FROM {table} WHERE NOT retired"
+    sql = _APPLY.format(delta=delta).replace(
+        "FROM d WHERE g IS NOT NULL) pts", "FROM d WHERE g IS NOT NULL OFFSET 0) pts"
+    )
+    head, conflict, _ = sql.partition("ON CONFLICT (z, cx, cy, major)")
+    assert conflict and "OFFSET 0" in head, "_APPLY changed: update _fill_sql"
+    return head
+
+
 # Counts every live component from scratch (after a restore, or to check the triggers).
-REBUILD = "TRUNCATE tiles_componentcell;\n" + _APPLY.format(
-    delta="SELECT geom_3857 AS g, component_class_id AS k, 1 AS s FROM components_component WHERE NOT retired"
-)
+REBUILD = "TRUNCATE tiles_componentcell;\n" + _fill_sql("components_component")
 
 
 def rebuild_sql(table: str = "components_component") -> str:
     """Counts every live component of `table` from scratch, leaving the old counts readable until
     commit (DELETE, not TRUNCATE): the initial load (components.services.initial_load) counts its
     fresh table before swapping it in."""
-    delta = f"SELECT geom_3857 AS g, component_class_id AS k, 1 AS s FROM {table} WHERE NOT retired"
-    return "DELETE FROM tiles_componentcell;\n" + _APPLY.format(delta=delta)
+    return "DELETE FROM tiles_componentcell;\n" + _fill_sql(table)

@@ -5,6 +5,8 @@ import re
 import numpy as np
 from django.db import connection
 
+from gis_core import arrow_strings
+
 from .models import ComponentClass
 
 MAX_SERIAL = 999_999
@@ -62,7 +64,7 @@ def id_errors_array(
     if n == 0:
         return reasons
     try:
-        ids = pa.array(codes, type=pa.string())
+        ids = arrow_strings.strings(codes)
     except (pa.ArrowInvalid, pa.ArrowTypeError):  # not all text: what is not text is no ID
         is_text = np.fromiter((isinstance(c, str) for c in codes.tolist()), dtype=bool, count=n)
         ids = pa.array(np.where(is_text, codes, None), type=pa.string())
@@ -76,7 +78,7 @@ def id_errors_array(
     zero = well_formed & rows(pc.ends_with(ids, "000000"))
     reasons[zero] = ID_ZERO_SERIAL
     todo = well_formed & ~zero
-    cls = pa.array(np.asarray(class_codes, dtype=object), type=pa.string())
+    cls = arrow_strings.strings(class_codes)
     klen = np.asarray(pc.utf8_length(cls).to_numpy(zero_copy_only=False), dtype=np.int64)
     lengths = np.asarray(pc.fill_null(pc.utf8_length(ids), 0).to_numpy(zero_copy_only=False), dtype=np.int64)
     has_cls = todo & (klen > 0)
@@ -91,7 +93,7 @@ def id_errors_array(
     for i in np.flatnonzero(wrong_cls).tolist():
         reasons[i] = ID_CLASS_DIGITS.format(last=6 + int(klen[i]), cls=class_codes[i])
     todo &= ~wrong_cls
-    admin = pa.array(np.asarray(admin_codes, dtype=object), type=pa.string())
+    admin = arrow_strings.strings(admin_codes)
     same_admin = pc.fill_null(pc.equal(pc.utf8_slice_codeunits(ids, 0, 6), admin), True)  # None: not checked
     wrong_admin = todo & ~rows(same_admin)
     for i in np.flatnonzero(wrong_admin).tolist():

@@ -121,7 +121,7 @@ def prepare(source: Source, mapping: dict, result: ImportResult) -> Prepared | N
         **ownership_columns(cols, errors),
         **status_columns(cols, errors),
         **date_columns(cols, errors),
-        **attribute_columns(cols, ident.class_of, ident.class_id, errors),
+        **attribute_columns(cols, ident.class_of, ident.class_id, errors, ident.class_inv),
         **text_columns(cols, errors),
     }
     if errors:
@@ -133,11 +133,34 @@ def prepare(source: Source, mapping: dict, result: ImportResult) -> Prepared | N
         class_id=ident.class_id,
         class_code=ident.class_text,
         admin_code=ident.admin,
-        geom_hex=shapely.to_wkb(geoms, hex=True, include_srid=False),
+        geom_hex=_hex_wkb(geoms),
         bbox=bbox,
         values=values,
         serial_max=ident.serial_max,
         spatial_order=_z_order(geoms),
+    )
+
+
+# Two hex digits (upper case, as shapely writes them) per byte value.
+_HEX_DIGITS = np.frombuffer(b"".join(f"{i:02X}".encode() for i in range(256)), dtype=np.uint8).reshape(256, 2)
+
+
+def _hex_wkb(geoms):
+    """shapely.to_wkb(geoms, hex=True, include_srid=False) as one Arrow (large) string array, hexed in
+    one numpy pass over the WKB buffer rather than a Python string per row made and then read into
+    Arrow again for the COPY."""
+    import pyarrow as pa
+
+    wkb = pa.array(shapely.to_wkb(geoms, include_srid=False), type=pa.large_binary())
+    validity, offsets, data = wkb.buffers()
+    offsets = np.frombuffer(offsets, dtype=np.int64)[wkb.offset : wkb.offset + len(wkb) + 1]
+    data = np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(0, dtype=np.uint8)
+    return pa.LargeStringArray.from_buffers(
+        len(wkb),
+        pa.py_buffer(np.ascontiguousarray(offsets * 2)),
+        pa.py_buffer(_HEX_DIGITS[data].ravel()),
+        validity,
+        wkb.null_count,
     )
 
 

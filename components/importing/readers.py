@@ -6,6 +6,7 @@ declared CRS, or raises FileProblem naming what is wrong with the file."""
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
 import re
@@ -16,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from gis_core import arrow_strings
 from gis_core.crs import CRSError, parse_crs
 
 from . import archive
@@ -39,6 +41,8 @@ class Source:
     tmpdir: tempfile.TemporaryDirectory | None = None
 
     def cleanup(self):
+        for values in self.columns.values():
+            arrow_strings.forget(values)
         if self.tmpdir is not None:
             self.tmpdir.cleanup()
             self.tmpdir = None
@@ -129,6 +133,18 @@ _PY_SPACE = "".join(c for c in map(chr, range(0x110000)) if c.isspace())
 _EDGE_SPACE_RE = "^[{0}]|[{0}]$".format("".join(f"\\x{{{ord(c):x}}}" for c in _PY_SPACE))
 
 
+@functools.cache
+def _arrow_trims_python_space() -> bool:
+    """Whether this Arrow's utf8_trim_whitespace removes every character str.strip() does, from
+    either end: then no trimmed cell can start or end with one, and the look for such cells (a
+    regex over every row of every column) is spared."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    cells = [f"{c}x{c}" for c in _PY_SPACE]
+    return pc.utf8_trim_whitespace(pa.array(cells, type=pa.string())).to_pylist() == ["x"] * len(cells)
+
+
 def _arrow_columns(meta, table):
     """(geometry as an object array of WKB bytes / None, [field columns as Arrow arrays]) from read_arrow."""
     names = table.column_names
@@ -162,10 +178,12 @@ def _arrow_text(values) -> np.ndarray:
         out = trimmed.to_numpy(zero_copy_only=False)
         if out.dtype != object:
             out = out.astype(object)
-        odd = pc.match_substring_regex(trimmed, _EDGE_SPACE_RE)
-        if pc.any(odd).as_py():
+        odd = None if _arrow_trims_python_space() else pc.match_substring_regex(trimmed, _EDGE_SPACE_RE)
+        if odd is not None and pc.any(odd).as_py():
             for i in np.flatnonzero(odd.to_numpy(zero_copy_only=False)):
                 out[i] = out[i].strip()
+        elif trimmed.type == pa.string():
+            arrow_strings.remember(out, trimmed)
         return out
     if pa.types.is_binary(typ) or pa.types.is_large_binary(typ):
         return as_text(values.to_numpy(zero_copy_only=False))
@@ -469,13 +487,18 @@ def read_vector(path: Path, *, srid=None, encoding=None) -> Source:
             copy.unlink(missing_ok=True)
     crs = crs_of(meta.get("crs"), srid, implicit_wgs84=implicit, file_crs=file_crs)
     columns = {}
-    for name, values in zip(meta["fields"], field_data):
-        try:
-            columns[str(name)] = _arrow_text(values) if use_arrow else as_text(values)
-        except UnicodeDecodeError:
-            raise FileProblem(
-                f"column {name} holds bytes that are not text in the declared encoding", field=name
-            ) from None
+    try:
+        for name, values in zip(meta["fields"], field_data):
+            try:
+                columns[str(name)] = _arrow_text(values) if use_arrow else as_text(values)
+            except UnicodeDecodeError:
+                raise FileProblem(
+                    f"column {name} holds bytes that are not text in the declared encoding", field=name
+                ) from None
+    except BaseException:
+        for values in columns.values():  # no Source to clean up after: let go of their Arrow twins here
+            arrow_strings.forget(values)
+        raise
     n = len(geometry) if geometry is not None else (len(field_data[0]) if field_data else 0)
     wkb = geometry if geometry is not None else np.full(n, None, dtype=object)
     return Source(columns=columns, n=n, wkb=wkb, crs=crs, kind=kind, encoding=encoding)

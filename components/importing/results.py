@@ -79,7 +79,7 @@ class Prepared:
     class_id: np.ndarray  # int64
     class_code: np.ndarray  # str
     admin_code: np.ndarray  # str
-    geom_hex: np.ndarray  # hex WKB in SRID 4490 (no SRID inside: the geometry(…, 4490) staging column adds it)
+    geom_hex: object  # Arrow string array: hex WKB in SRID 4490 (no SRID inside: the geometry(…, 4490) staging column adds it)
     bbox: tuple | None
     values: dict  # native field -> list of storage values (None = NULL / keep)
     serial_max: dict = field(default_factory=dict)  # {(admin code, class pk): highest serial given in the file}

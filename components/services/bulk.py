@@ -19,6 +19,8 @@ import numpy as np
 import pghistory
 from django.db import connection, transaction
 
+from gis_core import arrow_strings
+
 from ..cluster_cells import rebuild_sql
 from ..ids import MAX_SERIAL, allocate_serials, reserve_up_to
 from ..importing.results import RowError
@@ -273,7 +275,8 @@ def upsert_prepared(p, result, *, user=None, job=None, progress=None, dry_run=Fa
     code is keeps its ID), refused when a component to delete is referred to (photos, cases, ...)."""
     timings = result.timings
     present_db = {_NATIVE_TO_DB.get(f, f) for f in p.present} & set(_OPTIONAL)
-    code = p.code.copy()
+    # A copy only when new IDs are to be written into it: the file's own array keeps its Arrow twin.
+    code = p.code.copy() if (p.code == "").any() else p.code
     if mode not in MODES:
         result.errors.append(RowError(None, "mode", f"unknown mode {mode!r}: use {', '.join(MODES)}"))
         return
@@ -536,10 +539,14 @@ def _arrow_col(values, nullable=True):
 
     if isinstance(values, np.ndarray) and values.dtype.kind in "iub":
         return pa.array(values)
-    try:
-        arr = pa.array(values if isinstance(values, (list, np.ndarray)) else list(values), from_pandas=False)
-    except (pa.ArrowInvalid, pa.ArrowTypeError):
-        arr = None
+    if isinstance(values, (pa.Array, pa.ChunkedArray)):
+        return values
+    arr = arrow_strings.remembered(values)
+    if arr is None:
+        try:
+            arr = pa.array(values if isinstance(values, (list, np.ndarray)) else list(values), from_pandas=False)
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            arr = None
     if arr is None or not (
         pa.types.is_string(arr.type)
         or pa.types.is_integer(arr.type)
