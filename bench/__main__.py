@@ -214,7 +214,7 @@ def main(argv=None):
     parser.add_argument(
         "--skip",
         default=None,
-        help="cases to leave out, comma-separated: tiles: tipg, granian, recipe; patrols: coverage; "
+        help="cases to leave out, comma-separated: tiles: tipg, granian, recipe, tegola; patrols: coverage; "
         "import: upsert (the upsert mode into an empty registry)",
     )
     parser.add_argument("--runs", type=int, default=3, help="tiles: timed runs per case (median and spread)")

@@ -734,6 +734,21 @@ def run(
             )
             stop(tipg)
 
+        if "tegola" not in skip:  # skipped inside when no tegola binary was built (bench/README.md)
+            from bench.tegola_case import run_case
+
+            warm_reqs = requests_for(load_tile_set(n_tiles, seed + 1, scale), layer_ids)
+            run_case(
+                database_url,
+                reqs,
+                stmts,
+                warm_reqs,
+                concurrency=concurrency,
+                runs=runs,
+                repeated=repeated,
+                record=record,
+            )
+
         nport = free_port()
         body = render_template(
             ROOT / "bench" / "nginx" / "static-tiles.conf.template",
