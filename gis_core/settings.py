@@ -99,7 +99,8 @@ TEMPLATES = [
 
 DATABASE_URL = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:54329/gridcity")
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=600, conn_health_checks=True)}
-DATABASES["default"]["ENGINE"] = "django.contrib.gis.db.backends.postgis"
+# PostGIS; its health check polls the socket instead of a SELECT 1 round trip (gis_core/db/base.py).
+DATABASES["default"]["ENGINE"] = "gis_core.db"
 # No request may keep the database busy for long, whatever it asks for: well below the worker
 # timeout (gunicorn --timeout 60 in the Makefile), so the database always stops first.
 GRIDCITY_STATEMENT_TIMEOUT_MS = int(os.environ.get("GRIDCITY_STATEMENT_TIMEOUT_MS", "10000"))

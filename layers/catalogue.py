@@ -83,6 +83,10 @@ class Tiles:
     feature_limit: int = 20_000  # a tile never carries more; clustering keeps real tiles far below
     filters: tuple[TileFilter, ...] = ()
     changes: Signal | None = None  # sent after commit with bbox=...: drops the tiles it touched
+    # Which part of what `changes` reports this layer draws, for a signal shared by layers that each draw
+    # a part of one table (one per grid level): a change sent with parts=(...) drops this layer's tiles
+    # only when its part is among them. None, or a change sent without parts: every change drops them.
+    changes_part: object = None
     max_age: int = 30  # Cache-Control max-age for clients
     cache_seconds: int = 7 * 86400  # lifetime of a cached tile on the server
     style: tuple[dict, ...] = ()  # MapLibre style layers (id, source and source-layer are added)

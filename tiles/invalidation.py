@@ -36,13 +36,17 @@ def affected_tiles(bbox, z: int, tile_range=None) -> list[tuple[int, int, int]]:
     return [(z, x, y) for x in range(ul.x, lr.x + 1) for y in range(ul.y, lr.y + 1)]
 
 
-def invalidate(feed, bbox) -> dict:
-    """Returns {layer: tiles dropped one by one, or -1 per zoom dropped whole} for logs and tests."""
+def invalidate(feed, bbox, parts=None) -> dict:
+    """Returns {layer: tiles dropped one by one, or -1 per zoom dropped whole} for logs and tests.
+    parts: what the change touched, when its signal says (see Tiles.changes_part); layers drawing
+    another part keep their tiles."""
     report, plan = {}, []
     ranges = {}  # z -> tile range: the layers fed by one signal mostly share their zooms
     for layer in catalogue.layers():
         spec = layer.tiles
         if spec is None or spec.changes is None or spec.changes is not feed:
+            continue
+        if parts is not None and spec.changes_part is not None and spec.changes_part not in parts:
             continue
         if bbox is None:
             plan.append((layer, [], list(range(spec.minzoom, spec.maxzoom + 1))))
@@ -68,15 +72,15 @@ def invalidate(feed, bbox) -> dict:
     return report
 
 
-def _on_change(sender, signal=None, bbox=None, **kwargs):
-    _safely(signal, bbox)
+def _on_change(sender, signal=None, bbox=None, parts=None, **kwargs):
+    _safely(signal, bbox, parts)
 
 
-def _safely(feed, bbox):
+def _safely(feed, bbox, parts=None):
     # Runs after commit: a cache outage must not turn a committed edit into an error for its caller;
     # the tiles then age out after their Cache-Control and cache lifetimes.
     try:
-        invalidate(feed, bbox)
+        invalidate(feed, bbox, parts)
     except Exception:  # noqa: BLE001
         log.exception("tile cache invalidation failed for %s", bbox)
 

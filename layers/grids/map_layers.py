@@ -88,6 +88,7 @@ for level, slug, title_zh, title_en, minzoom, colour, width in (
                 simplify_px=0.5,
                 label_points="label_3857",
                 changes=grids_changed,
+                changes_part=level,  # a level's tiles draw only its own grids
                 max_age=60,
                 style=(
                     {

@@ -86,6 +86,9 @@ class GridVersion(models.Model):
         verbose_name = "网格历史版本"
         verbose_name_plural = "网格历史版本"
         ordering = ["code", "version"]
+        # The version trigger closes a grid's open version on every edit: found through this, not by
+        # reading every past version of the grid (thousands for a grid edited often).
+        indexes = [models.Index(fields=["grid_id"], condition=Q(valid_to__isnull=True), name="grid_version_open")]
         constraints = [
             models.UniqueConstraint(fields=["grid_id", "version"], name="grid_version_unique"),
             models.CheckConstraint(

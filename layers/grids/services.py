@@ -118,14 +118,15 @@ def create_grid(
     if check:
         check_topology_now()
     grid.refresh_from_db()
-    _announce(grid.geom.extent)
+    _announce(grid.geom.extent, level.pk)
     if level.level >= 4:
         schedule_reassignment(grid.geom.extent, f"grid {code} created")
     return grid
 
 
-def _announce(bbox) -> None:
-    transaction.on_commit(lambda: grids_changed.send(sender=Grid, bbox=bbox))
+def _announce(bbox, level: int) -> None:
+    # parts: the level's own layer redraws; the other levels' layers (Tiles.changes_part) keep their tiles.
+    transaction.on_commit(lambda: grids_changed.send(sender=Grid, bbox=bbox, parts=(level,)))
 
 
 EDITABLE = {"name", "geom", "organisation", "population", "households"}
@@ -219,7 +220,7 @@ def _write_grid(sql: str, params: list, code: str, check: bool, sent) -> Grid | 
         max(old_extent[2], new[2]),
         max(old_extent[3], new[3]),
     )
-    _announce(bbox)
+    _announce(bbox, current.level_id)
     if components_there and current.level_id >= 4:
         reassign(bbox, bytes(moved_area), f"grid {code} boundary changed")
     return current
@@ -233,7 +234,7 @@ def delete_grid(grid: Grid | str) -> None:
         raise ServiceError({"code": f"no grid {code}"})
     with topology_errors():
         current.delete()
-    _announce(current.geom.extent)
+    _announce(current.geom.extent, current.level_id)
     if current.level_id >= 4:
         schedule_reassignment(current.geom.extent, f"grid {code} deleted")
 

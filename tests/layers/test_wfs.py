@@ -680,16 +680,21 @@ def test_hostile_bodies_are_refused_quickly(grids, editor, kind):
     assert snapshot() == before
 
 
-def test_transaction_20_refusal_is_http_400_with_ows11_report(grids, editor):
-    before = snapshot()
-    body = (
+def _overlapping_update_20(pk):
+    """A WFS 2.0.0 Update moving grid 37081200100102 onto 37081200100101."""
+    poly = _poly311(0.025, 0.02, 0.04, 0.03).replace("<gml:Polygon", '<gml:Polygon gml:id="p"')
+    return (
         f'<wfs:Transaction xmlns:wfs="{WFS20}" version="2.0.0" service="WFS" xmlns:fes="{FES}" '
         f'xmlns:gml="{GML32}"><wfs:Update typeName="base_grids"><wfs:Property>'
-        f"<wfs:ValueReference>geometry</wfs:ValueReference><wfs:Value>"
-        f"{_poly311(0.025, 0.02, 0.04, 0.03).replace('<gml:Polygon', chr(60) + 'gml:Polygon gml:id=' + chr(34) + 'p' + chr(34))}"
-        f'</wfs:Value></wfs:Property><fes:Filter><fes:ResourceId rid="base_grids.{grids[1].pk}"/></fes:Filter>'
+        f"<wfs:ValueReference>geometry</wfs:ValueReference><wfs:Value>{poly}"
+        f'</wfs:Value></wfs:Property><fes:Filter><fes:ResourceId rid="base_grids.{pk}"/></fes:Filter>'
         f"</wfs:Update></wfs:Transaction>"
     )
+
+
+def test_transaction_20_refusal_is_http_400_with_ows11_report(grids, editor):
+    before = snapshot()
+    body = _overlapping_update_20(grids[1].pk)
     r = post(editor, body)
     assert r.status_code == 400
     assert xml(r).tag == f"{{{OWS11}}}ExceptionReport"
@@ -717,3 +722,19 @@ def test_answers_that_can_change_are_not_kept_by_client_caches(grids, reader, pa
     assert "Authorization" in r["Vary"]
     anonymous = Client().get(path, params)
     assert anonymous.status_code == 401 and anonymous["Cache-Control"] == "no-store"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_refusals_at_commit_name_the_grids_and_store_nothing():
+    """Outside any outer transaction (a real request) the deferred topology checks run at the WFS-T's own
+    COMMIT (wfs_adapters.finish): the refusals read as before and nothing is stored."""
+    grids = make_grids()
+    editor = make_user("wfs_editor_commit", roles.GIS_EDITOR, password=PASSWORD)
+    _, text = _refused(editor, _insert_11("37081200100104", "四号", _poly311(0.045, 0.045, 0.06, 0.06)))
+    assert "outside its parent" in text
+    before = snapshot()
+    body = _overlapping_update_20(grids[1].pk)
+    r = post(editor, body)
+    assert r.status_code == 400 and xml(r).tag == f"{{{OWS11}}}ExceptionReport"
+    assert re.search(r"grid 37081200100102 overlaps grid 37081200100101 \([\d.]+ m2 shared", exception_code(r)[1])
+    assert snapshot() == before

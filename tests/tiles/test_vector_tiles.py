@@ -371,6 +371,30 @@ def test_wfs_t_grid_edit_shows_on_the_grid_tiles(client, django_capture_on_commi
     ] == "改名网格"
 
 
+def test_a_grid_edit_drops_its_level_and_the_gaps_and_leaves_the_other_levels_cached(
+    django_capture_on_commit_callbacks,
+):
+    from layers.grids.services import update_grid
+    from layers.models import Grid
+
+    make_grids()
+    grid = Grid.objects.get(pk=TARGET_PK)
+    z = 14
+    t = mercantile.tile(*grid.geom.centroid.coords, z)
+    viewer = Client()
+    viewer.force_login(make_user("tile_viewer_levels", roles.GIS_EDITOR))
+    layers = ("district_grids", "street_grids", "community_grids", "base_grids", "grid_gaps")
+    for layer in layers:
+        assert viewer.get(tile_url(layer, z, t.x, t.y)).status_code == 200
+        assert _cached(layer, z, t.x, t.y) is not None, layer
+    with django_capture_on_commit_callbacks(execute=True):
+        update_grid(grid.code, name="改名网格")
+    assert _cached("base_grids", z, t.x, t.y) is None
+    assert _cached("grid_gaps", z, t.x, t.y) is None  # one table for every level: any edit drops it
+    for layer in ("district_grids", "street_grids", "community_grids"):
+        assert _cached(layer, z, t.x, t.y) is not None, layer
+
+
 def test_import_invalidates_the_tiles_it_touched(client, tmp_path, django_capture_on_commit_callbacks):
     owner = OrganisationFactory()
     before = decode(client.get(tile_url()))
