@@ -13,7 +13,6 @@ Errors are JSON {message, field}; a database or Redis that does not answer is a 
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import json
 import logging
@@ -30,7 +29,7 @@ from gis_core.auth import WWW_AUTHENTICATE, challenge_wanted
 from gis_core.unavailable import RETRY_AFTER_SECONDS, UNAVAILABLE, UNAVAILABLE_MESSAGE
 from layers.ogc.exceptions import Unauthorized
 
-from .cache import Entry
+from .cache import Entry, gzip_of
 from .render import BadTileRequest, vector_tiles
 from .requests import confirm_session, parse_tile_request
 
@@ -138,7 +137,7 @@ def combine(parts: list[Entry]) -> Entry:
     # An MVT is a list of layers: tiles of different layers concatenate into one valid tile.
     raw = b"".join(p.raw for p in parts)
     etag = hashlib.blake2b("".join(p.etag for p in parts).encode(), digest_size=12).hexdigest()
-    return Entry(etag, gzip.compress(raw, 1, mtime=0) if raw else b"", raw)
+    return Entry(etag, gzip_of(raw), raw)
 
 
 def respond(meta, entry: Entry, max_age: int) -> tuple[int, list, bytes]:
