@@ -9,12 +9,17 @@ socket poll with no wait answers for it; only when something is there does the r
 import select
 
 from django.contrib.gis.db.backends.postgis.base import DatabaseWrapper as PostGISDatabaseWrapper
+from psycopg.pq import TransactionStatus
 
 
 class DatabaseWrapper(PostGISDatabaseWrapper):
     def is_usable(self):
         conn = self.connection
         if conn is None or conn.closed:
+            return False
+        # A transaction a failed statement aborted answers SELECT 1 with an error, which is how Django's
+        # check says "not usable" (its test teardown relies on it): libpq knows that without asking.
+        if conn.info.transaction_status == TransactionStatus.INERROR:
             return False
         try:
             readable, _, _ = select.select([conn.pgconn.socket], [], [], 0)

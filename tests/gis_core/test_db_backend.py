@@ -50,3 +50,16 @@ def test_a_connection_the_server_dropped_is_unusable_and_the_next_one_works():
         cur.execute("SELECT 1")
         assert cur.fetchone() == (1,)
     w.close()
+
+
+def test_a_transaction_a_failed_statement_aborted_is_unusable_as_with_select_1():
+    w = _wrapper()
+    try:
+        w.set_autocommit(False)
+        with pytest.raises(Exception), w.cursor() as cur:  # noqa: B017, PT011 - any database error
+            cur.execute("SELECT 1/0")
+        assert not w.is_usable()  # Django's test teardown skips its constraint check on this
+        w.rollback()
+        assert w.is_usable()
+    finally:
+        w.close()
