@@ -16,6 +16,7 @@ import threading
 import redis
 from django.conf import settings
 from django.db import connection
+from hiredis import pack_command
 
 from layers.catalogue import Layer
 
@@ -200,14 +201,9 @@ class Slot:
 
 
 def _command(*args) -> bytes:
-    """One Redis command in RESP, packed here: redis-py's general packer was a sixth of a cold tile's
-    Python time (it encodes each argument through several layers)."""
-    parts = [b"*%d\r\n" % len(args)]
-    for a in args:
-        if not isinstance(a, bytes):
-            a = str(a).encode()
-        parts += (b"$%d\r\n" % len(a), a, b"\r\n")
-    return b"".join(parts)
+    """One Redis command in RESP, packed by hiredis (C): redis-py's general packer was a sixth of a cold
+    tile's Python time (it encodes each argument through several layers)."""
+    return pack_command(args)
 
 
 _LOOKUP_SHA = hashlib.sha1(_LOOKUP.encode()).hexdigest()
